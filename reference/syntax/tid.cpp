@@ -46,8 +46,9 @@ Status validate_tid(std::string_view input) {
                        "only the characters 234567abcdefghijklmnopqrstuvwxyz are allowed");
     }
   }
-  // [tid.syntax.first-char] Values 0-15 in the first digit keep bit 63 clear
-  // (13 digits carry 65 bits; the first digit's top bit is bit 64).
+  // [tid.syntax.first-char] 13 digits carry 65 bits; first-digit values
+  // 0-15 keep the nonexistent bit 64 clear. (Bit 63 is checked by the layout
+  // rule in tid_to_integer: the syntax rule alone allows it.)
   if (digit_value(input[0]) >= 16) {
     return tid_error("tid.syntax.first-char", input,
                      "the first character must be one of 234567abcdefghij");
@@ -59,6 +60,13 @@ Result<std::uint64_t> tid_to_integer(std::string_view input) {
   if (auto status = validate_tid(input); !status.ok()) return status.error();
   std::uint64_t value = 0;
   for (char c : input) value = (value << 5) | static_cast<std::uint64_t>(digit_value(c));
+  // [tid.structure.layout] Bit 63 is reserved. The syntax rule lets first
+  // characters c-j through (the spec's own regex), but those set bit 63, so
+  // such a TID has no integer (or timestamp/clock-id) reading.
+  if (value >> 63 != 0) {
+    return tid_error("tid.structure.layout", input,
+                     "valid syntax, but bit 63 is set, which the TID layout reserves");
+  }
   return value;
 }
 

@@ -24,11 +24,13 @@ struct TidParts {
 // Error codes: tid.syntax.*.
 Status validate_tid(std::string_view input);
 
-// The 64-bit value a valid TID encodes (top bit always 0).
+// The 64-bit value a valid TID encodes. First characters c-j pass the
+// syntax but set bit 63, which the layout reserves: error tid.structure.layout.
 Result<std::uint64_t> tid_to_integer(std::string_view input);
 // Encodes a value with the top bit clear; error tid.structure.layout otherwise.
 Result<std::string> tid_from_integer(std::uint64_t value);
 
+// The timestamp and clock id; the same bit-63 rule as tid_to_integer.
 Result<TidParts> decode_tid(std::string_view input);
 // Error tid.structure.layout if a field is out of range.
 Result<std::string> encode_tid(TidParts parts);

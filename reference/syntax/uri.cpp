@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "atproto/syntax/at_uri.hpp"
 #include "uri_chars.hpp"
 
 namespace atproto::syntax {
@@ -152,16 +151,6 @@ Status validate_uri(std::string_view input) {
   }
   std::string_view rest = input.substr(colon + 1);
   if (rest.empty()) return uri_error(input, "nothing follows the scheme");
-  // AT URIs put DIDs, with unencoded colons, in the authority, which RFC
-  // 3986 would read as host:port. The Lexicon spec names `at` as a uri
-  // scheme, so at: URIs are held to the general AT URI syntax instead.
-  if (ascii::equals_ignore_case(scheme, "at")) {
-    auto at_uri = parse_at_uri_general(input);
-    if (!at_uri.ok()) {
-      return uri_error(input, "not a valid general AT URI (" + at_uri.error().code + ")");
-    }
-    return {};
-  }
   // Split off the fragment, then the query.
   std::string_view fragment, query;
   bool has_fragment = false, has_query = false;
@@ -183,19 +172,29 @@ Status validate_uri(std::string_view input) {
     return uri_error(input, "invalid character or percent-encoding in the query");
   }
   // hier-part
-  if (rest.substr(0, 2) == "//") {
+  const bool has_authority = rest.substr(0, 2) == "//";
+  if (has_authority) {
     rest = rest.substr(2);
     std::size_t slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
     std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-    if (!is_authority(authority)) return uri_error(input, "invalid authority");
+    // AT URIs put DIDs, with unencoded colons, in the authority, which RFC
+    // 3986 would misread as host:port. The Lexicon spec names `at` as a uri
+    // scheme and asks for the most expansive reading, so for at: URIs an
+    // authority of reg-name characters plus ':' is also accepted.
+    bool at_authority =
+        ascii::equals_ignore_case(scheme, "at") &&
+        uri_chars::all_chars_or_pct(authority, [](char c) {
+          return is_unreserved(c) || is_sub_delim(c) || c == ':';
+        });
+    if (!is_authority(authority) && !at_authority) return uri_error(input, "invalid authority");
     if (!is_path(path)) return uri_error(input, "invalid character or percent-encoding in the path");
   } else {
     // path-absolute / path-rootless / path-empty. path-absolute may not
     // begin with "//", handled above.
     if (!is_path(rest)) return uri_error(input, "invalid character or percent-encoding in the path");
   }
-  if (rest.empty() && !has_query && !has_fragment) {
+  if (rest.empty() && !has_authority && !has_query && !has_fragment) {
     return uri_error(input, "nothing follows the scheme");
   }
   return {};
