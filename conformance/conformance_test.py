@@ -1,0 +1,337 @@
+#!/usr/bin/python3
+"""End-to-end tests of atproto-conformance and atproto-adapter.
+
+They prove the runner can pass and can fail: the suite must pass against our
+reference (in-process and over HTTP), report exactly the affected cases for
+an adapter that is deliberately wrong in one narrow way, honour expected
+failures, skip unsupported operations, replay interop-test files, and run
+against the official TypeScript and the atcute implementations with their
+recorded divergences.
+
+Usage: ATPROTO_BUILD=build/asan python3 conformance/conformance_test.py
+"""
+import contextlib
+import glob
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+import xml.dom.minidom
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.abspath(os.environ.get("ATPROTO_BUILD", os.path.join(ROOT, "build", "asan")))
+RUNNER = os.path.join(BUILD, "conformance", "atproto-conformance")
+ADAPTER = os.path.join(BUILD, "conformance", "atproto-adapter")
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
+# Keep runs short and deterministic.
+FAST = ["--property-cases", "30", "--fuzz-iterations", "600", "--seed", "7"]
+BASE32 = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def run(*args, timeout=600):
+    return subprocess.run([RUNNER, *args], cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=timeout)
+
+
+def json_report(*args):
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    try:
+        proc = run(*args, "--format", "json", "--out", path, "--format", "text")
+        with open(path) as f:
+            return proc, json.load(f)
+    finally:
+        os.unlink(path)
+
+
+def last_line(text):
+    lines = [l for l in text.splitlines() if l.strip()]
+    return lines[-1] if lines else ""
+
+
+@contextlib.contextmanager
+def started(argv, cwd=ROOT):
+    """Starts an adapter that prints 'listening on http://...' and yields its URL."""
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        if not m:
+            raise RuntimeError(f"{argv[0]} did not start: {line!r}")
+        yield m.group(1)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def vector_cases(type_name):
+    out = []
+    for path in glob.glob(os.path.join(ROOT, "vectors", "syntax", "*.json")):
+        with open(path) as f:
+            doc = json.load(f)
+        if doc.get("type") != type_name or doc.get("operation", "validate") != "validate":
+            continue
+        out += [c for c in doc["cases"] if isinstance(c.get("input"), str)]
+    return out
+
+
+def failed_ids(report):
+    return {r["id"] for r in report["results"] if r["outcome"] in ("fail", "unexpected-pass")}
+
+
+class ReferenceRuns(unittest.TestCase):
+    def test_in_process_reference_passes_everything(self):
+        proc, report = json_report("--suite", "syntax", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-3000:])
+        m = SUMMARY.match(last_line(proc.stdout))
+        self.assertTrue(m, last_line(proc.stdout))
+        self.assertEqual(int(m.group(2)), 0)
+        kinds = {r["kind"] for r in report["results"]}
+        self.assertEqual(kinds, {"vector", "property", "fuzz"})
+        self.assertGreaterEqual(sum(r["kind"] == "vector" for r in report["results"]), 880)
+
+    def test_adapter_over_http_passes_everything(self):
+        with started([ADAPTER, "--port", "0"]) as url:
+            proc, report = json_report("--adapter", url, "--suite", "syntax", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-3000:])
+        self.assertEqual(failed_ids(report), set())
+        self.assertEqual(report["counts"]["skipped"], 0)
+
+    def test_list_prints_ids_without_running(self):
+        proc = run("--list", "--filter", "syntax.vector.tid.*")
+        self.assertEqual(proc.returncode, 0)
+        lines = proc.stdout.strip().splitlines()
+        self.assertEqual(len(lines), len(vector_cases("tid")))
+        self.assertTrue(all(l.startswith("syntax.vector.tid.") for l in lines))
+        self.assertTrue(any("tid.syntax.first-char" in l for l in lines))
+
+
+class BrokenAdapter(unittest.TestCase):
+    """An adapter that flips the verdict for TIDs with the top bit set."""
+
+    def expected_tid_failures(self):
+        ids = set()
+        for c in vector_cases("tid"):
+            v = c["input"]
+            if len(v) == 13 and all(ch in BASE32 for ch in v) and BASE32.index(v[0]) >= 16:
+                ids.add("syntax.vector." + c["id"])
+        return ids
+
+    def test_reports_exactly_the_broken_cases(self):
+        expected = self.expected_tid_failures()
+        self.assertTrue(expected, "the vectors need TIDs with the top bit set")
+        with started([ADAPTER, "--port", "0", "--fault", "tid-high-bit"]) as url:
+            proc, report = json_report("--adapter", url, "--suite", "syntax",
+                                       "--filter", "syntax.vector.*", *FAST)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(failed_ids(report), expected)
+        m = SUMMARY.match(last_line(proc.stdout))
+        self.assertTrue(m, last_line(proc.stdout))
+        self.assertEqual(int(m.group(2)), len(expected))
+        # The text report says what was sent, what came back, the spec URL and a curl line.
+        self.assertIn("https://atproto.com/specs/tid#", proc.stdout)
+        self.assertIn("curl -sS -X POST", proc.stdout)
+
+    def test_fuzzing_and_properties_find_the_fault_and_minimize_it(self):
+        with started([ADAPTER, "--port", "0", "--fault", "tid-high-bit"]) as url:
+            proc, report = json_report("--adapter", url, "--suite", "syntax",
+                                       "--filter", "syntax.fuzz.tid", "--filter",
+                                       "syntax.property.tid.*", "--fuzz-iterations", "20000",
+                                       "--property-cases", "200", "--seed", "3")
+        self.assertEqual(proc.returncode, 1, proc.stdout[-2000:])
+        fuzz = [r for r in report["results"] if r["id"] == "syntax.fuzz.tid"][0]
+        self.assertEqual(fuzz["outcome"], "fail")
+        vectors = fuzz["suggested_vector"]
+        vectors = vectors if isinstance(vectors, list) else [vectors]
+        for v in vectors:
+            # Minimized and ready to add: a 13-character TID with the top bit set.
+            self.assertEqual(len(v["input"]), 13, v)
+            self.assertGreaterEqual(BASE32.index(v["input"][0]), 16, v)
+            self.assertFalse(v["valid"])
+            self.assertEqual(v["error"], "tid.syntax.first-char")
+
+    def test_expected_failures_pin_known_divergences(self):
+        expected = sorted(self.expected_tid_failures())
+        with tempfile.TemporaryDirectory() as tmp:
+            pinned = os.path.join(tmp, "expected.txt")
+            with open(pinned, "w") as f:
+                f.write("# known: the adapter accepts TIDs with the top bit set\n")
+                for i in expected:
+                    f.write(f"{i}  accepts a TID whose first character sets bit 63\n")
+            with started([ADAPTER, "--port", "0", "--fault", "tid-high-bit"]) as url:
+                args = ["--adapter", url, "--suite", "syntax", "--filter", "syntax.vector.*"]
+                ok = run(*args, "--expect-fail", pinned)
+                self.assertEqual(ok.returncode, 0, ok.stdout[-2000:])
+                # A pinned case that now passes is itself a failure.
+                with open(pinned, "a") as f:
+                    f.write("syntax.vector.tid.valid.zero  pinned by mistake\n")
+                stale = run(*args, "--expect-fail", pinned)
+                self.assertEqual(stale.returncode, 1)
+                self.assertIn("unexpected-pass", stale.stdout)
+                # An entry without a reason is refused.
+                with open(pinned, "a") as f:
+                    f.write("syntax.vector.tid.valid.other\n")
+                bad = run(*args, "--expect-fail", pinned)
+                self.assertEqual(bad.returncode, 2)
+
+    def test_every_report_format_is_well_formed(self):
+        with started([ADAPTER, "--port", "0", "--fault", "handle-uppercase"]) as url, \
+                tempfile.TemporaryDirectory() as tmp:
+            paths = {f: os.path.join(tmp, "report." + f) for f in
+                     ("json", "junit", "tap", "html", "text")}
+            args = ["--adapter", url, "--suite", "syntax", "--filter", "syntax.vector.handle.*"]
+            for f, p in paths.items():
+                args += ["--format", f, "--out", p]
+            proc = run(*args)
+            self.assertEqual(proc.returncode, 1)
+            with open(paths["json"]) as f:
+                report = json.load(f)
+            failures = failed_ids(report)
+            self.assertTrue(failures)
+            for c in vector_cases("handle"):
+                has_upper = any("A" <= ch <= "Z" for ch in c["input"])
+                self.assertEqual("syntax.vector." + c["id"] in failures, has_upper, c)
+            dom = xml.dom.minidom.parse(paths["junit"])
+            self.assertEqual(len(dom.getElementsByTagName("failure")), len(failures))
+            with open(paths["tap"]) as f:
+                tap = f.read()
+            self.assertEqual(len(re.findall(r"^not ok ", tap, re.M)), len(failures))
+            with open(paths["html"]) as f:
+                self.assertIn("<html", f.read())
+            with open(paths["text"]) as f:
+                m = SUMMARY.match(last_line(f.read()))
+            self.assertEqual(int(m.group(2)), len(failures))
+
+
+class NothingSupported(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = json.dumps({"name": "empty", "version": "0", "operations": []}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        self.send_response(404)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+
+class Unsupported(unittest.TestCase):
+    def test_unsupported_operations_are_skipped_not_failed(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NothingSupported)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            proc, report = json_report("--adapter", url, "--suite", "syntax", *FAST)
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+        outcomes = {r["outcome"] for r in report["results"]}
+        self.assertEqual(outcomes, {"skipped"})
+        m = SUMMARY.match(last_line(proc.stdout))
+        self.assertEqual((int(m.group(1)), int(m.group(2))), (0, 0))
+        self.assertEqual(int(m.group(3)), len(report["results"]))
+
+
+class InteropFiles(unittest.TestCase):
+    """Files in the atproto-interop-tests formats, written by us."""
+
+    def write(self, tmp, name, lines):
+        os.makedirs(os.path.join(tmp, "syntax"), exist_ok=True)
+        with open(os.path.join(tmp, "syntax", name), "w") as f:
+            f.write("# a comment line\n\n" + "\n".join(lines) + "\n")
+
+    def test_interop_text_files_are_replayed(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            self.write(tmp, "handle_syntax_valid.txt", ["jay.bsky.social", "a.co"])
+            self.write(tmp, "handle_syntax_invalid.txt", ["john.0", "name.org."])
+            self.write(tmp, "tid_syntax_invalid.txt", ["3jzfcijpj2z21", "zzzzzzzzzzzzz"])
+            self.write(tmp, "datetime_parse_invalid.txt", ["1985-00-12T23:20:50.123Z"])
+            self.write(tmp, "recordkey_syntax_valid.txt", ["self", "pre:fix"])
+            proc, report = json_report("--suite", "interop", "--interop-tests", tmp)
+            self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+            self.assertEqual(len(report["results"]), 9)
+            # A wrong expectation in the files shows up as a failure of that line.
+            self.write(tmp, "handle_syntax_valid.txt", ["jay.bsky.social", "cn.8"])
+            proc, report = json_report("--suite", "interop", "--interop-tests", tmp)
+            self.assertEqual(proc.returncode, 1)
+            self.assertEqual(len(failed_ids(report)), 1)
+            with started([ADAPTER, "--port", "0", "--fault", "tid-high-bit"]) as url:
+                proc, report = json_report("--adapter", url, "--suite", "interop",
+                                           "--interop-tests", tmp)
+            failing = [r for r in report["results"] if r["outcome"] == "fail"]
+            self.assertEqual(sorted(r["sent"]["value"] for r in failing), ["cn.8", "zzzzzzzzzzzzz"])
+
+
+def third_party(name):
+    run_sh = os.path.join(ROOT, "conformance", "adapters", name, "run.sh")
+    expected = os.path.join(ROOT, "conformance", "adapters", name, "expected-failures.txt")
+    return run_sh, expected
+
+
+@unittest.skipUnless(shutil.which("node") and shutil.which("npm"), "node and npm are needed")
+class ThirdPartyAdapters(unittest.TestCase):
+    """The official TypeScript implementation and atcute, with their pinned divergences."""
+
+    reports = {}
+
+    @classmethod
+    def setUpClass(cls):
+        for name in ("typescript", "atcute"):
+            run_sh, expected = third_party(name)
+            with started([run_sh, "--port", "0"]) as url:
+                cls.reports[name] = json_report("--adapter", url, "--suite", "syntax",
+                                                "--expect-fail", expected, *FAST)
+
+    def check(self, name):
+        proc, report = self.reports[name]
+        self.assertEqual(proc.returncode, 0, proc.stdout[-4000:])
+        # The divergences are real: each pinned case did fail.
+        pinned = [r for r in report["results"] if r["outcome"] == "expected-fail"]
+        self.assertTrue(pinned)
+
+    def test_official_typescript_implementation(self):
+        self.check("typescript")
+
+    def test_atcute_implementation(self):
+        self.check("atcute")
+
+    def test_vectors_both_implementations_dispute_have_a_review(self):
+        """A vector on which both independent implementations disagree with us
+        carries a review: who disagrees, why the verdict stands, the spec URL."""
+        disputed = None
+        for name in ("typescript", "atcute"):
+            _, report = self.reports[name]
+            ids = {r["id"] for r in report["results"]
+                   if r["kind"] == "vector" and r["outcome"] != "pass"}
+            disputed = ids if disputed is None else disputed & ids
+        reviewed = set()
+        for path in glob.glob(os.path.join(ROOT, "vectors", "syntax", "*.json")):
+            with open(path) as f:
+                for c in json.load(f)["cases"]:
+                    if "review" in c:
+                        reviewed.add("syntax.vector." + c["id"])
+        self.assertEqual(sorted(disputed - reviewed), [],
+                         "add a review to these vectors (tools/gen-syntax-vectors.py REVIEWS)")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)

@@ -1,0 +1,36 @@
+// Suite builders. Each returns the cases of one suite; cases are built
+// once per run and carry stable ids.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model.hpp"
+
+namespace atproto::conformance {
+
+struct SuiteSources {
+  std::string vectors_dir;       // the project's vectors/ folder
+  std::string interop_tests_dir; // a checkout of atproto-interop-tests, or ""
+};
+
+// Names of the suites this runner knows, in run order.
+const std::vector<std::string>& suite_names();
+
+// Cases of one suite; `error` is set when its sources cannot be read.
+std::vector<Case> build_suite(const std::string& name, const SuiteSources& sources,
+                              const Catalog& catalog, std::string& error);
+
+// Shared helpers for suites.
+Level strongest_level(const Catalog& catalog, const std::vector<std::string>& requirements);
+
+// The "syntax" suite: vectors/syntax, RapidCheck properties and
+// differential fuzzing of the syntax/validate operation.
+std::vector<Case> build_syntax_suite(const SuiteSources& sources, const Catalog& catalog,
+                                     std::string& error);
+
+// The "interop" suite: the official atproto-interop-tests files, replayed
+// through the same operations.
+std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error);
+
+}  // namespace atproto::conformance

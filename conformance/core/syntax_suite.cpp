@@ -1,0 +1,437 @@
+// The syntax suite: every syntax/validate vector, RapidCheck properties with
+// the reference as oracle, and time-boxed differential fuzzing.
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "atproto/syntax/format.hpp"
+#include "atproto/syntax/generators.hpp"
+#include "suites.hpp"
+
+namespace atproto::conformance {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Adapter requests are JSON, so only valid UTF-8 can be sent; byte-level
+// inputs stay with the reference's own tests and fuzzers.
+bool is_valid_utf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    std::uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
+// The reference's verdict and error code for a syntax value.
+struct Oracle {
+  bool valid;
+  std::string error;
+};
+Oracle oracle(const std::string& type, const std::string& value) {
+  auto status = syntax::validate_string_format(type, value);
+  return {status.ok(), status.ok() ? "" : status.error().code};
+}
+
+// Asks the target for a verdict. Returns nullopt (and fills verdict) when
+// the adapter answered something other than a well-formed verdict.
+std::optional<bool> ask(RunContext& ctx, const std::string& type, const std::string& value,
+                        Verdict& verdict) {
+  json request{{"type", type}, {"value", value}};
+  Response r = ctx.target.call("syntax/validate", request);
+  ++verdict.calls;
+  verdict.operation = "syntax/validate";
+  verdict.sent = request;
+  verdict.http_status = r.status;
+  verdict.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
+  if (!r.transport_error.empty()) {
+    verdict.state = Verdict::State::kAdapterError;
+    verdict.message = "no answer from the adapter: " + r.transport_error;
+    return std::nullopt;
+  }
+  if (r.status == 501) {
+    verdict.state = Verdict::State::kUnsupported;
+    verdict.message = "the adapter answered 501: type " + type + " not supported";
+    return std::nullopt;
+  }
+  if (r.status != 200 || !r.body.is_object() || !r.body.contains("valid") ||
+      !r.body["valid"].is_boolean()) {
+    verdict.state = Verdict::State::kAdapterError;
+    verdict.message = "the adapter did not answer with a verdict (HTTP " +
+                      std::to_string(r.status) + ", expected 200 with {\"valid\": bool})";
+    return std::nullopt;
+  }
+  return r.body["valid"].get<bool>();
+}
+
+std::string short_hash(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(buf, 10);
+}
+
+// A disagreement written as a vector case ready to add to vectors/syntax/.
+json suggested_vector(const std::string& type, const std::string& value, const char* found_by) {
+  Oracle o = oracle(type, value);
+  json v{{"id", type + (o.valid ? ".valid" : ".invalid") + ".found-" + short_hash(value)},
+         {"requirements", o.valid ? json::array() : json::array({o.error})},
+         {"input", value},
+         {"valid", o.valid}};
+  if (!o.valid) v["error"] = o.error;
+  v["comment"] = std::string("found by ") + found_by + "; verdict from the reference";
+  return v;
+}
+
+// Does the target disagree with the reference on this value? Adapter
+// errors count as disagreement so they are minimized too.
+bool disagrees(RunContext& ctx, const std::string& type, const std::string& value,
+               Verdict& scratch) {
+  auto got = ask(ctx, type, value, scratch);
+  if (!got) return scratch.state == Verdict::State::kAdapterError;
+  return *got != oracle(type, value).valid;
+}
+
+// Greedy delta-debugging: drop chunks, then single characters, while the
+// disagreement persists. Bounded in calls.
+std::string minimize(RunContext& ctx, const std::string& type, std::string value,
+                     std::uint64_t& calls) {
+  Verdict scratch;
+  const std::uint64_t budget = 400;
+  for (std::size_t chunk = std::max<std::size_t>(value.size() / 2, 1); chunk >= 1; chunk /= 2) {
+    bool progress = true;
+    while (progress && scratch.calls < budget) {
+      progress = false;
+      for (std::size_t at = 0; at + chunk <= value.size() && scratch.calls < budget; ++at) {
+        std::string candidate = value.substr(0, at) + value.substr(at + chunk);
+        if (candidate.empty() || !is_valid_utf8(candidate)) continue;
+        if (disagrees(ctx, type, candidate, scratch)) {
+          value = std::move(candidate);
+          progress = true;
+          break;
+        }
+      }
+    }
+    if (chunk == 1) break;
+  }
+  calls += scratch.calls;
+  return value;
+}
+
+// The level at stake in a disagreement on a generated input: the level of
+// the rule the reference says is broken, or "must" when the value is valid.
+Level level_at_stake(const Catalog& catalog, const std::string& type, const std::string& value) {
+  Oracle o = oracle(type, value);
+  return o.valid ? Level::kMust : strongest_level(catalog, {o.error});
+}
+
+Verdict mismatch(Verdict v, const std::string& type, const std::string& value, bool got,
+                 const char* found_by) {
+  Oracle o = oracle(type, value);
+  v.state = Verdict::State::kMismatch;
+  v.expected = json{{"valid", o.valid}};
+  v.message = std::string("the adapter says ") + (got ? "valid" : "invalid") + " but the " +
+              (o.valid ? "value is valid" : "value breaks " + o.error);
+  if (found_by) v.suggested_vector = suggested_vector(type, value, found_by);
+  return v;
+}
+
+// Byte-level mutations used by the property and fuzz cases.
+std::string mutate_bytes(const std::string& in, std::mt19937_64& rng);
+
+std::string mutate(const std::string& in, std::mt19937_64& rng) {
+  std::string s;
+  do {
+    s = mutate_bytes(in, rng);
+  } while (!is_valid_utf8(s));
+  return s;
+}
+
+std::string mutate_bytes(const std::string& in, std::mt19937_64& rng) {
+  static constexpr std::string_view kInteresting[] = {
+      "", ".", "-", ":", "/", "%", "@", "#", "?", "~", "_", " ", "\t", "\n", std::string_view("\0", 1),
+      "A", "z", "0", "9", "\xc3\xa9", "\xf0\x9f\x92\xa9", "\xe2\x80\x8d", "..", "//", "%3A",
+      "did:", "at://", "T", "Z", "+01:00", "-00:00", "x-", "2", "7", "b"};
+  std::string s = in;
+  std::uniform_int_distribution<int> op_dist(0, 6);
+  int rounds = 1 + static_cast<int>(rng() % 3);
+  for (int round = 0; round < rounds; ++round) {
+    std::size_t pos = s.empty() ? 0 : rng() % (s.size() + 1);
+    auto piece = kInteresting[rng() % std::size(kInteresting)];
+    switch (op_dist(rng)) {
+      case 0:  // insert an interesting piece
+        s.insert(pos, piece);
+        break;
+      case 1:  // delete a run
+        if (!s.empty()) s.erase(std::min(pos, s.size() - 1), 1 + rng() % 3);
+        break;
+      case 2:  // replace one byte
+        if (!s.empty()) s[std::min(pos, s.size() - 1)] = static_cast<char>(rng() % 128);
+        break;
+      case 3:  // flip case of one byte
+        if (!s.empty()) {
+          char& c = s[std::min(pos, s.size() - 1)];
+          if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+          else if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        }
+        break;
+      case 4:  // duplicate a slice (grows toward length limits)
+        if (!s.empty()) s.insert(pos, s.substr(rng() % s.size(), 1 + rng() % 64));
+        break;
+      case 5:  // truncate
+        s.resize(pos);
+        break;
+      default:  // repeat the whole value
+        if (s.size() < 4096) s += s;
+        break;
+    }
+  }
+  return s;
+}
+
+struct VectorCase {
+  std::string id;
+  std::string type;
+  std::string input;
+  bool valid;
+  std::vector<std::string> requirements;
+  std::string comment;
+};
+
+std::string load_vectors(const std::string& dir, std::vector<VectorCase>& out) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return "vector folder not found: " + dir;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    std::ifstream in(path);
+    json doc = json::parse(in, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return "malformed vector file " + path.string();
+    if (doc.value("operation", "validate") != "validate") continue;
+    std::string type = doc.value("type", "");
+    if (!syntax::string_format_from_name(type)) continue;
+    for (const auto& c : doc.value("cases", json::array())) {
+      // Byte-level inputs (input_hex) cannot travel as JSON strings.
+      if (!c.contains("input") || !c["input"].is_string()) continue;
+      VectorCase v;
+      v.id = c.value("id", "");
+      v.type = type;
+      v.input = c["input"].get<std::string>();
+      v.valid = c.value("valid", false);
+      v.comment = c.value("comment", "");
+      for (const auto& r : c.value("requirements", json::array())) {
+        if (r.is_string()) v.requirements.push_back(r.get<std::string>());
+      }
+      out.push_back(std::move(v));
+    }
+  }
+  return "";
+}
+
+Case vector_case(const VectorCase& v, const Catalog& catalog) {
+  Case c;
+  c.id = "syntax.vector." + v.id;
+  c.suite = "syntax";
+  c.kind = CaseKind::kVector;
+  c.requirements = v.requirements;
+  c.level = strongest_level(catalog, v.requirements);
+  c.operation = "syntax/validate";
+  c.description = (v.valid ? "accept " : "reject ") + v.type + " " + json(v.input).dump() +
+                  (v.comment.empty() ? "" : ": " + v.comment);
+  c.run = [v](RunContext& ctx) {
+    Verdict verdict;
+    verdict.expected = json{{"valid", v.valid}};
+    auto got = ask(ctx, v.type, v.input, verdict);
+    if (!got) return verdict;
+    verdict.expected = json{{"valid", v.valid}};
+    if (*got != v.valid) {
+      verdict.state = Verdict::State::kMismatch;
+      verdict.message = std::string("expected the ") + v.type + " to be " +
+                        (v.valid ? "accepted" : "rejected") + ", the adapter " +
+                        (*got ? "accepted" : "rejected") + " it";
+    }
+    return verdict;
+  };
+  return c;
+}
+
+// Property: RapidCheck-generated values (valid by construction, and their
+// mutations); the adapter must agree with the reference on each. A
+// disagreement is shrunk through RapidCheck's shrink tree, then by deletion.
+Case property_case(const std::string& type, bool mutated, const Catalog& catalog) {
+  Case c;
+  c.id = "syntax.property." + type + (mutated ? ".mutated" : ".generated");
+  c.suite = "syntax";
+  c.kind = CaseKind::kProperty;
+  c.requirements = {"lex.format.names"};
+  c.level = Level::kMust;
+  c.operation = "syntax/validate";
+  c.description = mutated ? "agree with the reference on mutations of generated " + type + " values"
+                          : "accept RapidCheck-generated valid " + type + " values";
+  c.run = [type, mutated, &catalog](RunContext& ctx) {
+    Verdict verdict;
+    auto format = *syntax::string_format_from_name(type);
+    rc::Gen<std::string> gen = syntax::generators::valid_string(format);
+    std::mt19937_64 rng(ctx.seed ^ std::hash<std::string>{}(type));
+    rc::Random random(ctx.seed * 0x9e3779b97f4a7c15ull + std::hash<std::string>{}(type));
+    for (int i = 0; i < ctx.property_cases; ++i) {
+      int size = std::min(100, i * 100 / std::max(1, ctx.property_cases - 1));
+      rc::Random r = random.split();
+      auto shrinkable = gen(r, size);
+      std::string value = shrinkable.value();
+      if (mutated) value = mutate(value, rng);
+      Verdict scratch;
+      auto got = ask(ctx, type, value, scratch);
+      if (!got && scratch.state == Verdict::State::kUnsupported) return scratch;
+      bool bad = !got || *got != oracle(type, value).valid;
+      if (!bad) continue;
+      // Shrink: first along RapidCheck's shrink tree (unmutated values),
+      // then by deleting characters.
+      if (!mutated) {
+        bool progress = true;
+        int steps = 0;
+        while (progress && steps++ < 200) {
+          progress = false;
+          auto shrinks = shrinkable.shrinks();
+          while (auto next = shrinks.next()) {
+            Verdict probe;
+            if (disagrees(ctx, type, next->value(), probe)) {
+              shrinkable = std::move(*next);
+              progress = true;
+              break;
+            }
+          }
+        }
+        value = shrinkable.value();
+      }
+      std::uint64_t calls = scratch.calls;
+      value = minimize(ctx, type, value, calls);
+      Verdict final_verdict;
+      auto final_got = ask(ctx, type, value, final_verdict);
+      final_verdict.calls = calls + verdict.calls;
+      if (!final_got) return final_verdict;
+      Verdict found =
+          mismatch(final_verdict, type, value, *final_got, mutated ? "property (mutated)" : "property");
+      found.level = level_at_stake(catalog, type, value);
+      return found;
+    }
+    verdict.calls = static_cast<std::uint64_t>(ctx.property_cases);
+    return verdict;
+  };
+  return c;
+}
+
+// Differential fuzz: random mutations of the vector inputs, time-boxed.
+Case fuzz_case(const std::string& type, std::vector<std::string> seeds, std::size_t type_count,
+               const Catalog& catalog) {
+  Case c;
+  c.id = "syntax.fuzz." + type;
+  c.suite = "syntax";
+  c.kind = CaseKind::kFuzz;
+  c.requirements = {"lex.format.names"};
+  c.level = Level::kMust;
+  c.operation = "syntax/validate";
+  c.description = "agree with the reference on mutated " + type + " vector inputs";
+  c.run = [type, seeds = std::move(seeds), type_count, &catalog](RunContext& ctx) {
+    Verdict verdict;
+    if (seeds.empty()) return verdict;
+    std::mt19937_64 rng(ctx.seed ^ (std::hash<std::string>{}(type) << 1));
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::duration<double>(ctx.fuzz_seconds / static_cast<double>(type_count));
+    std::uint64_t per_type_iterations =
+        ctx.fuzz_iterations ? std::max<std::uint64_t>(1, ctx.fuzz_iterations / type_count) : 0;
+    std::set<std::string> reported;
+    json disagreements = json::array();
+    Verdict first_failure;
+    for (std::uint64_t i = 0;; ++i) {
+      if (per_type_iterations ? i >= per_type_iterations
+                              : std::chrono::steady_clock::now() >= deadline) {
+        break;
+      }
+      std::string value = mutate(seeds[rng() % seeds.size()], rng);
+      Verdict scratch;
+      auto got = ask(ctx, type, value, scratch);
+      if (!got && scratch.state == Verdict::State::kUnsupported) return scratch;
+      if (got && *got == oracle(type, value).valid) continue;
+      std::uint64_t calls = 0;
+      std::string small = minimize(ctx, type, value, calls);
+      if (!reported.insert(small).second) continue;
+      Verdict probe;
+      auto small_got = ask(ctx, type, small, probe);
+      if (disagreements.empty()) {
+        first_failure = small_got ? mismatch(probe, type, small, *small_got, "differential fuzz")
+                                  : probe;
+      }
+      // The case is graded at the strongest level among its findings.
+      Level at_stake = small_got ? level_at_stake(catalog, type, small) : Level::kMust;
+      first_failure.level = std::min(first_failure.level.value_or(Level::kMay), at_stake);
+      disagreements.push_back(suggested_vector(type, small, "differential fuzz"));
+      if (disagreements.size() >= 10) break;
+    }
+    if (disagreements.empty()) return verdict;
+    first_failure.message += " (" + std::to_string(disagreements.size()) +
+                             " distinct minimized disagreement(s); all are listed as vectors)";
+    first_failure.suggested_vector = disagreements;
+    return first_failure;
+  };
+  return c;
+}
+
+}  // namespace
+
+Level strongest_level(const Catalog& catalog, const std::vector<std::string>& requirements) {
+  Level level = Level::kMay;
+  bool any = false;
+  for (const auto& id : requirements) {
+    if (const Requirement* r = catalog.find(id)) {
+      any = true;
+      level = std::min(level, r->level);
+    }
+  }
+  return any ? level : Level::kMust;
+}
+
+std::vector<Case> build_syntax_suite(const SuiteSources& sources, const Catalog& catalog,
+                                     std::string& error) {
+  std::vector<VectorCase> vectors;
+  error = load_vectors(sources.vectors_dir + "/syntax", vectors);
+  if (!error.empty()) return {};
+  std::vector<Case> cases;
+  std::map<std::string, std::vector<std::string>> seeds;
+  for (const auto& v : vectors) {
+    cases.push_back(vector_case(v, catalog));
+    seeds[v.type].push_back(v.input);
+  }
+  for (std::string_view type : syntax::kStringFormatNames) {
+    cases.push_back(property_case(std::string(type), false, catalog));
+    cases.push_back(property_case(std::string(type), true, catalog));
+  }
+  for (std::string_view type : syntax::kStringFormatNames) {
+    cases.push_back(fuzz_case(std::string(type), seeds[std::string(type)],
+                              syntax::kStringFormatNames.size(), catalog));
+  }
+  return cases;
+}
+
+}  // namespace atproto::conformance

@@ -1,0 +1,59 @@
+// A target is the implementation under test, reached through the adapter
+// protocol (docs/adapter-protocol.md): either our reference in-process, or
+// any adapter over HTTP.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace atproto::conformance {
+
+using json = nlohmann::json;
+
+// One answer to an operation. status is the HTTP status (200 for a verdict);
+// transport_error is set when no answer arrived at all.
+struct Response {
+  int status = 0;
+  json body;
+  std::string raw_body;
+  std::string transport_error;
+
+  bool ok() const { return transport_error.empty() && status == 200; }
+};
+
+struct Capabilities {
+  std::string name;
+  std::string version;
+  std::vector<std::string> operations;
+  bool supports(const std::string& operation) const;
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual std::string description() const = 0;
+  virtual Response capabilities() = 0;
+  // operation is "<area>/<operation>", e.g. "syntax/validate".
+  virtual Response call(const std::string& operation, const json& request) = 0;
+  // A one-line shell command that reproduces the call, or "" if none applies.
+  virtual std::string reproduce_command(const std::string& operation, const json& request) const = 0;
+};
+
+// Our reference implementation, called in-process. The same dispatch backs
+// atproto-adapter, so in-process and HTTP runs answer identically.
+std::unique_ptr<Target> make_reference_target();
+
+// An adapter at base_url, e.g. "http://127.0.0.1:8123". Loopback only is
+// not enforced here; the CLI documents it.
+std::unique_ptr<Target> make_http_target(const std::string& base_url, int timeout_ms = 10000);
+
+// The reference's answer to one protocol request: (status, body). Used by
+// the reference target and by atproto-adapter.
+Response reference_dispatch(const std::string& operation, const json& request);
+// The operations reference_dispatch answers.
+const std::vector<std::string>& reference_operations();
+
+}  // namespace atproto::conformance
