@@ -3,6 +3,7 @@
 // Usage: see usage() below and docs/conformance.md.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -113,7 +114,10 @@ int main(int argc, char** argv) {
     } else if (a == "--list") {
       list = true;
     } else if (a == "--seed") {
-      if (!value(v) || !parse_number(v, number)) return usage_error("--seed needs a number");
+      if (!value(v) || v.empty() || v.find_first_not_of("0123456789") != std::string::npos ||
+          v.size() > 19) {
+        return usage_error("--seed needs a whole number");
+      }
       options.seed = static_cast<std::uint64_t>(std::stoull(v));
     } else if (a == "--property-cases") {
       if (!value(v) || !parse_number(v, number)) return usage_error("--property-cases needs a number");

@@ -12,6 +12,7 @@
 
 #include "atproto/syntax/format.hpp"
 #include "suites.hpp"
+#include "utf8.hpp"
 
 namespace atproto::conformance {
 namespace {
@@ -92,11 +93,18 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
       c.kind = CaseKind::kInterop;
       c.level = Level::kMust;
       c.operation = "syntax/validate";
-      c.description = (valid ? "accept " : "reject ") + type + " " + json(line).dump() + " (" +
+      c.description = (valid ? "accept " : "reject ") + type + " " +
+                      json(line).dump(-1, ' ', false, json::error_handler_t::replace) + " (" +
                       path.filename().string() + ":" + std::to_string(number) + ")";
       c.run = [type, value = line, valid](RunContext& ctx) {
         Verdict v;
         json request{{"type", type}, {"value", value}};
+        if (!is_valid_utf8(value)) {
+          // The protocol carries values as JSON strings.
+          v.state = Verdict::State::kUnsupported;
+          v.message = "the line is not valid UTF-8, so it cannot be sent as a JSON string";
+          return v;
+        }
         Response r = ctx.target.call("syntax/validate", request);
         v.operation = "syntax/validate";
         v.sent = request;

@@ -94,6 +94,7 @@ std::string Expectations::load(const std::string& path) {
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     std::size_t start = line.find_first_not_of(" \t");
     if (start == std::string::npos || line[start] == '#') continue;
     std::size_t space = line.find_first_of(" \t", start);

@@ -10,32 +10,12 @@
 #include "atproto/syntax/format.hpp"
 #include "atproto/syntax/generators.hpp"
 #include "suites.hpp"
+#include "utf8.hpp"
 
 namespace atproto::conformance {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Adapter requests are JSON, so only valid UTF-8 can be sent; byte-level
-// inputs stay with the reference's own tests and fuzzers.
-bool is_valid_utf8(const std::string& s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    std::uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-    for (std::size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
-  }
-  return true;
-}
 
 // The reference's verdict and error code for a syntax value.
 struct Oracle {

@@ -158,10 +158,12 @@ Result<AtUriGeneral> parse_at_uri_general(std::string_view input) {
   std::vector<std::string_view> parts;
   ascii::split(rest, '/', [&](std::string_view p) { parts.push_back(p); });
   if (auto status = check_authority_shape(input, parts[0]); !status.ok()) return status.error();
-  // The general authority is an opaque string: DID characters (':' and '%'
-  // included) or reg-name characters.
+  // The general authority is an opaque string: a DID (whose syntax leaves
+  // percent-escapes unchecked, so the restricted form stays a subset of the
+  // general one), or reg-name characters and ':' with well-formed escapes.
   // [aturi.general.percent-encoding]
-  if (!all_chars_or_pct(parts[0], [](char c) {
+  const bool did_authority = parts[0].substr(0, 4) == "did:" && validate_did(parts[0]).ok();
+  if (!did_authority && !all_chars_or_pct(parts[0], [](char c) {
         return uri_chars::is_unreserved(c) || uri_chars::is_sub_delim(c) || c == ':';
       })) {
     return aturi_error("aturi.general.percent-encoding", input,

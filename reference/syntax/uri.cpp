@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "atproto/syntax/did.hpp"
 #include "uri_chars.hpp"
 
 namespace atproto::syntax {
@@ -184,9 +185,9 @@ Status validate_uri(std::string_view input) {
     // authority of reg-name characters plus ':' is also accepted.
     bool at_authority =
         ascii::equals_ignore_case(scheme, "at") &&
-        uri_chars::all_chars_or_pct(authority, [](char c) {
-          return is_unreserved(c) || is_sub_delim(c) || c == ':';
-        });
+        (validate_did(authority).ok() || uri_chars::all_chars_or_pct(authority, [](char c) {
+           return is_unreserved(c) || is_sub_delim(c) || c == ':';
+         }));
     if (!is_authority(authority) && !at_authority) return uri_error(input, "invalid authority");
     if (!is_path(path)) return uri_error(input, "invalid character or percent-encoding in the path");
   } else {
