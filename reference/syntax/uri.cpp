@@ -27,10 +27,17 @@ bool is_ipv4(std::string_view s) {
   bool ok = true;
   ascii::split(s, '.', [&](std::string_view p) {
     ++parts;
-    if (p.empty() || p.size() > 3 || (p.size() > 1 && p[0] == '0')) ok = false;
+    // dec-octet: 1-3 digits, no leading zero, at most 255.
+    if (p.empty() || p.size() > 3 || (p.size() > 1 && p[0] == '0')) {
+      ok = false;
+      return;
+    }
     int v = 0;
     for (char c : p) {
-      if (!ascii::is_digit(c)) ok = false;
+      if (!ascii::is_digit(c)) {
+        ok = false;
+        return;
+      }
       v = v * 10 + (c - '0');
     }
     if (v > 255) ok = false;
