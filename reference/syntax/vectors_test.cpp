@@ -106,7 +106,8 @@ std::string case_input(const json& c) {
 
 std::string printable(const std::string& s) {
   std::string out;
-  for (unsigned char ch : s) {
+  for (char c : s) {
+    auto ch = static_cast<unsigned char>(c);
     if (ch >= 0x20 && ch < 0x7f) {
       out.push_back(static_cast<char>(ch));
     } else {
