@@ -215,7 +215,8 @@ int main(int argc, char** argv) {
   RunSummary summary = run_cases(*target, cases, expectations, options);
   // Expected failures for cases that were filtered out are not reported;
   // listed ids that match no case at all are worth a warning.
-  for (const auto& [id, reason] : expectations.reasons) {
+  for (const auto& entry : expectations.reasons) {
+    const std::string& id = entry.first;
     bool found = std::any_of(cases.begin(), cases.end(), [&](const Case& c) { return c.id == id; });
     if (!found && filters.empty()) {
       std::cerr << "atproto-conformance: warning: expected failure " << id

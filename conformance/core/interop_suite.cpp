@@ -30,16 +30,6 @@ const std::map<std::string, std::string>& interop_types() {
   return kTypes;
 }
 
-std::string fnv_hex(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::string(buf, 12);
-}
 
 }  // namespace
 
@@ -88,7 +78,7 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
       if (line.empty() || line[0] == '#') continue;
       Case c;
       // Stable across edits of other lines: the id hashes the value itself.
-      c.id = "interop.syntax." + stem + "." + fnv_hex(line);
+      c.id = "interop.syntax." + stem + "." + stable_hash_hex(line, 12);
       c.suite = "interop";
       c.kind = CaseKind::kInterop;
       c.level = Level::kMust;

@@ -209,7 +209,8 @@ json pasteable_vector(json v) {
   if (v.is_object() && v.contains("input") && v["input"].is_string() &&
       !is_valid_utf8(v["input"].get_ref<const std::string&>())) {
     std::string hex;
-    for (unsigned char b : v["input"].get_ref<const std::string&>()) {
+    for (char c : v["input"].get_ref<const std::string&>()) {
+      auto b = static_cast<unsigned char>(c);
       append_hex_byte(hex, "", b);
     }
     json out = json::object();

@@ -22,6 +22,8 @@ std::vector<Case> build_suite(const std::string& name, const SuiteSources& sourc
                               const Catalog& catalog, std::string& error);
 
 // Shared helpers for suites.
+// A short, stable hex digest (FNV-1a) for case ids derived from values.
+std::string stable_hash_hex(const std::string& s, std::size_t digits);
 Level strongest_level(const Catalog& catalog, const std::vector<std::string>& requirements);
 
 // The "syntax" suite: vectors/syntax, RapidCheck properties and

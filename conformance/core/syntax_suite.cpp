@@ -8,7 +8,7 @@
 #include <set>
 
 #include "atproto/syntax/format.hpp"
-#include "atproto/syntax/generators.hpp"
+#include "atproto/syntax/test_generators.hpp"
 #include "suites.hpp"
 #include "utf8.hpp"
 
@@ -58,21 +58,11 @@ std::optional<bool> ask(RunContext& ctx, const std::string& type, const std::str
   return r.body["valid"].get<bool>();
 }
 
-std::string short_hash(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::string(buf, 10);
-}
 
 // A disagreement written as a vector case ready to add to vectors/syntax/.
 json suggested_vector(const std::string& type, const std::string& value, const char* found_by) {
   Oracle o = oracle(type, value);
-  json v{{"id", type + (o.valid ? ".valid" : ".invalid") + ".found-" + short_hash(value)},
+  json v{{"id", type + (o.valid ? ".valid" : ".invalid") + ".found-" + stable_hash_hex(value, 10)},
          {"requirements", o.valid ? json::array() : json::array({o.error})},
          {"input", value},
          {"valid", o.valid}};
@@ -379,6 +369,17 @@ Case fuzz_case(const std::string& type, std::vector<std::string> seeds, std::siz
 }
 
 }  // namespace
+
+std::string stable_hash_hex(const std::string& s, std::size_t digits) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bit
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(buf, std::min<std::size_t>(digits, 16));
+}
 
 Level strongest_level(const Catalog& catalog, const std::vector<std::string>& requirements) {
   Level level = Level::kMay;
