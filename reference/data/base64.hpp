@@ -1,0 +1,28 @@
+// Base64 for the JSON form of `bytes` values.
+// Spec: https://atproto.com/specs/data-model#bytes
+//
+// The data model uses the standard RFC 4648 section 4 alphabet (A-Z a-z 0-9
+// + /, not the URL-safe one) and makes '=' padding optional. We always write
+// it without padding. The decoder accepts a text with no padding or with the
+// exact padding RFC 4648 prescribes, and nothing else: no whitespace, no
+// URL-safe characters, no stray '=' and no non-zero unused bits (those would
+// let two texts mean the same bytes).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atproto/common/result.hpp"
+
+namespace atproto::data {
+
+// Standard alphabet, no padding.
+std::string base64_encode(std::span<const std::uint8_t> bytes);
+
+// Error code: data.json.bytes-base64.
+Result<std::vector<std::uint8_t>> base64_decode(std::string_view text);
+
+}  // namespace atproto::data

@@ -1,0 +1,102 @@
+// Blessed CIDs: parse, format, compute.
+// Spec: https://atproto.com/specs/data-model#link-and-cid-formats
+#include "atproto/data/cid.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "atproto/data/multibase.hpp"
+#include "atproto/data/varint.hpp"
+
+namespace atproto::data {
+
+Digest sha256(std::span<const std::uint8_t> bytes) {
+  Digest out{};
+  unsigned int size = 0;
+  // EVP_Digest only fails on allocation failure; treat that as fatal.
+  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &size, EVP_sha256(), nullptr) != 1 ||
+      size != kSha256Size) {
+    std::abort();
+  }
+  return out;
+}
+
+Cid Cid::compute(Codec codec, std::span<const std::uint8_t> block) {
+  return Cid(codec, sha256(block));
+}
+
+Result<Cid> Cid::from_bytes(std::span<const std::uint8_t> bytes) {
+  std::size_t pos = 0;
+  auto binary_error = [](const Error& e) {
+    return make_error("data.cid.binary", "malformed CID: " + e.message);
+  };
+  auto version = read_varint(bytes, pos);
+  if (!version) return binary_error(version.error());
+  // [data.cid.version] Only CIDv1. (A CIDv0 starts with 0x12 0x20.)
+  if (*version != 1) {
+    return make_error("data.cid.version", "CID version must be 1, got " + std::to_string(*version));
+  }
+  auto codec = read_varint(bytes, pos);
+  if (!codec) return binary_error(codec.error());
+  // [data.cid.codec] dag-cbor (0x71) for data, raw (0x55) for blobs.
+  if (*codec != static_cast<std::uint64_t>(Codec::kDagCbor) &&
+      *codec != static_cast<std::uint64_t>(Codec::kRaw)) {
+    return make_error("data.cid.codec", "CID codec must be dag-cbor (0x71) or raw (0x55), got " +
+                                            std::to_string(*codec));
+  }
+  auto hash = read_varint(bytes, pos);
+  if (!hash) return binary_error(hash.error());
+  // [data.cid.hash] The multihash is sha2-256 with a 32-byte digest.
+  if (*hash != kHashSha256) {
+    return make_error("data.cid.hash",
+                      "CID hash must be sha2-256 (0x12), got " + std::to_string(*hash));
+  }
+  auto length = read_varint(bytes, pos);
+  if (!length) return binary_error(length.error());
+  if (*length != kSha256Size) {
+    return make_error("data.cid.hash",
+                      "sha2-256 digest length must be 32, got " + std::to_string(*length));
+  }
+  // [data.cid.binary] Exactly the digest follows, nothing more or less.
+  if (bytes.size() - pos < kSha256Size) {
+    return make_error("data.cid.binary", "CID digest is truncated");
+  }
+  if (bytes.size() - pos > kSha256Size) {
+    return make_error("data.cid.binary", "bytes follow the CID digest");
+  }
+  Digest digest{};
+  std::copy(bytes.begin() + static_cast<std::ptrdiff_t>(pos), bytes.end(), digest.begin());
+  return Cid(static_cast<Codec>(*codec), digest);
+}
+
+Result<Cid> Cid::parse(std::string_view text) {
+  // [data.cid.string] The string form is 'b' + lowercase base32 of the binary form.
+  if (text.empty() || text[0] != 'b') {
+    return make_error("data.cid.string",
+                      text.substr(0, 2) == "Qm"
+                          ? "CIDv0 strings (base58 \"Qm...\") are not allowed"
+                          : "CID string must start with the base32 multibase prefix 'b'");
+  }
+  // A blessed CID is 36 bytes, 58 base32 characters; refuse long input early.
+  if (text.size() > 1 + 64) return make_error("data.cid.string", "CID string is too long");
+  auto bytes = base32_decode(text.substr(1));
+  if (!bytes) return make_error("data.cid.string", "CID string: " + bytes.error().message);
+  return from_bytes(*bytes);
+}
+
+std::vector<std::uint8_t> Cid::to_bytes() const {
+  std::vector<std::uint8_t> out;
+  out.reserve(kCidBinarySize);
+  append_varint(out, 1);
+  append_varint(out, static_cast<std::uint64_t>(codec_));
+  append_varint(out, kHashSha256);
+  append_varint(out, kSha256Size);
+  out.insert(out.end(), digest_.begin(), digest_.end());
+  return out;
+}
+
+std::string Cid::to_string() const { return multibase_encode(Multibase::kBase32, to_bytes()); }
+
+}  // namespace atproto::data

@@ -1,0 +1,137 @@
+// Multibase base32 (lowercase, 'b') and base58btc ('z').
+// Spec: https://atproto.com/specs/data-model#link-and-cid-formats
+#include "atproto/data/multibase.hpp"
+
+#include <cstddef>
+
+namespace atproto::data {
+namespace {
+
+constexpr char kBase32Alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+constexpr char kBase58Alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+int base32_value(char c) {
+  if (c >= 'a' && c <= 'z') return c - 'a';
+  if (c >= '2' && c <= '7') return c - '2' + 26;
+  return -1;
+}
+
+int base58_value(char c) {
+  for (int i = 0; i < 58; ++i) {
+    if (kBase58Alphabet[i] == c) return i;
+  }
+  return -1;
+}
+
+Error base32_error(std::string why) {
+  return make_error("data.multibase.base32", "invalid base32: " + why);
+}
+
+}  // namespace
+
+std::string base32_encode(std::span<const std::uint8_t> bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 8 + 4) / 5);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (std::uint8_t b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += kBase32Alphabet[(buffer >> bits) & 0x1f];
+    }
+    buffer &= (1u << bits) - 1;
+  }
+  if (bits > 0) out += kBase32Alphabet[(buffer << (5 - bits)) & 0x1f];
+  return out;
+}
+
+Result<ByteVector> base32_decode(std::string_view text) {
+  ByteVector out;
+  out.reserve(text.size() * 5 / 8);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = base32_value(c);
+    // [data.multibase.base32] Lowercase RFC 4648 alphabet, no padding.
+    if (v < 0) return base32_error("character outside a-z and 2-7 (lowercase, no padding)");
+    buffer = (buffer << 5) | static_cast<std::uint32_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<std::uint8_t>(buffer >> bits));
+      buffer &= (1u << bits) - 1;
+    }
+  }
+  // [data.multibase.base32] A canonical text leaves fewer than 5 spare bits,
+  // all zero; otherwise two texts would decode to the same bytes.
+  if (bits >= 5) return base32_error("length is not one an encoder produces");
+  if (buffer != 0) return base32_error("unused trailing bits are not zero");
+  return out;
+}
+
+std::string base58btc_encode(std::span<const std::uint8_t> bytes) {
+  std::size_t zeros = 0;
+  while (zeros < bytes.size() && bytes[zeros] == 0) ++zeros;
+  // Base-58 digits, least significant first, by repeated multiply-add.
+  std::vector<std::uint8_t> digits;
+  for (std::size_t i = zeros; i < bytes.size(); ++i) {
+    std::uint32_t carry = bytes[i];
+    for (auto& d : digits) {
+      carry += std::uint32_t{d} << 8;
+      d = static_cast<std::uint8_t>(carry % 58);
+      carry /= 58;
+    }
+    while (carry > 0) {
+      digits.push_back(static_cast<std::uint8_t>(carry % 58));
+      carry /= 58;
+    }
+  }
+  std::string out(zeros, '1');
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) out += kBase58Alphabet[*it];
+  return out;
+}
+
+Result<ByteVector> base58btc_decode(std::string_view text) {
+  std::size_t ones = 0;
+  while (ones < text.size() && text[ones] == '1') ++ones;
+  // Bytes, least significant first.
+  std::vector<std::uint8_t> bytes;
+  for (std::size_t i = ones; i < text.size(); ++i) {
+    int v = base58_value(text[i]);
+    // [data.multibase.base58btc] Only the 58 characters of the bitcoin alphabet.
+    if (v < 0) {
+      return make_error("data.multibase.base58btc",
+                        "invalid base58btc: character outside the bitcoin alphabet");
+    }
+    auto carry = static_cast<std::uint32_t>(v);
+    for (auto& b : bytes) {
+      carry += std::uint32_t{b} * 58;
+      b = static_cast<std::uint8_t>(carry & 0xff);
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      bytes.push_back(static_cast<std::uint8_t>(carry & 0xff));
+      carry >>= 8;
+    }
+  }
+  ByteVector out(ones, 0);
+  out.insert(out.end(), bytes.rbegin(), bytes.rend());
+  return out;
+}
+
+std::string multibase_encode(Multibase base, std::span<const std::uint8_t> bytes) {
+  if (base == Multibase::kBase32) return "b" + base32_encode(bytes);
+  return "z" + base58btc_encode(bytes);
+}
+
+Result<ByteVector> multibase_decode(std::string_view text) {
+  // [data.multibase.prefix] Only 'b' (base32 lower) and 'z' (base58btc).
+  if (!text.empty() && text[0] == 'b') return base32_decode(text.substr(1));
+  if (!text.empty() && text[0] == 'z') return base58btc_decode(text.substr(1));
+  return make_error("data.multibase.prefix",
+                    "unsupported multibase prefix: only 'b' (base32) and 'z' (base58btc)");
+}
+
+}  // namespace atproto::data

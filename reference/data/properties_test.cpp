@@ -1,0 +1,197 @@
+// Property tests for the data layer (RapidCheck inside Catch2).
+//
+// Values come from a generator written from the data model's kinds (valid
+// UTF-8 strings, any int64, bytes, blessed CIDs, nested arrays and maps). The
+// properties: CBOR and JSON round trips, canonical CBOR (re-encoding decoded
+// bytes gives the same bytes, and any input the strict decoder accepts is
+// exactly the canonical encoding of what it decoded), and codec round trips.
+//
+// Run only these with: data_tests "[properties]". RC_PARAMS="max_success=N"
+// changes the number of cases per property (default 100).
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "atproto/data/base64.hpp"
+#include "atproto/data/cbor.hpp"
+#include "atproto/data/cid.hpp"
+#include "atproto/data/json.hpp"
+#include "atproto/data/multibase.hpp"
+#include "atproto/data/value.hpp"
+#include "atproto/data/varint.hpp"
+
+namespace atproto::data {
+// RapidCheck prints counterexamples through showValue, found by ADL.
+void showValue(const Value& v, std::ostream& os) {
+  os << to_json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+void showValue(const Cid& c, std::ostream& os) { os << c.to_string(); }
+}  // namespace atproto::data
+
+namespace {
+
+namespace gen = rc::gen;
+using namespace atproto::data;
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xc0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xe0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+}
+
+// Valid UTF-8: code points outside the surrogate range, mostly ASCII.
+rc::Gen<std::string> utf8_string() {
+  auto code_point = gen::weightedOneOf<std::uint32_t>({
+      {6, gen::inRange<std::uint32_t>(0x20, 0x7f)},
+      {1, gen::inRange<std::uint32_t>(0, 0xd800)},
+      {1, gen::inRange<std::uint32_t>(0xe000, 0x110000)},
+  });
+  return gen::map(gen::container<std::vector<std::uint32_t>>(code_point),
+                  [](const std::vector<std::uint32_t>& cps) {
+                    std::string s;
+                    for (auto cp : cps) append_utf8(s, cp);
+                    return s;
+                  });
+}
+
+// Map keys: short, so that equal lengths and shared prefixes are common; never
+// starting with '$' (reserved names such as $link would change JSON meaning).
+rc::Gen<std::string> map_key() {
+  return gen::map(gen::resize(6, utf8_string()), [](std::string s) {
+    if (!s.empty() && s[0] == '$') s[0] = '_';
+    return s;
+  });
+}
+
+rc::Gen<Cid> cid() {
+  return gen::apply(
+      [](Codec codec, const std::vector<std::uint8_t>& seed) { return Cid::compute(codec, seed); },
+      gen::element(Codec::kDagCbor, Codec::kRaw), gen::arbitrary<std::vector<std::uint8_t>>());
+}
+
+rc::Gen<std::int64_t> integer() {
+  return gen::oneOf(
+      gen::arbitrary<std::int64_t>(),
+      gen::element<std::int64_t>(0, 23, 24, 255, 256, 65535, 65536, -1, -24, -25, -256, -257,
+                                 4294967295, 4294967296, std::numeric_limits<std::int64_t>::max(),
+                                 std::numeric_limits<std::int64_t>::min()));
+}
+
+rc::Gen<Value> value(int depth) {
+  auto scalar = gen::oneOf(
+      gen::just(Value(nullptr)), gen::map(gen::arbitrary<bool>(), [](bool b) { return Value(b); }),
+      gen::map(integer(), [](std::int64_t i) { return Value(i); }),
+      gen::map(utf8_string(), [](std::string s) { return Value(std::move(s)); }),
+      gen::map(gen::arbitrary<Bytes>(), [](Bytes b) { return Value(std::move(b)); }),
+      gen::map(cid(), [](Cid c) { return Value(c); }));
+  if (depth == 0) return scalar;
+  auto array = gen::map(gen::resize(6, gen::container<Array>(value(depth - 1))),
+                        [](Array a) { return Value(std::move(a)); });
+  auto map = gen::map(gen::resize(6, gen::container<Map>(map_key(), value(depth - 1))),
+                      [](Map m) { return Value(std::move(m)); });
+  return gen::weightedOneOf<Value>({{3, scalar}, {1, array}, {1, map}});
+}
+
+}  // namespace
+
+// [data.cbor.map-key-order] [data.cbor.int-shortest] [data.cbor.length-shortest]
+// [data.cbor.cid-link]
+TEST_CASE("properties: CBOR round trip and canonical bytes", "[data][properties]") {
+  rc::prop("decode(encode(v)) == v and re-encoding gives the same bytes", [] {
+    Value v = *value(3);
+    auto bytes = encode_cbor(v);
+    RC_ASSERT(bytes.ok());
+    auto back = decode_cbor(*bytes);
+    RC_ASSERT(back.ok());
+    RC_ASSERT(*back == v);
+    auto again = encode_cbor(*back);
+    RC_ASSERT(again.ok());
+    RC_ASSERT(*again == *bytes);
+  });
+}
+
+// [data.cbor.trailing-bytes] [data.cbor.map-key-unique]
+TEST_CASE("properties: whatever the strict decoder accepts is canonical", "[data][properties]") {
+  rc::prop("mutating canonical bytes: rejected, or the canonical encoding of the result", [] {
+    Value v = *value(2);
+    auto bytes = encode_cbor(v);
+    RC_ASSERT(bytes.ok());
+    std::vector<std::uint8_t> mutated = *bytes;
+    const auto edits = *gen::inRange(1, 4);
+    for (int i = 0; i < edits; ++i) {
+      const auto kind = *gen::inRange(0, 3);
+      const auto at = *gen::inRange<std::size_t>(0, mutated.size() + 1);
+      const auto byte = *gen::arbitrary<std::uint8_t>();
+      if (kind == 0 && at < mutated.size()) mutated[at] = byte;
+      if (kind == 1) mutated.insert(mutated.begin() + static_cast<std::ptrdiff_t>(at), byte);
+      if (kind == 2 && at < mutated.size()) {
+        mutated.erase(mutated.begin() + static_cast<std::ptrdiff_t>(at));
+      }
+    }
+    auto decoded = decode_cbor(mutated);
+    if (decoded.ok()) {
+      auto canonical = encode_cbor(*decoded);
+      RC_ASSERT(canonical.ok());
+      RC_ASSERT(*canonical == mutated);
+    }
+  });
+  rc::prop("arbitrary bytes never crash the decoder", [](const std::vector<std::uint8_t>& in) {
+    auto decoded = decode_cbor(in);
+    if (decoded.ok()) RC_ASSERT(*encode_cbor(*decoded) == in);
+  });
+}
+
+// [data.json.link] [data.json.bytes] [data.json.bytes-base64]
+TEST_CASE("properties: JSON round trip", "[data][properties]") {
+  rc::prop("from_json(to_json(v)) == v", [] {
+    Value v = *value(3);
+    auto back = from_json(to_json(v));
+    RC_ASSERT(back.ok());
+    RC_ASSERT(*back == v);
+    // Through text as well.
+    auto text = to_json(v).dump();
+    auto reparsed = from_json(nlohmann::json::parse(text));
+    RC_ASSERT(reparsed.ok());
+    RC_ASSERT(*reparsed == v);
+  });
+}
+
+// [data.multibase.base32] [data.multibase.base58btc] [data.json.bytes-base64] [data.cid.string]
+TEST_CASE("properties: codec round trips", "[data][properties]") {
+  rc::prop("base32, base58btc and base64 round trip", [](const std::vector<std::uint8_t>& b) {
+    RC_ASSERT(*base32_decode(base32_encode(b)) == b);
+    RC_ASSERT(*base58btc_decode(base58btc_encode(b)) == b);
+    RC_ASSERT(*base64_decode(base64_encode(b)) == b);
+  });
+  rc::prop("varints round trip", [] {
+    const auto v = *gen::inRange<std::uint64_t>(0, kMaxVarintValue);
+    std::vector<std::uint8_t> out;
+    append_varint(out, v);
+    std::size_t pos = 0;
+    auto back = read_varint(out, pos);
+    RC_ASSERT(back.ok());
+    RC_ASSERT(*back == v);
+    RC_ASSERT(pos == out.size());
+  });
+  rc::prop("CID strings and bytes round trip", [] {
+    Cid c = *cid();
+    RC_ASSERT(*Cid::parse(c.to_string()) == c);
+    RC_ASSERT(*Cid::from_bytes(c.to_bytes()) == c);
+  });
+}
