@@ -10,21 +10,17 @@
 #include <string_view>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::AtUri;
 using atproto::syntax::normalize_at_uri;
 using atproto::syntax::parse_at_uri;
 using atproto::syntax::parse_at_uri_general;
 using atproto::syntax::validate_at_uri;
-using Catch::Matchers::Equals;
-using Catch::Matchers::StartsWith;
 
 namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
 
 constexpr std::string_view kPlc = "did:plc:vwzwgnygau7ed7b7wt5ux7y2";
 

@@ -11,7 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::kCodecDagCbor;
 using atproto::syntax::kCodecRaw;
 using atproto::syntax::kHashSha256;
@@ -20,11 +23,6 @@ using atproto::syntax::validate_cid_string;
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
 
 // RFC 4648 base32, lowercase, no padding (test-side encoder, independent of
 // the implementation).

@@ -9,21 +9,17 @@
 #include <string_view>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::Datetime;
 using atproto::syntax::format_datetime;
 using atproto::syntax::normalize_datetime;
 using atproto::syntax::parse_datetime;
 using atproto::syntax::validate_datetime;
-using Catch::Matchers::Equals;
-using Catch::Matchers::StartsWith;
 
 namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
 
 std::string normalized(std::string_view input) {
   auto result = normalize_datetime(input);

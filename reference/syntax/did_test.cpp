@@ -9,7 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::check_did_percent_encoding;
 using atproto::syntax::check_did_supported;
 using atproto::syntax::Did;
@@ -18,15 +21,8 @@ using atproto::syntax::parse_did;
 using atproto::syntax::validate_did;
 using atproto::syntax::validate_did_plc;
 using atproto::syntax::validate_did_web;
-using Catch::Matchers::Equals;
-using Catch::Matchers::StartsWith;
 
 namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
 
 constexpr std::string_view kPlc = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
 

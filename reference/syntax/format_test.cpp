@@ -11,23 +11,18 @@
 #include <vector>
 
 #include "atproto/syntax/at_identifier.hpp"
+#include "atproto/syntax/test_support.hpp"
 
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::kStringFormatNames;
 using atproto::syntax::string_format_from_name;
 using atproto::syntax::string_format_name;
 using atproto::syntax::StringFormat;
 using atproto::syntax::validate_at_identifier;
 using atproto::syntax::validate_string_format;
-using Catch::Matchers::Equals;
-using Catch::Matchers::StartsWith;
 
 namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
 
 struct Sample {
   std::string_view format;

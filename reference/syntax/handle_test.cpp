@@ -9,38 +9,16 @@
 #include <string_view>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::check_handle_usable;
 using atproto::syntax::HandleUsePolicy;
 using atproto::syntax::has_disallowed_tld;
 using atproto::syntax::normalize_handle;
 using atproto::syntax::parse_handle;
 using atproto::syntax::validate_handle;
-using Catch::Matchers::Equals;
-using Catch::Matchers::StartsWith;
-
-namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
-
-// A syntactically valid handle of exactly `length` (>= 3) characters:
-// 62-letter labels and a final label of 1 to 63 letters, e.g. "aaa...a.bbb...b.zz".
-std::string handle_of_length(std::size_t length) {
-  std::string out;
-  std::size_t label = 0;
-  while (length - out.size() > 63) {
-    out += std::string(62, static_cast<char>('a' + label % 25));
-    out += '.';
-    ++label;
-  }
-  out += std::string(length - out.size(), 'z');
-  return out;
-}
-
-}  // namespace
 
 // [handle.syntax.segments] [handle.syntax.segment-chars] [handle.syntax.tld-not-digit]
 TEST_CASE("handle: spec examples of valid syntax", "[handle]") {

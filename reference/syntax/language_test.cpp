@@ -9,17 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::LanguageTag;
 using atproto::syntax::parse_language;
 using atproto::syntax::validate_language;
 
 namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
 
 using Strings = std::vector<std::string>;
 

@@ -9,38 +9,16 @@
 #include <string_view>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::normalize_nsid;
 using atproto::syntax::Nsid;
 using atproto::syntax::nsid_glob_matches;
 using atproto::syntax::parse_nsid;
 using atproto::syntax::validate_nsid;
 using atproto::syntax::validate_nsid_glob;
-using Catch::Matchers::Equals;
-using Catch::Matchers::StartsWith;
-
-namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
-
-// A valid authority (in NSID order) of exactly `length` characters.
-std::string authority_of_length(std::size_t length) {
-  std::string out = "com";
-  std::size_t label = 0;
-  while (length - out.size() > 64) {
-    out += '.';
-    out += std::string(62, static_cast<char>('a' + label % 25));
-    ++label;
-  }
-  out += '.';
-  out += std::string(length - out.size(), 'z');
-  return out;
-}
-
-}  // namespace
 
 // [nsid.syntax.segments] [nsid.authority.chars] [nsid.name.chars]
 TEST_CASE("nsid: spec examples of valid syntax", "[nsid]") {

@@ -9,19 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::validate_record_key;
 using atproto::syntax::validate_record_key_type;
-using Catch::Matchers::StartsWith;
-
-namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
-
-}  // namespace
 
 // [rkey.syntax.chars] [rkey.syntax.length]
 TEST_CASE("rkey: spec examples of valid keys", "[rkey]") {

@@ -14,7 +14,10 @@
 #include <thread>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::decode_tid;
 using atproto::syntax::encode_tid;
 using atproto::syntax::kTidMaxClockId;
@@ -24,15 +27,8 @@ using atproto::syntax::tid_to_integer;
 using atproto::syntax::TidGenerator;
 using atproto::syntax::TidParts;
 using atproto::syntax::validate_tid;
-using Catch::Matchers::Equals;
-using Catch::Matchers::StartsWith;
 
 namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
 
 constexpr std::uint64_t kTopBit = std::uint64_t{1} << 63;
 

@@ -9,17 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "atproto/syntax/test_support.hpp"
+
 using namespace std::string_view_literals;
+using namespace atproto::syntax::testing;
 using atproto::syntax::validate_uri;
-
-namespace {
-
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
-
-}  // namespace
 
 // [lex.format.uri]
 TEST_CASE("uri: absolute URIs of any scheme", "[uri]") {

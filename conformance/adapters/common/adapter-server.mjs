@@ -1,0 +1,231 @@
+// Shared plumbing of the conformance adapters (protocol version 0) in the
+// sibling folders: command line and PORT parsing, the node:http server on
+// 127.0.0.1, routing of GET /v0/capabilities and POST /v0/<operation>, body
+// limits and error statuses, the `syntax/validate` operation, and the lookup
+// of an installed package's version.
+//
+// Protocol: ../../../../shared/conformance-adapter.md (documented for
+// implementers under docs/). Operations an adapter does not list answer 404,
+// which the runner reports as "skipped".
+//
+// Node built-ins only: this folder has no package.json and no dependencies.
+// An adapter's server.mjs imports it relatively and calls serveAdapter().
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HOST = '127.0.0.1';
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------
+// Version of a wrapped package, read from its installed package.json (not
+// from the adapter's own package.json), so capabilities report what actually
+// runs. `resolve` is the calling adapter's import.meta.resolve: the package is
+// installed in the adapter's node_modules, which this folder cannot see.
+
+export function installedVersion(resolve, pkgName) {
+  // Walk up from the resolved entry point to the package root rather than
+  // relying on "<pkg>/package.json" being listed in the package's exports
+  // (the @atproto packages only export ".").
+  let dir = path.dirname(fileURLToPath(resolve(pkgName)));
+  for (;;) {
+    const candidate = path.join(dir, 'package.json');
+    if (fs.existsSync(candidate)) {
+      const meta = JSON.parse(fs.readFileSync(candidate, 'utf8'));
+      if (meta.name === pkgName) return meta.version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`package.json of ${pkgName} not found`);
+    dir = parent;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP plumbing (node:http only).
+
+export class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function sendJson(res, status, body, extraHeaders = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...extraHeaders,
+  });
+  res.end(text);
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (tooLarge) reject(new HttpError(413, 'request body too large'));
+      else resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export async function readJsonObject(req) {
+  const raw = await readBody(req);
+  let parsed;
+  try {
+    parsed = JSON.parse(utf8.decode(raw));
+  } catch {
+    throw new HttpError(400, 'request body is not valid UTF-8 JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new HttpError(400, 'request body must be a JSON object');
+  }
+  return parsed;
+}
+
+// ---------------------------------------------------------------------------
+// `syntax/validate`, given one validator per protocol type. A validator
+// returns a boolean; anything but `true`, or a throw, means "invalid" (the
+// ensure*/assert* style functions signal failure by throwing).
+
+export function syntaxValidate(validators) {
+  return async (req, res) => {
+    const body = await readJsonObject(req);
+    const { type, value } = body;
+    if (typeof type !== 'string') throw new HttpError(400, '"type" must be a string');
+    if (typeof value !== 'string') throw new HttpError(400, '"value" must be a string');
+    if (!Object.hasOwn(validators, type)) {
+      // Supported operation, type this adapter cannot check: "not supported".
+      sendJson(res, 501, { error: 'unsupported type' });
+      return;
+    }
+    let valid;
+    try {
+      valid = validators[type](value) === true;
+    } catch {
+      valid = false;
+    }
+    sendJson(res, 200, { valid });
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Routing: GET /v0/capabilities, and POST /v0/<op> for each operation given.
+
+function makeRoutes({ name, version, packages, operations }) {
+  const capabilities = {
+    name,
+    version,
+    operations: Object.keys(operations),
+    // Extra, informational: every wrapped package and its installed version.
+    packages,
+  };
+  const routes = {
+    '/v0/capabilities': { GET: (req, res) => sendJson(res, 200, capabilities) },
+  };
+  for (const [op, handler] of Object.entries(operations)) {
+    routes[`/v0/${op}`] = { POST: handler };
+  }
+  return routes;
+}
+
+function makeRequestListener(routes) {
+  async function handle(req, res) {
+    const pathname = new URL(req.url, 'http://adapter').pathname;
+    const route = routes[pathname];
+    if (!route) {
+      req.resume();
+      sendJson(res, 404, { error: 'unknown operation' });
+      return;
+    }
+    const handler = route[req.method];
+    if (!handler) {
+      req.resume();
+      sendJson(res, 405, { error: 'method not allowed' }, { allow: Object.keys(route).join(', ') });
+      return;
+    }
+    await handler(req, res);
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((err) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status === 500) console.error(err);
+      if (!res.headersSent) sendJson(res, status, { error: err.message });
+      else res.destroy();
+    });
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Startup.
+
+function parsePort(argv, env) {
+  let port = env.PORT ?? '0';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--port') {
+      if (i + 1 >= argv.length) throw new Error('--port needs a value');
+      port = argv[++i];
+    } else if (arg.startsWith('--port=')) {
+      port = arg.slice('--port='.length);
+    } else {
+      throw new Error(`unknown argument: ${arg}`);
+    }
+  }
+  if (!/^\d+$/.test(String(port)) || Number(port) > 65535) {
+    throw new Error(`invalid port: ${port}`);
+  }
+  return Number(port);
+}
+
+// Starts the adapter: parses --port N / --port=N / env PORT (0 = any free
+// port; anything else exits 2 with a usage line), listens on 127.0.0.1,
+// prints exactly one line `listening on http://127.0.0.1:<port>` once ready,
+// and stops on SIGINT or SIGTERM.
+//   name, version: what GET /v0/capabilities reports;
+//   packages:      { "<package>": "<installed version>" }, reported as well;
+//   operations:    { "<op>": async (req, res) => ... }, served as POST /v0/<op>.
+export function serveAdapter({ name, version, packages, operations }) {
+  let port;
+  try {
+    port = parsePort(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`error: ${err.message}`);
+    console.error('usage: node server.mjs [--port N]   (env PORT also accepted; 0 = any free port)');
+    process.exit(2);
+  }
+  const routes = makeRoutes({ name, version, packages, operations });
+  const server = http.createServer(makeRequestListener(routes));
+  server.on('error', (err) => {
+    console.error(`error: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(port, HOST, () => {
+    process.stdout.write(`listening on http://${HOST}:${server.address().port}\n`);
+  });
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
