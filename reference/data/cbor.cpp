@@ -190,6 +190,11 @@ class Decoder {
     Head h;
     h.major = static_cast<std::uint8_t>(initial >> 5);
     h.info = static_cast<std::uint8_t>(initial & 0x1f);
+    if (h.major == kMajorSimple && h.info >= 28 && h.info <= 30) {
+      // [data.cbor.well-formed] Additional information 28-30 is reserved for
+      // every major type, simple values included.
+      return error("data.cbor.well-formed", "reserved additional information value");
+    }
     if (h.major == kMajorSimple) {
       // [data.model.no-floats] No half (0xf9), single (0xfa) or double (0xfb) floats.
       if (h.info >= 25 && h.info <= 27) {

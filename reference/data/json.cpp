@@ -34,10 +34,16 @@ Result<std::int64_t> integer_from_json(const json& number) {
     return make_error("data.model.no-floats",
                       "number " + number.dump() + " is not an integer (floats are not allowed)");
   }
-  // [data.model.int64] The double range check: -2^63 <= d < 2^63.
-  if (d < -9223372036854775808.0 || d >= 9223372036854775808.0) {
+  // [data.model.int64] A float holding an integer must be exact. Beyond 2^53
+  // a double no longer tells neighbouring integers apart: JSON text such as
+  // -9223372036854775809 (parsed as a double because it does not fit int64)
+  // would round to -2^63 and slip in. Integers written without a fraction
+  // reach us as integers, so only floats are held to this.
+  constexpr double kExactLimit = 9007199254740992.0;  // 2^53
+  if (d < -kExactLimit || d > kExactLimit) {
     return make_error("data.model.int64",
-                      "number " + number.dump() + " is outside the signed 64-bit range");
+                      "number " + number.dump() +
+                          " is outside the signed 64-bit range, or too large to be exact as a float");
   }
   return static_cast<std::int64_t>(d);
 }
