@@ -215,6 +215,28 @@ class BrokenAdapter(unittest.TestCase):
             self.assertEqual(int(m.group(2)), len(failures))
 
 
+class DataSuite(unittest.TestCase):
+    def test_data_suite_passes_over_http(self):
+        with started([ADAPTER, "--port", "0"]) as url:
+            proc, report = json_report("--adapter", url, "--suite", "data", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-3000:])
+        kinds = {r["kind"] for r in report["results"]}
+        self.assertEqual(kinds, {"vector", "property", "fuzz"})
+        self.assertGreaterEqual(sum(r["kind"] == "vector" for r in report["results"]), 300)
+
+    def test_a_lenient_encoder_fails_exactly_the_float_cases(self):
+        with open(os.path.join(ROOT, "vectors", "data", "encode.json")) as f:
+            doc = json.load(f)
+        expected = {"data.vector." + c["id"] for c in doc["cases"]
+                    if "json" in c and c.get("error") == "data.model.no-floats"}
+        self.assertTrue(expected)
+        with started([ADAPTER, "--port", "0", "--fault", "data-accept-floats"]) as url:
+            proc, report = json_report("--adapter", url, "--suite", "data",
+                                       "--filter", "data.vector.*")
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(failed_ids(report), expected)
+
+
 class NothingSupported(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass

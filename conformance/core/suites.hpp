@@ -31,6 +31,11 @@ Level strongest_level(const Catalog& catalog, const std::vector<std::string>& re
 std::vector<Case> build_syntax_suite(const SuiteSources& sources, const Catalog& catalog,
                                      std::string& error);
 
+// The "data" suite: vectors/data (data/encode, data/decode), RapidCheck
+// properties over generated records and differential fuzzing of CBOR.
+std::vector<Case> build_data_suite(const SuiteSources& sources, const Catalog& catalog,
+                                   std::string& error);
+
 // The "interop" suite: the official atproto-interop-tests files, replayed
 // through the same operations.
 std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error);
