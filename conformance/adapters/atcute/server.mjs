@@ -1,10 +1,13 @@
 // Conformance adapter (protocol version 0) for the independent @atcute
 // implementation of atproto: the syntax validators of @atcute/lexicons
-// (module "@atcute/lexicons/syntax").
+// (module "@atcute/lexicons/syntax") for `syntax/validate`; @atcute/cbor
+// (DAG-CBOR straight from/to the atproto JSON form) and @atcute/cid (CIDs) for
+// `data/encode` and `data/decode`.
 //
 // Protocol: ../../../../shared/conformance-adapter.md (documented for
-// implementers under docs/). Only `syntax/validate` is implemented here; every
-// other operation answers 404, which the runner reports as "skipped".
+// implementers under docs/). Only `syntax/validate`, `data/encode` and
+// `data/decode` are implemented here; every other operation answers 404, which
+// the runner reports as "skipped".
 // The HTTP plumbing is shared with the other adapters: ../common/adapter-server.mjs.
 //
 // Start: ./run.sh [--port N]   (or: node server.mjs [--port N]; env PORT works too)
@@ -24,11 +27,22 @@ import {
   isGenericUri,
 } from '@atcute/lexicons/syntax';
 
-import { installedVersion, serveAdapter, syntaxValidate } from '../common/adapter-server.mjs';
+import { encode as cborEncode, decode as cborDecode } from '@atcute/cbor';
+import * as CID from '@atcute/cid';
+
+import {
+  dataOperations,
+  installedVersion,
+  isPlainObject,
+  serveAdapter,
+  syntaxValidate,
+} from '../common/adapter-server.mjs';
 
 // Version of the wrapped package, read from its installed package.json (not
 // from our own package.json), so capabilities report what actually runs.
 const LEXICONS_VERSION = installedVersion(import.meta.resolve, '@atcute/lexicons');
+const CBOR_VERSION = installedVersion(import.meta.resolve, '@atcute/cbor');
+const CID_VERSION = installedVersion(import.meta.resolve, '@atcute/cid');
 
 // ---------------------------------------------------------------------------
 // One validator per protocol type: the same predicates @atcute/lexicons uses
@@ -53,11 +67,46 @@ const VALIDATORS = {
   uri: isGenericUri,
 };
 
+// ---------------------------------------------------------------------------
+// data/encode and data/decode. @atcute/cbor encodes the atproto JSON form
+// directly ({"$link"} and {"$bytes"} objects become tag 42 and byte strings)
+// and decodes to the same form (CidLinkWrapper / BytesWrapper, whose toJSON
+// gives {"$link"} / {"$bytes"}). Its checks are the only ones applied: the
+// adapter adds just the top-level-object check and the JSON round trip of the
+// decoded value. The top-level check looks at what atcute makes of the value:
+// the block must be a CBOR map (major type 5), so a top-level {"$link"} or
+// {"$bytes"} that atcute turns into a link or a byte string is not an object.
+// Whatever atcute accepts is reported as accepted.
+
+function requireMap(cbor) {
+  if (cbor.length === 0 || cbor[0] >> 5 !== 5) throw new Error('top-level value is not an object');
+}
+
+async function encode(json) {
+  if (!isPlainObject(json)) throw new Error('top-level value is not an object');
+  const cbor = cborEncode(json);
+  requireMap(cbor);
+  const cid = await CID.create(CID.CODEC_DCBOR, cbor);
+  return { cbor, cid: CID.toString(cid) };
+}
+
+async function decode(bytes) {
+  const value = cborDecode(bytes);
+  requireMap(bytes);
+  const cid = await CID.create(CID.CODEC_DCBOR, bytes);
+  return { json: JSON.parse(JSON.stringify(value)), cid: CID.toString(cid) };
+}
+
 serveAdapter({
   name: 'atcute',
   version: LEXICONS_VERSION,
   packages: {
     '@atcute/lexicons': LEXICONS_VERSION,
+    '@atcute/cbor': CBOR_VERSION,
+    '@atcute/cid': CID_VERSION,
   },
-  operations: { 'syntax/validate': syntaxValidate(VALIDATORS) },
+  operations: {
+    'syntax/validate': syntaxValidate(VALIDATORS),
+    ...dataOperations({ encode, decode }),
+  },
 });

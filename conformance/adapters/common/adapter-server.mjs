@@ -1,8 +1,9 @@
 // Shared plumbing of the conformance adapters (protocol version 0) in the
 // sibling folders: command line and PORT parsing, the node:http server on
 // 127.0.0.1, routing of GET /v0/capabilities and POST /v0/<operation>, body
-// limits and error statuses, the `syntax/validate` operation, and the lookup
-// of an installed package's version.
+// limits and error statuses, the `syntax/validate` operation, the request and
+// answer plumbing of `data/encode` and `data/decode` (base64, ok/error), and
+// the lookup of an installed package's version.
 //
 // Protocol: ../../../../shared/conformance-adapter.md (documented for
 // implementers under docs/). Operations an adapter does not list answer 404,
@@ -228,4 +229,72 @@ export function serveAdapter({ name, version, packages, operations }) {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+// ---------------------------------------------------------------------------
+// `data/encode` and `data/decode`: the request/answer plumbing shared by the
+// adapters; the adapter passes the library calls. Base64 is the standard
+// alphabet, padding optional on input and written with padding.
+//
+//   encode(json) -> { cbor: Uint8Array, cid: string }
+//   decode(bytes) -> { json, cid: string }
+// Both throw to reject the input; the message becomes the `error` of an
+// `ok: false` answer. The top-level-object check of strict mode belongs to
+// the adapter (isPlainObject below helps); every other check is the library's.
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function base64Decode(text) {
+  const unpadded = text.replace(/=+$/, '');
+  if (!BASE64.test(text) || unpadded.length % 4 === 1 ||
+      (text.length !== unpadded.length && text.length % 4 !== 0)) {
+    throw new HttpError(400, '"cbor" must be base64');
+  }
+  return new Uint8Array(Buffer.from(unpadded, 'base64'));
+}
+
+export function base64Encode(bytes) {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+// A plain object (a map of the data model), not an array, null, a class
+// instance (CID, bytes wrapper, Uint8Array) or a scalar.
+export function isPlainObject(value) {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function failure(err) {
+  return { ok: false, error: String(err?.message ?? err) || 'rejected' };
+}
+
+export function dataOperations({ encode, decode }) {
+  return {
+    'data/encode': async (req, res) => {
+      const body = await readJsonObject(req);
+      if (!Object.hasOwn(body, 'json')) throw new HttpError(400, 'data/encode needs a "json" field');
+      let answer;
+      try {
+        const { cbor, cid } = await encode(body.json);
+        answer = { ok: true, cbor: base64Encode(cbor), cid };
+      } catch (err) {
+        answer = failure(err);
+      }
+      sendJson(res, 200, answer);
+    },
+    'data/decode': async (req, res) => {
+      const body = await readJsonObject(req);
+      if (typeof body.cbor !== 'string') throw new HttpError(400, 'data/decode needs a string "cbor" (base64)');
+      const bytes = base64Decode(body.cbor);
+      let answer;
+      try {
+        const { json, cid } = await decode(bytes);
+        answer = { ok: true, json, cid };
+      } catch (err) {
+        answer = failure(err);
+      }
+      sendJson(res, 200, answer);
+    },
+  };
 }

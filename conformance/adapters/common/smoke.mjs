@@ -96,7 +96,7 @@ export function smokeTest({ folder, name, verdicts }) {
     const caps = await res.json();
     assert.equal(caps.name, name);
     assert.match(caps.version, /^\d+\.\d+\.\d+/);
-    assert.deepEqual(caps.operations, ['syntax/validate']);
+    assert.deepEqual(caps.operations, ['syntax/validate', 'data/encode', 'data/decode']);
   });
 
   test('verdicts', async () => {
@@ -111,8 +111,32 @@ export function smokeTest({ folder, name, verdicts }) {
     assert.deepEqual(results, values.map((_, i) => i % 2 === 1));
   });
 
+  // One valid encode, one invalid encode and one decode, on which the wrapped
+  // implementations agree with the spec.
+  test('data/encode and data/decode', async () => {
+    const link = 'bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a';
+    let r = await post('/v0/data/encode', { json: { a: 1, b: { $link: link }, c: { $bytes: 'AQID' } } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, {
+      ok: true,
+      cbor: 'o2FhAWFi2CpYJQABcRIgZQYqWloA/BbXPGlEI3zLwVscSnI0SJM2iR0JF0GiOdBhY0MBAgM=',
+      cid: 'bafyreianofoobnekmlcypcaspdnx4rib6ix6uzxbhv2tfgmap7avgmznfm',
+    });
+    r = await post('/v0/data/encode', { json: { l: { $link: 'not-a-cid' } } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.ok, false);
+    assert.equal(typeof r.body.error, 'string');
+    r = await post('/v0/data/decode', { cbor: 'oWFhAQ' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, {
+      ok: true,
+      json: { a: 1 },
+      cid: 'bafyreihltcnuuyqp2jm24aqydpnlj7b6w3ogwrplomrjtg5rifv44mmjey',
+    });
+  });
+
   test('unknown operation is 404', async () => {
-    const { status } = await post('/v0/data/encode', { json: {} });
+    const { status } = await post('/v0/crypto/verify', { publicKey: '', message: '', signature: '' });
     assert.equal(status, 404);
   });
 

@@ -1,10 +1,14 @@
 // Conformance adapter (protocol version 0) for the official TypeScript atproto
 // implementation: @atproto/syntax, plus @atproto/lexicon for the one string
-// format that @atproto/syntax has no validator for (cid).
+// format that @atproto/syntax has no validator for (cid), for `syntax/validate`;
+// @atproto/lex-json (atproto JSON form <-> data model, strict mode),
+// @atproto/lex-cbor (DAG-CBOR) and @atproto/lex-data (CIDs) for `data/encode`
+// and `data/decode`.
 //
 // Protocol: ../../../../shared/conformance-adapter.md (documented for
-// implementers under docs/). Only `syntax/validate` is implemented here; every
-// other operation answers 404, which the runner reports as "skipped".
+// implementers under docs/). Only `syntax/validate`, `data/encode` and
+// `data/decode` are implemented here; every other operation answers 404, which
+// the runner reports as "skipped".
 // The HTTP plumbing is shared with the other adapters: ../common/adapter-server.mjs.
 //
 // Start: ./run.sh [--port N]   (or: node server.mjs [--port N]; env PORT works too)
@@ -23,13 +27,25 @@ import {
   isValidUri,
 } from '@atproto/syntax';
 import { Lexicons } from '@atproto/lexicon';
+import { encode as cborEncode, decode as cborDecode } from '@atproto/lex-cbor';
+import { cidForCbor } from '@atproto/lex-data';
+import { jsonToLex, lexToJson } from '@atproto/lex-json';
 
-import { installedVersion, serveAdapter, syntaxValidate } from '../common/adapter-server.mjs';
+import {
+  dataOperations,
+  installedVersion,
+  isPlainObject,
+  serveAdapter,
+  syntaxValidate,
+} from '../common/adapter-server.mjs';
 
 // Versions of the wrapped packages, read from the installed package.json files
 // (not from our own package.json), so capabilities report what actually runs.
 const SYNTAX_VERSION = installedVersion(import.meta.resolve, '@atproto/syntax');
 const LEXICON_VERSION = installedVersion(import.meta.resolve, '@atproto/lexicon');
+const LEX_CBOR_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-cbor');
+const LEX_DATA_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-data');
+const LEX_JSON_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-json');
 
 // ---------------------------------------------------------------------------
 // cid: @atproto/syntax has no CID validator. The official stack checks the
@@ -90,12 +106,44 @@ const VALIDATORS = {
   uri: (value) => isValidUri(value),
 };
 
+// ---------------------------------------------------------------------------
+// data/encode and data/decode. Strict mode is the library's own: jsonToLex
+// with { strict: true } rejects non-integer numbers, malformed $link/$bytes,
+// a bad $type and malformed blobs; lex-cbor's encode/decode enforce DAG-CBOR.
+// The adapter adds only the top-level-object check (on the data-model value,
+// so a top-level {"$link"} or {"$bytes"} is not an object). Whatever the
+// library accepts is reported as accepted: no extra checks here.
+
+function requireObject(value) {
+  if (!isPlainObject(value)) throw new Error('top-level value is not an object');
+  return value;
+}
+
+async function encode(json) {
+  const lex = requireObject(jsonToLex(json, { strict: true }));
+  const cbor = cborEncode(lex);
+  const cid = await cidForCbor(cbor);
+  return { cbor, cid: cid.toString() };
+}
+
+async function decode(bytes) {
+  const lex = requireObject(cborDecode(bytes));
+  const cid = await cidForCbor(bytes);
+  return { json: lexToJson(lex), cid: cid.toString() };
+}
+
 serveAdapter({
   name: 'atproto-typescript',
   version: SYNTAX_VERSION,
   packages: {
     '@atproto/syntax': SYNTAX_VERSION,
     '@atproto/lexicon': LEXICON_VERSION,
+    '@atproto/lex-cbor': LEX_CBOR_VERSION,
+    '@atproto/lex-data': LEX_DATA_VERSION,
+    '@atproto/lex-json': LEX_JSON_VERSION,
   },
-  operations: { 'syntax/validate': syntaxValidate(VALIDATORS) },
+  operations: {
+    'syntax/validate': syntaxValidate(VALIDATORS),
+    ...dataOperations({ encode, decode }),
+  },
 });
