@@ -48,7 +48,9 @@ Response dispatch(Fault fault, const std::string& operation, const json& request
   // A lenient encoder: claims success on inputs whose only fault is a float.
   if (fault == Fault::kDataAcceptFloats && operation == "data/encode" && r.status == 200 &&
       r.body.value("code", "") == "data.model.no-floats") {
-    r.body = json{{"ok", true}, {"cbor", ""}, {"cid", "bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6swua"}};
+    r.body = json{{"ok", true},
+                  {"cbor", ""},
+                  {"cid", "bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6swua"}};
     r.raw_body = r.body.dump();
     return r;
   }

@@ -120,13 +120,16 @@ int main(int argc, char** argv) {
       }
       options.seed = static_cast<std::uint64_t>(std::stoull(v));
     } else if (a == "--property-cases") {
-      if (!value(v) || !parse_number(v, number)) return usage_error("--property-cases needs a number");
+      if (!value(v) || !parse_number(v, number))
+        return usage_error("--property-cases needs a number");
       options.property_cases = static_cast<int>(number);
     } else if (a == "--fuzz-seconds") {
-      if (!value(v) || !parse_number(v, number)) return usage_error("--fuzz-seconds needs a number");
+      if (!value(v) || !parse_number(v, number))
+        return usage_error("--fuzz-seconds needs a number");
       options.fuzz_seconds = number;
     } else if (a == "--fuzz-iterations") {
-      if (!value(v) || !parse_number(v, number)) return usage_error("--fuzz-iterations needs a number");
+      if (!value(v) || !parse_number(v, number))
+        return usage_error("--fuzz-iterations needs a number");
       options.fuzz_iterations = static_cast<std::uint64_t>(number);
     } else if (a == "--expect-fail") {
       if (!value(expect_file)) return usage_error("--expect-fail needs a file");
@@ -151,8 +154,7 @@ int main(int argc, char** argv) {
     }
   }
   if (suites.empty()) suites.push_back("syntax");
-  if (!interop_dir.empty() &&
-      std::find(suites.begin(), suites.end(), "interop") == suites.end()) {
+  if (!interop_dir.empty() && std::find(suites.begin(), suites.end(), "interop") == suites.end()) {
     suites.push_back("interop");
   }
   if (outputs.empty()) outputs.push_back({ReportFormat::kText, ""});
@@ -219,8 +221,7 @@ int main(int argc, char** argv) {
     const std::string& id = entry.first;
     bool found = std::any_of(cases.begin(), cases.end(), [&](const Case& c) { return c.id == id; });
     if (!found && filters.empty()) {
-      std::cerr << "atproto-conformance: warning: expected failure " << id
-                << " matches no case\n";
+      std::cerr << "atproto-conformance: warning: expected failure " << id << " matches no case\n";
     }
   }
   for (const auto& o : outputs) {

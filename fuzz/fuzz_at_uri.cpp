@@ -15,7 +15,6 @@
 
 namespace syn = atproto::syntax;
 
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in = fuzz::begin_input(data, size);
 
@@ -45,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(syn::validate_at_identifier(uri.authority).ok());
     FUZZ_CHECK(uri.authority_is_did() == fuzz::starts_with(uri.authority, "did:"));
     if (uri.collection) FUZZ_CHECK(syn::validate_nsid(*uri.collection).ok());
-    if (uri.record_key) FUZZ_CHECK(uri.collection && syn::validate_record_key(*uri.record_key).ok());
+    if (uri.record_key)
+      FUZZ_CHECK(uri.collection && syn::validate_record_key(*uri.record_key).ok());
     FUZZ_CHECK(syn::validate_uri(in).ok());  // an AT URI is a URI
 
     // The general form accepts everything the restricted form does.
@@ -61,8 +61,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto reparsed = syn::parse_at_uri(norm);
     FUZZ_CHECK(reparsed.ok());
     FUZZ_CHECK(syn::normalize_at_uri(*reparsed) == norm);
-    if (uri.authority_is_did()) FUZZ_CHECK(reparsed->authority == uri.authority);
-    else FUZZ_CHECK(reparsed->authority == fuzz::ascii_lower(uri.authority));
+    if (uri.authority_is_did())
+      FUZZ_CHECK(reparsed->authority == uri.authority);
+    else
+      FUZZ_CHECK(reparsed->authority == fuzz::ascii_lower(uri.authority));
     if (uri.collection) FUZZ_CHECK(*reparsed->collection == syn::normalize_nsid(*uri.collection));
     FUZZ_CHECK(reparsed->record_key == uri.record_key);
   }
@@ -70,8 +72,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (general.ok()) {
     FUZZ_CHECK(fuzz::starts_with(in, "at://"));
     FUZZ_CHECK(!general->authority.empty());  // [aturi.authority.required]
-    for (const auto& segment : general->path) FUZZ_CHECK(!segment.empty());  // [aturi.path.no-trailing-slash]
-    if (general->fragment) FUZZ_CHECK(fuzz::starts_with(*general->fragment, "/"));  // [aturi.general.fragment]
+    for (const auto& segment : general->path)
+      FUZZ_CHECK(!segment.empty());  // [aturi.path.no-trailing-slash]
+    if (general->fragment)
+      FUZZ_CHECK(fuzz::starts_with(*general->fragment, "/"));  // [aturi.general.fragment]
   }
   return 0;
 }

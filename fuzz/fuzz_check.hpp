@@ -24,8 +24,8 @@ inline std::string_view& current_input() {
 
 [[noreturn]] inline void fail(const char* file, int line, const char* condition) {
   std::string_view in = current_input();
-  std::fprintf(stderr, "\n%s:%d: invariant failed: %s\ninput (%zu bytes, hex): ", file, line, condition,
-               in.size());
+  std::fprintf(stderr, "\n%s:%d: invariant failed: %s\ninput (%zu bytes, hex): ", file, line,
+               condition, in.size());
   for (char c : in) std::fprintf(stderr, "%02x", static_cast<unsigned char>(c));
   std::fprintf(stderr, "\n");
   std::abort();
@@ -74,12 +74,13 @@ inline bool allow_known() {
 
 // FUZZ_CHECK_KNOWN(cond, "what"): like FUZZ_CHECK, for an invariant the
 // implementation is known to break (see docs/fuzzing.md, "Known issues").
-#define FUZZ_CHECK_KNOWN(cond, what)                                   \
-  do {                                                                 \
-    if (!(cond) && !::fuzz::allow_known()) ::fuzz::fail(__FILE__, __LINE__, #cond " [known: " what "]"); \
+#define FUZZ_CHECK_KNOWN(cond, what)                                \
+  do {                                                              \
+    if (!(cond) && !::fuzz::allow_known())                          \
+      ::fuzz::fail(__FILE__, __LINE__, #cond " [known: " what "]"); \
   } while (false)
 
-#define FUZZ_CHECK(cond)                                       \
-  do {                                                         \
-    if (!(cond)) ::fuzz::fail(__FILE__, __LINE__, #cond);      \
+#define FUZZ_CHECK(cond)                                  \
+  do {                                                    \
+    if (!(cond)) ::fuzz::fail(__FILE__, __LINE__, #cond); \
   } while (false)

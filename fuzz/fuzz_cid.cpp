@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The input bytes as a CID: the first byte picks the codec, the next 32
   // (zero-padded) are the digest; the result must validate.
-  std::vector<std::uint8_t> bytes = {0x01, (size > 0 && (data[0] & 1)) ? std::uint8_t{0x55} : std::uint8_t{0x71},
-                                     0x12, 0x20};
+  std::vector<std::uint8_t> bytes = {
+      0x01, (size > 0 && (data[0] & 1)) ? std::uint8_t{0x55} : std::uint8_t{0x71}, 0x12, 0x20};
   for (std::size_t i = 1; i <= 32; ++i) bytes.push_back(i < size ? data[i] : 0);
   std::string built = "b" + fuzz::oracle::base32_encode(bytes);
   FUZZ_CHECK(syn::validate_cid_string(built).ok());

@@ -29,7 +29,8 @@ bool json_error_code(const atproto::Status& s) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in = fuzz::begin_input(data, size);
 
-  nlohmann::json j = nlohmann::json::parse(in.begin(), in.end(), nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j =
+      nlohmann::json::parse(in.begin(), in.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return 0;
 
   auto value = data::from_json(j);

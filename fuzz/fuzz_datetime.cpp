@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // [lex.format.datetime.timezone]
   FUZZ_CHECK(in.size() >= 20 && in[4] == '-' && in[7] == '-' && in[10] == 'T' && in[13] == ':' &&
              in[16] == ':');
-  FUZZ_CHECK(in.back() == 'Z' || in.substr(in.size() - 6, 1) == "+" || in.substr(in.size() - 6, 1) == "-");
+  FUZZ_CHECK(in.back() == 'Z' || in.substr(in.size() - 6, 1) == "+" ||
+             in.substr(in.size() - 6, 1) == "-");
   FUZZ_CHECK(!(in.size() >= 6 && in.substr(in.size() - 6) == "-00:00"));
   FUZZ_CHECK(fuzz::oracle::all_in(parsed->fraction, fuzz::oracle::kDigits));
   FUZZ_CHECK(parsed->nanoseconds() < 1'000'000'000u);

@@ -30,14 +30,18 @@ void check_text(std::string_view in) {
   // [data.multibase.prefix] Decoders are strict: every accepted text is the
   // one text the encoder writes for the decoded bytes.
   auto b32 = data::base32_decode(in);
-  if (b32) FUZZ_CHECK(data::base32_encode(*b32) == in);
-  else FUZZ_CHECK(b32.error().code == "data.multibase.base32");
+  if (b32)
+    FUZZ_CHECK(data::base32_encode(*b32) == in);
+  else
+    FUZZ_CHECK(b32.error().code == "data.multibase.base32");
 
   // base58btc has no padding or spare bits: decoding is a bijection.
   if (in.size() <= 1024) {  // quadratic; larger inputs add nothing
     auto b58 = data::base58btc_decode(in);
-    if (b58) FUZZ_CHECK(data::base58btc_encode(*b58) == in);
-    else FUZZ_CHECK(b58.error().code == "data.multibase.base58btc");
+    if (b58)
+      FUZZ_CHECK(data::base58btc_encode(*b58) == in);
+    else
+      FUZZ_CHECK(b58.error().code == "data.multibase.base58btc");
 
     auto mb = data::multibase_decode(in);
     if (mb) {
@@ -46,7 +50,8 @@ void check_text(std::string_view in) {
       FUZZ_CHECK(data::multibase_encode(base, *mb) == in);
     } else {
       FUZZ_CHECK(fuzz::starts_with(mb.error().code, "data.multibase."));
-      if (in.empty() || (in[0] != 'b' && in[0] != 'z')) FUZZ_CHECK(mb.error().code == "data.multibase.prefix");
+      if (in.empty() || (in[0] != 'b' && in[0] != 'z'))
+        FUZZ_CHECK(mb.error().code == "data.multibase.prefix");
     }
   }
 

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view in = fuzz::begin_input(data, size);
 
   auto valid = syn::validate_nsid(in);
-  FUZZ_CHECK(valid.ok() == fuzz::oracle::is_nsid(in));  // [nsid.syntax.*] [nsid.authority.*] [nsid.name.*]
+  FUZZ_CHECK(valid.ok() ==
+             fuzz::oracle::is_nsid(in));  // [nsid.syntax.*] [nsid.authority.*] [nsid.name.*]
   FUZZ_CHECK(fuzz::error_in_family(valid, "nsid."));
   FUZZ_CHECK(syn::validate_string_format(syn::StringFormat::kNsid, in).ok() == valid.ok());
 

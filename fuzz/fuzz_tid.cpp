@@ -73,9 +73,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // As parts: in range iff encodable.
-  syn::TidParts p{raw >> 8, static_cast<std::uint32_t>(load_u64(in.size() > 8 ? in.substr(8) : "") & 0xfffu)};
+  syn::TidParts p{raw >> 8,
+                  static_cast<std::uint32_t>(load_u64(in.size() > 8 ? in.substr(8) : "") & 0xfffu)};
   auto from_parts = syn::encode_tid(p);
-  FUZZ_CHECK(from_parts.ok() == (p.timestamp_us <= syn::kTidMaxTimestamp && p.clock_id <= syn::kTidMaxClockId));
+  FUZZ_CHECK(from_parts.ok() ==
+             (p.timestamp_us <= syn::kTidMaxTimestamp && p.clock_id <= syn::kTidMaxClockId));
   if (from_parts.ok()) {
     FUZZ_CHECK(syn::validate_tid(*from_parts).ok());
     FUZZ_CHECK(*syn::decode_tid(*from_parts) == p);

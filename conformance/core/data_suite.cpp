@@ -51,8 +51,7 @@ struct DataAnswer {
 
 // Reads an adapter's answer; returns nullopt (and fills the verdict) when the
 // answer is not a well-formed result.
-std::optional<DataAnswer> read_answer(const std::string& operation, const Response& r,
-                                      Verdict& v) {
+std::optional<DataAnswer> read_answer(const std::string& operation, const Response& r, Verdict& v) {
   v.http_status = r.status;
   v.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
   if (!r.transport_error.empty()) {
@@ -172,33 +171,26 @@ struct DataVector {
 };
 
 std::string load_data_vectors(const std::string& dir, std::vector<DataVector>& out) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return "";  // no data vectors yet: the suite has none
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".json") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& path : files) {
-    std::ifstream in(path);
-    json doc = json::parse(in, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) return "malformed vector file " + path.string();
+  // No data vectors folder means no vector cases, not an error.
+  std::string error;
+  std::string read = for_each_vector_file(dir, /*optional=*/true, [&](const json& doc) {
     const std::string op = doc.value("operation", "");
-    if (op != "encode" && op != "decode") continue;
+    if (!error.empty() || (op != "encode" && op != "decode")) return;
     for (const auto& c : doc.value("cases", json::array())) {
       DataVector v;
       v.id = c.value("id", "");
       v.operation = "data/" + op;
       v.comment = c.value("comment", "");
-      for (const auto& r : c.value("requirements", json::array())) {
-        if (r.is_string()) v.requirements.push_back(r.get<std::string>());
-      }
+      v.requirements = string_list(c.value("requirements", json::array()));
       if (op == "encode") {
         if (!c.contains("json")) continue;  // json_text inputs cannot travel as parsed JSON
         v.request = json{{"json", c["json"]}};
       } else {
         auto bytes = hex_decode(c.value("cbor_hex", ""));
-        if (!bytes) return "bad cbor_hex in " + v.id;
+        if (!bytes) {
+          error = "bad cbor_hex in " + v.id;
+          return;
+        }
         v.request = json{{"cbor", padded_base64(*bytes)}};
       }
       v.want.ok = c.value("valid", false);
@@ -207,7 +199,10 @@ std::string load_data_vectors(const std::string& dir, std::vector<DataVector>& o
         v.want.cid = c.value("cid", "");
         if (op == "encode") {
           auto bytes = hex_decode(c.value("cbor_hex", ""));
-          if (!bytes) return "bad cbor_hex in " + v.id;
+          if (!bytes) {
+            error = "bad cbor_hex in " + v.id;
+            return;
+          }
           v.want.cbor = *bytes;
         } else {
           v.want.value = c.value("json", json());
@@ -215,8 +210,8 @@ std::string load_data_vectors(const std::string& dir, std::vector<DataVector>& o
       }
       out.push_back(std::move(v));
     }
-  }
-  return "";
+  });
+  return read.empty() ? error : read;
 }
 
 Case data_vector_case(const DataVector& dv, const Catalog& catalog) {
@@ -270,7 +265,8 @@ Case data_property_case(const std::string& operation, const Catalog& catalog) {
         auto shrinks = shrinkable.shrinks();
         while (auto next = shrinks.next()) {
           Verdict probe = verdict_for(next->value());
-          if (probe.state == Verdict::State::kMismatch || probe.state == Verdict::State::kAdapterError) {
+          if (probe.state == Verdict::State::kMismatch ||
+              probe.state == Verdict::State::kAdapterError) {
             shrinkable = std::move(*next);
             v = probe;
             progress = true;
@@ -282,7 +278,8 @@ Case data_property_case(const std::string& operation, const Catalog& catalog) {
       DataAnswer want = oracle(operation, v.sent);
       v.level = level_at_stake(catalog, want);
       json vector{{"id", "data." + operation.substr(5) + ".found-" +
-                             stable_hash_hex(v.sent.dump(-1, ' ', false, json::error_handler_t::replace), 10)},
+                             stable_hash_hex(
+                                 v.sent.dump(-1, ' ', false, json::error_handler_t::replace), 10)},
                   {"requirements", want.ok ? json::array() : json::array({want.code})},
                   {"valid", want.ok}};
       if (operation == "data/encode") {
@@ -318,10 +315,12 @@ Case data_fuzz_case(std::vector<std::vector<std::uint8_t>> seeds, const Catalog&
     Verdict result;
     if (seeds.empty()) return result;
     std::mt19937_64 rng(ctx.seed ^ 0xda7a);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(ctx.fuzz_seconds);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(ctx.fuzz_seconds);
     json found = json::array();
     for (std::uint64_t i = 0;; ++i) {
-      if (ctx.fuzz_iterations ? i >= ctx.fuzz_iterations : std::chrono::steady_clock::now() >= deadline) {
+      if (ctx.fuzz_iterations ? i >= ctx.fuzz_iterations
+                              : std::chrono::steady_clock::now() >= deadline) {
         break;
       }
       std::vector<std::uint8_t> bytes = seeds[rng() % seeds.size()];
@@ -336,7 +335,8 @@ Case data_fuzz_case(std::vector<std::vector<std::uint8_t>> seeds, const Catalog&
             if (!bytes.empty()) bytes[pos] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
             break;
           case 2:
-            bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(pos), static_cast<std::uint8_t>(rng()));
+            bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(pos),
+                         static_cast<std::uint8_t>(rng()));
             break;
           default:
             if (!bytes.empty()) bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(pos));

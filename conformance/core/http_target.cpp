@@ -61,7 +61,8 @@ class HttpTarget final : public Target {
 
   std::string reproduce_command(const std::string& operation, const json& body) const override {
     return "curl -sS -X POST -H 'content-type: application/json' --data " +
-           shell_quote(body.dump(-1, ' ', false, json::error_handler_t::replace)) + " " + base_url_ + "/v0/" + operation;
+           shell_quote(body.dump(-1, ' ', false, json::error_handler_t::replace)) + " " +
+           base_url_ + "/v0/" + operation;
   }
 
  private:

@@ -21,15 +21,22 @@ namespace fs = std::filesystem;
 
 // The interop file prefixes, mapped to our Lexicon format names.
 const std::map<std::string, std::string>& interop_types() {
-  static const std::map<std::string, std::string> kTypes = {
-      {"aturi", "at-uri"},       {"at_uri", "at-uri"},     {"atidentifier", "at-identifier"},
-      {"at_identifier", "at-identifier"}, {"cid", "cid"},  {"datetime", "datetime"},
-      {"did", "did"},            {"handle", "handle"},     {"language", "language"},
-      {"nsid", "nsid"},          {"recordkey", "record-key"}, {"record_key", "record-key"},
-      {"tid", "tid"},            {"uri", "uri"}};
+  static const std::map<std::string, std::string> kTypes = {{"aturi", "at-uri"},
+                                                            {"at_uri", "at-uri"},
+                                                            {"atidentifier", "at-identifier"},
+                                                            {"at_identifier", "at-identifier"},
+                                                            {"cid", "cid"},
+                                                            {"datetime", "datetime"},
+                                                            {"did", "did"},
+                                                            {"handle", "handle"},
+                                                            {"language", "language"},
+                                                            {"nsid", "nsid"},
+                                                            {"recordkey", "record-key"},
+                                                            {"record_key", "record-key"},
+                                                            {"tid", "tid"},
+                                                            {"uri", "uri"}};
   return kTypes;
 }
-
 
 }  // namespace
 
@@ -111,7 +118,8 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
         } else if (r.status != 200 || !r.body.is_object() || !r.body.contains("valid") ||
                    !r.body["valid"].is_boolean()) {
           v.state = Verdict::State::kAdapterError;
-          v.message = "the adapter did not answer with a verdict (HTTP " + std::to_string(r.status) + ")";
+          v.message =
+              "the adapter did not answer with a verdict (HTTP " + std::to_string(r.status) + ")";
         } else if (r.body["valid"].get<bool>() != valid) {
           v.state = Verdict::State::kMismatch;
           v.message = std::string("the interop tests expect the ") + type + " to be " +

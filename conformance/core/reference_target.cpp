@@ -32,7 +32,8 @@ Response syntax_validate(const json& request) {
   if (!syntax::string_format_from_name(type)) {
     return answer(501, json{{"error", "unsupported type: " + type}});
   }
-  auto status = syntax::validate_string_format(type, request["value"].get_ref<const std::string&>());
+  auto status =
+      syntax::validate_string_format(type, request["value"].get_ref<const std::string&>());
   json body{{"valid", status.ok()}};
   // Extension (protocol v0 allows extra fields): the rule that was broken.
   if (!status.ok()) body["error"] = status.error().code;
@@ -47,7 +48,8 @@ std::string padded_base64(std::span<const std::uint8_t> bytes) {
 }
 
 Response data_failure(const Error& error) {
-  return answer(200, json{{"ok", false}, {"error", error.code + ": " + error.message}, {"code", error.code}});
+  return answer(
+      200, json{{"ok", false}, {"error", error.code + ": " + error.message}, {"code", error.code}});
 }
 
 // data/encode: strict JSON -> canonical DAG-CBOR and its CID.
@@ -72,7 +74,8 @@ Response data_decode(const json& request) {
   if (!bytes.ok()) return bad_request("\"cbor\" is not base64: " + bytes.error().message);
   auto value = data::decode_cbor(*bytes);
   if (!value.ok()) return data_failure(value.error());
-  if (auto status = data::validate_record(*value); !status.ok()) return data_failure(status.error());
+  if (auto status = data::validate_record(*value); !status.ok())
+    return data_failure(status.error());
   auto cid = data::Cid::compute(data::Codec::kDagCbor, *bytes);
   return answer(200, json{{"ok", true}, {"json", data::to_json(*value)}, {"cid", cid.to_string()}});
 }

@@ -91,14 +91,36 @@ std::string quote(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
     switch (b) {
-      case '"': out += "\\\""; ++i; continue;
-      case '\\': out += "\\\\"; ++i; continue;
-      case '\n': out += "\\n"; ++i; continue;
-      case '\r': out += "\\r"; ++i; continue;
-      case '\t': out += "\\t"; ++i; continue;
-      case '\b': out += "\\b"; ++i; continue;
-      case '\f': out += "\\f"; ++i; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        ++i;
+        continue;
+      case '\\':
+        out += "\\\\";
+        ++i;
+        continue;
+      case '\n':
+        out += "\\n";
+        ++i;
+        continue;
+      case '\r':
+        out += "\\r";
+        ++i;
+        continue;
+      case '\t':
+        out += "\\t";
+        ++i;
+        continue;
+      case '\b':
+        out += "\\b";
+        ++i;
+        continue;
+      case '\f':
+        out += "\\f";
+        ++i;
+        continue;
+      default:
+        break;
     }
     if (b < 0x20 || b == 0x7F) {
       append_hex_byte(out, "\\u00", b);
@@ -123,7 +145,7 @@ std::string quote(std::string_view s) {
 // Vector cases read best with their keys in this order; other keys follow
 // alphabetically.
 int vector_key_rank(const std::string& key) {
-  static const char* const kOrder[] = {"id",    "requirements", "input", "input_hex",
+  static const char* const kOrder[] = {"id",    "requirements", "input",  "input_hex",
                                        "valid", "error",        "comment"};
   for (int i = 0; i < static_cast<int>(std::size(kOrder)); ++i) {
     if (key == kOrder[i]) return i;
@@ -282,10 +304,9 @@ Totals totals(const RunSummary& s) {
   return t;
 }
 
-constexpr Outcome kAllOutcomes[] = {Outcome::kPass,          Outcome::kFail,
-                                    Outcome::kNonStrict,     Outcome::kInformational,
-                                    Outcome::kSkipped,       Outcome::kExpectedFail,
-                                    Outcome::kUnexpectedPass};
+constexpr Outcome kAllOutcomes[] = {
+    Outcome::kPass,    Outcome::kFail,         Outcome::kNonStrict,     Outcome::kInformational,
+    Outcome::kSkipped, Outcome::kExpectedFail, Outcome::kUnexpectedPass};
 
 // A short explanation of a graded outcome that is not a plain pass or fail.
 std::string outcome_note(const CaseResult& r, bool strict) {
@@ -299,7 +320,8 @@ std::string outcome_note(const CaseResult& r, bool strict) {
       return "failed as expected (listed in the expected-failures file): " + r.expectation_reason;
     case Outcome::kUnexpectedPass:
       return "listed in the expected-failures file, but the case passed; remove the entry "
-             "(it said: " + r.expectation_reason + ")";
+             "(it said: " +
+             r.expectation_reason + ")";
     case Outcome::kSkipped:
       return r.verdict.message.empty() ? "not supported by the adapter" : r.verdict.message;
     default:
@@ -317,8 +339,10 @@ std::string details(const CaseResult& r, const Catalog& catalog, bool strict,
   std::ostringstream out;
   auto line = [&](const std::string& label, const std::string& value) {
     std::string padded = label + ":";
-    if (padded.size() < 13) padded.resize(13, ' ');
-    else padded += ' ';
+    if (padded.size() < 13)
+      padded.resize(13, ' ');
+    else
+      padded += ' ';
     out << indent << padded << value << "\n";
   };
   line("kind", std::string(case_kind_name(c.kind)));
@@ -326,9 +350,9 @@ std::string details(const CaseResult& r, const Catalog& catalog, bool strict,
   if (!c.description.empty()) line("description", visible(c.description));
   for (const auto& id : c.requirements) {
     const Requirement* req = catalog.find(id);
-    line("requirement", req ? visible(id) + " (" + std::string(level_name(req->level)) + ") " +
-                                  visible(req->url)
-                            : visible(id) + " (not in the requirement catalog)");
+    line("requirement",
+         req ? visible(id) + " (" + std::string(level_name(req->level)) + ") " + visible(req->url)
+             : visible(id) + " (not in the requirement catalog)");
   }
   if (r.outcome == Outcome::kUnexpectedPass) {
     line("message", "listed as an expected failure, but the case passed; remove the entry");
@@ -484,10 +508,10 @@ void write_text(const RunSummary& s, const Catalog& catalog, std::ostream& out) 
   write_row("all", "", s.results.size(), all);
 
   Totals t = totals(s);
-  out << "\n" << s.count(Outcome::kExpectedFail) << " expected failures, "
-      << s.count(Outcome::kNonStrict) << " non-strict, " << s.count(Outcome::kInformational)
-      << " informational" << (s.strict ? " (--strict: non-strict cases count as failed)" : "")
-      << "\n";
+  out << "\n"
+      << s.count(Outcome::kExpectedFail) << " expected failures, " << s.count(Outcome::kNonStrict)
+      << " non-strict, " << s.count(Outcome::kInformational) << " informational"
+      << (s.strict ? " (--strict: non-strict cases count as failed)" : "") << "\n";
   out << t.passed << " passed, " << t.failed << " failed, " << t.skipped << " skipped\n";
 }
 
@@ -557,14 +581,29 @@ std::string xml_escape(std::string_view s, bool attribute, bool quotes = false) 
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += attribute || quotes ? "&quot;" : "\""; break;
-      case '\'': out += attribute || quotes ? "&#39;" : "'"; break;
-      case '\n': out += attribute ? "&#10;" : "\n"; break;
-      case '\t': out += attribute ? "&#9;" : "\t"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += attribute || quotes ? "&quot;" : "\"";
+        break;
+      case '\'':
+        out += attribute || quotes ? "&#39;" : "'";
+        break;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      case '\t':
+        out += attribute ? "&#9;" : "\t";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -583,9 +622,9 @@ void write_junit(const RunSummary& s, const Catalog& catalog, std::ostream& out)
   auto is_failure = [&](Outcome o) { return outcome_fails_run(o, s.strict); };
   Totals t = totals(s);
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << "<testsuites name=\"atproto-conformance\" tests=\"" << s.results.size()
-      << "\" failures=\"" << t.failed << "\" errors=\"0\" skipped=\"" << t.skipped
-      << "\" time=\"" << format_seconds(s.seconds) << "\">\n";
+  out << "<testsuites name=\"atproto-conformance\" tests=\"" << s.results.size() << "\" failures=\""
+      << t.failed << "\" errors=\"0\" skipped=\"" << t.skipped << "\" time=\""
+      << format_seconds(s.seconds) << "\">\n";
   for (const auto& suite : suites) {
     std::size_t tests = 0, failures = 0, skipped = 0;
     double seconds = 0;
@@ -596,9 +635,9 @@ void write_junit(const RunSummary& s, const Catalog& catalog, std::ostream& out)
       skipped += r.outcome == Outcome::kSkipped ? 1 : 0;
       seconds += r.seconds;
     }
-    out << "  <testsuite name=\"" << xml_attr(suite) << "\" tests=\"" << tests
-        << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"" << skipped
-        << "\" time=\"" << format_seconds(seconds) << "\">\n";
+    out << "  <testsuite name=\"" << xml_attr(suite) << "\" tests=\"" << tests << "\" failures=\""
+        << failures << "\" errors=\"0\" skipped=\"" << skipped << "\" time=\""
+        << format_seconds(seconds) << "\">\n";
     out << "    <properties>\n";
     auto property = [&](const std::string& name, const std::string& value) {
       out << "      <property name=\"" << name << "\" value=\"" << xml_attr(value) << "\"/>\n";
@@ -612,8 +651,9 @@ void write_junit(const RunSummary& s, const Catalog& catalog, std::ostream& out)
     for (const auto& r : s.results) {
       const Case& c = case_of(r);
       if (c.suite != suite) continue;
-      out << "    <testcase classname=\"" << xml_attr(c.suite + "." + std::string(case_kind_name(c.kind)))
-          << "\" name=\"" << xml_attr(c.id) << "\" time=\"" << format_seconds(r.seconds) << "\"";
+      out << "    <testcase classname=\""
+          << xml_attr(c.suite + "." + std::string(case_kind_name(c.kind))) << "\" name=\""
+          << xml_attr(c.id) << "\" time=\"" << format_seconds(r.seconds) << "\"";
       std::string title = upper(outcome_name(r.outcome)) + " " + c.id;
       if (is_failure(r.outcome)) {
         std::string message = r.outcome == Outcome::kUnexpectedPass
@@ -622,8 +662,8 @@ void write_junit(const RunSummary& s, const Catalog& catalog, std::ostream& out)
         std::string type = r.verdict.state == Verdict::State::kAdapterError
                                ? "adapter-error"
                                : std::string(outcome_name(r.outcome));
-        out << ">\n      <failure message=\"" << xml_attr(message) << "\" type=\""
-            << xml_attr(type) << "\">" << xml_text(title + "\n" + details(r, catalog, s.strict, "  "))
+        out << ">\n      <failure message=\"" << xml_attr(message) << "\" type=\"" << xml_attr(type)
+            << "\">" << xml_text(title + "\n" + details(r, catalog, s.strict, "  "))
             << "</failure>\n    </testcase>\n";
       } else if (r.outcome == Outcome::kSkipped) {
         out << ">\n      <skipped message=\"" << xml_attr(outcome_note(r, s.strict))
@@ -718,8 +758,8 @@ void write_tap(const RunSummary& s, const Catalog& catalog, std::ostream& out) {
     if (!v.expected.is_null()) out << "  expected: " << show(v.expected) << "\n";
     if (!r.reproduce.empty()) out << "  reproduce: " << quote(r.reproduce) << "\n";
     if (!v.suggested_vector.is_null()) {
-      json vectors = v.suggested_vector.is_array() ? v.suggested_vector
-                                                   : json::array({v.suggested_vector});
+      json vectors =
+          v.suggested_vector.is_array() ? v.suggested_vector : json::array({v.suggested_vector});
       out << "  suggested_vectors:\n";
       for (const auto& e : vectors) out << "    - " << show_vector(pasteable_vector(e)) << "\n";
     }
@@ -737,13 +777,20 @@ std::string html(std::string_view s) { return xml_escape(s, false, true); }
 // Outcomes in the order the attention table lists them.
 int severity(Outcome o) {
   switch (o) {
-    case Outcome::kFail: return 0;
-    case Outcome::kUnexpectedPass: return 1;
-    case Outcome::kNonStrict: return 2;
-    case Outcome::kInformational: return 3;
-    case Outcome::kExpectedFail: return 4;
-    case Outcome::kSkipped: return 5;
-    case Outcome::kPass: return 6;
+    case Outcome::kFail:
+      return 0;
+    case Outcome::kUnexpectedPass:
+      return 1;
+    case Outcome::kNonStrict:
+      return 2;
+    case Outcome::kInformational:
+      return 3;
+    case Outcome::kExpectedFail:
+      return 4;
+    case Outcome::kSkipped:
+      return 5;
+    case Outcome::kPass:
+      return 6;
   }
   return 6;
 }
@@ -823,9 +870,10 @@ details summary { cursor: pointer; }
   for (const auto& r : s.results) {
     if (r.outcome != Outcome::kPass) attention.push_back(&r);
   }
-  std::stable_sort(attention.begin(), attention.end(), [](const CaseResult* a, const CaseResult* b) {
-    return severity(a->outcome) < severity(b->outcome);
-  });
+  std::stable_sort(attention.begin(), attention.end(),
+                   [](const CaseResult* a, const CaseResult* b) {
+                     return severity(a->outcome) < severity(b->outcome);
+                   });
   out << "<h2>Results other than pass (" << attention.size() << ")</h2>\n";
   if (attention.empty()) {
     out << "<p>Every case passed.</p>\n";
@@ -833,11 +881,12 @@ details summary { cursor: pointer; }
     out << "<table>\n<tr><th>outcome</th><th>case</th><th>details</th></tr>\n";
     for (const CaseResult* r : attention) {
       const Case& c = case_of(*r);
-      std::string summary = r->outcome == Outcome::kUnexpectedPass
-                                ? "listed as an expected failure, but the case passed"
-                            : r->outcome == Outcome::kExpectedFail || r->outcome == Outcome::kSkipped
-                                ? outcome_note(*r, s.strict)
-                                : r->verdict.message;
+      std::string summary =
+          r->outcome == Outcome::kUnexpectedPass
+              ? "listed as an expected failure, but the case passed"
+          : r->outcome == Outcome::kExpectedFail || r->outcome == Outcome::kSkipped
+              ? outcome_note(*r, s.strict)
+              : r->verdict.message;
       out << "<tr><td class=\"" << outcome_name(r->outcome) << "\">" << outcome_name(r->outcome)
           << "</td><td><code>" << html(c.id) << "</code></td><td>";
       if (r->outcome == Outcome::kSkipped) {
@@ -881,11 +930,21 @@ std::optional<ReportFormat> report_format_from_name(const std::string& name) {
 void write_report(ReportFormat format, const RunSummary& summary, const Catalog& catalog,
                   std::ostream& out) {
   switch (format) {
-    case ReportFormat::kText: write_text(summary, catalog, out); break;
-    case ReportFormat::kJson: write_json(summary, catalog, out); break;
-    case ReportFormat::kJunit: write_junit(summary, catalog, out); break;
-    case ReportFormat::kTap: write_tap(summary, catalog, out); break;
-    case ReportFormat::kHtml: write_html(summary, catalog, out); break;
+    case ReportFormat::kText:
+      write_text(summary, catalog, out);
+      break;
+    case ReportFormat::kJson:
+      write_json(summary, catalog, out);
+      break;
+    case ReportFormat::kJunit:
+      write_junit(summary, catalog, out);
+      break;
+    case ReportFormat::kTap:
+      write_tap(summary, catalog, out);
+      break;
+    case ReportFormat::kHtml:
+      write_html(summary, catalog, out);
+      break;
   }
   out.flush();
 }
@@ -904,8 +963,9 @@ void write_case_list(const std::vector<Case>& cases, std::ostream& out) {
       requirements += visible(id);
     }
     if (requirements.empty()) requirements = "-";
-    out << pad_right(visible(c.id), id_w) << "  " << pad_right(std::string(case_kind_name(c.kind)), kind_w)
-        << "  " << pad_right(std::string(level_name(c.level)), 6) << "  " << requirements << "\n";
+    out << pad_right(visible(c.id), id_w) << "  "
+        << pad_right(std::string(case_kind_name(c.kind)), kind_w) << "  "
+        << pad_right(std::string(level_name(c.level)), 6) << "  " << requirements << "\n";
   }
 }
 

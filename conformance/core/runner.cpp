@@ -9,32 +9,46 @@ namespace atproto::conformance {
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::kMust: return "must";
-    case Level::kShould: return "should";
-    case Level::kMay: return "may";
+    case Level::kMust:
+      return "must";
+    case Level::kShould:
+      return "should";
+    case Level::kMay:
+      return "may";
   }
   return "must";
 }
 
 std::string_view case_kind_name(CaseKind kind) {
   switch (kind) {
-    case CaseKind::kVector: return "vector";
-    case CaseKind::kProperty: return "property";
-    case CaseKind::kFuzz: return "fuzz";
-    case CaseKind::kInterop: return "interop";
+    case CaseKind::kVector:
+      return "vector";
+    case CaseKind::kProperty:
+      return "property";
+    case CaseKind::kFuzz:
+      return "fuzz";
+    case CaseKind::kInterop:
+      return "interop";
   }
   return "vector";
 }
 
 std::string_view outcome_name(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kPass: return "pass";
-    case Outcome::kFail: return "fail";
-    case Outcome::kNonStrict: return "non-strict";
-    case Outcome::kInformational: return "informational";
-    case Outcome::kSkipped: return "skipped";
-    case Outcome::kExpectedFail: return "expected-fail";
-    case Outcome::kUnexpectedPass: return "unexpected-pass";
+    case Outcome::kPass:
+      return "pass";
+    case Outcome::kFail:
+      return "fail";
+    case Outcome::kNonStrict:
+      return "non-strict";
+    case Outcome::kInformational:
+      return "informational";
+    case Outcome::kSkipped:
+      return "skipped";
+    case Outcome::kExpectedFail:
+      return "expected-fail";
+    case Outcome::kUnexpectedPass:
+      return "unexpected-pass";
   }
   return "fail";
 }
@@ -138,15 +152,22 @@ namespace {
 Outcome grade(const Case& c, const Verdict& v, bool strict) {
   (void)strict;
   switch (v.state) {
-    case Verdict::State::kPass: return Outcome::kPass;
-    case Verdict::State::kUnsupported: return Outcome::kSkipped;
-    case Verdict::State::kAdapterError: return Outcome::kFail;
-    case Verdict::State::kMismatch: break;
+    case Verdict::State::kPass:
+      return Outcome::kPass;
+    case Verdict::State::kUnsupported:
+      return Outcome::kSkipped;
+    case Verdict::State::kAdapterError:
+      return Outcome::kFail;
+    case Verdict::State::kMismatch:
+      break;
   }
   switch (v.level.value_or(c.level)) {
-    case Level::kMust: return Outcome::kFail;
-    case Level::kShould: return Outcome::kNonStrict;
-    case Level::kMay: return Outcome::kInformational;
+    case Level::kMust:
+      return Outcome::kFail;
+    case Level::kShould:
+      return Outcome::kNonStrict;
+    case Level::kMay:
+      return Outcome::kInformational;
   }
   return Outcome::kFail;
 }

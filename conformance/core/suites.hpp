@@ -2,6 +2,7 @@
 // once per run and carry stable ids.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -10,8 +11,8 @@
 namespace atproto::conformance {
 
 struct SuiteSources {
-  std::string vectors_dir;       // the project's vectors/ folder
-  std::string interop_tests_dir; // a checkout of atproto-interop-tests, or ""
+  std::string vectors_dir;        // the project's vectors/ folder
+  std::string interop_tests_dir;  // a checkout of atproto-interop-tests, or ""
 };
 
 // Names of the suites this runner knows, in run order.
@@ -22,6 +23,13 @@ std::vector<Case> build_suite(const std::string& name, const SuiteSources& sourc
                               const Catalog& catalog, std::string& error);
 
 // Shared helpers for suites.
+// Hands every *.json document of a vector folder, in file-name order, to
+// `each`; returns "" or an error naming the unreadable file. A missing
+// folder is an error unless `optional`.
+std::string for_each_vector_file(const std::string& dir, bool optional,
+                                 const std::function<void(const json& doc)>& each);
+// The strings of a JSON array (anything else is skipped).
+std::vector<std::string> string_list(const json& array);
 // A short, stable hex digest (FNV-1a) for case ids derived from values.
 std::string stable_hash_hex(const std::string& s, std::size_t digits);
 Level strongest_level(const Catalog& catalog, const std::vector<std::string>& requirements);

@@ -58,7 +58,6 @@ std::optional<bool> ask(RunContext& ctx, const std::string& type, const std::str
   return r.body["valid"].get<bool>();
 }
 
-
 // A disagreement written as a vector case ready to add to vectors/syntax/.
 json suggested_vector(const std::string& type, const std::string& value, const char* found_by) {
   Oracle o = oracle(type, value);
@@ -136,10 +135,41 @@ std::string mutate(const std::string& in, std::mt19937_64& rng) {
 }
 
 std::string mutate_bytes(const std::string& in, std::mt19937_64& rng) {
-  static constexpr std::string_view kInteresting[] = {
-      "", ".", "-", ":", "/", "%", "@", "#", "?", "~", "_", " ", "\t", "\n", std::string_view("\0", 1),
-      "A", "z", "0", "9", "\xc3\xa9", "\xf0\x9f\x92\xa9", "\xe2\x80\x8d", "..", "//", "%3A",
-      "did:", "at://", "T", "Z", "+01:00", "-00:00", "x-", "2", "7", "b"};
+  static constexpr std::string_view kInteresting[] = {"",
+                                                      ".",
+                                                      "-",
+                                                      ":",
+                                                      "/",
+                                                      "%",
+                                                      "@",
+                                                      "#",
+                                                      "?",
+                                                      "~",
+                                                      "_",
+                                                      " ",
+                                                      "\t",
+                                                      "\n",
+                                                      std::string_view("\0", 1),
+                                                      "A",
+                                                      "z",
+                                                      "0",
+                                                      "9",
+                                                      "\xc3\xa9",
+                                                      "\xf0\x9f\x92\xa9",
+                                                      "\xe2\x80\x8d",
+                                                      "..",
+                                                      "//",
+                                                      "%3A",
+                                                      "did:",
+                                                      "at://",
+                                                      "T",
+                                                      "Z",
+                                                      "+01:00",
+                                                      "-00:00",
+                                                      "x-",
+                                                      "2",
+                                                      "7",
+                                                      "b"};
   std::string s = in;
   std::uniform_int_distribution<int> op_dist(0, 6);
   int rounds = 1 + static_cast<int>(rng() % 3);
@@ -159,8 +189,10 @@ std::string mutate_bytes(const std::string& in, std::mt19937_64& rng) {
       case 3:  // flip case of one byte
         if (!s.empty()) {
           char& c = s[std::min(pos, s.size() - 1)];
-          if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-          else if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+          if (c >= 'a' && c <= 'z')
+            c = static_cast<char>(c - 32);
+          else if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c + 32);
         }
         break;
       case 4:  // duplicate a slice (grows toward length limits)
@@ -187,20 +219,10 @@ struct VectorCase {
 };
 
 std::string load_vectors(const std::string& dir, std::vector<VectorCase>& out) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return "vector folder not found: " + dir;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".json") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& path : files) {
-    std::ifstream in(path);
-    json doc = json::parse(in, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) return "malformed vector file " + path.string();
-    if (doc.value("operation", "validate") != "validate") continue;
+  return for_each_vector_file(dir, /*optional=*/false, [&](const json& doc) {
+    if (doc.value("operation", "validate") != "validate") return;
     std::string type = doc.value("type", "");
-    if (!syntax::string_format_from_name(type)) continue;
+    if (!syntax::string_format_from_name(type)) return;
     for (const auto& c : doc.value("cases", json::array())) {
       // Byte-level inputs (input_hex) cannot travel as JSON strings.
       if (!c.contains("input") || !c["input"].is_string()) continue;
@@ -210,13 +232,10 @@ std::string load_vectors(const std::string& dir, std::vector<VectorCase>& out) {
       v.input = c["input"].get<std::string>();
       v.valid = c.value("valid", false);
       v.comment = c.value("comment", "");
-      for (const auto& r : c.value("requirements", json::array())) {
-        if (r.is_string()) v.requirements.push_back(r.get<std::string>());
-      }
+      v.requirements = string_list(c.value("requirements", json::array()));
       out.push_back(std::move(v));
     }
-  }
-  return "";
+  });
 }
 
 Case vector_case(const VectorCase& v, const Catalog& catalog) {
@@ -301,8 +320,8 @@ Case property_case(const std::string& type, bool mutated, const Catalog& catalog
       auto final_got = ask(ctx, type, value, final_verdict);
       final_verdict.calls = calls + verdict.calls;
       if (!final_got) return final_verdict;
-      Verdict found =
-          mismatch(final_verdict, type, value, *final_got, mutated ? "property (mutated)" : "property");
+      Verdict found = mismatch(final_verdict, type, value, *final_got,
+                               mutated ? "property (mutated)" : "property");
       found.level = level_at_stake(catalog, type, value);
       return found;
     }
@@ -327,8 +346,9 @@ Case fuzz_case(const std::string& type, std::vector<std::string> seeds, std::siz
     Verdict verdict;
     if (seeds.empty()) return verdict;
     std::mt19937_64 rng(ctx.seed ^ (std::hash<std::string>{}(type) << 1));
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::duration<double>(ctx.fuzz_seconds / static_cast<double>(type_count));
+    auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::duration<double>(ctx.fuzz_seconds / static_cast<double>(type_count));
     std::uint64_t per_type_iterations =
         ctx.fuzz_iterations ? std::max<std::uint64_t>(1, ctx.fuzz_iterations / type_count) : 0;
     std::set<std::string> reported;
@@ -350,8 +370,8 @@ Case fuzz_case(const std::string& type, std::vector<std::string> seeds, std::siz
       Verdict probe;
       auto small_got = ask(ctx, type, small, probe);
       if (disagreements.empty()) {
-        first_failure = small_got ? mismatch(probe, type, small, *small_got, "differential fuzz")
-                                  : probe;
+        first_failure =
+            small_got ? mismatch(probe, type, small, *small_got, "differential fuzz") : probe;
       }
       // The case is graded at the strongest level among its findings.
       Level at_stake = small_got ? level_at_stake(catalog, type, small) : Level::kMust;
@@ -369,6 +389,33 @@ Case fuzz_case(const std::string& type, std::vector<std::string> seeds, std::siz
 }
 
 }  // namespace
+
+std::string for_each_vector_file(const std::string& dir, bool optional,
+                                 const std::function<void(const json& doc)>& each) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return optional ? "" : "vector folder not found: " + dir;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    std::ifstream in(path);
+    json doc = json::parse(in, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return "malformed vector file " + path.string();
+    each(doc);
+  }
+  return "";
+}
+
+std::vector<std::string> string_list(const json& array) {
+  std::vector<std::string> out;
+  if (!array.is_array()) return out;
+  for (const auto& item : array) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
 
 std::string stable_hash_hex(const std::string& s, std::size_t digits) {
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bit

@@ -39,7 +39,8 @@ class Target {
   // operation is "<area>/<operation>", e.g. "syntax/validate".
   virtual Response call(const std::string& operation, const json& request) = 0;
   // A one-line shell command that reproduces the call, or "" if none applies.
-  virtual std::string reproduce_command(const std::string& operation, const json& request) const = 0;
+  virtual std::string reproduce_command(const std::string& operation,
+                                        const json& request) const = 0;
 };
 
 // Our reference implementation, called in-process. The same dispatch backs

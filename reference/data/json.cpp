@@ -41,9 +41,10 @@ Result<std::int64_t> integer_from_json(const json& number) {
   // reach us as integers, so only floats are held to this.
   constexpr double kExactLimit = 9007199254740992.0;  // 2^53
   if (d < -kExactLimit || d > kExactLimit) {
-    return make_error("data.model.int64",
-                      "number " + number.dump() +
-                          " is outside the signed 64-bit range, or too large to be exact as a float");
+    return make_error(
+        "data.model.int64",
+        "number " + number.dump() +
+            " is outside the signed 64-bit range, or too large to be exact as a float");
   }
   return static_cast<std::int64_t>(d);
 }

@@ -21,8 +21,8 @@
 #include "atproto/data/cid.hpp"
 #include "atproto/data/json.hpp"
 #include "atproto/data/multibase.hpp"
-#include "atproto/data/value.hpp"
 #include "atproto/data/test_generators.hpp"
+#include "atproto/data/value.hpp"
 #include "atproto/data/varint.hpp"
 
 namespace atproto::data {

@@ -89,7 +89,6 @@ inline rc::Gen<Value> value(int depth) {
   return gen::weightedOneOf<Value>({{3, scalar}, {1, array}, {1, map}});
 }
 
-
 // A record-shaped value: a map at the top level, as data/encode requires.
 inline rc::Gen<Value> record(int depth) {
   return gen::map(gen::resize(6, gen::container<Map>(map_key(), value(depth - 1))),

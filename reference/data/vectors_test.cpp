@@ -180,7 +180,8 @@ void check_decode(Checker& k, const json& c) {
   }
   k.equal("cid", Cid::compute(Codec::kDagCbor, bytes).to_string(), c.at("cid").get<std::string>());
   auto again = encode_cbor(*value);
-  k.equal("encode_cbor(decode_cbor(input))", again ? hex_encode(*again) : "<" + again.error().code + ">",
+  k.equal("encode_cbor(decode_cbor(input))",
+          again ? hex_encode(*again) : "<" + again.error().code + ">",
           c.at("cbor_hex").get<std::string>());
 }
 

@@ -13,7 +13,8 @@ namespace atproto::syntax {
 namespace {
 
 Error aturi_error(std::string code, std::string_view input, std::string_view why) {
-  return make_error(std::move(code), "invalid AT URI " + ascii::quote(input) + ": " + std::string(why));
+  return make_error(std::move(code),
+                    "invalid AT URI " + ascii::quote(input) + ": " + std::string(why));
 }
 
 // Checks shared by both forms; on success `rest` is what follows "at://".

@@ -11,7 +11,8 @@ namespace atproto::syntax {
 namespace {
 
 Error cid_error(std::string_view input, std::string_view why) {
-  return make_error("lex.format.cid", "invalid CID " + ascii::quote(input) + ": " + std::string(why));
+  return make_error("lex.format.cid",
+                    "invalid CID " + ascii::quote(input) + ": " + std::string(why));
 }
 
 int base32_value(char c) {
@@ -40,10 +41,9 @@ Status validate_cid_string(std::string_view input) {
   if (input.empty()) return cid_error(input, "empty");
   if (input.size() > 256) return cid_error(input, "longer than any blessed CID");
   if (input[0] != 'b') {
-    return cid_error(input,
-                     input.substr(0, 2) == "Qm"
-                         ? "CIDv0 (base58 \"Qm...\") is not allowed; use CIDv1 in base32"
-                         : "must use the base32 multibase prefix 'b'");
+    return cid_error(input, input.substr(0, 2) == "Qm"
+                                ? "CIDv0 (base58 \"Qm...\") is not allowed; use CIDv1 in base32"
+                                : "must use the base32 multibase prefix 'b'");
   }
   std::vector<std::uint8_t> bytes;
   std::uint32_t buffer = 0;
@@ -76,8 +76,8 @@ Status validate_cid_string(std::string_view input) {
     return cid_error(input, "a sha2-256 digest is 32 bytes");
   }
   if (bytes.size() - pos != 32) {
-    return cid_error(input, bytes.size() - pos < 32 ? "the digest is truncated"
-                                                    : "bytes follow the digest");
+    return cid_error(
+        input, bytes.size() - pos < 32 ? "the digest is truncated" : "bytes follow the digest");
   }
   return {};
 }

@@ -166,8 +166,8 @@ Result<Datetime> parse_datetime(std::string_view input) {
     return datetime_error("lex.format.datetime.semantics", input,
                           "hour must be 00-23, minutes and seconds 00-59");
   }
-  const std::int64_t local = days_from_civil(year, month, day) * kSecondsPerDay + hour * 3600 +
-                             minute * 60 + second;
+  const std::int64_t local =
+      days_from_civil(year, month, day) * kSecondsPerDay + hour * 3600 + minute * 60 + second;
   out.epoch_seconds = local - std::int64_t{offset} * 60;
   out.offset_minutes = offset;
   // [lex.format.datetime.not-negative] Before year zero once in UTC.

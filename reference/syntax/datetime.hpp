@@ -16,7 +16,7 @@ struct Datetime {
   // earlier instants, down to year 0000) plus the fractional digits exactly
   // as written (possibly empty), so nothing is lost when normalizing.
   std::int64_t epoch_seconds = 0;
-  std::string fraction;         // digits after '.', as written
+  std::string fraction;             // digits after '.', as written
   std::int32_t offset_minutes = 0;  // the original offset; 0 for 'Z'
 
   // Nanoseconds of the fraction (digits past the ninth are truncated).

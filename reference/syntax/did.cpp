@@ -9,7 +9,8 @@ namespace atproto::syntax {
 namespace {
 
 Error did_error(std::string code, std::string_view input, std::string_view why) {
-  return make_error(std::move(code), "invalid DID " + ascii::quote(input) + ": " + std::string(why));
+  return make_error(std::move(code),
+                    "invalid DID " + ascii::quote(input) + ": " + std::string(why));
 }
 
 // [did.syntax.chars]

@@ -65,8 +65,7 @@ Status validate_string_format(StringFormat format, std::string_view value) {
 Status validate_string_format(std::string_view format_name, std::string_view value) {
   auto format = string_format_from_name(format_name);
   if (!format) {
-    return make_error("lex.format.names",
-                      "unknown string format " + ascii::quote(format_name));
+    return make_error("lex.format.names", "unknown string format " + ascii::quote(format_name));
   }
   return validate_string_format(*format, value);
 }

@@ -25,8 +25,8 @@ enum class StringFormat {
 };
 
 inline constexpr std::array<std::string_view, 11> kStringFormatNames = {
-    "at-identifier", "at-uri", "cid", "datetime", "did", "handle",
-    "nsid", "tid", "record-key", "uri", "language"};
+    "at-identifier", "at-uri", "cid",        "datetime", "did",     "handle",
+    "nsid",          "tid",    "record-key", "uri",      "language"};
 
 // [lex.format.names]
 std::optional<StringFormat> string_format_from_name(std::string_view name);

@@ -14,7 +14,8 @@ constexpr std::array<std::string_view, 8> kDisallowedTlds = {
     "alt", "arpa", "example", "internal", "invalid", "local", "localhost", "onion"};
 
 Error handle_error(std::string code, std::string_view input, std::string_view why) {
-  return make_error(std::move(code), "invalid handle " + ascii::quote(input) + ": " + std::string(why));
+  return make_error(std::move(code),
+                    "invalid handle " + ascii::quote(input) + ": " + std::string(why));
 }
 
 std::string_view last_segment(std::string_view handle) {
@@ -52,7 +53,8 @@ Status validate_handle(std::string_view input) {
     }
     // [handle.syntax.segment-length]
     if (segment.size() > 63) {
-      result = handle_error("handle.syntax.segment-length", input, "segment longer than 63 characters");
+      result =
+          handle_error("handle.syntax.segment-length", input, "segment longer than 63 characters");
       return;
     }
     // [handle.syntax.segment-chars] Letters, digits and hyphens only: this

@@ -12,11 +12,10 @@ namespace {
 // RFC 5646 "grandfathered" tags (irregular and regular), matched
 // case-insensitively as whole tags.
 constexpr std::array<std::string_view, 26> kGrandfathered = {
-    "en-GB-oed",  "i-ami",       "i-bnn",    "i-default", "i-enochian", "i-hak",
-    "i-klingon",  "i-lux",       "i-mingo",  "i-navajo",  "i-pwn",      "i-tao",
-    "i-tay",      "i-tsu",       "sgn-BE-FR", "sgn-BE-NL", "sgn-CH-DE", "art-lojban",
-    "cel-gaulish", "no-bok",     "no-nyn",   "zh-guoyu",  "zh-hakka",   "zh-min",
-    "zh-min-nan", "zh-xiang"};
+    "en-GB-oed", "i-ami",     "i-bnn",     "i-default",  "i-enochian",  "i-hak",  "i-klingon",
+    "i-lux",     "i-mingo",   "i-navajo",  "i-pwn",      "i-tao",       "i-tay",  "i-tsu",
+    "sgn-BE-FR", "sgn-BE-NL", "sgn-CH-DE", "art-lojban", "cel-gaulish", "no-bok", "no-nyn",
+    "zh-guoyu",  "zh-hakka",  "zh-min",    "zh-min-nan", "zh-xiang"};
 
 Error language_error(std::string_view input, std::string_view why) {
   return make_error("lex.format.language",

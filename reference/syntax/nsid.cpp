@@ -8,7 +8,8 @@ namespace atproto::syntax {
 namespace {
 
 Error nsid_error(std::string code, std::string_view input, std::string_view why) {
-  return make_error(std::move(code), "invalid NSID " + ascii::quote(input) + ": " + std::string(why));
+  return make_error(std::move(code),
+                    "invalid NSID " + ascii::quote(input) + ": " + std::string(why));
 }
 
 // An authority segment: 1-63 letters, digits and hyphens, no hyphen at
@@ -82,8 +83,9 @@ Status validate_nsid(std::string_view input) {
     }
   }
   if (segments.size() < 3) {
-    return nsid_error("nsid.syntax.segments", input,
-                      "at least three segments (authority of two or more, then a name) are required");
+    return nsid_error(
+        "nsid.syntax.segments", input,
+        "at least three segments (authority of two or more, then a name) are required");
   }
   // [nsid.authority.max-length] Everything before the last period.
   std::size_t authority_length = input.rfind('.');
@@ -125,7 +127,8 @@ std::string normalize_nsid(std::string_view valid_nsid) {
   // [nsid.authority.normalize] [nsid.name.case-sensitive]
   std::size_t last_dot = valid_nsid.rfind('.');
   if (last_dot == std::string_view::npos) return std::string(valid_nsid);
-  return ascii::lowercase(valid_nsid.substr(0, last_dot)) + std::string(valid_nsid.substr(last_dot));
+  return ascii::lowercase(valid_nsid.substr(0, last_dot)) +
+         std::string(valid_nsid.substr(last_dot));
 }
 
 Status validate_nsid_glob(std::string_view input) {
@@ -151,8 +154,7 @@ Status validate_nsid_glob(std::string_view input) {
   for (std::size_t i = 0; i < segments.size(); ++i) {
     if (segments[i].empty()) return nsid_error("nsid.glob", input, "empty segment");
     if (auto status = check_authority_segment(input, segments[i], i == 0); !status.ok()) {
-      return nsid_error("nsid.glob", input,
-                        "bad prefix segment (" + status.error().code + ")");
+      return nsid_error("nsid.glob", input, "bad prefix segment (" + status.error().code + ")");
     }
   }
   return {};

@@ -29,14 +29,13 @@
 #include "atproto/syntax/datetime.hpp"
 #include "atproto/syntax/did.hpp"
 #include "atproto/syntax/format.hpp"
-#include "atproto/syntax/test_generators.hpp"
 #include "atproto/syntax/handle.hpp"
 #include "atproto/syntax/language.hpp"
 #include "atproto/syntax/nsid.hpp"
 #include "atproto/syntax/record_key.hpp"
+#include "atproto/syntax/test_generators.hpp"
 #include "atproto/syntax/tid.hpp"
 #include "atproto/syntax/uri.hpp"
-
 
 // RapidCheck prints counterexamples through showValue, found by ADL.
 namespace atproto::syntax::generators {
@@ -123,7 +122,8 @@ bool simple_is_did(std::string_view s) {
 // [did.plc.syntax]
 bool simple_is_did_plc(std::string_view s) {
   if (s.size() != 32 || s.substr(0, 8) != "did:plc:") return false;
-  return std::all_of(s.begin() + 8, s.end(), [](char c) { return in("abcdefghijklmnopqrstuvwxyz234567", c); });
+  return std::all_of(s.begin() + 8, s.end(),
+                     [](char c) { return in("abcdefghijklmnopqrstuvwxyz234567", c); });
 }
 
 }  // namespace
@@ -162,7 +162,8 @@ TEST_CASE("properties: handle", "[properties][handle]") {
 
   // [handle.syntax.reserved-tld-passes] [handle.disallowed-tld]
   rc::prop("reserved TLDs pass syntax but fail use", [] {
-    std::string tld = *gen::elementOf(std::vector<std::string>(kDisallowedTlds.begin(), kDisallowedTlds.end()));
+    std::string tld =
+        *gen::elementOf(std::vector<std::string>(kDisallowedTlds.begin(), kDisallowedTlds.end()));
     std::string h = random_case(*gen_handle(false) + "." + tld);
     RC_PRE(h.size() <= syn::kHandleMaxLength);
     RC_ASSERT(syn::validate_handle(h).ok());
@@ -318,7 +319,8 @@ TEST_CASE("properties: nsid", "[properties][nsid]") {
 // AT URIs
 
 TEST_CASE("properties: at-uri", "[properties][at-uri]") {
-  // [aturi.syntax.scheme] [aturi.authority.identifier] [aturi.path.collection] [aturi.path.record-key]
+  // [aturi.syntax.scheme] [aturi.authority.identifier] [aturi.path.collection]
+  // [aturi.path.record-key]
   rc::prop("generated AT URIs validate and round-trip", [] {
     GeneratedAtUri g = *gen_at_uri();
     std::string text = g.text();
@@ -381,8 +383,9 @@ TEST_CASE("properties: at-uri regressions", "[properties][at-uri]") {
   // The general form accepts everything the restricted form accepts, and an
   // AT URI is a URI. A DID authority with malformed percent-encoding once
   // broke both (the DID syntax lets '%' through; URI syntax does not).
-  for (std::string_view uri : {"at://did:x:a%zz", "at://did:web:local1Ao%sth3234/com.example.foo/self",
-                               "at://did:x:a%41/com.example.foo"}) {
+  for (std::string_view uri :
+       {"at://did:x:a%zz", "at://did:web:local1Ao%sth3234/com.example.foo/self",
+        "at://did:x:a%41/com.example.foo"}) {
     INFO(uri);
     if (syn::validate_at_uri(uri).ok()) {
       CHECK(syn::parse_at_uri_general(uri).ok());
@@ -440,7 +443,8 @@ TEST_CASE("properties: tid", "[properties][tid]") {
   // pass the syntax but set the reserved bit 63, so they have no integer or
   // timestamp reading.
   rc::prop("first characters c-j validate but have no integer reading", [] {
-    std::string t = std::string(1, *gen::elementOf(std::string("cdefghij"))) + pick_n(kBase32Sortable, 12);
+    std::string t =
+        std::string(1, *gen::elementOf(std::string("cdefghij"))) + pick_n(kBase32Sortable, 12);
     RC_ASSERT(syn::validate_tid(t).ok());
     auto value = syn::tid_to_integer(t);
     RC_ASSERT(!value.ok());
@@ -474,13 +478,15 @@ TEST_CASE("properties: tid", "[properties][tid]") {
   // [tid.structure.encoding]: string order is integer order is (timestamp, clock id) order.
   rc::prop("string order equals timestamp and integer order", [] {
     auto gen_parts = gen::exec([] {
-      return syn::TidParts{*gen::weightedElement<std::uint64_t>(
-                               {{3, *gen::inRange<std::uint64_t>(0, syn::kTidMaxTimestamp + 1)},
-                                {1, *gen::inRange<std::uint64_t>(1'700'000'000'000'000, 1'700'000'000'000'100)}}),
-                           *gen::inRange<std::uint32_t>(0, syn::kTidMaxClockId + 1)};
+      return syn::TidParts{
+          *gen::weightedElement<std::uint64_t>(
+              {{3, *gen::inRange<std::uint64_t>(0, syn::kTidMaxTimestamp + 1)},
+               {1, *gen::inRange<std::uint64_t>(1'700'000'000'000'000, 1'700'000'000'000'100)}}),
+          *gen::inRange<std::uint32_t>(0, syn::kTidMaxClockId + 1)};
     });
     syn::TidParts a = *gen_parts;
-    syn::TidParts b = *gen::oneOf(gen_parts, gen::just(syn::TidParts{a.timestamp_us, *gen::inRange<std::uint32_t>(0, 1024)}));
+    syn::TidParts b = *gen::oneOf(
+        gen_parts, gen::just(syn::TidParts{a.timestamp_us, *gen::inRange<std::uint32_t>(0, 1024)}));
     std::string ta = *syn::encode_tid(a);
     std::string tb = *syn::encode_tid(b);
     auto key = [](const syn::TidParts& p) { return std::pair(p.timestamp_us, p.clock_id); };
@@ -497,9 +503,9 @@ TEST_CASE("properties: tid", "[properties][tid]") {
     RC_ASSERT(generator.clock_id() == clock_id);
     std::uint64_t base = *gen::inRange<std::uint64_t>(0, std::uint64_t{1} << 52);
     auto readings = *gen::container<std::vector<std::uint64_t>>(gen::weightedOneOf<std::uint64_t>({
-        {3, gen::inRange<std::uint64_t>(base, base + 5)},       // stalls and small steps back
+        {3, gen::inRange<std::uint64_t>(base, base + 5)},  // stalls and small steps back
         {2, gen::inRange<std::uint64_t>(base, base + 1'000'000)},
-        {1, gen::inRange<std::uint64_t>(0, base + 1)},           // big steps back
+        {1, gen::inRange<std::uint64_t>(0, base + 1)},  // big steps back
         {1, gen::just(base)},
     }));
     std::string previous;
@@ -545,9 +551,10 @@ TEST_CASE("properties: tid", "[properties][tid]") {
   rc::prop("system clock generator is monotonic and near the clock", [] {
     syn::TidGenerator generator;
     RC_ASSERT(generator.clock_id() <= syn::kTidMaxClockId);
-    auto now_us = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch())
-                                                 .count());
+    auto now_us =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
     std::string previous;
     int count = *gen::inRange(1, 200);
     for (int i = 0; i < count; ++i) {
@@ -659,7 +666,7 @@ TEST_CASE("properties: datetime", "[properties][datetime]") {
   rc::prop("negative zero offset and lowercase markers are rejected", [] {
     GeneratedDatetime g = *gen_datetime();
     std::string base = g.text.substr(0, g.text.find_first_of("Z+-", 19));
-    RC_ASSERT(!syn::validate_datetime(base).ok());           // no timezone
+    RC_ASSERT(!syn::validate_datetime(base).ok());  // no timezone
     RC_ASSERT(!syn::validate_datetime(base + "-00:00").ok());
     RC_ASSERT(!syn::validate_datetime(base + "z").ok());
     std::string lower_t = g.text;
@@ -738,9 +745,15 @@ TEST_CASE("properties: cid", "[properties][cid]") {
         bytes[i] = b;
         break;
       }
-      case 1: bytes.pop_back(); break;                                  // 31-byte digest
-      case 2: bytes.push_back(*gen::arbitrary<std::uint8_t>()); break;  // trailing byte
-      default: bytes.erase(bytes.begin()); break;                       // no version
+      case 1:
+        bytes.pop_back();
+        break;  // 31-byte digest
+      case 2:
+        bytes.push_back(*gen::arbitrary<std::uint8_t>());
+        break;  // trailing byte
+      default:
+        bytes.erase(bytes.begin());
+        break;  // no version
     }
     RC_ASSERT(!syn::validate_cid_string("b" + base32_lower(bytes)).ok());
   });
@@ -804,7 +817,8 @@ TEST_CASE("properties: at-identifier", "[properties][at-identifier]") {
 
   rc::prop("mutations are judged as a DID or a handle", [] {
     std::string m = mutate(*gen_at_identifier());
-    bool expected = m.rfind("did:", 0) == 0 ? syn::validate_did(m).ok() : syn::validate_handle(m).ok();
+    bool expected =
+        m.rfind("did:", 0) == 0 ? syn::validate_did(m).ok() : syn::validate_handle(m).ok();
     RC_ASSERT(syn::validate_at_identifier(m).ok() == expected);
   });
 }

@@ -47,15 +47,15 @@ Status validate_record_key_type(std::string_view key, std::string_view key_type)
   if (key_type == "any") return {};  // [rkey.type.any]
   if (key_type == "tid") {           // [rkey.type.tid]
     if (auto status = validate_tid(key); !status.ok()) {
-      return rkey_error("rkey.type.tid", key, "this collection requires TID keys (" +
-                                                  status.error().code + ")");
+      return rkey_error("rkey.type.tid", key,
+                        "this collection requires TID keys (" + status.error().code + ")");
     }
     return {};
   }
   if (key_type == "nsid") {  // [rkey.type.nsid]
     if (auto status = validate_nsid(key); !status.ok()) {
-      return rkey_error("rkey.type.nsid", key, "this collection requires NSID keys (" +
-                                                   status.error().code + ")");
+      return rkey_error("rkey.type.nsid", key,
+                        "this collection requires NSID keys (" + status.error().code + ")");
     }
     return {};
   }
@@ -68,9 +68,8 @@ Status validate_record_key_type(std::string_view key, std::string_view key_type)
     }
     return {};
   }
-  return make_error("rkey.type.unknown",
-                    "unknown record key type " + ascii::quote(key_type) +
-                        " (expected tid, nsid, any or literal:<value>)");
+  return make_error("rkey.type.unknown", "unknown record key type " + ascii::quote(key_type) +
+                                             " (expected tid, nsid, any or literal:<value>)");
 }
 
 }  // namespace atproto::syntax

@@ -58,11 +58,15 @@ inline std::string pick_n(std::string_view alphabet, std::size_t n) {
 // sometimes exactly at a bound (bounds are where parsers go wrong).
 inline std::size_t length_between(std::size_t lo, std::size_t hi) {
   switch (*gen::inRange(0, 10)) {
-    case 0: return lo;
-    case 1: return hi;
+    case 0:
+      return lo;
+    case 1:
+      return hi;
     case 2:
-    case 3: return *gen::inRange<std::size_t>(lo, hi + 1);
-    default: return *gen::inRange<std::size_t>(lo, std::min(hi, lo + 8) + 1);
+    case 3:
+      return *gen::inRange<std::size_t>(lo, hi + 1);
+    default:
+      return *gen::inRange<std::size_t>(lo, std::min(hi, lo + 8) + 1);
   }
 }
 
@@ -81,13 +85,17 @@ inline bool equals_ignore_case(std::string_view a, std::string_view b) {
 inline std::string random_case(std::string s) {
   for (char& c : s) {
     if (!*gen::arbitrary<bool>()) continue;
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    else if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'a' && c <= 'z')
+      c = static_cast<char>(c - 'a' + 'A');
+    else if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
   }
   return s;
 }
 
-inline bool in(std::string_view alphabet, char c) { return alphabet.find(c) != std::string_view::npos; }
+inline bool in(std::string_view alphabet, char c) {
+  return alphabet.find(c) != std::string_view::npos;
+}
 
 inline std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
@@ -154,9 +162,12 @@ inline std::string dns_label(std::size_t len, bool letter_first, std::string_vie
   std::string edge_alphabet = std::string(letters) + std::string(kDigits);
   std::string out;
   for (std::size_t i = 0; i < len; ++i) {
-    if (i == 0 && letter_first) out += pick(letters);
-    else if (i == 0 || i + 1 == len) out += pick(edge_alphabet);
-    else out += pick(inner_alphabet);
+    if (i == 0 && letter_first)
+      out += pick(letters);
+    else if (i == 0 || i + 1 == len)
+      out += pick(edge_alphabet);
+    else
+      out += pick(inner_alphabet);
   }
   return out;
 }
@@ -164,8 +175,8 @@ inline std::string dns_label(std::size_t len, bool letter_first, std::string_vie
 // Labels for a hostname-like name of at most `max_total` characters; the
 // label at index `letter_first_index` starts with a letter.
 inline std::vector<std::string> dns_labels(std::size_t max_total, std::size_t min_labels,
-                                    std::size_t letter_first_index_from_end,
-                                    std::string_view letters) {
+                                           std::size_t letter_first_index_from_end,
+                                           std::string_view letters) {
   std::size_t count = *gen::weightedElement<std::size_t>(
       {{6, min_labels}, {3, min_labels + 1}, {2, min_labels + 2}, {1, min_labels + 5}});
   std::vector<std::string> labels;
@@ -218,7 +229,7 @@ inline rc::Gen<std::string> gen_did_plc() {
 }
 
 inline const std::set<std::string> kDisallowedTlds = {"alt",     "arpa",  "example",   "internal",
-                                               "invalid", "local", "localhost", "onion"};
+                                                      "invalid", "local", "localhost", "onion"};
 
 // [did.web.hostname-only]: a lowercase hostname with an allowed TLD.
 inline rc::Gen<std::string> gen_did_web() {
@@ -255,9 +266,15 @@ inline rc::Gen<std::string> gen_record_key() {
   return gen::exec([] {
     std::string key;
     switch (*gen::inRange(0, 4)) {
-      case 0: key = "self"; break;
-      case 1: key = pick_n(kRecordKeyChars, length_between(1, syn::kRecordKeyMaxLength)); break;
-      default: key = pick_n(kRecordKeyChars, *gen::inRange<std::size_t>(1, 20)); break;
+      case 0:
+        key = "self";
+        break;
+      case 1:
+        key = pick_n(kRecordKeyChars, length_between(1, syn::kRecordKeyMaxLength));
+        break;
+      default:
+        key = pick_n(kRecordKeyChars, *gen::inRange<std::size_t>(1, 20));
+        break;
     }
     if (key == "." || key == "..") key += "x";
     return key;
@@ -302,7 +319,8 @@ inline rc::Gen<GeneratedAtUri> gen_at_uri() {
     GeneratedAtUri uri;
     // DIDs with '%' are left out: the AT URI rules on percent-encoding are
     // stricter than the DID syntax rules.
-    uri.authority = *gen::oneOf(gen_handle(true), gen_did_plc(), gen_did_web(), gen_did_generic(false));
+    uri.authority =
+        *gen::oneOf(gen_handle(true), gen_did_plc(), gen_did_web(), gen_did_generic(false));
     int parts = *gen::inRange(0, 3);
     if (parts >= 1) uri.collection = *gen_nsid();
     if (parts >= 2) uri.record_key = *gen_record_key();
@@ -313,7 +331,7 @@ inline rc::Gen<GeneratedAtUri> gen_at_uri() {
 // [lex.format.datetime.*]
 struct GeneratedDatetime {
   int year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0;
-  std::string fraction;  // digits, maybe empty
+  std::string fraction;               // digits, maybe empty
   std::optional<int> offset_minutes;  // nullopt: 'Z'
   std::string text;
 };
@@ -407,11 +425,10 @@ inline std::string private_use_part() {
 }
 
 inline const std::vector<std::string> kGrandfathered = {
-    "en-GB-oed", "i-ami",     "i-bnn",     "i-default",   "i-enochian", "i-hak",
-    "i-klingon", "i-lux",     "i-mingo",   "i-navajo",    "i-pwn",      "i-tao",
-    "i-tay",     "i-tsu",     "sgn-BE-FR", "sgn-BE-NL",   "sgn-CH-DE",  "art-lojban",
-    "cel-gaulish", "no-bok",  "no-nyn",    "zh-guoyu",    "zh-hakka",   "zh-min",
-    "zh-min-nan", "zh-xiang"};
+    "en-GB-oed", "i-ami",     "i-bnn",     "i-default",  "i-enochian",  "i-hak",  "i-klingon",
+    "i-lux",     "i-mingo",   "i-navajo",  "i-pwn",      "i-tao",       "i-tay",  "i-tsu",
+    "sgn-BE-FR", "sgn-BE-NL", "sgn-CH-DE", "art-lojban", "cel-gaulish", "no-bok", "no-nyn",
+    "zh-guoyu",  "zh-hakka",  "zh-min",    "zh-min-nan", "zh-xiang"};
 
 inline rc::Gen<GeneratedLanguage> gen_language() {
   return gen::exec([] {
@@ -452,7 +469,8 @@ inline rc::Gen<GeneratedLanguage> gen_language() {
         if (!seen_singletons.insert(singleton).second) continue;
         std::string ext(1, singleton);
         std::size_t n = *gen::inRange<std::size_t>(1, 4);
-        for (std::size_t j = 0; j < n; ++j) ext += "-" + pick_n(kLowerAlnum, *gen::inRange<std::size_t>(2, 9));
+        for (std::size_t j = 0; j < n; ++j)
+          ext += "-" + pick_n(kLowerAlnum, *gen::inRange<std::size_t>(2, 9));
         parts.push_back(ext);
       }
       if (*gen::inRange(0, 4) == 0) parts.push_back(private_use_part());
@@ -501,23 +519,31 @@ inline rc::Gen<std::string> gen_uri() {
     auto pchars = [&](std::size_t n) {
       std::string s;
       for (std::size_t i = 0; i < n; ++i) {
-        if (*gen::inRange(0, 12) == 0) s += "%" + std::string(1, pick("0123456789ABCDEFabcdef")) +
-                                             pick("0123456789ABCDEF");
-        else s += pick(pchar_set);
+        if (*gen::inRange(0, 12) == 0)
+          s += "%" + std::string(1, pick("0123456789ABCDEFabcdef")) + pick("0123456789ABCDEF");
+        else
+          s += pick(pchar_set);
       }
       return s;
     };
     std::string uri(1, pick(kAlpha));
-    uri += pick_n(std::string(kAlpha) + std::string(kDigits) + "+-.", *gen::inRange<std::size_t>(0, 8));
+    uri += pick_n(std::string(kAlpha) + std::string(kDigits) + "+-.",
+                  *gen::inRange<std::size_t>(0, 8));
     uri += ":";
     if (*gen::arbitrary<bool>()) {
       // "//" authority path-abempty
       uri += "//";
       if (*gen::inRange(0, 4) == 0) uri += pchars(*gen::inRange<std::size_t>(0, 6)) + "@";
       switch (*gen::inRange(0, 6)) {
-        case 0: uri += "[::1]"; break;
-        case 1: uri += "[2001:db8::7]"; break;
-        case 2: uri += "192.0.2.16"; break;
+        case 0:
+          uri += "[::1]";
+          break;
+        case 1:
+          uri += "[2001:db8::7]";
+          break;
+        case 2:
+          uri += "192.0.2.16";
+          break;
         default: {
           std::string host_set = std::string(kUnreserved) + std::string(kSubDelims);
           uri += pick_n(host_set, *gen::inRange<std::size_t>(0, 20));
@@ -525,14 +551,16 @@ inline rc::Gen<std::string> gen_uri() {
       }
       if (*gen::inRange(0, 4) == 0) uri += ":" + pick_n(kDigits, *gen::inRange<std::size_t>(0, 6));
       std::size_t segments = *gen::inRange<std::size_t>(0, 4);
-      for (std::size_t i = 0; i < segments; ++i) uri += "/" + pchars(*gen::inRange<std::size_t>(0, 10));
+      for (std::size_t i = 0; i < segments; ++i)
+        uri += "/" + pchars(*gen::inRange<std::size_t>(0, 10));
       if (uri.size() == uri.find(':') + 3 && *gen::arbitrary<bool>()) uri += "/";
     } else {
       // path-rootless (non-empty first segment), or path-absolute
       if (*gen::arbitrary<bool>()) uri += "/";
       uri += pchars(*gen::inRange<std::size_t>(1, 12));
       std::size_t segments = *gen::inRange<std::size_t>(0, 3);
-      for (std::size_t i = 0; i < segments; ++i) uri += "/" + pchars(*gen::inRange<std::size_t>(0, 10));
+      for (std::size_t i = 0; i < segments; ++i)
+        uri += "/" + pchars(*gen::inRange<std::size_t>(0, 10));
     }
     if (*gen::inRange(0, 3) == 0) uri += "?" + pchars(*gen::inRange<std::size_t>(0, 12)) + "/?";
     if (*gen::inRange(0, 3) == 0) uri += "#" + pchars(*gen::inRange<std::size_t>(0, 12)) + "/?";
@@ -540,22 +568,29 @@ inline rc::Gen<std::string> gen_uri() {
   });
 }
 
-
 // A generator of valid strings for a Lexicon string format.
 inline rc::Gen<std::string> valid_string(StringFormat format) {
   switch (format) {
-    case StringFormat::kAtIdentifier: return gen_at_identifier();
+    case StringFormat::kAtIdentifier:
+      return gen_at_identifier();
     case StringFormat::kAtUri:
       return gen::map(gen_at_uri(), [](const GeneratedAtUri& u) { return u.text(); });
-    case StringFormat::kCid: return gen_cid();
+    case StringFormat::kCid:
+      return gen_cid();
     case StringFormat::kDatetime:
       return gen::map(gen_datetime(), [](const GeneratedDatetime& d) { return d.text; });
-    case StringFormat::kDid: return gen_did();
-    case StringFormat::kHandle: return gen_handle(true);
-    case StringFormat::kNsid: return gen_nsid();
-    case StringFormat::kTid: return gen_tid();
-    case StringFormat::kRecordKey: return gen_record_key();
-    case StringFormat::kUri: return gen_uri();
+    case StringFormat::kDid:
+      return gen_did();
+    case StringFormat::kHandle:
+      return gen_handle(true);
+    case StringFormat::kNsid:
+      return gen_nsid();
+    case StringFormat::kTid:
+      return gen_tid();
+    case StringFormat::kRecordKey:
+      return gen_record_key();
+    case StringFormat::kUri:
+      return gen_uri();
     case StringFormat::kLanguage:
       return gen::map(gen_language(), [](const GeneratedLanguage& l) { return l.text; });
   }

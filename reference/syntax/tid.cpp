@@ -20,7 +20,8 @@ int digit_value(char c) {
 }
 
 Error tid_error(std::string code, std::string_view input, std::string_view why) {
-  return make_error(std::move(code), "invalid TID " + ascii::quote(input) + ": " + std::string(why));
+  return make_error(std::move(code),
+                    "invalid TID " + ascii::quote(input) + ": " + std::string(why));
 }
 
 std::uint64_t now_microseconds() {

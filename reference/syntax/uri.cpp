@@ -18,7 +18,8 @@ using uri_chars::is_sub_delim;
 using uri_chars::is_unreserved;
 
 Error uri_error(std::string_view input, std::string_view why) {
-  return make_error("lex.format.uri", "invalid URI " + ascii::quote(input) + ": " + std::string(why));
+  return make_error("lex.format.uri",
+                    "invalid URI " + ascii::quote(input) + ": " + std::string(why));
 }
 
 // dec-octet "." dec-octet "." dec-octet "." dec-octet
@@ -57,7 +58,8 @@ bool is_h16(std::string_view s) {
 // optional trailing IPv4 address taking the place of the last two groups.
 bool is_ipv6(std::string_view s) {
   std::size_t gap = s.find("::");
-  if (gap != std::string_view::npos && s.find("::", gap + 1) != std::string_view::npos) return false;
+  if (gap != std::string_view::npos && s.find("::", gap + 1) != std::string_view::npos)
+    return false;
   auto count_groups = [](std::string_view part, bool may_end_ipv4, int& groups) {
     if (part.empty()) return true;
     bool ok = true;
@@ -105,7 +107,8 @@ bool is_authority(std::string_view s) {
   std::size_t at = s.rfind('@');
   if (at != std::string_view::npos) {
     std::string_view userinfo = s.substr(0, at);
-    if (!all_chars_or_pct(userinfo, [](char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':'; })) {
+    if (!all_chars_or_pct(userinfo,
+                          [](char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':'; })) {
       return false;
     }
     s = s.substr(at + 1);
@@ -148,7 +151,8 @@ Status validate_uri(std::string_view input) {
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ':'.
   std::size_t colon = input.find(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return uri_error(input, "a scheme followed by ':' is required (relative references are not URIs)");
+    return uri_error(input,
+                     "a scheme followed by ':' is required (relative references are not URIs)");
   }
   std::string_view scheme = input.substr(0, colon);
   if (!ascii::is_alpha(scheme[0])) return uri_error(input, "the scheme must start with a letter");
@@ -185,7 +189,8 @@ Status validate_uri(std::string_view input) {
     rest = rest.substr(2);
     std::size_t slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
-    std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    std::string_view path =
+        slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
     // AT URIs put DIDs, with unencoded colons, in the authority, which RFC
     // 3986 would misread as host:port. The Lexicon spec names `at` as a uri
     // scheme and asks for the most expansive reading, so for at: URIs an
@@ -196,11 +201,13 @@ Status validate_uri(std::string_view input) {
            return is_unreserved(c) || is_sub_delim(c) || c == ':';
          }));
     if (!is_authority(authority) && !at_authority) return uri_error(input, "invalid authority");
-    if (!is_path(path)) return uri_error(input, "invalid character or percent-encoding in the path");
+    if (!is_path(path))
+      return uri_error(input, "invalid character or percent-encoding in the path");
   } else {
     // path-absolute / path-rootless / path-empty. path-absolute may not
     // begin with "//", handled above.
-    if (!is_path(rest)) return uri_error(input, "invalid character or percent-encoding in the path");
+    if (!is_path(rest))
+      return uri_error(input, "invalid character or percent-encoding in the path");
   }
   if (rest.empty() && !has_authority && !has_query && !has_fragment) {
     return uri_error(input, "nothing follows the scheme");

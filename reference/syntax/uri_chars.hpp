@@ -18,7 +18,9 @@ constexpr bool is_sub_delim(char c) {
          c == '+' || c == ',' || c == ';' || c == '=';
 }
 // pchar without pct-encoded (checked separately).
-constexpr bool is_pchar(char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':' || c == '@'; }
+constexpr bool is_pchar(char c) {
+  return is_unreserved(c) || is_sub_delim(c) || c == ':' || c == '@';
+}
 
 // True if every character of `s` is allowed by `allowed` or is part of a
 // well-formed "%" HEXDIG HEXDIG sequence.
