@@ -20,6 +20,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vectorgen  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "vectors", "data")
 SPEC = "https://atproto.com/specs/"
@@ -853,27 +856,7 @@ di("blob-no-size", A("a3" + text("ref") + tag42(b"\x00" + IMAGE_BIN) + text("$ty
 
 
 def main():
-    check = "--check" in sys.argv[1:]
-    stale = []
-    os.makedirs(OUT_DIR, exist_ok=True)
-    for f in FILES:
-        path = os.path.join(OUT_DIR, f.name + ".json")
-        text_ = json.dumps(f.document(), indent=2, ensure_ascii=False) + "\n"
-        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-        if old == text_:
-            continue
-        if check:
-            stale.append(path)
-        else:
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(text_)
-    if stale:
-        print("stale vector files (run tools/gen-data-vectors.py):", *stale, sep="\n  ")
-        return 1
-    for f in FILES:
-        v = sum(1 for x in f.cases if x["valid"])
-        print(f"{f.name}.json: {v} valid, {len(f.cases) - v} invalid")
-    return 0
+    return vectorgen.write_or_check(FILES, OUT_DIR, "gen-data-vectors.py")
 
 
 if __name__ == "__main__":

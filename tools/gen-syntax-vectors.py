@@ -18,6 +18,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vectorgen  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "vectors", "syntax")
 SPEC = "https://atproto.com/specs/"
@@ -1960,27 +1963,7 @@ u.invalid("invalid-utf8", b"https://example.com/\xff", URI, "A byte that is neve
 
 
 def main():
-    check = "--check" in sys.argv[1:]
-    stale = []
-    os.makedirs(OUT_DIR, exist_ok=True)
-    for f in FILES:
-        path = os.path.join(OUT_DIR, f.name + ".json")
-        text = json.dumps(f.document(), indent=2, ensure_ascii=False) + "\n"
-        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-        if old == text:
-            continue
-        if check:
-            stale.append(path)
-        else:
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(text)
-    if stale:
-        print("stale vector files (run tools/gen-syntax-vectors.py):", *stale, sep="\n  ")
-        return 1
-    for f in FILES:
-        v = sum(1 for x in f.cases if x["valid"])
-        print(f"{f.name}.json: {v} valid, {len(f.cases) - v} invalid")
-    return 0
+    return vectorgen.write_or_check(FILES, OUT_DIR, "gen-syntax-vectors.py")
 
 
 if __name__ == "__main__":
