@@ -36,6 +36,23 @@ void append_hex_byte(std::string& out, const char* prefix, unsigned char b) {
   out += buf;
 }
 
+// Appends the character at s[i] (not ASCII control): well-formed UTF-8 as
+// it is, a byte that starts no UTF-8 character as \xHH, U+FFFE/U+FFFF
+// (not allowed in XML) as \uFFFE/\uFFFF. Returns the index after it.
+std::size_t append_character(std::string& out, std::string_view s, std::size_t i) {
+  std::size_t n = utf8_length_at(s, i);
+  if (n == 0) {
+    append_hex_byte(out, "\\x", static_cast<unsigned char>(s[i]));
+    return i + 1;
+  }
+  if (is_xml_noncharacter(s, i, n)) {
+    out += static_cast<unsigned char>(s[i + 2]) == 0xBE ? "\\uFFFE" : "\\uFFFF";
+  } else {
+    out.append(s.substr(i, n));
+  }
+  return i + n;
+}
+
 // How visible() treats line breaks and tabs.
 enum class Breaks {
   kKeep,    // \n and \t stay as they are (multi-line text)
@@ -65,17 +82,7 @@ std::string visible(std::string_view s, Breaks breaks = Breaks::kEscape) {
       ++i;
       continue;
     }
-    std::size_t n = utf8_length_at(s, i);
-    if (n == 0) {
-      append_hex_byte(out, "\\x", b);
-      ++i;
-    } else if (is_xml_noncharacter(s, i, n)) {
-      out += static_cast<unsigned char>(s[i + 2]) == 0xBE ? "\\uFFFE" : "\\uFFFF";
-      i += n;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
+    i = append_character(out, s, i);
   }
   return out;
 }
@@ -127,17 +134,7 @@ std::string quote(std::string_view s) {
       ++i;
       continue;
     }
-    std::size_t n = utf8_length_at(s, i);
-    if (n == 0) {
-      append_hex_byte(out, "\\x", b);
-      ++i;
-    } else if (is_xml_noncharacter(s, i, n)) {
-      out += static_cast<unsigned char>(s[i + 2]) == 0xBE ? "\\uFFFE" : "\\uFFFF";
-      i += n;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
+    i = append_character(out, s, i);
   }
   return out + "\"";
 }
