@@ -8,10 +8,9 @@
 #include "atproto/data/json.hpp"
 #include "atproto/data/validate.hpp"
 #include "atproto/syntax/format.hpp"
-#include "target.hpp"
+#include "reference_ops.hpp"
 
 namespace atproto::conformance {
-namespace {
 
 Response answer(int status, json body) {
   Response r;
@@ -22,6 +21,19 @@ Response answer(int status, json body) {
 }
 
 Response bad_request(const std::string& why) { return answer(400, json{{"error", why}}); }
+
+std::string padded_base64(std::span<const std::uint8_t> bytes) {
+  std::string out = data::base64_encode(bytes);
+  while (out.size() % 4 != 0) out += '=';
+  return out;
+}
+
+Response rejected(const Error& error) {
+  return answer(
+      200, json{{"ok", false}, {"error", error.code + ": " + error.message}, {"code", error.code}});
+}
+
+namespace {
 
 Response syntax_validate(const json& request) {
   if (!request.is_object() || !request.contains("type") || !request["type"].is_string() ||
@@ -40,27 +52,15 @@ Response syntax_validate(const json& request) {
   return answer(200, std::move(body));
 }
 
-// The protocol writes binary values as standard base64 with padding.
-std::string padded_base64(std::span<const std::uint8_t> bytes) {
-  std::string out = data::base64_encode(bytes);
-  while (out.size() % 4 != 0) out += '=';
-  return out;
-}
-
-Response data_failure(const Error& error) {
-  return answer(
-      200, json{{"ok", false}, {"error", error.code + ": " + error.message}, {"code", error.code}});
-}
-
 // data/encode: strict JSON -> canonical DAG-CBOR and its CID.
 Response data_encode(const json& request) {
   if (!request.is_object() || !request.contains("json")) {
     return bad_request("data/encode needs a \"json\" field");
   }
   auto value = data::record_from_json(request["json"]);
-  if (!value.ok()) return data_failure(value.error());
+  if (!value.ok()) return rejected(value.error());
   auto bytes = data::encode_cbor(*value);
-  if (!bytes.ok()) return data_failure(bytes.error());
+  if (!bytes.ok()) return rejected(bytes.error());
   auto cid = data::Cid::compute(data::Codec::kDagCbor, *bytes);
   return answer(200, json{{"ok", true}, {"cbor", padded_base64(*bytes)}, {"cid", cid.to_string()}});
 }
@@ -73,9 +73,8 @@ Response data_decode(const json& request) {
   auto bytes = data::base64_decode(request["cbor"].get_ref<const std::string&>());
   if (!bytes.ok()) return bad_request("\"cbor\" is not base64: " + bytes.error().message);
   auto value = data::decode_cbor(*bytes);
-  if (!value.ok()) return data_failure(value.error());
-  if (auto status = data::validate_record(*value); !status.ok())
-    return data_failure(status.error());
+  if (!value.ok()) return rejected(value.error());
+  if (auto status = data::validate_record(*value); !status.ok()) return rejected(status.error());
   auto cid = data::Cid::compute(data::Codec::kDagCbor, *bytes);
   return answer(200, json{{"ok", true}, {"json", data::to_json(*value)}, {"cid", cid.to_string()}});
 }
@@ -102,7 +101,7 @@ bool Capabilities::supports(const std::string& operation) const {
 
 const std::vector<std::string>& reference_operations() {
   static const std::vector<std::string> kOperations = {"syntax/validate", "data/encode",
-                                                       "data/decode"};
+                                                       "data/decode", "car/read"};
   return kOperations;
 }
 
@@ -110,6 +109,7 @@ Response reference_dispatch(const std::string& operation, const json& request) {
   if (operation == "syntax/validate") return syntax_validate(request);
   if (operation == "data/encode") return data_encode(request);
   if (operation == "data/decode") return data_decode(request);
+  if (operation == "car/read") return car_read(request);
   return answer(404, json{{"error", "unsupported operation: " + operation}});
 }
 

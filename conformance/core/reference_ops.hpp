@@ -1,0 +1,29 @@
+// Building blocks of the reference's answers to adapter-protocol operations
+// (docs/adapter-protocol.md). reference_target.cpp holds the dispatch table;
+// each area keeps its handlers in reference_<area>_ops.cpp and declares them
+// here, in its own section, so areas can be added without touching each other.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "atproto/common/result.hpp"
+#include "target.hpp"
+
+namespace atproto::conformance {
+
+// A protocol answer with HTTP status `status` and JSON body `body`.
+Response answer(int status, json body);
+// 400 with {"error": why}: the request itself is malformed.
+Response bad_request(const std::string& why);
+// 200 with {"ok": false, "error": "<code>: <message>", "code": <code>}: the
+// input was understood and rejected by the rule `error.code` names.
+Response rejected(const Error& error);
+// The protocol writes binary values as standard base64 with padding.
+std::string padded_base64(std::span<const std::uint8_t> bytes);
+
+// --- car (reference_car_ops.cpp)
+Response car_read(const json& request);
+
+}  // namespace atproto::conformance
