@@ -249,10 +249,11 @@ class Decoder {
     return h;
   }
 
-  Result<std::string> text_body(const Head& h) {
+  // The text string's bytes, checked and consumed; a view into the input.
+  Result<std::string_view> text_body(const Head& h) {
     if (h.arg > remaining()) return truncated();
-    std::string s(reinterpret_cast<const char*>(in_.data() + pos_),
-                  static_cast<std::size_t>(h.arg));
+    std::string_view s(reinterpret_cast<const char*>(in_.data() + pos_),
+                       static_cast<std::size_t>(h.arg));
     // [data.model.utf8] Text strings must be valid UTF-8.
     if (!utf8::is_valid(s)) return error("data.model.utf8", "text string is not valid UTF-8");
     pos_ += s.size();
@@ -290,7 +291,7 @@ class Decoder {
       case kMajorText: {
         auto s = text_body(*h);
         if (!s) return s.error();
-        return Value(std::move(s).value());
+        return Value(std::string(*s));
       }
       case kMajorArray:
         return array(*h, depth + 1);
@@ -333,7 +334,7 @@ class Decoder {
     if (auto s = check_depth(depth); !s) return s.error();
     if (h.arg > remaining() / 2) return truncated();
     Map m;
-    std::string previous;
+    std::string_view previous;
     for (std::uint64_t i = 0; i < h.arg; ++i) {
       auto key_head = head();
       if (!key_head) return key_head.error();
@@ -343,21 +344,21 @@ class Decoder {
       }
       auto key = text_body(*key_head);
       if (!key) return key.error();
-      if (i > 0) {
+      // Keys must strictly ascend; one comparison settles the common case,
+      // and only a failure needs the second to tell which rule broke.
+      if (i > 0 && !key_less(previous, *key)) {
         // [data.cbor.map-key-unique] No key appears twice.
         if (*key == previous) {
-          return error("data.cbor.map-key-unique", "duplicate map key \"" + *key + "\"");
+          return error("data.cbor.map-key-unique",
+                       "duplicate map key \"" + std::string(*key) + "\"");
         }
         // [data.cbor.map-key-order] Keys ascend by length, then bytewise.
-        if (key_less(*key, previous)) {
-          return error("data.cbor.map-key-order",
-                       "map keys are not sorted by length then bytewise");
-        }
+        return error("data.cbor.map-key-order", "map keys are not sorted by length then bytewise");
       }
       auto v = item(depth);
       if (!v) return v;
       previous = *key;
-      m.emplace_hint(m.end(), std::move(key).value(), std::move(v).value());
+      m.emplace_hint(m.end(), std::string(*key), std::move(v).value());
     }
     return Value(std::move(m));
   }

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace atproto::data::utf8 {
@@ -14,6 +16,15 @@ inline bool is_valid(std::string_view s) {
   auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   auto cont = [&](std::size_t k) { return k < n && (byte(k) & 0xc0) == 0x80; };
   while (i < n) {
+    // Fast path: eight ASCII bytes at a time (most record text is ASCII).
+    if (i + 8 <= n) {
+      std::uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     unsigned char b = byte(i);
     if (b < 0x80) {
       i += 1;
