@@ -1,0 +1,176 @@
+// Merkle Search Tree (MST): the key/value structure under every repository
+// commit, mapping repo paths to record CIDs.
+// Spec: https://atproto.com/specs/repository#mst-structure and
+// https://atproto.com/specs/repository#repository-paths
+//
+// How the tree is laid out (all of it follows from the keys alone, so two
+// implementations holding the same records agree on the root CID):
+//   - every key has a depth: the leading zero bits of SHA-256(key), counted
+//     in pairs (a fanout of 4)                                [repo.mst.key-depth]
+//   - the root node holds the keys of the greatest depth; each gap between
+//     two of its keys (and before the first, after the last) links to a
+//     subtree one layer down holding exactly the keys between them
+//   - a subtree link never skips a layer, so a gap whose keys are all two or
+//     more layers down is an entry-less node that only links further down;
+//     such empty intermediate nodes are required. Empty nodes at the top (a
+//     root that only links down) or at the bottom (a node with nothing at
+//     all) are never part of a tree, except the single empty node that is
+//     the empty tree.                                         [repo.mst.empty-nodes]
+//   - node encoding {l, e: [{p, k, v, t}]} with each key stored as the byte
+//     count it shares with the previous key of the same node plus the rest
+//                                            [repo.mst.node-schema] [repo.mst.prefix-compression]
+//
+// Mst values are immutable: every change returns a new tree sharing the
+// untouched nodes with the old one. A tree loaded from a BlockStore reads
+// nodes on first use (lazily), so operations on a big stored tree touch only
+// the nodes on their path; a node missing from the store is the error
+// repo.mst.complete. The store must outlive the trees loaded from it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atproto/car/car.hpp"
+#include "atproto/common/result.hpp"
+#include "atproto/data/cid.hpp"
+#include "atproto/repo/block_store.hpp"
+
+namespace atproto::repo {
+
+// [repo.path.syntax] [repo.path.collection] [repo.path.record-key]
+// A repo path: "<collection>/<record-key>", a normalized NSID and a valid
+// record key, exactly one slash. Every MST key is a repo path.
+Status validate_repo_path(std::string_view path);
+
+// [repo.mst.key-depth] Leading zero bits of SHA-256(key), divided by two.
+int key_depth(std::string_view key);
+
+// One key/value pair of the tree.
+struct MstEntry {
+  std::string key;
+  data::Cid value;
+  friend bool operator==(const MstEntry&, const MstEntry&) = default;
+};
+
+// A node as stored: full keys (prefix compression undone), links as CIDs.
+struct NodeEntry {
+  std::string key;
+  data::Cid value;
+  std::optional<data::Cid> right;  // "t": the subtree after this key
+  friend bool operator==(const NodeEntry&, const NodeEntry&) = default;
+};
+struct NodeData {
+  std::optional<data::Cid> left;  // "l": the subtree before the first key
+  std::vector<NodeEntry> entries;
+  friend bool operator==(const NodeData&, const NodeData&) = default;
+};
+
+// Canonical node bytes, with maximal prefix compression.
+Bytes encode_node(const NodeData& node);
+// Strict decoding of one node block: strict DRISL-CBOR, exactly the fields
+// of the schema with their types [repo.mst.node-schema], MST node links that
+// are dag-cbor CIDs [repo.mst.node-cid], and each p the full byte count the
+// key shares with the previous one [repo.mst.prefix-compression]. Key order,
+// depths and ranges are the tree's business (Mst::verify).
+Result<NodeData> decode_node(std::span<const std::uint8_t> bytes);
+
+namespace detail {
+struct NodeBox;
+}
+
+// What changed between two trees (Mst::diff).
+struct MstDiff {
+  std::vector<MstEntry> created;
+  std::vector<std::pair<MstEntry, data::Cid>> updated;  // new entry, old value
+  std::vector<MstEntry> deleted;                        // with the old value
+  std::vector<car::CarBlock> new_blocks;                // nodes of `to` not in `from`
+  std::vector<data::Cid> removed_blocks;                // nodes of `from` not in `to`
+};
+
+class Mst {
+ public:
+  // The empty tree.
+  Mst();
+
+  // Builds the tree holding exactly `entries` (any order). Error codes:
+  // repo.path.* for an invalid key, repo.mst.key-unique for a repeated key.
+  static Result<Mst> from_entries(std::vector<MstEntry> entries);
+
+  // A tree whose root node is `root` in `store`, read lazily.
+  static Mst load(const BlockStore& store, const data::Cid& root);
+
+  bool is_empty() const;
+
+  // The record CID under `key`, or nullopt.
+  Result<std::optional<data::Cid>> get(std::string_view key) const;
+
+  // Changes; each returns a new tree. add fails with usage.key-exists when
+  // the key is present, update and remove with usage.key-absent when it is
+  // not; add and update validate the key (repo.path.*).
+  Result<Mst> add(std::string_view key, const data::Cid& value) const;
+  Result<Mst> update(std::string_view key, const data::Cid& value) const;
+  Result<Mst> remove(std::string_view key) const;
+
+  // [repo.mst.node-cid] CID of the root node (the commit's `data`).
+  Result<data::Cid> root_cid() const;
+
+  // Visits entries in key order; `visit` returns false to stop early.
+  using Visitor = std::function<bool(const std::string& key, const data::Cid& value)>;
+  Status walk(const Visitor& visit) const;
+  // Visits the entries with from <= key < to (an empty `to`: no upper
+  // bound), reading only the nodes that can hold such keys.
+  Status walk_range(std::string_view from, std::string_view to, const Visitor& visit) const;
+  Result<std::vector<MstEntry>> list() const;
+
+  // Every node block, in pre-order: a node, then the subtrees of its gaps
+  // from left to right. With `records`, each entry's record CID is passed to
+  // `on_record` at its place in that order (the streaming order of
+  // https://atproto.com/specs/repository#streamable-car-block-ordering).
+  Status for_each_node(const std::function<Status(const car::CarBlock&)>& on_node,
+                       const std::function<Status(const data::Cid&)>& on_record = {}) const;
+
+  // Node blocks not yet in `store` (new since the tree was loaded or last
+  // stored), written to it; returns them too, parents first.
+  Result<std::vector<car::CarBlock>> store_new_nodes(BlockStore& store) const;
+
+  // Full structural check of a (loaded) tree: keys are valid repo paths in
+  // strictly increasing order, each key in a node of its own depth, every
+  // subtree one layer down and within its gap's key range, no empty node
+  // where the spec forbids one. Error codes: repo.path.*, repo.mst.key-order,
+  // repo.mst.key-depth, repo.mst.subtree-range, repo.mst.empty-nodes,
+  // repo.mst.complete, and decode_node's codes.
+  Status verify() const;
+
+  // Records and node blocks that differ between `from` and `to`.
+  static Result<MstDiff> diff(const Mst& from, const Mst& to);
+
+  // [repo.mst.proof] The nodes on the path from the root to where `key` is
+  // or would be: enough to prove its presence (with its value) or absence.
+  Result<std::vector<car::CarBlock>> prove(std::string_view key) const;
+
+  // [repo.diff.inversion-blocks] The nodes needed to add or remove `key`
+  // (and so to invert an operation on it): its path, and when the key is
+  // present, the facing edges of the subtrees on either side of it, which
+  // a removal merges.
+  Result<std::vector<car::CarBlock>> covering_proof(std::string_view key) const;
+
+ private:
+  explicit Mst(std::shared_ptr<detail::NodeBox> root, const BlockStore* store)
+      : root_(std::move(root)), store_(store) {}
+  std::shared_ptr<detail::NodeBox> root_;
+  const BlockStore* store_ = nullptr;
+};
+
+// [repo.mst.proof] Checks a proof from Mst::prove against a root: returns the
+// value under `key` (nullopt: proven absent). Fails with repo.mst.complete
+// when the blocks do not reach far enough, or with decode errors.
+Result<std::optional<data::Cid>> verify_proof(const data::Cid& root, std::string_view key,
+                                              const std::vector<car::CarBlock>& blocks);
+
+}  // namespace atproto::repo

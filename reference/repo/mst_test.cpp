@@ -1,0 +1,488 @@
+// Tests for the MST: key rules, depths, node codec, known root CIDs,
+// structural verification of hand-made bad trees, and RapidCheck properties
+// (shape independent of history, ops agree with a rebuild, lazy loading,
+// diffs, proofs).
+// Spec: https://atproto.com/specs/repository#mst-structure
+#include "atproto/repo/mst.hpp"
+
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "atproto/data/cbor.hpp"
+#include "atproto/data/value.hpp"
+#include "atproto/repo/test_generators.hpp"
+
+namespace {
+
+using atproto::car::CarBlock;
+using atproto::data::Cid;
+using atproto::repo::decode_node;
+using atproto::repo::encode_node;
+using atproto::repo::key_depth;
+using atproto::repo::MemoryBlockStore;
+using atproto::repo::Mst;
+using atproto::repo::MstEntry;
+using atproto::repo::NodeData;
+using atproto::repo::NodeEntry;
+using atproto::repo::validate_repo_path;
+using atproto::repo::generators::record_cid;
+
+namespace data = atproto::data;
+
+Cid parse_cid(const char* text) { return Cid::parse(text).value(); }
+
+std::string root_of(const Mst& mst) { return mst.root_cid().value().to_string(); }
+
+Mst build(const std::vector<std::string>& keys) {
+  std::vector<MstEntry> entries;
+  for (std::size_t i = 0; i < keys.size(); ++i) entries.push_back({keys[i], record_cid(i)});
+  return Mst::from_entries(entries).value();
+}
+
+TEST_CASE("mst: key depth, the spec's examples [repo.mst.key-depth]", "[mst]") {
+  CHECK(key_depth("2653ae71") == 0);
+  CHECK(key_depth("blue") == 1);
+  CHECK(key_depth("app.bsky.feed.post/454397e440ec") == 4);
+  CHECK(key_depth("app.bsky.feed.post/9adeb165882c") == 8);
+}
+
+TEST_CASE("mst: repo paths [repo.path.syntax] [repo.path.collection] [repo.path.record-key]",
+          "[mst]") {
+  CHECK(validate_repo_path("app.bsky.feed.post/3jqfcqzm3fo2j").ok());
+  CHECK(validate_repo_path("com.example.record/self").ok());
+  CHECK(validate_repo_path("com.example.record/a:b~c_d-e.f").ok());
+  auto code = [](std::string_view p) { return validate_repo_path(p).error().code; };
+  CHECK(code("") == "repo.path.syntax");
+  CHECK(code("app.bsky.feed.post") == "repo.path.syntax");
+  CHECK(code("/app.bsky.feed.post/abc") == "repo.path.syntax");
+  CHECK(code("app.bsky.feed.post/") == "repo.path.syntax");
+  CHECK(code("app.bsky.feed.post/a/b") == "repo.path.syntax");
+  CHECK(code("notansid/abc") == "repo.path.collection");
+  CHECK(code("App.Bsky.feed.post/abc") == "repo.path.collection");
+  CHECK(code("app.bsky.feed.post/..") == "repo.path.record-key");
+  CHECK(code("app.bsky.feed.post/a b") == "repo.path.record-key");
+  CHECK(code("app.bsky.feed.post/caf\xc3\xa9") == "repo.path.record-key");
+}
+
+// Root CIDs computed independently with @atproto/repo 0.10.14 (MST.create,
+// then add), the official implementation's own unit-test trees.
+TEST_CASE("mst: known root CIDs [repo.mst.node-cid] [repo.mst.empty-nodes]", "[mst]") {
+  Cid leaf = parse_cid("bafyreie5cvv4h45feadgeuwhbcutmh6t2ceseocckahdoe6uat64zmz454");
+  Mst empty;
+  CHECK(root_of(empty) == "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm");
+  auto trivial = empty.add("com.example.record/3jqfcqzm3fo2j", leaf).value();
+  CHECK(root_of(trivial) == "bafyreibj4lsc3aqnrvphp5xmrnfoorvru4wynt6lwidqbm2623a6tatzdu");
+  auto layer2 = empty.add("com.example.record/3jqfcqzm3fx2j", leaf).value();
+  CHECK(key_depth("com.example.record/3jqfcqzm3fx2j") == 2);
+  CHECK(root_of(layer2) == "bafyreih7wfei65pxzhauoibu3ls7jgmkju4bspy4t2ha2qdjnzqvoy33ai");
+  Mst simple;
+  for (const char* k : {"com.example.record/3jqfcqzm3fp2j", "com.example.record/3jqfcqzm3fr2j",
+                        "com.example.record/3jqfcqzm3fs2j", "com.example.record/3jqfcqzm3ft2j",
+                        "com.example.record/3jqfcqzm4fc2j"}) {
+    simple = simple.add(k, leaf).value();
+  }
+  CHECK(root_of(simple) == "bafyreicmahysq4n6wfuxo522m6dpiy7z7qzym3dzs756t5n7nfdgccwq7m");
+}
+
+data::Value link_or_null(const std::optional<Cid>& c) {
+  return c ? data::Value(*c) : data::Value(nullptr);
+}
+
+// The node as a data model value, written from the schema: the slow,
+// obvious encoding that encode_node must match byte for byte.
+data::Value node_value(const NodeData& node) {
+  data::Array entries;
+  std::string prev;
+  for (const auto& e : node.entries) {
+    std::size_t p = 0;
+    while (p < prev.size() && p < e.key.size() && prev[p] == e.key[p]) ++p;
+    entries.push_back(
+        data::Map{{"p", static_cast<std::int64_t>(p)},
+                  {"k", data::Bytes(e.key.begin() + static_cast<std::ptrdiff_t>(p), e.key.end())},
+                  {"v", e.value},
+                  {"t", link_or_null(e.right)}});
+    prev = e.key;
+  }
+  return data::Map{{"l", link_or_null(node.left)}, {"e", entries}};
+}
+
+TEST_CASE("mst: node encoding matches the data model encoding [repo.mst.node-schema]", "[mst]") {
+  NodeData node;
+  node.left = record_cid(100);
+  node.entries.push_back({"com.example.record/aaa", record_cid(1), std::nullopt});
+  node.entries.push_back({"com.example.record/aab", record_cid(2), record_cid(3)});
+  node.entries.push_back({"com.example.zzz/b", record_cid(4), std::nullopt});
+  auto bytes = encode_node(node);
+  CHECK(bytes == data::encode_cbor(node_value(node)).value());
+  auto back = decode_node(bytes);
+  REQUIRE(back.ok());
+  CHECK(*back == node);
+  CHECK(encode_node(NodeData{}) == data::encode_cbor(node_value(NodeData{})).value());
+}
+
+std::string decode_code(const data::Value& v) {
+  auto r = decode_node(data::encode_cbor(v).value());
+  return r.ok() ? "ok" : r.error().code;
+}
+
+data::Value entry(std::int64_t p, std::string k, std::optional<Cid> t = std::nullopt) {
+  return data::Map{{"p", p},
+                   {"k", data::Bytes(k.begin(), k.end())},
+                   {"v", record_cid(7)},
+                   {"t", link_or_null(t)}};
+}
+
+TEST_CASE("mst: node decoding rejects what the schema forbids", "[mst]") {
+  auto node = [](data::Array entries) {
+    return data::Value(data::Map{{"l", nullptr}, {"e", std::move(entries)}});
+  };
+  CHECK(decode_code(node({entry(0, "a/b"), entry(2, "c")})) == "ok");
+  // [repo.mst.prefix-compression]
+  CHECK(decode_code(node({entry(1, "a/b")})) == "repo.mst.prefix-compression");
+  CHECK(decode_code(node({entry(0, "a/b"), entry(1, "/c")})) == "repo.mst.prefix-compression");
+  CHECK(decode_code(node({entry(0, "a/b"), entry(4, "c")})) == "repo.mst.prefix-compression");
+  // [repo.mst.key-order]
+  CHECK(decode_code(node({entry(0, "a/c"), entry(2, "b")})) == "repo.mst.key-order");
+  CHECK(decode_code(node({entry(0, "a/c"), entry(3, "")})) == "repo.mst.key-order");
+  // [repo.mst.node-schema]
+  CHECK(decode_code(data::Map{{"e", data::Array{}}}) == "repo.mst.node-schema");
+  CHECK(decode_code(data::Map{{"l", nullptr}, {"e", data::Array{}}, {"x", 1}}) ==
+        "repo.mst.node-schema");
+  CHECK(decode_code(data::Map{{"l", 1}, {"e", data::Array{}}}) == "repo.mst.node-schema");
+  CHECK(decode_code(data::Map{{"l", nullptr}, {"e", 1}}) == "repo.mst.node-schema");
+  CHECK(decode_code(
+            node({data::Map{{"p", 0}, {"k", "text"}, {"v", record_cid(1)}, {"t", nullptr}}})) ==
+        "repo.mst.node-schema");
+  CHECK(decode_code(node(
+            {data::Map{{"p", -1}, {"k", data::Bytes{1}}, {"v", record_cid(1)}, {"t", nullptr}}})) ==
+        "repo.mst.node-schema");
+  CHECK(decode_code(node({data::Map{{"p", 0}, {"k", data::Bytes{1}}, {"v", record_cid(1)}}})) ==
+        "repo.mst.node-schema");
+  // [repo.mst.node-cid] Subtree links are dag-cbor.
+  Cid raw = Cid::compute(data::Codec::kRaw, std::vector<std::uint8_t>{1});
+  CHECK(decode_code(data::Map{{"l", raw}, {"e", data::Array{}}}) == "repo.mst.node-cid");
+  // Not CBOR at all: the data layer's code.
+  CHECK(decode_node(std::vector<std::uint8_t>{0xff}).error().code.rfind("data.", 0) == 0);
+}
+
+// Stores hand-made nodes and returns the CID of the last one.
+struct HandTree {
+  MemoryBlockStore store;
+  Cid put(const NodeData& node) {
+    auto bytes = encode_node(node);
+    auto cid = Cid::compute(data::Codec::kDagCbor, bytes);
+    (void)store.put(cid, bytes);
+    return cid;
+  }
+  std::string verify(const Cid& root) {
+    auto st = Mst::load(store, root).verify();
+    return st.ok() ? "ok" : st.error().code;
+  }
+};
+
+// Keys of known depth, found once by search.
+std::string key_of_depth(int depth, int skip = 0) {
+  for (int i = 0;; ++i) {
+    std::string key = "com.example.record/k" + std::to_string(i);
+    if (key_depth(key) == depth && skip-- == 0) return key;
+  }
+}
+
+TEST_CASE("mst: verify rejects misplaced keys and empty nodes", "[mst]") {
+  std::vector<std::string> d0, d1;
+  for (int i = 0; i < 4; ++i) d0.push_back(key_of_depth(0, i));
+  for (int i = 0; i < 2; ++i) d1.push_back(key_of_depth(1, i));
+  std::sort(d0.begin(), d0.end());
+  std::sort(d1.begin(), d1.end());
+  HandTree t;
+  // A good two-layer tree: one depth-1 key with a leaf holding the depth-0
+  // keys below it on the left.
+  std::vector<std::string> below;
+  for (const auto& k : d0) {
+    if (k < d1[0]) below.push_back(k);
+  }
+  SECTION("a well-formed tree verifies and matches a rebuild") {
+    std::vector<std::string> all = d0;
+    all.push_back(d1[0]);
+    Mst rebuilt = build(all);
+    std::map<std::string, Cid> values;
+    for (std::size_t i = 0; i < all.size(); ++i) values.insert_or_assign(all[i], record_cid(i));
+    // Rebuild by hand from the same values and compare roots.
+    auto entries = Mst::from_entries([&] {
+                     std::vector<MstEntry> e;
+                     for (auto& [k, v] : values) e.push_back({k, v});
+                     return e;
+                   }())
+                       .value();
+    (void)rebuilt;
+    CHECK(entries.verify().ok());
+  }
+  SECTION("[repo.mst.key-depth] a depth-0 key in the root at layer 1") {
+    NodeData root;
+    std::vector<std::string> keys{d0[0], d1[0]};
+    std::sort(keys.begin(), keys.end());
+    for (const auto& k : keys) root.entries.push_back({k, record_cid(1), std::nullopt});
+    CHECK(t.verify(t.put(root)) == "repo.mst.key-depth");
+  }
+  SECTION("[repo.mst.subtree-range] a subtree holding a key outside its gap") {
+    // Put the depth-0 key that sorts after d1[0] into the left subtree.
+    std::string after;
+    for (const auto& k : d0) {
+      if (k > d1[0]) after = k;
+    }
+    REQUIRE(!after.empty());
+    NodeData child;
+    child.entries.push_back({after, record_cid(2), std::nullopt});
+    NodeData root;
+    root.left = t.put(child);
+    root.entries.push_back({d1[0], record_cid(1), std::nullopt});
+    CHECK(t.verify(t.put(root)) == "repo.mst.subtree-range");
+  }
+  SECTION("[repo.mst.empty-nodes] an empty leaf below the root") {
+    NodeData root;
+    root.left = t.put(NodeData{});
+    root.entries.push_back({d1[0], record_cid(1), std::nullopt});
+    CHECK(t.verify(t.put(root)) == "repo.mst.empty-nodes");
+  }
+  SECTION("[repo.mst.empty-nodes] a root that only links down") {
+    NodeData child;
+    child.entries.push_back({d0[0], record_cid(1), std::nullopt});
+    NodeData root;
+    root.left = t.put(child);
+    CHECK(t.verify(t.put(root)) == "repo.mst.empty-nodes");
+  }
+  SECTION("[repo.mst.key-depth] a subtree that skips a layer") {
+    // A depth-2 root whose left link goes straight to depth-0 keys.
+    std::string top = key_of_depth(2);
+    NodeData child;
+    for (const auto& k : d0) {
+      if (k < top) child.entries.push_back({k, record_cid(2), std::nullopt});
+    }
+    if (child.entries.empty()) child.entries.push_back({"com.example.a/0", record_cid(2), {}});
+    NodeData root;
+    root.left = t.put(child);
+    root.entries.push_back({top, record_cid(1), std::nullopt});
+    CHECK(t.verify(t.put(root)) == "repo.mst.key-depth");
+  }
+  SECTION("[repo.path.syntax] a key that is not a repo path") {
+    NodeData root;
+    root.entries.push_back({"2653ae71", record_cid(1), std::nullopt});
+    CHECK(t.verify(t.put(root)) == "repo.path.syntax");
+  }
+  SECTION("[repo.mst.complete] a missing node") {
+    NodeData root;
+    root.left = record_cid(999);
+    root.entries.push_back({d1[0], record_cid(1), std::nullopt});
+    CHECK(t.verify(t.put(root)) == "repo.mst.complete");
+  }
+}
+
+TEST_CASE("mst: get, walk, ranges and errors of the operations [repo.mst.key-unique]", "[mst]") {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back("com.example.record/k" + std::to_string(1000 + i));
+  Mst mst = build(keys);
+  CHECK(mst.get(keys[17]).value() == record_cid(17));
+  CHECK(!mst.get("com.example.record/nope").value().has_value());
+  auto all = mst.list().value();
+  REQUIRE(all.size() == keys.size());
+  CHECK(std::is_sorted(all.begin(), all.end(),
+                       [](const MstEntry& a, const MstEntry& b) { return a.key < b.key; }));
+  std::vector<std::string> range;
+  REQUIRE(mst.walk_range("com.example.record/k1100", "com.example.record/k1110",
+                         [&](const std::string& k, const Cid&) {
+                           range.push_back(k);
+                           return true;
+                         })
+              .ok());
+  CHECK(range.size() == 10);
+  CHECK(range.front() == "com.example.record/k1100");
+  CHECK(range.back() == "com.example.record/k1109");
+  CHECK(mst.add(keys[3], record_cid(1)).error().code == "usage.key-exists");
+  CHECK(mst.remove("com.example.record/nope").error().code == "usage.key-absent");
+  CHECK(mst.update("com.example.record/nope", record_cid(1)).error().code == "usage.key-absent");
+  CHECK(mst.add("bad key", record_cid(1)).error().code == "repo.path.syntax");
+  CHECK(Mst::from_entries({{keys[0], record_cid(1)}, {keys[0], record_cid(2)}}).error().code ==
+        "repo.mst.key-unique");
+  CHECK(mst.verify().ok());
+}
+
+TEST_CASE("mst: a stored tree loads lazily; a missing node is reported [repo.mst.complete]",
+          "[mst]") {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) keys.push_back("app.bsky.feed.post/r" + std::to_string(i));
+  Mst mst = build(keys);
+  MemoryBlockStore store;
+  auto written = mst.store_new_nodes(store).value();
+  CHECK(written.size() == store.size());
+  CHECK(mst.store_new_nodes(store).value().empty());  // nothing new the second time
+  Mst loaded = Mst::load(store, mst.root_cid().value());
+  CHECK(loaded.list().value() == mst.list().value());
+  CHECK(loaded.verify().ok());
+  // Remove a node that is not the root: reading everything now fails.
+  (void)store.remove(written.back().cid);
+  Mst broken = Mst::load(store, mst.root_cid().value());
+  auto listed = broken.list();
+  REQUIRE(!listed.ok());
+  CHECK(listed.error().code == "repo.mst.complete");
+}
+
+// ---------------------------------------------------------------- properties
+
+std::map<std::string, Cid> to_map(const std::vector<std::string>& keys) {
+  std::map<std::string, Cid> m;
+  for (std::size_t i = 0; i < keys.size(); ++i) m.insert_or_assign(keys[i], record_cid(i));
+  return m;
+}
+
+Mst from_map(const std::map<std::string, Cid>& m) {
+  std::vector<MstEntry> e;
+  for (const auto& [k, v] : m) e.push_back({k, v});
+  return Mst::from_entries(e).value();
+}
+
+TEST_CASE("mst properties [repo.mst.deterministic]", "[mst][properties]") {
+  rc::prop("the root does not depend on insertion order", [] {
+    auto keys = *atproto::repo::generators::distinct_paths(120);
+    auto order = *rc::gen::arbitrary<std::uint32_t>();
+    auto m = to_map(keys);
+    std::vector<std::pair<std::string, Cid>> items(m.begin(), m.end());
+    std::shuffle(items.begin(), items.end(), std::mt19937(order));
+    Mst mst;
+    for (const auto& [k, v] : items) mst = mst.add(k, v).value();
+    RC_ASSERT(mst.root_cid().value() == from_map(m).root_cid().value());
+    RC_ASSERT(mst.verify().ok());
+  });
+
+  rc::prop("insert then delete gives back the previous root", [] {
+    auto keys = *atproto::repo::generators::distinct_paths(100);
+    RC_PRE(!keys.empty());
+    auto extra = *atproto::repo::generators::repo_path();
+    auto m = to_map(keys);
+    RC_PRE(m.count(extra) == 0);
+    Mst mst = from_map(m);
+    auto before = mst.root_cid().value();
+    auto after = mst.add(extra, record_cid(5000)).value();
+    RC_ASSERT(after.get(extra).value() == std::optional<Cid>(record_cid(5000)));
+    RC_ASSERT(after.remove(extra).value().root_cid().value() == before);
+  });
+
+  rc::prop("random changes agree with a rebuild from scratch, also on a stored tree", [] {
+    auto keys = *atproto::repo::generators::distinct_paths(80);
+    auto ops = *rc::gen::container<std::vector<std::pair<int, std::string>>>(
+        rc::gen::pair(rc::gen::inRange(0, 3), atproto::repo::generators::repo_path()));
+    auto model = to_map(keys);
+    MemoryBlockStore store;
+    Mst initial = from_map(model);
+    (void)initial.store_new_nodes(store).value();
+    Mst mst = Mst::load(store, initial.root_cid().value());
+    std::uint64_t n = 10000;
+    for (const auto& [kind, key] : ops) {
+      bool present = model.count(key) != 0;
+      if (kind == 0 && !present) {
+        model.insert_or_assign(key, record_cid(++n));
+        mst = mst.add(key, model.at(key)).value();
+      } else if (kind == 1 && present) {
+        model.insert_or_assign(key, record_cid(++n));
+        mst = mst.update(key, model.at(key)).value();
+      } else if (present) {
+        model.erase(key);
+        mst = mst.remove(key).value();
+      }
+      RC_ASSERT(mst.root_cid().value() == from_map(model).root_cid().value());
+    }
+    std::vector<MstEntry> expect;
+    for (const auto& [k, v] : model) expect.push_back({k, v});
+    RC_ASSERT(mst.list().value() == expect);
+    RC_ASSERT(mst.verify().ok());
+  });
+
+  rc::prop("diff lists exactly the changed records and nodes", [] {
+    auto a_keys = *atproto::repo::generators::distinct_paths(60);
+    auto b_keys = *atproto::repo::generators::distinct_paths(60);
+    auto a = to_map(a_keys);
+    auto b = a;
+    // b: some of a's keys changed or removed, plus new ones.
+    std::size_t i = 0;
+    for (auto it = b.begin(); it != b.end();) {
+      if (i % 3 == 0) {
+        it = b.erase(it);
+      } else {
+        if (i % 3 == 1) it->second = record_cid(7000 + i);
+        ++it;
+      }
+      ++i;
+    }
+    for (std::size_t j = 0; j < b_keys.size(); ++j) b.emplace(b_keys[j], record_cid(9000 + j));
+    Mst ma = from_map(a), mb = from_map(b);
+    auto d = Mst::diff(ma, mb).value();
+    std::map<std::string, Cid> applied = a;
+    for (const auto& e : d.deleted) {
+      RC_ASSERT(applied.at(e.key) == e.value);
+      applied.erase(e.key);
+    }
+    for (const auto& [e, old] : d.updated) {
+      RC_ASSERT(applied.at(e.key) == old);
+      applied.insert_or_assign(e.key, e.value);
+    }
+    for (const auto& e : d.created) RC_ASSERT(applied.emplace(e.key, e.value).second);
+    RC_ASSERT(applied == b);
+    // New blocks: exactly the nodes of b that a lacks.
+    std::set<Cid> a_nodes, b_nodes;
+    (void)ma.for_each_node([&](const CarBlock& blk) {
+      a_nodes.insert(blk.cid);
+      return atproto::Status{};
+    });
+    (void)mb.for_each_node([&](const CarBlock& blk) {
+      b_nodes.insert(blk.cid);
+      return atproto::Status{};
+    });
+    std::set<Cid> expect_new, expect_removed, got_new,
+        got_removed(d.removed_blocks.begin(), d.removed_blocks.end());
+    for (const auto& c : b_nodes) {
+      if (!a_nodes.count(c)) expect_new.insert(c);
+    }
+    for (const auto& c : a_nodes) {
+      if (!b_nodes.count(c)) expect_removed.insert(c);
+    }
+    for (const auto& blk : d.new_blocks) got_new.insert(blk.cid);
+    RC_ASSERT(got_new == expect_new);
+    RC_ASSERT(got_removed == expect_removed);
+    // Applying the record diff to a rebuilds b's root.
+    Mst patched = ma;
+    for (const auto& e : d.deleted) patched = patched.remove(e.key).value();
+    for (const auto& [e, old] : d.updated) patched = patched.update(e.key, e.value).value();
+    for (const auto& e : d.created) patched = patched.add(e.key, e.value).value();
+    RC_ASSERT(patched.root_cid().value() == mb.root_cid().value());
+  });
+
+  rc::prop("[repo.mst.proof] proofs of presence and absence verify against the root", [] {
+    auto keys = *atproto::repo::generators::distinct_paths(100);
+    RC_PRE(!keys.empty());
+    auto probe = *atproto::repo::generators::repo_path();
+    auto m = to_map(keys);
+    Mst mst = from_map(m);
+    auto root = mst.root_cid().value();
+    auto key = *rc::gen::element(keys[0], keys[keys.size() / 2], probe);
+    auto proof = mst.prove(key).value();
+    auto proven = atproto::repo::verify_proof(root, key, proof);
+    RC_ASSERT(proven.ok());
+    auto it = m.find(key);
+    RC_ASSERT(*proven == (it == m.end() ? std::optional<Cid>{} : std::optional<Cid>{it->second}));
+    // Without its last block the proof no longer reaches the answer.
+    proof.pop_back();
+    auto partial = atproto::repo::verify_proof(root, key, proof);
+    RC_ASSERT(!partial.ok());
+    RC_ASSERT(partial.error().code == "repo.mst.complete");
+  });
+}
+
+}  // namespace
