@@ -7,10 +7,15 @@ root.json       sets of key/record-CID pairs and the root CID of their MST
 proof.json      commit proofs: a tree, then creates and deletes; the roots
                 before and after, and the MST nodes a commit diff must carry
                 to invert the operations (sync 1.1)
+verify.json     whole signed repository CARs with the account DID and signing
+                key: valid ones (with their rev, data and records) and ones
+                with exactly one defect each, including defects the official
+                implementation is known to accept
 
 Everything is computed here with this script's own SHA-256 depth rule, MST
-builder, DRISL-CBOR writer and CID code (Python stdlib only), independently
-of the C++ reference, which checks the files in reference/repo/vectors_test.cpp.
+builder, DRISL-CBOR writer, CID, CAR and did:key code, and its own K-256
+ECDSA (RFC 6979 deterministic nonces, low-S, so the files are reproducible),
+all Python stdlib, independently of the C++ reference, which checks the files in reference/repo/vectors_test.cpp.
 Case ids are stable: never rename or reuse one, add new cases instead.
 
 Usage: tools/gen-repo-vectors.py            (rewrites vectors/repo/)
@@ -412,8 +417,405 @@ def proof_file():
     return f
 
 
+# --------------------------------------------------------------------------
+# Signed repositories and CAR files, for verify.json
+
+import hmac  # noqa: E402
+
+# secp256k1 (K-256), written out: the curve y^2 = x^3 + 7 over the field P.
+SECP256K1_P = 2**256 - 2**32 - 977
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+SECP256K1_G = (0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
+               0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8)
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+DID = "did:plc:w4xbfzo7kqfes5zb7r6qv3rw"
+REV = "3lbzyjqq2nk2a"
+
+
+def point_add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    p = SECP256K1_P
+    if a[0] == b[0] and (a[1] + b[1]) % p == 0:
+        return None
+    if a == b:
+        lam = 3 * a[0] * a[0] * pow(2 * a[1], -1, p) % p
+    else:
+        lam = (b[1] - a[1]) * pow(b[0] - a[0], -1, p) % p
+    x = (lam * lam - a[0] - b[0]) % p
+    return (x, (lam * (a[0] - x) - a[1]) % p)
+
+
+def point_mul(k, point=SECP256K1_G):
+    result = None
+    while k:
+        if k & 1:
+            result = point_add(result, point)
+        point = point_add(point, point)
+        k >>= 1
+    return result
+
+
+def signing_key(scalar):
+    return scalar % SECP256K1_N
+
+
+def did_key(key):
+    """did:key of a K-256 public key: base58btc of 0xe7 0x01 + compressed point."""
+    x, y = point_mul(key)
+    data = bytes([0xE7, 0x01, 2 + (y & 1)]) + x.to_bytes(32, "big")
+    n = int.from_bytes(data, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = B58[r] + out
+    out = "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+    return "did:key:z" + out
+
+
+def rfc6979_nonce(key, digest):
+    """The deterministic ECDSA nonce of RFC 6979 (HMAC-SHA256)."""
+    n = SECP256K1_N
+    h = int.from_bytes(digest, "big") % n
+    material = key.to_bytes(32, "big") + h.to_bytes(32, "big")
+    v, k = b"\x01" * 32, b"\x00" * 32
+    k = hmac.new(k, v + b"\x00" + material, "sha256").digest()
+    v = hmac.new(k, v, "sha256").digest()
+    k = hmac.new(k, v + b"\x01" + material, "sha256").digest()
+    v = hmac.new(k, v, "sha256").digest()
+    while True:
+        v = hmac.new(k, v, "sha256").digest()
+        nonce = int.from_bytes(v, "big")
+        if 1 <= nonce < n:
+            return nonce
+        k = hmac.new(k, v + b"\x00", "sha256").digest()
+        v = hmac.new(k, v, "sha256").digest()
+
+
+def sign(key, message):
+    """Compact r||s over SHA-256(message), normalized to low-S."""
+    n = SECP256K1_N
+    digest = hashlib.sha256(message).digest()
+    z = int.from_bytes(digest, "big")
+    nonce = rfc6979_nonce(key, digest)
+    r = point_mul(nonce)[0] % n
+    s = pow(nonce, -1, n) * (z + r * key) % n
+    if s > n // 2:
+        s = n - s
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+KEY = signing_key(0x5EED_0001_2345_6789_ABCD_EF01_2345_6789_ABCD_EF01_2345_6789_ABCD_EF01_2345_6789)
+OTHER_KEY = signing_key(0x5EED_0002)
+
+
+def record(collection, n):
+    return cbor({"$type": collection, "text": f"record {n}", "n": n})
+
+
+def car_file(roots, blocks):
+    def framed(body):
+        return varint(len(body)) + body
+    out = framed(cbor({"roots": roots, "version": 1}))
+    for cid, data in blocks:
+        out += framed(cid.binary + data)
+    return out
+
+
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def streaming_blocks(node, records):
+    """The node and everything under it in streaming order: the node, then
+    its left subtree, then each entry's record followed by its subtree."""
+    out = [(node.cid(), node.encode())]
+    if node.left:
+        out += streaming_blocks(node.left, records)
+    for key, value, right in node.entries:
+        if value in records:
+            out.append((value, records[value]))
+        if right:
+            out += streaming_blocks(right, records)
+    return out
+
+
+class Export:
+    """A repository export under construction: a tree root, record blocks,
+    and the commit fields; build() signs and writes the CAR."""
+
+    def __init__(self, root, records):
+        self.root = root
+        self.records = records  # Link -> bytes
+        self.commit = {"did": DID, "version": 3, "data": None, "rev": REV, "prev": None}
+        self.key = KEY
+        self.drop = set()
+        self.extra = []
+        self.corrupt_sig = False
+        self.reorder = None
+
+    def build(self):
+        commit = dict(self.commit)
+        if commit.get("data", 0) is None:
+            commit["data"] = self.root.cid()
+        sig = sign(self.key, cbor(commit))
+        if self.corrupt_sig:
+            sig = sig[:10] + bytes([sig[10] ^ 1]) + sig[11:]
+        commit["sig"] = sig
+        commit_bytes = cbor(commit)
+        commit_cid = cid_for(commit_bytes)
+        blocks = [(commit_cid, commit_bytes)] + streaming_blocks(self.root, self.records)
+        seen, unique = set(), []
+        for c, d in blocks:
+            if c not in seen and c not in self.drop:
+                seen.add(c)
+                unique.append((c, d))
+        unique += self.extra
+        if self.reorder:
+            unique = self.reorder(unique)
+        return commit_cid, car_file([commit_cid], unique)
+
+
+def repo_of(paths):
+    """Records for `paths` (values from their collection and index) and the tree."""
+    records, mapping = {}, {}
+    for i, path in enumerate(paths):
+        data = record(path.split("/")[0] if "/" in path else "com.example.record", i)
+        c = cid_for(data)
+        records[c] = data
+        mapping[path] = c
+    return tree(mapping), records, mapping
+
+
+def first_keys(d, count, start=0, prefix="com.example.record/k"):
+    out = []
+    n = start
+    while len(out) < count:
+        k = f"{prefix}{n}"
+        if depth(k) == d:
+            out.append(k)
+        n += 1
+    return out
+
+
+def verify_file():
+    f = VectorFile("verify", "verify",
+                   "Whole repository CARs, verified as an untrusted import for the account "
+                   "`did` with signing key `publicKey`: CAR framing and hashes, the commit's "
+                   "fields, DID and signature, the complete MST structure (canonical node "
+                   "encoding with full prefix compression, keys sorted, each key at its own "
+                   "depth, subtrees within their key range, no empty leaf below the root, "
+                   "no root that only links down), valid repo paths, and every record block "
+                   "present. Each invalid case has exactly one defect and names the rule. "
+                   "Cases with check 'block-order' ask only whether an otherwise valid CAR "
+                   "follows the streaming block order.",
+                   [SPEC + "repository#commit-objects", SPEC + "repository#mst-structure",
+                    SPEC + "repository#car-file-serialization",
+                    SPEC + "repository#streamable-car-block-ordering"])
+    pub = did_key(KEY)
+    base = ["repo.commit.fields", "repo.commit.signature", "repo.commit.did",
+            "repo.mst.key-depth", "repo.mst.key-order", "repo.mst.node-schema",
+            "car.export.complete"]
+
+    def add(slug, export, valid, comment, error=None, requirements=None, check="verify",
+            mapping=None):
+        commit_cid, car = export.build()
+        case = {"id": f"repo.verify.{'valid' if valid else 'invalid'}.{slug}",
+                "requirements": requirements or ([error] if error else base),
+                "car_base64": base64.b64encode(car).decode(), "did": DID, "publicKey": pub,
+                "check": check, "valid": valid}
+        if error:
+            case["error"] = error
+        if valid and check == "verify":
+            case["rev"] = export.commit["rev"]
+            case["data"] = str(export.root.cid())
+            case["records"] = [{"path": k, "cid": str(v)} for k, v in sorted(mapping.items())]
+        case["comment"] = comment
+        f.add(case)
+
+    small_paths = [f"app.bsky.feed.post/3lbz{n:09d}" for n in range(6)] + \
+        [f"app.bsky.feed.like/3lbz{n:09d}" for n in range(5)]
+    root, records, mapping = repo_of(small_paths)
+    add("small", Export(root, records), True, "eleven records in two collections",
+        mapping=mapping)
+    empty_root, _, _ = repo_of([])
+    add("empty", Export(empty_root, {}), True, "a repository with no records: one empty node",
+        requirements=["repo.mst.empty-nodes", "repo.commit.signature"], mapping={})
+    rng = random.Random(31)
+    big_paths = sorted({f"{rng.choice(VALID_COLLECTIONS)}/{rng.getrandbits(50):013x}"
+                        for _ in range(300)})
+    big_root, big_records, big_mapping = repo_of(big_paths)
+    add("records-300", Export(big_root, big_records), True,
+        "300 records in three collections, several layers", mapping=big_mapping)
+    d0 = first_keys(0, 6)
+    d2 = first_keys(2, 1)
+    mid_root, mid_records, mid_mapping = repo_of(sorted(d0 + d2))
+    add("empty-intermediate-nodes", Export(mid_root, mid_records), True,
+        "a depth-2 key among depth-0 keys: the layer-1 nodes between them hold no entries and "
+        "only link down, which the spec requires", requirements=["repo.mst.empty-nodes"],
+        mapping=mid_mapping)
+    e = Export(root, records)
+    junk = cbor({"unrelated": True})
+    e.extra = [(cid_for(junk), junk)]
+    add("unlinked-block", e, True, "an extra block nothing links to is ignored",
+        requirements=["car.import.unlinked-blocks"], mapping=mapping)
+    e = Export(root, records)
+    e.reorder = lambda blocks: [blocks[0]] + list(reversed(blocks[1:]))
+    add("any-order", e, True, "blocks after the commit in reverse order: readers accept any "
+        "order", requirements=["car.block.any-order"], mapping=mapping)
+    e = Export(root, records)
+    e.reorder = lambda blocks: blocks + blocks[1:3]
+    add("duplicate-blocks", e, True, "two blocks repeated at the end",
+        requirements=["car.block.duplicates"], mapping=mapping)
+
+    # Commit defects.
+    e = Export(root, records)
+    e.corrupt_sig = True
+    add("bad-signature", e, False, "one bit of the signature flipped",
+        error="repo.commit.signature")
+    e = Export(root, records)
+    e.key = OTHER_KEY
+    add("wrong-key", e, False, "signed by a key other than the account's",
+        error="repo.commit.signature")
+    e = Export(root, records)
+    e.commit["did"] = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"
+    add("wrong-did", e, False, "a correctly signed commit for another DID",
+        error="repo.commit.did")
+    e = Export(root, records)
+    e.commit["version"] = 2
+    add("version-2", e, False, "commit version 2", error="repo.commit.version")
+    e = Export(root, records)
+    del e.commit["prev"]
+    add("prev-missing", e, False, "the prev field left out instead of null",
+        error="repo.commit.fields")
+    e = Export(root, records)
+    e.commit["rev"] = "2024-11-24"
+    add("rev-not-tid", e, False, "a rev that is not a TID", error="repo.commit.rev")
+    e = Export(root, records)
+    e.reorder = lambda blocks: blocks[1:]
+    add("commit-missing", e, False, "the first root's block is not in the file",
+        error="car.roots.commit-included")
+
+    # Missing blocks.
+    e = Export(root, records)
+    e.drop = {mapping[small_paths[3]]}
+    add("missing-record", e, False, "one record block left out",
+        error="car.export.complete")
+    e = Export(big_root, big_records)
+    e.drop = {big_root.gaps()[1].cid() if big_root.gaps()[1] else big_root.left.cid()}
+    add("missing-node", e, False, "an MST node below the root left out",
+        error="repo.mst.complete")
+
+    # Tree defects, each in an otherwise correct, correctly signed export.
+    k1 = first_keys(1, 1)[0]
+    below = [k for k in first_keys(0, 12) if k < k1][:2]
+    above = [k for k in first_keys(0, 12) if k > k1][:2]
+    base_records = {}
+    base_map = {}
+    for i, k in enumerate(below + [k1] + above):
+        data = record("com.example.record", 100 + i)
+        base_records[cid_for(data)] = data
+        base_map[k] = cid_for(data)
+
+    def node(entries, left=None):
+        n = Node()
+        n.left = left
+        n.entries = [[k, base_map[k], r] for k, r in entries]
+        return n
+
+    def leaf(keys):
+        return node([(k, None) for k in keys])
+
+    good = node([(k1, leaf(above))], left=leaf(below))
+    assert good.cid() == tree(base_map).cid()
+    add("hand-built", Export(good, base_records), True,
+        "the two-layer tree the defects below start from", mapping=base_map)
+
+    swapped = leaf(below)
+    swapped.entries.reverse()
+    add("keys-out-of-order", Export(node([(k1, leaf(above))], left=swapped), base_records),
+        False, "two keys of a leaf node in decreasing order", error="repo.mst.key-order")
+    misplaced = node(sorted([(below[1], None), (k1, leaf(above))]), left=leaf(below[:1]))
+    add("key-at-wrong-depth", Export(misplaced, base_records),
+        False, "a depth-0 key stored in the depth-1 root node", error="repo.mst.key-depth")
+    add("subtree-out-of-range", Export(node([(k1, leaf(below))], left=leaf(above)),
+                                       base_records),
+        False, "the subtree before the root key holds keys that sort after it, and the "
+        "subtree after it keys that sort before it", error="repo.mst.subtree-range")
+    skip = first_keys(2, 1)[0]
+    skip_map = dict(base_map)
+    data = record("com.example.record", 200)
+    skip_records = dict(base_records)
+    skip_records[cid_for(data)] = data
+    skip_map[skip] = cid_for(data)
+    lower = sorted(k for k in base_map if k < skip and depth(k) == 0)
+    upper = sorted(k for k in base_map if k > skip and depth(k) == 0)
+    n_skip = Node()
+    n_skip.left = leaf(lower) if lower else None
+    n_skip.entries = [[skip, skip_map[skip], leaf(upper) if upper else None]]
+    add("subtree-skips-layer", Export(n_skip, skip_records), False,
+        "a depth-2 root links straight to depth-0 leaves, skipping layer 1",
+        error="repo.mst.key-depth")
+
+    class Uncompressed(Node):
+        def encode(self):
+            entries = [{"p": 0, "k": k.encode(), "v": v, "t": r.cid() if r else None}
+                       for k, v, r in self.entries]
+            return cbor({"l": self.left.cid() if self.left else None, "e": entries})
+
+    loose = Uncompressed()
+    loose.entries = [[k, base_map[k], None] for k in above]
+    add("prefix-not-minimal", Export(node([(k1, loose)], left=leaf(below)), base_records),
+        False, "a leaf node whose second key is stored whole (p = 0) although it shares a "
+        "prefix with the first", error="repo.mst.prefix-compression")
+    add("empty-leaf-node", Export(node([(k1, Node())], left=leaf(below)), base_records),
+        False, "an empty node (no entries, no links) below the root, in place of the "
+        "keys after the root key", error="repo.mst.empty-nodes")
+    top = Node()
+    top.left = leaf(below)
+    add("empty-root-node", Export(top, base_records), False,
+        "a root node with no entries that only links down to the keys",
+        error="repo.mst.empty-nodes")
+
+    # Bad paths and records.
+    for slug, path, error, comment in [
+            ("path-without-collection", "k0", "repo.path.syntax",
+             "a record at a path with no collection segment"),
+            ("path-not-nsid", "records/k0", "repo.path.collection",
+             "a record under a collection that is not an NSID")]:
+        r, recs, m = repo_of([path])
+        add(slug, Export(r, recs), False, comment, error=error)
+    bad_data = cbor(42)
+    r = tree({"com.example.record/k0": cid_for(bad_data)})
+    add("record-not-map", Export(r, {cid_for(bad_data): bad_data}), False,
+        "a record block that is the integer 42", error="data.model.record-object")
+
+    # Block order.
+    add("streaming-order", Export(big_root, big_records), True,
+        "an export in the streaming order", requirements=["car.block.preferred-order"],
+        check="block-order")
+    e = Export(big_root, big_records)
+    e.reorder = lambda blocks: [blocks[0], blocks[2], blocks[1]] + blocks[3:]
+    add("order-swapped", e, False, "the root MST node and the block after it swapped",
+        error="car.block.preferred-order", check="block-order")
+    e = Export(big_root, big_records)
+    e.reorder = lambda blocks: blocks[1:2] + blocks[:1] + blocks[2:]
+    add("order-commit-not-first", e, False, "the commit is the second block",
+        error="car.block.preferred-order", check="block-order")
+    return f
+
+
 def main():
-    files = [key_depth_file(), root_file(), proof_file()]
+    files = [key_depth_file(), root_file(), proof_file(), verify_file()]
     return vectorgen.write_or_check(files, OUT_DIR, "gen-repo-vectors.py")
 
 

@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "atproto/data/base64.hpp"
 #include "atproto/repo/inversion.hpp"
 #include "atproto/repo/mst.hpp"
+#include "atproto/repo/repository.hpp"
 
 namespace {
 
@@ -98,6 +100,44 @@ TEST_CASE("repo vectors: commit proofs [repo.diff.inversion-blocks] [repo.diff.i
     CHECK(atproto::repo::verify_inversion(store, cid(c["rootAfterCommit"]), ops,
                                           cid(c["rootBeforeCommit"]))
               .ok());
+  }
+}
+
+}  // namespace
+
+namespace {
+
+TEST_CASE(
+    "repo vectors: verify repository CARs [repo.commit.signature] [repo.commit.did] "
+    "[repo.mst.subtree-range] [repo.mst.empty-nodes] [car.block.preferred-order]",
+    "[vectors]") {
+  auto doc = load("verify.json");
+  REQUIRE(doc["cases"].size() >= 25);
+  for (const auto& c : doc["cases"]) {
+    INFO(c["id"].get<std::string>());
+    auto car = atproto::data::base64_decode(c["car_base64"].get<std::string>()).value();
+    auto key = atproto::crypto::PublicKey::from_did_key(c["publicKey"].get<std::string>()).value();
+    bool valid = c["valid"].get<bool>();
+    if (c["check"] == "block-order") {
+      auto st = atproto::repo::check_block_order(car);
+      CHECK(st.ok() == valid);
+      if (!valid && !st.ok()) CHECK(st.error().code == c["error"].get<std::string>());
+      continue;
+    }
+    auto verified = atproto::repo::verify_repo_car(car, c["did"].get<std::string>(), key);
+    if (!valid) {
+      REQUIRE(!verified.ok());
+      CHECK(verified.error().code == c["error"].get<std::string>());
+      continue;
+    }
+    REQUIRE(verified.ok());
+    CHECK(verified->commit.rev == c["rev"].get<std::string>());
+    CHECK(verified->commit.data.to_string() == c["data"].get<std::string>());
+    REQUIRE(verified->records.size() == c["records"].size());
+    for (std::size_t i = 0; i < verified->records.size(); ++i) {
+      CHECK(verified->records[i].key == c["records"][i]["path"].get<std::string>());
+      CHECK(verified->records[i].value.to_string() == c["records"][i]["cid"].get<std::string>());
+    }
   }
 }
 
