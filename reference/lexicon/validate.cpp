@@ -402,9 +402,10 @@ Check Validator::union_value(const TypeDef& def, const Value& v, bool type_optio
   return std::nullopt;
 }
 
+// The def an NSID names (its main def), or the def `nsid#name` names.
 const TypeDef* main_def(const Catalog& catalog, std::string_view nsid) {
   std::string q(nsid);
-  q += "#main";
+  if (q.find('#') == std::string::npos) q += "#main";
   return catalog.def(q);
 }
 
@@ -553,7 +554,8 @@ Status validate_record(const Catalog& catalog, std::string_view collection,
 }
 
 Status validate_record(const Catalog& catalog, const data::Value& record) {
-  const Value* type = record.is_map() ? record.find("$type") : nullptr;
+  if (!record.is_map()) return to_status(expected("a record object", record));
+  const Value* type = record.find("$type");
   if (!type || !type->is_string()) {
     return make_error("lex.validate.record-type", "$.$type: a record must have a $type string");
   }
