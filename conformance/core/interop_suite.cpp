@@ -135,7 +135,7 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
 }
 
 const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> kNames = {"syntax", "data", "interop"};
+  static const std::vector<std::string> kNames = {"syntax", "data", "crypto", "interop"};
   return kNames;
 }
 
@@ -143,6 +143,7 @@ std::vector<Case> build_suite(const std::string& name, const SuiteSources& sourc
                               const Catalog& catalog, std::string& error) {
   if (name == "syntax") return build_syntax_suite(sources, catalog, error);
   if (name == "data") return build_data_suite(sources, catalog, error);
+  if (name == "crypto") return build_crypto_suite(sources, catalog, error);
   if (name == "interop") return build_interop_suite(sources, error);
   error = "unknown suite " + name;
   return {};

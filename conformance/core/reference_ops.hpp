@@ -26,4 +26,8 @@ std::string padded_base64(std::span<const std::uint8_t> bytes);
 // --- car (reference_car_ops.cpp)
 Response car_read(const json& request);
 
+// --- crypto (reference_crypto_ops.cpp)
+Response crypto_verify(const json& request);
+Response crypto_parse_key(const json& request);
+
 }  // namespace atproto::conformance

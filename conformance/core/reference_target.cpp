@@ -101,7 +101,8 @@ bool Capabilities::supports(const std::string& operation) const {
 
 const std::vector<std::string>& reference_operations() {
   static const std::vector<std::string> kOperations = {"syntax/validate", "data/encode",
-                                                       "data/decode", "car/read"};
+                                                       "data/decode",     "car/read",
+                                                       "crypto/verify",   "crypto/parse-key"};
   return kOperations;
 }
 
@@ -110,6 +111,8 @@ Response reference_dispatch(const std::string& operation, const json& request) {
   if (operation == "data/encode") return data_encode(request);
   if (operation == "data/decode") return data_decode(request);
   if (operation == "car/read") return car_read(request);
+  if (operation == "crypto/verify") return crypto_verify(request);
+  if (operation == "crypto/parse-key") return crypto_parse_key(request);
   return answer(404, json{{"error", "unsupported operation: " + operation}});
 }
 

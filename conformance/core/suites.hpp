@@ -44,6 +44,12 @@ std::vector<Case> build_syntax_suite(const SuiteSources& sources, const Catalog&
 std::vector<Case> build_data_suite(const SuiteSources& sources, const Catalog& catalog,
                                    std::string& error);
 
+// The "crypto" suite: vectors/crypto (crypto/verify, crypto/parse-key),
+// RapidCheck properties over reference-signed then mutated signatures and
+// damaged did:keys, and differential fuzzing of the vectors' inputs.
+std::vector<Case> build_crypto_suite(const SuiteSources& sources, const Catalog& catalog,
+                                     std::string& error);
+
 // The "interop" suite: the official atproto-interop-tests files, replayed
 // through the same operations.
 std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error);
