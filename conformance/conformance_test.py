@@ -237,6 +237,56 @@ class DataSuite(unittest.TestCase):
         self.assertEqual(failed_ids(report), expected)
 
 
+class AcceptsEveryRepo(http.server.BaseHTTPRequestHandler):
+    """A verifier that checks nothing: repo/verify always says ok."""
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.reply({"name": "accepts-everything", "version": "0", "operations": ["repo/verify"]})
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.reply({"ok": True, "rev": "", "data": "", "records": []})
+
+
+class RepoSuites(unittest.TestCase):
+    def test_the_reference_passes_the_mst_and_repo_suites(self):
+        proc, report = json_report("--suite", "mst", "--suite", "repo", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+        kinds = {(r["suite"], r["kind"]) for r in report["results"]}
+        self.assertEqual(kinds, {("mst", "vector"), ("mst", "property"), ("repo", "vector"),
+                                 ("repo", "property")})
+        self.assertGreaterEqual(sum(r["suite"] == "mst" for r in report["results"]), 60)
+        self.assertGreaterEqual(sum(r["suite"] == "repo" for r in report["results"]), 25)
+
+    def test_a_verifier_that_checks_nothing_fails_every_defect(self):
+        with open(os.path.join(ROOT, "vectors", "repo", "verify.json")) as f:
+            doc = json.load(f)
+        invalid = {"repo.vector." + c["id"] for c in doc["cases"]
+                   if not c["valid"] and c.get("check") == "verify"}
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AcceptsEveryRepo)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            proc, report = json_report("--adapter", url, "--suite", "repo", *FAST)
+        finally:
+            server.shutdown()
+        self.assertEqual(proc.returncode, 1)
+        failed = failed_ids(report)
+        self.assertLessEqual(invalid, failed)
+        self.assertIn("repo.property.verify.generated", failed)
+
+
 class NothingSupported(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass

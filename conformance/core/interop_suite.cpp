@@ -135,7 +135,8 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
 }
 
 const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> kNames = {"syntax", "data", "crypto", "interop"};
+  static const std::vector<std::string> kNames = {"syntax", "data", "crypto",
+                                                  "mst",    "repo", "interop"};
   return kNames;
 }
 
@@ -144,6 +145,8 @@ std::vector<Case> build_suite(const std::string& name, const SuiteSources& sourc
   if (name == "syntax") return build_syntax_suite(sources, catalog, error);
   if (name == "data") return build_data_suite(sources, catalog, error);
   if (name == "crypto") return build_crypto_suite(sources, catalog, error);
+  if (name == "mst") return build_mst_suite(sources, catalog, error);
+  if (name == "repo") return build_repo_suite(sources, catalog, error);
   if (name == "interop") return build_interop_suite(sources, error);
   error = "unknown suite " + name;
   return {};

@@ -30,4 +30,10 @@ Response car_read(const json& request);
 Response crypto_verify(const json& request);
 Response crypto_parse_key(const json& request);
 
+// --- repo (reference_repo_ops.cpp)
+Response mst_key_height(const json& request);
+Response mst_root(const json& request);
+Response mst_proof(const json& request);
+Response repo_verify(const json& request);
+
 }  // namespace atproto::conformance

@@ -100,9 +100,9 @@ bool Capabilities::supports(const std::string& operation) const {
 }
 
 const std::vector<std::string>& reference_operations() {
-  static const std::vector<std::string> kOperations = {"syntax/validate", "data/encode",
-                                                       "data/decode",     "car/read",
-                                                       "crypto/verify",   "crypto/parse-key"};
+  static const std::vector<std::string> kOperations = {
+      "syntax/validate", "data/encode", "data/decode", "car/read",      "mst/key-height",
+      "mst/root",        "mst/proof",   "repo/verify", "crypto/verify", "crypto/parse-key"};
   return kOperations;
 }
 
@@ -111,6 +111,10 @@ Response reference_dispatch(const std::string& operation, const json& request) {
   if (operation == "data/encode") return data_encode(request);
   if (operation == "data/decode") return data_decode(request);
   if (operation == "car/read") return car_read(request);
+  if (operation == "mst/key-height") return mst_key_height(request);
+  if (operation == "mst/root") return mst_root(request);
+  if (operation == "mst/proof") return mst_proof(request);
+  if (operation == "repo/verify") return repo_verify(request);
   if (operation == "crypto/verify") return crypto_verify(request);
   if (operation == "crypto/parse-key") return crypto_parse_key(request);
   return answer(404, json{{"error", "unsupported operation: " + operation}});

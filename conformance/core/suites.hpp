@@ -50,6 +50,15 @@ std::vector<Case> build_data_suite(const SuiteSources& sources, const Catalog& c
 std::vector<Case> build_crypto_suite(const SuiteSources& sources, const Catalog& catalog,
                                      std::string& error);
 
+// The "mst" suite: vectors/repo key depths, roots and commit proofs
+// (mst/key-height, mst/root, mst/proof) and properties over generated key sets
+// and commits. The "repo" suite: vectors/repo/verify.json (repo/verify) and a
+// property over generated repository exports and their one-byte corruptions.
+std::vector<Case> build_mst_suite(const SuiteSources& sources, const Catalog& catalog,
+                                  std::string& error);
+std::vector<Case> build_repo_suite(const SuiteSources& sources, const Catalog& catalog,
+                                   std::string& error);
+
 // The "interop" suite: the official atproto-interop-tests files, replayed
 // through the same operations.
 std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error);
