@@ -30,11 +30,15 @@ import { Lexicons } from '@atproto/lexicon';
 import { encode as cborEncode, decode as cborDecode } from '@atproto/lex-cbor';
 import { cidForCbor } from '@atproto/lex-data';
 import { jsonToLex, lexToJson } from '@atproto/lex-json';
+import { formatMultikey, parseDidKey, verifySignature } from '@atproto/crypto';
 
 import {
   dataOperations,
+  HttpError,
   installedVersion,
   isPlainObject,
+  readJsonObject,
+  sendJson,
   serveAdapter,
   syntaxValidate,
 } from '../common/adapter-server.mjs';
@@ -46,6 +50,7 @@ const LEXICON_VERSION = installedVersion(import.meta.resolve, '@atproto/lexicon'
 const LEX_CBOR_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-cbor');
 const LEX_DATA_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-data');
 const LEX_JSON_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-json');
+const CRYPTO_VERSION = installedVersion(import.meta.resolve, '@atproto/crypto');
 
 // ---------------------------------------------------------------------------
 // cid: @atproto/syntax has no CID validator. The official stack checks the
@@ -132,6 +137,49 @@ async function decode(bytes) {
   return { json: lexToJson(lex), cid: cid.toString() };
 }
 
+// ---------------------------------------------------------------------------
+// crypto/verify and crypto/parse-key: @atproto/crypto's verifySignature (its
+// strict default: compact signatures, low-S) and parseDidKey + formatMultikey.
+// The protocol's publicKey may be a bare multikey; the adapter prefixes
+// "did:key:" since the library only takes did:key. A throw means invalid.
+
+function bytesField(body, field) {
+  const text = body[field];
+  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw new HttpError(400, `"${field}" must be a base64 string`);
+  }
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+async function cryptoVerify(req, res) {
+  const body = await readJsonObject(req);
+  if (typeof body.publicKey !== 'string') throw new HttpError(400, '"publicKey" must be a string');
+  const message = bytesField(body, 'message');
+  const signature = bytesField(body, 'signature');
+  const didKey = body.publicKey.startsWith('did:') ? body.publicKey : `did:key:${body.publicKey}`;
+  try {
+    const valid = (await verifySignature(didKey, message, signature)) === true;
+    sendJson(res, 200, { valid });
+  } catch (err) {
+    sendJson(res, 200, { valid: false, error: String(err?.message ?? err) });
+  }
+}
+
+async function cryptoParseKey(req, res) {
+  const body = await readJsonObject(req);
+  if (typeof body.didKey !== 'string') throw new HttpError(400, '"didKey" must be a string');
+  try {
+    const { jwtAlg, keyBytes } = parseDidKey(body.didKey);
+    sendJson(res, 200, {
+      ok: true,
+      algorithm: jwtAlg,
+      publicKeyMultibase: formatMultikey(jwtAlg, keyBytes),
+    });
+  } catch (err) {
+    sendJson(res, 200, { ok: false, error: String(err?.message ?? err) });
+  }
+}
+
 serveAdapter({
   name: 'atproto-typescript',
   version: SYNTAX_VERSION,
@@ -141,9 +189,12 @@ serveAdapter({
     '@atproto/lex-cbor': LEX_CBOR_VERSION,
     '@atproto/lex-data': LEX_DATA_VERSION,
     '@atproto/lex-json': LEX_JSON_VERSION,
+    '@atproto/crypto': CRYPTO_VERSION,
   },
   operations: {
     'syntax/validate': syntaxValidate(VALIDATORS),
     ...dataOperations({ encode, decode }),
+    'crypto/verify': cryptoVerify,
+    'crypto/parse-key': cryptoParseKey,
   },
 });
