@@ -237,6 +237,77 @@ class DataSuite(unittest.TestCase):
         self.assertEqual(failed_ids(report), expected)
 
 
+class AcceptsHighS(http.server.BaseHTTPRequestHandler):
+    """A verifier that normalizes instead of rejecting: it forwards every call
+    to a real adapter (UPSTREAM) and turns a crypto/verify answer rejected for
+    the low-S rule into valid, as a library that accepts (r, n-s) would."""
+
+    UPSTREAM = ""
+
+    def log_message(self, *args):
+        pass
+
+    def forward(self, body=None):
+        import urllib.request
+        req = urllib.request.Request(self.UPSTREAM + self.path, data=body,
+                                     headers={"content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.reply(*self.forward())
+
+    def do_POST(self):
+        status, body = self.forward(self.rfile.read(int(self.headers.get("content-length", "0"))))
+        if self.path.endswith("/crypto/verify") and body.get("code") == "crypto.sig.low-s":
+            body = {"valid": True}
+        self.reply(status, body)
+
+
+class CryptoSuite(unittest.TestCase):
+    def test_the_reference_passes_the_crypto_suite(self):
+        proc, report = json_report("--suite", "crypto", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+        kinds = {r["kind"] for r in report["results"]}
+        self.assertEqual(kinds, {"vector", "property", "fuzz"})
+        self.assertGreaterEqual(sum(r["kind"] == "vector" for r in report["results"]), 130)
+
+    def test_a_verifier_that_accepts_high_s_is_caught(self):
+        with open(os.path.join(ROOT, "vectors", "crypto", "verify.json")) as f:
+            doc = json.load(f)
+        high_s = {"crypto.vector." + c["id"] for c in doc["cases"]
+                  if c.get("error") == "crypto.sig.low-s"}
+        self.assertGreaterEqual(len(high_s), 10)
+        with started([ADAPTER, "--port", "0"]) as upstream:
+            handler = type("Proxy", (AcceptsHighS,), {"UPSTREAM": upstream})
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            try:
+                url = f"http://127.0.0.1:{server.server_address[1]}"
+                proc, report = json_report("--adapter", url, "--suite", "crypto", *FAST)
+            finally:
+                server.shutdown()
+                server.server_close()
+        self.assertEqual(proc.returncode, 1)
+        failed = failed_ids(report)
+        # Exactly the high-S vectors, and the property that makes high-S twins.
+        self.assertEqual({i for i in failed if i.startswith("crypto.vector.")}, high_s)
+        self.assertIn("crypto.property.verify.generated", failed)
+        by_id = {r["id"]: r for r in report["results"]}
+        found = by_id["crypto.property.verify.generated"]["suggested_vector"]
+        self.assertEqual(found["error"], "crypto.sig.low-s")
+        self.assertFalse(found["valid"])
+
+
 class AcceptsEveryRepo(http.server.BaseHTTPRequestHandler):
     """A verifier that checks nothing: repo/verify always says ok."""
 
@@ -371,7 +442,7 @@ class ThirdPartyAdapters(unittest.TestCase):
             run_sh, expected = third_party(name)
             with started([run_sh, "--port", "0"]) as url:
                 cls.reports[name] = json_report("--adapter", url, "--suite", "syntax", "--suite", "data",
-                                                "--expect-fail", expected, *FAST)
+                                                "--suite", "crypto", "--expect-fail", expected, *FAST)
 
     def check(self, name):
         proc, report = self.reports[name]
