@@ -11,8 +11,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <thread>
 
+#include "atproto/car/car.hpp"
+#include "atproto/data/base64.hpp"
+#include "atproto/data/varint.hpp"
 #include "core/target.hpp"
 
 namespace {
@@ -24,7 +29,7 @@ using atproto::conformance::json;
 using atproto::conformance::Response;
 
 // Deliberate faults, each flipping the verdict for one class of input.
-enum class Fault { kNone, kTidHighBit, kHandleUppercase, kDataAcceptFloats };
+enum class Fault { kNone, kTidHighBit, kHandleUppercase, kDataAcceptFloats, kCarSkipCidCheck };
 
 bool is_tid_high_bit_case(const std::string& value) {
   // 13 base32-sortable characters whose first character sets the top bit.
@@ -43,6 +48,42 @@ bool has_upper(const std::string& value) {
   return false;
 }
 
+// A CAR reader that never hashes block data: framing, header and CIDs are
+// still checked (by read_car on the header, by hand for the frames), and the
+// first root must be present. Returns nullopt when it refuses the file too.
+std::optional<json> read_car_without_hashing(const std::string& base64) {
+  namespace car = atproto::car;
+  namespace data = atproto::data;
+  auto bytes = data::base64_decode(base64);
+  if (!bytes) return std::nullopt;
+  std::size_t pos = 0;
+  auto header_len = data::read_varint(*bytes, pos);
+  if (!header_len || *header_len > bytes->size() - pos) return std::nullopt;
+  const std::size_t header_end = pos + static_cast<std::size_t>(*header_len);
+  auto header = car::read_car(std::span(*bytes).first(header_end));
+  if (!header) return std::nullopt;
+  json roots = json::array();
+  for (const auto& root : header->roots) roots.push_back(root.to_string());
+  json blocks = json::array();
+  bool root_present = false;
+  pos = header_end;
+  while (pos < bytes->size()) {
+    auto len = data::read_varint(*bytes, pos);
+    if (!len || *len < data::kCidBinarySize || *len > bytes->size() - pos) return std::nullopt;
+    auto frame = std::span(*bytes).subspan(pos, static_cast<std::size_t>(*len));
+    pos += frame.size();
+    auto cid = data::Cid::from_bytes(frame.first(data::kCidBinarySize));
+    if (!cid) return std::nullopt;
+    root_present = root_present || *cid == header->roots.front();
+    auto block = frame.subspan(data::kCidBinarySize);
+    std::string encoded = data::base64_encode(std::vector<std::uint8_t>(block.begin(), block.end()));
+    while (encoded.size() % 4 != 0) encoded += '=';
+    blocks.push_back(json{{"cid", cid->to_string()}, {"data", encoded}});
+  }
+  if (!root_present) return std::nullopt;
+  return json{{"ok", true}, {"roots", roots}, {"blocks", blocks}};
+}
+
 Response dispatch(Fault fault, const std::string& operation, const json& request) {
   Response r = atproto::conformance::reference_dispatch(operation, request);
   // A lenient encoder: claims success on inputs whose only fault is a float.
@@ -52,6 +93,16 @@ Response dispatch(Fault fault, const std::string& operation, const json& request
                   {"cbor", ""},
                   {"cid", "bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6swua"}};
     r.raw_body = r.body.dump();
+    return r;
+  }
+  // A reader that trusts the CIDs it is given: files refused only because a
+  // block does not hash to its CID are accepted.
+  if (fault == Fault::kCarSkipCidCheck && operation == "car/read" && r.status == 200 &&
+      r.body.value("code", "") == "car.block.cid-matches") {
+    if (auto lenient = read_car_without_hashing(request.value("car", ""))) {
+      r.body = *lenient;
+      r.raw_body = r.body.dump();
+    }
     return r;
   }
   if (fault == Fault::kNone || operation != "syntax/validate" || r.status != 200) return r;
@@ -125,9 +176,11 @@ int main(int argc, char** argv) {
         fault = Fault::kHandleUppercase;
       } else if (name == "data-accept-floats") {
         fault = Fault::kDataAcceptFloats;
+      } else if (name == "car-skip-cid-check") {
+        fault = Fault::kCarSkipCidCheck;
       } else {
         std::cerr << "unknown fault " << name
-                  << " (tid-high-bit, handle-uppercase, data-accept-floats)\n";
+                  << " (tid-high-bit, handle-uppercase, data-accept-floats, car-skip-cid-check)\n";
         return 2;
       }
     } else {

@@ -237,6 +237,41 @@ class DataSuite(unittest.TestCase):
         self.assertEqual(failed_ids(report), expected)
 
 
+class CarSuite(unittest.TestCase):
+    def test_the_reference_passes_the_car_suite(self):
+        proc, report = json_report("--suite", "car", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+        kinds = {r["kind"] for r in report["results"]}
+        self.assertEqual(kinds, {"vector", "property", "fuzz"})
+        self.assertGreaterEqual(sum(r["kind"] == "vector" for r in report["results"]), 80)
+
+    def test_a_reader_that_skips_the_hash_check_is_caught(self):
+        with open(os.path.join(ROOT, "vectors", "car", "read.json")) as f:
+            doc = json.load(f)
+        hash_cases = {"car.vector." + c["id"] for c in doc["cases"]
+                      if c.get("error") == "car.block.cid-matches"}
+        with started([ADAPTER, "--port", "0", "--fault", "car-skip-cid-check"]) as url:
+            proc, report = json_report("--adapter", url, "--suite", "car", *FAST)
+        self.assertEqual(proc.returncode, 1)
+        failed = failed_ids(report)
+        # Vectors: only hash-mismatch files, and those whose other checks pass.
+        failed_vectors = {i for i in failed if i.startswith("car.vector.")}
+        self.assertTrue(failed_vectors)
+        self.assertLessEqual(failed_vectors, hash_cases)
+        self.assertIn("car.vector.car.read.invalid.hash-mismatch-data-changed", failed_vectors)
+        # The one-byte-change property and the fuzzer find it too, and hand
+        # back reproducers whose verdict is the hash rule.
+        self.assertIn("car.property.read.one-byte-changed", failed)
+        self.assertIn("car.fuzz.read", failed)
+        by_id = {r["id"]: r for r in report["results"]}
+        found = by_id["car.fuzz.read"]["suggested_vector"]
+        self.assertTrue(found)
+        for vector in found:
+            self.assertEqual(vector["error"], "car.block.cid-matches")
+        prop = by_id["car.property.read.one-byte-changed"]["suggested_vector"]
+        self.assertEqual(prop["error"], "car.block.cid-matches")
+
+
 class AcceptsHighS(http.server.BaseHTTPRequestHandler):
     """A verifier that normalizes instead of rejecting: it forwards every call
     to a real adapter (UPSTREAM) and turns a crypto/verify answer rejected for
@@ -442,7 +477,8 @@ class ThirdPartyAdapters(unittest.TestCase):
             run_sh, expected = third_party(name)
             with started([run_sh, "--port", "0"]) as url:
                 cls.reports[name] = json_report("--adapter", url, "--suite", "syntax", "--suite", "data",
-                                                "--suite", "crypto", "--expect-fail", expected, *FAST)
+                                                "--suite", "car", "--suite", "crypto",
+                                                "--expect-fail", expected, *FAST)
 
     def check(self, name):
         proc, report = self.reports[name]
@@ -463,8 +499,9 @@ class ThirdPartyAdapters(unittest.TestCase):
         disputed = None
         for name in ("typescript", "atcute"):
             _, report = self.reports[name]
+            # Skipped cases are operations an adapter does not offer, not disputes.
             ids = {r["id"] for r in report["results"]
-                   if r["kind"] == "vector" and r["outcome"] != "pass"}
+                   if r["kind"] == "vector" and r["outcome"] not in ("pass", "skipped")}
             disputed = ids if disputed is None else disputed & ids
         reviewed = set()
         # Vector case ids in reports are "<suite>.vector.<case id>", and each

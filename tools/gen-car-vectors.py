@@ -398,13 +398,15 @@ F.invalid("block-length-zero-first", header([COMMIT]) + b"\x00" + COMMIT.frame()
 F.invalid("block-length-non-minimal",
           header([EMPTY_MAP]) + b"\xa5\x00" + EMPTY_MAP.cid + EMPTY_MAP.data, B_FRAME,
           "The block frame length 37 written in two bytes (a5 00).", alt=["data.varint.minimal"])
-first = header([COMMIT])
-commit_frame = COMMIT.frame()
-commit_varint = len(varint(len(COMMIT.cid) + len(COMMIT.data)))
-F.invalid("truncated-inside-cid", first + commit_frame[:commit_varint + 10], B_FRAME,
-          "The file ends 10 bytes into the commit block's CID.")
-F.invalid("truncated-inside-data", first + commit_frame[:commit_varint + 36 + 5], B_FRAME,
-          "The file ends 5 bytes into the commit block's data.")
+# The truncated cases keep the commit block whole, so that only the framing
+# rule decides them (not the commit-included one).
+first = header([COMMIT]) + COMMIT.frame()
+post_frame = POST.frame()
+post_varint = len(varint(len(POST.cid) + len(POST.data)))
+F.invalid("truncated-inside-cid", first + post_frame[:post_varint + 10], B_FRAME,
+          "The file ends 10 bytes into the second block's CID.")
+F.invalid("truncated-inside-data", first + post_frame[:post_varint + 36 + 5], B_FRAME,
+          "The file ends 5 bytes into the second block's data.")
 F.invalid("truncated-last-byte", GOOD[:-1], B_FRAME,
           "The file ends one byte before the end of its last block.")
 F.invalid("trailing-byte", GOOD + b"\x01", B_FRAME,
@@ -416,7 +418,8 @@ F.invalid("frame-length-one-past-end",
 
 # ---- block CIDs
 DIGEST = hashlib.sha256(b"\xa0").digest()
-body = header([EMPTY_MAP])
+# After the root block, so that only the CID rule decides these cases.
+body = header([EMPTY_MAP]) + EMPTY_MAP.frame()
 F.invalid("block-cidv0", body + frame(b"\x12\x20" + DIGEST + b"\xa0"), B_CID,
           "The block is named by a CIDv0 (a bare sha-256 multihash), whose digest does match.")
 F.invalid("block-cid-version-2", body + frame(b"\x02\x71\x12\x20" + DIGEST + b"\xa0"), B_CID,
@@ -448,11 +451,12 @@ changed = bytearray(GOOD)
 changed[-1] ^= 0x01
 F.invalid("hash-mismatch-data-changed", bytes(changed), B_MATCH,
           "The last byte of the last block's data changed.")
-at = len(header([COMMIT])) + commit_varint + 4 + 7
+like_varint = len(varint(len(LIKE.cid) + len(LIKE.data)))
+at = len(GOOD) - len(LIKE.frame()) + like_varint + 4 + 7
 changed = bytearray(GOOD)
 changed[at] ^= 0x80
 F.invalid("hash-mismatch-digest-changed", bytes(changed), B_MATCH,
-          "One bit of the commit block's CID digest flipped.")
+          "One bit of the last block's CID digest flipped.")
 F.invalid("hash-mismatch-extra-data",
           header([EMPTY_MAP]) + frame(EMPTY_MAP.cid + b"\xa0\xa0"), B_MATCH,
           "The empty-map CID over two bytes a0 a0.")
@@ -478,13 +482,14 @@ F.invalid("root-present-under-other-codec", car([Block(RAW, COMMIT.data)], [COMM
 
 # ---- limits
 F.invalid("block-length-over-limit",
-          header([EMPTY_MAP]) + varint(36 + MAX_BLOCK_BYTES + 1) + EMPTY_MAP.cid, L_BLOCK,
+          header([EMPTY_MAP]) + EMPTY_MAP.frame() + varint(36 + MAX_BLOCK_BYTES + 1)
+          + EMPTY_MAP.cid, L_BLOCK,
           f"A frame length announcing {MAX_BLOCK_BYTES + 1} bytes of block data after the CID, "
           "one over the default limit; the reader refuses it from the length alone, before "
           "reading (here: without) the bytes. A reader without this limit reports the frame as "
           "truncated.", alt=[B_FRAME])
 F.invalid("block-length-huge",
-          header([EMPTY_MAP]) + varint(1 << 40) + EMPTY_MAP.frame(), L_BLOCK,
+          header([EMPTY_MAP]) + EMPTY_MAP.frame() + varint(1 << 40) + EMPTY_MAP.frame(), L_BLOCK,
           "A frame length of 2^40 bytes.", alt=[B_FRAME])
 F.invalid("header-length-over-limit", varint(MAX_HEADER_BYTES + 1) + GOOD[1:], L_HEADER,
           f"A header length of {MAX_HEADER_BYTES + 1} bytes, one over the default limit; refused "

@@ -135,8 +135,7 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
 }
 
 const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> kNames = {"syntax", "data", "crypto",
-                                                  "mst",    "repo", "interop"};
+  static const std::vector<std::string> kNames = {"syntax", "data", "car", "crypto", "mst", "repo", "interop"};
   return kNames;
 }
 
@@ -144,6 +143,7 @@ std::vector<Case> build_suite(const std::string& name, const SuiteSources& sourc
                               const Catalog& catalog, std::string& error) {
   if (name == "syntax") return build_syntax_suite(sources, catalog, error);
   if (name == "data") return build_data_suite(sources, catalog, error);
+  if (name == "car") return build_car_suite(sources, catalog, error);
   if (name == "crypto") return build_crypto_suite(sources, catalog, error);
   if (name == "mst") return build_mst_suite(sources, catalog, error);
   if (name == "repo") return build_repo_suite(sources, catalog, error);

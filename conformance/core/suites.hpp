@@ -44,6 +44,12 @@ std::vector<Case> build_syntax_suite(const SuiteSources& sources, const Catalog&
 std::vector<Case> build_data_suite(const SuiteSources& sources, const Catalog& catalog,
                                    std::string& error);
 
+// The "car" suite: vectors/car (car/read), RapidCheck properties over
+// generated CAR files and their one-byte mutations, and differential
+// fuzzing of mutated CAR files.
+std::vector<Case> build_car_suite(const SuiteSources& sources, const Catalog& catalog,
+                                  std::string& error);
+
 // The "crypto" suite: vectors/crypto (crypto/verify, crypto/parse-key),
 // RapidCheck properties over reference-signed then mutated signatures and
 // damaged did:keys, and differential fuzzing of the vectors' inputs.

@@ -298,3 +298,39 @@ export function dataOperations({ encode, decode }) {
     },
   };
 }
+
+// ---------------------------------------------------------------------------
+// `car/read`: the request/answer plumbing shared by the adapters; the adapter
+// passes the library's reader.
+//
+//   read(bytes) -> { roots: [string], blocks: [{ cid: string, bytes: Uint8Array }] }
+//
+// It throws to reject the file. The protocol's car/read also requires the
+// first root (the commit) among the blocks (car.roots.commit-included); that
+// check is done here, once for every adapter, on what the library returned.
+
+export function carOperations({ read }) {
+  return {
+    'car/read': async (req, res) => {
+      const body = await readJsonObject(req);
+      if (typeof body.car !== 'string') throw new HttpError(400, 'car/read needs a string "car" (base64)');
+      const bytes = base64Decode(body.car);
+      let answer;
+      try {
+        const { roots, blocks } = await read(bytes);
+        if (roots.length === 0) throw new Error('the CAR header has no roots');
+        if (!blocks.some((block) => block.cid === roots[0])) {
+          throw new Error(`the first root ${roots[0]} is not among the blocks`);
+        }
+        answer = {
+          ok: true,
+          roots,
+          blocks: blocks.map((block) => ({ cid: block.cid, data: base64Encode(block.bytes) })),
+        };
+      } catch (err) {
+        answer = failure(err);
+      }
+      sendJson(res, 200, answer);
+    },
+  };
+}

@@ -3,12 +3,12 @@
 // format that @atproto/syntax has no validator for (cid), for `syntax/validate`;
 // @atproto/lex-json (atproto JSON form <-> data model, strict mode),
 // @atproto/lex-cbor (DAG-CBOR) and @atproto/lex-data (CIDs) for `data/encode`
-// and `data/decode`.
+// and `data/decode`; @atproto/repo's readCar (CIDs verified) for `car/read`.
 //
 // Protocol: ../../../../shared/conformance-adapter.md (documented for
-// implementers under docs/). Only `syntax/validate`, `data/encode` and
-// `data/decode` are implemented here; every other operation answers 404, which
-// the runner reports as "skipped".
+// implementers under docs/). Only `syntax/validate`, `data/encode`,
+// `data/decode` and `car/read` are implemented here; every other operation
+// answers 404, which the runner reports as "skipped".
 // The HTTP plumbing is shared with the other adapters: ../common/adapter-server.mjs.
 //
 // Start: ./run.sh [--port N]   (or: node server.mjs [--port N]; env PORT works too)
@@ -31,8 +31,10 @@ import { encode as cborEncode, decode as cborDecode } from '@atproto/lex-cbor';
 import { cidForCbor } from '@atproto/lex-data';
 import { jsonToLex, lexToJson } from '@atproto/lex-json';
 import { formatMultikey, parseDidKey, verifySignature } from '@atproto/crypto';
+import { readCar } from '@atproto/repo';
 
 import {
+  carOperations,
   dataOperations,
   HttpError,
   installedVersion,
@@ -42,6 +44,7 @@ import {
   serveAdapter,
   syntaxValidate,
 } from '../common/adapter-server.mjs';
+import { repoOperations } from './repo-ops.mjs';
 
 // Versions of the wrapped packages, read from the installed package.json files
 // (not from our own package.json), so capabilities report what actually runs.
@@ -51,6 +54,7 @@ const LEX_CBOR_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-cbo
 const LEX_DATA_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-data');
 const LEX_JSON_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-json');
 const CRYPTO_VERSION = installedVersion(import.meta.resolve, '@atproto/crypto');
+const REPO_VERSION = installedVersion(import.meta.resolve, '@atproto/repo');
 
 // ---------------------------------------------------------------------------
 // cid: @atproto/syntax has no CID validator. The official stack checks the
@@ -138,6 +142,20 @@ async function decode(bytes) {
 }
 
 // ---------------------------------------------------------------------------
+// car/read: readCar from @atproto/repo with its defaults (every block's CID is
+// verified against its bytes). It returns a BlockMap keyed by CID, so a block
+// that appears twice is reported once, in the order of its first appearance;
+// the protocol compares block sets as sets, which allows that.
+
+async function readCarFile(bytes) {
+  const { roots, blocks } = await readCar(bytes);
+  return {
+    roots: roots.map((root) => root.toString()),
+    blocks: blocks.entries().map(({ cid, bytes: data }) => ({ cid: cid.toString(), bytes: data })),
+  };
+}
+
+// ---------------------------------------------------------------------------
 // crypto/verify and crypto/parse-key: @atproto/crypto's verifySignature (its
 // strict default: compact signatures, low-S) and parseDidKey + formatMultikey.
 // The protocol's publicKey may be a bare multikey; the adapter prefixes
@@ -190,11 +208,14 @@ serveAdapter({
     '@atproto/lex-data': LEX_DATA_VERSION,
     '@atproto/lex-json': LEX_JSON_VERSION,
     '@atproto/crypto': CRYPTO_VERSION,
+    '@atproto/repo': REPO_VERSION,
   },
   operations: {
     'syntax/validate': syntaxValidate(VALIDATORS),
     ...dataOperations({ encode, decode }),
+    ...repoOperations(),
     'crypto/verify': cryptoVerify,
     'crypto/parse-key': cryptoParseKey,
+    ...carOperations({ read: readCarFile }),
   },
 });
