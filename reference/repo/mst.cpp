@@ -623,19 +623,19 @@ namespace {
 // [repo.mst.deterministic] Builds the subtree at `layer` for sorted entries
 // [begin, end): the shape follows from the keys' depths and order alone, and
 // the operations below keep exactly this shape (the tests compare them).
-NodePtr build(const std::vector<std::pair<MstEntry, int>>& items, std::size_t begin,
+NodePtr build(std::vector<MstEntry>& items, const std::vector<int>& depths, std::size_t begin,
               std::size_t end, int layer) {
   if (begin == end) return nullptr;
   Node node;
   std::size_t run = begin;  // first item of the pending gap
   for (std::size_t i = begin; i < end; ++i) {
-    if (items[i].second == layer) {
-      slot(node, node.entries.size()) = build(items, run, i, layer - 1);
-      node.entries.push_back(Entry{items[i].first.key, items[i].first.value, nullptr});
+    if (depths[i] == layer) {
+      slot(node, node.entries.size()) = build(items, depths, run, i, layer - 1);
+      node.entries.push_back(Entry{std::move(items[i].key), items[i].value, nullptr});
       run = i + 1;
     }
   }
-  slot(node, node.entries.size()) = build(items, run, end, layer - 1);
+  slot(node, node.entries.size()) = build(items, depths, run, end, layer - 1);
   return make_box(std::move(node));
 }
 
@@ -644,21 +644,21 @@ NodePtr build(const std::vector<std::pair<MstEntry, int>>& items, std::size_t be
 Result<Mst> Mst::from_entries(std::vector<MstEntry> entries) {
   std::sort(entries.begin(), entries.end(),
             [](const MstEntry& a, const MstEntry& b) { return a.key < b.key; });
-  std::vector<std::pair<MstEntry, int>> items;
-  items.reserve(entries.size());
+  std::vector<int> depths;
+  depths.reserve(entries.size());
   int top = 0;
-  for (auto& e : entries) {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
     if (auto st = validate_repo_path(e.key); !st.ok()) return st.error();
     // [repo.mst.key-unique] The tree is a mapping.
-    if (!items.empty() && items.back().first.key == e.key) {
+    if (i > 0 && entries[i - 1].key == e.key) {
       return make_error("repo.mst.key-unique", "key " + e.key + " appears twice");
     }
-    int depth = key_depth(e.key);
-    top = std::max(top, depth);
-    items.emplace_back(std::move(e), depth);
+    depths.push_back(key_depth(e.key));
+    top = std::max(top, depths.back());
   }
-  if (items.empty()) return Mst();
-  return Mst(build(items, 0, items.size(), top), nullptr);
+  if (entries.empty()) return Mst();
+  return Mst(build(entries, depths, 0, entries.size(), top), nullptr);
 }
 
 Result<std::optional<Cid>> Mst::get(std::string_view key) const {
@@ -743,10 +743,20 @@ Status Mst::for_each_node(const std::function<Status(const car::CarBlock&)>& on_
   return Reader(store_).for_each(root_, on_node, on_record, 0);
 }
 
-Result<std::vector<car::CarBlock>> Mst::store_new_nodes(BlockStore& store) const {
+Result<std::vector<car::CarBlock>> Mst::store_new_nodes(BlockStore& store, bool collect) const {
   Reader reader(store_);
   if (auto c = reader.cid(root_); !c.ok()) return c.error();
   std::vector<car::CarBlock> out;
+  std::vector<std::pair<Cid, Bytes>> puts;
+  auto flush = [&]() -> Status {
+    if (puts.empty()) return {};
+    if (auto st = store.put_many(puts); !st.ok()) return st;
+    if (collect) {
+      for (auto& [c, bytes] : puts) out.push_back(car::CarBlock{c, std::move(bytes)});
+    }
+    puts.clear();
+    return {};
+  };
   std::vector<NodePtr> stack{root_};
   while (!stack.empty()) {
     NodePtr box = std::move(stack.back());
@@ -756,18 +766,20 @@ Result<std::vector<car::CarBlock>> Mst::store_new_nodes(BlockStore& store) const
     if (*known) continue;  // a stored node's whole subtree is stored
     auto blk = reader.block(box);
     if (!blk.ok()) return blk.error();
-    out.push_back(std::move(*blk));
     auto node = reader.load(box);
     if (!node.ok()) return node.error();
     for (auto it = (*node)->entries.rbegin(); it != (*node)->entries.rend(); ++it) {
       if (it->right) stack.push_back(it->right);
     }
     if ((*node)->left) stack.push_back((*node)->left);
+    puts.emplace_back(blk->cid, std::move(blk->bytes));
+    // Written in batches, so a transactional store commits few times and a
+    // big tree is never held twice.
+    if (puts.size() >= 4096) {
+      if (auto st = flush(); !st.ok()) return st.error();
+    }
   }
-  std::vector<std::pair<Cid, Bytes>> puts;
-  puts.reserve(out.size());
-  for (const auto& b : out) puts.emplace_back(b.cid, b.bytes);
-  if (auto st = store.put_many(puts); !st.ok()) return st.error();
+  if (auto st = flush(); !st.ok()) return st.error();
   return out;
 }
 

@@ -136,8 +136,9 @@ class Mst {
                        const std::function<Status(const data::Cid&)>& on_record = {}) const;
 
   // Node blocks not yet in `store` (new since the tree was loaded or last
-  // stored), written to it; returns them too, parents first.
-  Result<std::vector<car::CarBlock>> store_new_nodes(BlockStore& store) const;
+  // stored), written to it; returns them too (unless `collect` is false),
+  // parents first.
+  Result<std::vector<car::CarBlock>> store_new_nodes(BlockStore& store, bool collect = true) const;
 
   // Full structural check of a (loaded) tree: keys are valid repo paths in
   // strictly increasing order, each key in a node of its own depth, every

@@ -90,35 +90,49 @@ Repository::Repository(BlockStore& store, Commit commit, Cid cid, Mst tree, RevC
       clock_(std::move(clock)),
       history_{cid} {}
 
+Status RepositoryBuilder::add(std::string_view collection, std::string_view rkey,
+                              const data::Value& record) {
+  WriteOp op{Action::kCreate, std::string(collection), std::string(rkey), std::nullopt};
+  if (!record.is_map()) return encode_record(op).error();
+  auto bytes = data::encode_cbor(record);
+  if (!bytes.ok()) return bytes.error();
+  Cid cid = Cid::compute(data::Codec::kDagCbor, *bytes);
+  if (auto st = store_->put(cid, *bytes); !st.ok()) return st;
+  entries_.push_back(MstEntry{path_of(collection, rkey), cid});
+  return {};
+}
+
+Result<Repository> RepositoryBuilder::finish(const crypto::PrivateKey& key,
+                                             Repository::RevClock clock) {
+  if (auto st = syntax::validate_did(did_); !st.ok()) {
+    return make_error("repo.commit.did", "not a DID: " + did_);
+  }
+  // Built in one pass from the sorted entries rather than by adds: the
+  // same tree [repo.mst.deterministic], without the intermediate versions.
+  auto tree = Mst::from_entries(std::move(entries_));
+  entries_.clear();
+  if (!tree.ok()) return tree.error();
+  if (auto nodes = tree->store_new_nodes(*store_, /*collect=*/false); !nodes.ok()) {
+    return nodes.error();
+  }
+  auto signed_commit = make_commit(*store_, did_, *tree, "", clock, key);
+  if (!signed_commit.ok()) return signed_commit.error();
+  return Repository(*store_, std::move(signed_commit->commit), signed_commit->cid,
+                    std::move(tree).value(), std::move(clock));
+}
+
 Result<Repository> Repository::create(BlockStore& store, const std::string& did,
                                       const crypto::PrivateKey& key,
                                       const std::vector<WriteOp>& writes, RevClock clock) {
-  if (auto st = syntax::validate_did(did); !st.ok()) {
-    return make_error("repo.commit.did", "not a DID: " + did);
-  }
-  std::vector<MstEntry> entries;
-  std::vector<std::pair<Cid, Bytes>> records;
-  entries.reserve(writes.size());
-  records.reserve(writes.size());
+  RepositoryBuilder builder(store, did);
   for (const auto& op : writes) {
     if (op.action != Action::kCreate) {
       return make_error("usage.write", "a new repository takes creates only");
     }
-    auto record = encode_record(op);
-    if (!record.ok()) return record.error();
-    entries.push_back(MstEntry{path_of(op.collection, op.rkey), record->cid});
-    records.emplace_back(record->cid, std::move(record->bytes));
+    if (!op.record) return encode_record(op).error();
+    if (auto st = builder.add(op.collection, op.rkey, *op.record); !st.ok()) return st.error();
   }
-  // Built in one pass from the sorted entries rather than by adds: the
-  // same tree [repo.mst.deterministic], without the intermediate versions.
-  auto tree = Mst::from_entries(std::move(entries));
-  if (!tree.ok()) return tree.error();
-  if (auto st = store.put_many(records); !st.ok()) return st.error();
-  if (auto nodes = tree->store_new_nodes(store); !nodes.ok()) return nodes.error();
-  auto signed_commit = make_commit(store, did, *tree, "", clock, key);
-  if (!signed_commit.ok()) return signed_commit.error();
-  return Repository(store, std::move(signed_commit->commit), signed_commit->cid,
-                    std::move(tree).value(), std::move(clock));
+  return builder.finish(key, std::move(clock));
 }
 
 Result<Repository> Repository::load(BlockStore& store, const Cid& commit_cid, RevClock clock) {

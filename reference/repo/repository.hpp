@@ -81,6 +81,7 @@ class Repository {
   Result<std::vector<std::uint8_t>> diff_car_since(std::string_view since) const;
 
  private:
+  friend class RepositoryBuilder;
   Repository(BlockStore& store, Commit commit, data::Cid cid, Mst tree, RevClock clock);
   BlockStore* store_;
   Commit commit_;
@@ -88,6 +89,23 @@ class Repository {
   Mst tree_;
   RevClock clock_;
   std::vector<data::Cid> history_;  // commit CIDs, oldest first
+};
+
+// Bulk creation of a new repository (an import, a migration, a bench)
+// without holding every record value at once: each record is encoded and
+// stored as it is added; finish() builds the tree in one pass and signs it.
+class RepositoryBuilder {
+ public:
+  RepositoryBuilder(BlockStore& store, std::string did) : store_(&store), did_(std::move(did)) {}
+  // Error codes: usage.write (not a map), data.model.utf8.
+  Status add(std::string_view collection, std::string_view rkey, const data::Value& record);
+  // Error codes: repo.commit.did, repo.path.*, repo.mst.key-unique.
+  Result<Repository> finish(const crypto::PrivateKey& key, Repository::RevClock clock = {});
+
+ private:
+  BlockStore* store_;
+  std::string did_;
+  std::vector<MstEntry> entries_;
 };
 
 // The result of verifying a repository CAR.
