@@ -478,6 +478,7 @@ class ThirdPartyAdapters(unittest.TestCase):
             with started([run_sh, "--port", "0"]) as url:
                 cls.reports[name] = json_report("--adapter", url, "--suite", "syntax", "--suite", "data",
                                                 "--suite", "car", "--suite", "crypto",
+                                                "--suite", "mst", "--suite", "repo",
                                                 "--expect-fail", expected, *FAST)
 
     def check(self, name):
