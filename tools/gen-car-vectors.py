@@ -17,6 +17,7 @@ Usage: tools/gen-car-vectors.py            (rewrites vectors/car/)
 import base64
 import hashlib
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -179,6 +180,33 @@ REPO = [COMMIT, MST_NODE, POST, LIKE]
 GOOD = car([COMMIT], REPO)
 
 # --------------------------------------------------------------------------
+# Reviews: cases on which both independent implementations the conformance
+# runner tests (conformance/adapters/) disagree with the verdict, with why the
+# verdict stands. conformance_test.py requires one for every such case.
+
+BOTH = ["@atproto/repo 0.10.14 readCar", "@atcute/car 6.0.2"]
+REVIEWS = [
+    (r"^car\.read\.invalid\.(header|block)-length-non-minimal$", BOTH,
+     "Both read CAR lengths with a varint decoder that accepts padded encodings. CARv1 "
+     "lengths are multiformats unsigned varints, whose encoding must be minimal; accepting "
+     "padding gives one file several byte forms.",
+     SPEC + "repository#car-file-serialization"),
+    (r"^car\.read\.invalid\.header-extra-key(-sorted-last)?$", BOTH,
+     "Both check the header's version and roots and ignore other keys. The CARv1 header "
+     "defines exactly these two fields; refusing the rest is our strict reading, so that a "
+     "file's meaning cannot depend on fields a reader does not know.",
+     SPEC + "repository#car-file-serialization"),
+]
+
+
+def review_for(case_id):
+    for pattern, who, reason, spec in REVIEWS:
+        if re.search(pattern, case_id):
+            return {"disagreeing": list(who), "reason": reason, "spec": spec}
+    return None
+
+
+# --------------------------------------------------------------------------
 # The file and its cases
 
 
@@ -192,6 +220,11 @@ class ReadFile:
     def _add(self, case):
         if case["id"] in self.ids:
             raise SystemExit(f"duplicate id {case['id']}")
+        review = review_for(case["id"])
+        if review:
+            comment = case.pop("comment")
+            case["review"] = review
+            case["comment"] = comment
         self.ids.add(case["id"])
         self.cases.append(case)
 

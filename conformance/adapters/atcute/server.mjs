@@ -2,12 +2,12 @@
 // implementation of atproto: the syntax validators of @atcute/lexicons
 // (module "@atcute/lexicons/syntax") for `syntax/validate`; @atcute/cbor
 // (DAG-CBOR straight from/to the atproto JSON form) and @atcute/cid (CIDs) for
-// `data/encode` and `data/decode`.
+// `data/encode` and `data/decode`; @atcute/car's reader for `car/read`.
 //
 // Protocol: ../../../../shared/conformance-adapter.md (documented for
-// implementers under docs/). Only `syntax/validate`, `data/encode` and
-// `data/decode` are implemented here; every other operation answers 404, which
-// the runner reports as "skipped".
+// implementers under docs/). Only `syntax/validate`, `data/encode`,
+// `data/decode` and `car/read` are implemented here; every other operation
+// answers 404, which the runner reports as "skipped".
 // The HTTP plumbing is shared with the other adapters: ../common/adapter-server.mjs.
 //
 // Start: ./run.sh [--port N]   (or: node server.mjs [--port N]; env PORT works too)
@@ -29,8 +29,10 @@ import {
 
 import { encode as cborEncode, decode as cborDecode } from '@atcute/cbor';
 import * as CID from '@atcute/cid';
+import { fromUint8Array as readCar } from '@atcute/car';
 
 import {
+  carOperations,
   dataOperations,
   installedVersion,
   isPlainObject,
@@ -43,6 +45,7 @@ import {
 const LEXICONS_VERSION = installedVersion(import.meta.resolve, '@atcute/lexicons');
 const CBOR_VERSION = installedVersion(import.meta.resolve, '@atcute/cbor');
 const CID_VERSION = installedVersion(import.meta.resolve, '@atcute/cid');
+const CAR_VERSION = installedVersion(import.meta.resolve, '@atcute/car');
 
 // ---------------------------------------------------------------------------
 // One validator per protocol type: the same predicates @atcute/lexicons uses
@@ -97,6 +100,16 @@ async function decode(bytes) {
   return { json: JSON.parse(JSON.stringify(value)), cid: CID.toString(cid) };
 }
 
+// car/read: @atcute/car's in-memory reader, as it comes. It checks framing
+// and that every block CID is blessed; it does not hash the blocks (whoever
+// needs that verifies them), which the runner reports.
+function readCarFile(bytes) {
+  const car = readCar(bytes);
+  const blocks = [];
+  for (const { cid, bytes: data } of car) blocks.push({ cid: CID.toString(cid), bytes: data });
+  return { roots: car.roots.map((root) => root.$link), blocks };
+}
+
 serveAdapter({
   name: 'atcute',
   version: LEXICONS_VERSION,
@@ -104,9 +117,11 @@ serveAdapter({
     '@atcute/lexicons': LEXICONS_VERSION,
     '@atcute/cbor': CBOR_VERSION,
     '@atcute/cid': CID_VERSION,
+    '@atcute/car': CAR_VERSION,
   },
   operations: {
     'syntax/validate': syntaxValidate(VALIDATORS),
     ...dataOperations({ encode, decode }),
+    ...carOperations({ read: readCarFile }),
   },
 });
