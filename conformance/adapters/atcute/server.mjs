@@ -2,11 +2,12 @@
 // implementation of atproto: the syntax validators of @atcute/lexicons
 // (module "@atcute/lexicons/syntax") for `syntax/validate`; @atcute/cbor
 // (DAG-CBOR straight from/to the atproto JSON form) and @atcute/cid (CIDs) for
-// `data/encode` and `data/decode`; @atcute/car's reader for `car/read`.
+// `data/encode` and `data/decode`; @atcute/car's reader for `car/read`;
+// @atcute/crypto for `crypto/verify` and `crypto/parse-key`.
 //
 // Protocol: ../../../../shared/conformance-adapter.md (documented for
 // implementers under docs/). Only `syntax/validate`, `data/encode`,
-// `data/decode` and `car/read` are implemented here; every other operation
+// `data/decode`, `car/read`, `crypto/verify` and `crypto/parse-key` are implemented here; every other operation
 // answers 404, which the runner reports as "skipped".
 // The HTTP plumbing is shared with the other adapters: ../common/adapter-server.mjs.
 //
@@ -30,12 +31,17 @@ import {
 import { encode as cborEncode, decode as cborDecode } from '@atcute/cbor';
 import * as CID from '@atcute/cid';
 import { fromUint8Array as readCar } from '@atcute/car';
+import { parseDidKey, verifySigWithDidKey } from '@atcute/crypto';
+import { toBase58Btc } from '@atcute/multibase';
 
 import {
+  HttpError,
   carOperations,
   dataOperations,
   installedVersion,
   isPlainObject,
+  readJsonObject,
+  sendJson,
   serveAdapter,
   syntaxValidate,
 } from '../common/adapter-server.mjs';
@@ -46,6 +52,7 @@ const LEXICONS_VERSION = installedVersion(import.meta.resolve, '@atcute/lexicons
 const CBOR_VERSION = installedVersion(import.meta.resolve, '@atcute/cbor');
 const CID_VERSION = installedVersion(import.meta.resolve, '@atcute/cid');
 const CAR_VERSION = installedVersion(import.meta.resolve, '@atcute/car');
+const CRYPTO_VERSION = installedVersion(import.meta.resolve, '@atcute/crypto');
 
 // ---------------------------------------------------------------------------
 // One validator per protocol type: the same predicates @atcute/lexicons uses
@@ -110,6 +117,48 @@ function readCarFile(bytes) {
   return { roots: car.roots.map((root) => root.$link), blocks };
 }
 
+// ---------------------------------------------------------------------------
+// crypto/verify: verifySigWithDidKey (strict by default: 64-byte signatures,
+// low-S). crypto/parse-key: parseDidKey, whose publicKeyBytes are written back
+// as a multikey with the same multicodec. A bare multikey publicKey gets the
+// did:key: prefix the library takes. A throw means invalid.
+
+const MULTICODEC = { secp256k1: [0xe7, 0x01], p256: [0x80, 0x24] };
+
+function bytesField(body, field) {
+  const text = body[field];
+  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw new HttpError(400, `"${field}" must be a base64 string`);
+  }
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+async function cryptoVerify(req, res) {
+  const body = await readJsonObject(req);
+  if (typeof body.publicKey !== 'string') throw new HttpError(400, '"publicKey" must be a string');
+  const message = bytesField(body, 'message');
+  const signature = bytesField(body, 'signature');
+  const didKey = body.publicKey.startsWith('did:') ? body.publicKey : `did:key:${body.publicKey}`;
+  try {
+    const valid = (await verifySigWithDidKey(didKey, signature, message)) === true;
+    sendJson(res, 200, { valid });
+  } catch (err) {
+    sendJson(res, 200, { valid: false, error: String(err?.message ?? err) });
+  }
+}
+
+async function cryptoParseKey(req, res) {
+  const body = await readJsonObject(req);
+  if (typeof body.didKey !== 'string') throw new HttpError(400, '"didKey" must be a string');
+  try {
+    const key = parseDidKey(body.didKey);
+    const prefixed = new Uint8Array([...MULTICODEC[key.type], ...key.publicKeyBytes]);
+    sendJson(res, 200, { ok: true, algorithm: key.jwtAlg, publicKeyMultibase: `z${toBase58Btc(prefixed)}` });
+  } catch (err) {
+    sendJson(res, 200, { ok: false, error: String(err?.message ?? err) });
+  }
+}
+
 serveAdapter({
   name: 'atcute',
   version: LEXICONS_VERSION,
@@ -118,10 +167,13 @@ serveAdapter({
     '@atcute/cbor': CBOR_VERSION,
     '@atcute/cid': CID_VERSION,
     '@atcute/car': CAR_VERSION,
+    '@atcute/crypto': CRYPTO_VERSION,
   },
   operations: {
     'syntax/validate': syntaxValidate(VALIDATORS),
     ...dataOperations({ encode, decode }),
     ...carOperations({ read: readCarFile }),
+    'crypto/verify': cryptoVerify,
+    'crypto/parse-key': cryptoParseKey,
   },
 });
