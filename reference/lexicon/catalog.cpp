@@ -133,8 +133,10 @@ std::vector<std::string> Catalog::ids() const {
 }
 
 Status Catalog::check_references() const {
-  for (const auto& [id, doc] : documents_) {
-    for (const auto& [name, def] : doc.defs) {
+  for (const auto& entry : documents_) {
+    // Plain names, not structured bindings: the lambda below captures them.
+    const std::string& id = entry.first;
+    for (const auto& [name, def] : entry.second.defs) {
       Status result;
       for_each_node(*def, "defs." + name, [&](const TypeDef& node, const std::string& path) {
         if (!result) return;

@@ -98,7 +98,12 @@ class Parser {
   Status check_ref(const std::string& ref, const std::string& path);
 
   std::string id_;
+  int depth_ = 0;
 };
+
+// [data.limits.depth] Schema nesting is bounded like data nesting, so a
+// hostile document can not exhaust the stack.
+constexpr int kMaxSchemaDepth = 64;
 
 Status Parser::read_string(const json& node, const std::string& path, const char* key,
                            std::optional<std::string>& out) {
@@ -268,6 +273,12 @@ Status Parser::check_place(Type type, const std::string& path, Place place) {
 
 Result<TypeDefPtr> Parser::type_def(const json& node, const std::string& path, Place place) {
   if (!node.is_object()) return fail(path, "lex.schema.field", "must be an object");
+  if (depth_ >= kMaxSchemaDepth) return fail(path, "data.limits.depth", "schema nested too deeply");
+  struct Nest {
+    int& d;
+    explicit Nest(int& depth) : d(depth) { ++d; }
+    ~Nest() { --d; }
+  } nest(depth_);
   auto it = node.find("type");
   if (it == node.end() || !it->is_string()) {
     return fail(child(path, "type"), "lex.schema.type-known", "type is required (a string)");

@@ -304,3 +304,12 @@ TEST_CASE("permission sets [lex.schema.permission] [lex.schema.permission-lang]"
   v["title:lang"] = {{"not a language!", "x"}};
   CHECK(code_of(doc_with(v)) == "lex.schema.permission-lang");
 }
+
+TEST_CASE("schema nesting is bounded [data.limits.depth]", "[lexicon][schema]") {
+  json field = {{"type", "string"}};
+  for (int i = 0; i < 100; ++i) field = {{"type", "array"}, {"items", field}};
+  CHECK(code_of(doc_with(record_with(field))) == "data.limits.depth");
+  json shallow = {{"type", "string"}};
+  for (int i = 0; i < 20; ++i) shallow = {{"type", "array"}, {"items", shallow}};
+  CHECK(code_of(doc_with(record_with(shallow))) == "<ok>");
+}
