@@ -96,7 +96,11 @@ export function smokeTest({ folder, name, verdicts }) {
     const caps = await res.json();
     assert.equal(caps.name, name);
     assert.match(caps.version, /^\d+\.\d+\.\d+/);
-    assert.deepEqual(caps.operations, ['syntax/validate', 'data/encode', 'data/decode']);
+    // Each adapter offers its own set; these every adapter here answers.
+    for (const op of ['syntax/validate', 'data/encode', 'data/decode', 'crypto/verify']) {
+      assert.ok(caps.operations.includes(op), `${op} missing from ${caps.operations}`);
+    }
+    assert.equal(new Set(caps.operations).size, caps.operations.length);
   });
 
   test('verdicts', async () => {
@@ -135,8 +139,27 @@ export function smokeTest({ folder, name, verdicts }) {
     });
   });
 
+  // A K-256 signature from vectors/crypto/verify.json (k256-key-a-hello), and its
+  // high-S twin, which atproto rejects; and the K-256 example of the spec page.
+  test('crypto/verify and crypto/parse-key', async () => {
+    const publicKey = 'did:key:zQ3shZp3Nz5QmNVhz7KTmwJbcMiehBSsceu2jQxjZXkaRd48m';
+    const message = 'aGVsbG8gYXRwcm90bw==';
+    const low = 'hyLbw679hXJA1dCWLogCc5aLlVUH1s29NQu9mHSzo4ddom2e4kZkFbubVRUkEvqpDawscL19Itj0hFJD7d4Ujw==';
+    const high = 'hyLbw679hXJA1dCWLogCc5aLlVUH1s29NQu9mHSzo4eiXZJhHbmb6kRkqurb7QVVrQKwdfHLfWLLTgxI4lgssg==';
+    let r = await post('/v0/crypto/verify', { publicKey, message, signature: low });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.valid, true);
+    r = await post('/v0/crypto/verify', { publicKey, message, signature: high });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.valid, false);
+    const didKey = 'did:key:zQ3shqwJEJyMBsBXCWyCBpUBMqxcon9oHB7mCvx4sSpMdLJwc';
+    r = await post('/v0/crypto/parse-key', { didKey });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, { ok: true, algorithm: 'ES256K', publicKeyMultibase: didKey.slice(8) });
+  });
+
   test('unknown operation is 404', async () => {
-    const { status } = await post('/v0/crypto/verify', { publicKey: '', message: '', signature: '' });
+    const { status } = await post('/v0/no-such/operation', {});
     assert.equal(status, 404);
   });
 
