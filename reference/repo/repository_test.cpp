@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/repo/sqlite_block_store.hpp"
 #include "atproto/repo/test_generators.hpp"
 #include "atproto/syntax/tid.hpp"
 
@@ -190,6 +191,38 @@ TEST_CASE(
       {Action::kUpdate, "app.bsky.feed.post/r1001", updated, result->ops[1].prev},
       {Action::kDelete, "app.bsky.feed.like/r1003", std::nullopt, result->ops[2].prev}};
   CHECK(verify_inversion(diff_blocks, repo.commit().data, ops, *result->prev_data).ok());
+}
+
+TEST_CASE("repository: on a SQLite block store, reloaded lazily from its commit",
+          "[repository][store]") {
+  auto key = test_key();
+  auto store = SqliteBlockStore::open(":memory:").value();
+  std::vector<WriteOp> initial;
+  for (int i = 0; i < 200; ++i) {
+    initial.push_back(create("com.example.record", "k" + std::to_string(i), post(i)));
+  }
+  auto repo = Repository::create(*store, kDid, key, initial, fixed_clock()).value();
+  REQUIRE(repo.apply_writes({WriteOp{Action::kDelete, "com.example.record", "k7", std::nullopt},
+                             create("com.example.record", "new", post(999))},
+                            key)
+              .ok());
+  // A fresh repository object reads only what it needs from SQLite.
+  auto loaded = Repository::load(*store, repo.commit_cid()).value();
+  CHECK(loaded.get_record("com.example.record", "new").value() == std::optional<Value>(post(999)));
+  CHECK(!loaded.get_record("com.example.record", "k7").value().has_value());
+  CHECK(loaded.list_records().value() == repo.list_records().value());
+  CHECK(loaded.tree().verify().ok());
+  auto car = loaded.export_car().value();
+  CHECK(verify_repo_car(car, kDid, key.public_key()).ok());
+  // The same records in a memory store give the same root.
+  MemoryBlockStore memory;
+  auto again = Repository::create(memory, kDid, key, initial, fixed_clock()).value();
+  CHECK(again
+            .apply_writes({WriteOp{Action::kDelete, "com.example.record", "k7", std::nullopt},
+                           create("com.example.record", "new", post(999))},
+                          key)
+            .value()
+            .commit.data == loaded.commit().data);
 }
 
 TEST_CASE("repository: block order check [car.block.preferred-order]", "[repository]") {
