@@ -443,6 +443,12 @@ REVIEWS = [
      "cid-link ref, a non-empty mimeType and a positive size; the legacy form is a different "
      "shape and does not excuse a malformed current one.",
      "https://atproto.com/specs/data-model#blob-type"),
+    (r"^data\.(encode\.invalid\.depth-129|decode\.invalid\.depth-129-(arrays|maps))$", BOTH,
+     "Both accept nesting 129 levels deep. The spec sets no number: it asks decoders of "
+     "untrusted data to guard against deep nesting, and this vector pins our documented limit "
+     "of 128 levels. The runner grades it at the requirement's 'should' level (non-strict), "
+     "so a different limit is reported, not failed.",
+     "https://atproto.com/specs/data-model#security-and-privacy-considerations"),
     (r"^data\.encode\.invalid\.(blob-size-zero|blob-in-array-bad)$", BOTH,
      "Both accept a blob whose size is 0. The blob's size is its length in bytes and the data "
      "model requires it to be positive; zero or negative sizes are the internal marker the "
