@@ -36,4 +36,9 @@ Response mst_root(const json& request);
 Response mst_proof(const json& request);
 Response repo_verify(const json& request);
 
+// --- lexicon (reference_lexicon_ops.cpp)
+Response lexicon_validate_schema(const json& request);
+Response lexicon_validate_record(const json& request);
+Response lexicon_validate_params(const json& request);
+
 }  // namespace atproto::conformance

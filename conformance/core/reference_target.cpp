@@ -100,9 +100,19 @@ bool Capabilities::supports(const std::string& operation) const {
 }
 
 const std::vector<std::string>& reference_operations() {
-  static const std::vector<std::string> kOperations = {
-      "syntax/validate", "data/encode", "data/decode", "car/read",      "mst/key-height",
-      "mst/root",        "mst/proof",   "repo/verify", "crypto/verify", "crypto/parse-key"};
+  static const std::vector<std::string> kOperations = {"syntax/validate",
+                                                       "data/encode",
+                                                       "data/decode",
+                                                       "car/read",
+                                                       "mst/key-height",
+                                                       "mst/root",
+                                                       "mst/proof",
+                                                       "repo/verify",
+                                                       "crypto/verify",
+                                                       "crypto/parse-key",
+                                                       "lexicon/validate-schema",
+                                                       "lexicon/validate-record",
+                                                       "lexicon/validate-params"};
   return kOperations;
 }
 
@@ -117,6 +127,9 @@ Response reference_dispatch(const std::string& operation, const json& request) {
   if (operation == "repo/verify") return repo_verify(request);
   if (operation == "crypto/verify") return crypto_verify(request);
   if (operation == "crypto/parse-key") return crypto_parse_key(request);
+  if (operation == "lexicon/validate-schema") return lexicon_validate_schema(request);
+  if (operation == "lexicon/validate-record") return lexicon_validate_record(request);
+  if (operation == "lexicon/validate-params") return lexicon_validate_params(request);
   return answer(404, json{{"error", "unsupported operation: " + operation}});
 }
 

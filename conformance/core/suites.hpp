@@ -65,6 +65,13 @@ std::vector<Case> build_mst_suite(const SuiteSources& sources, const Catalog& ca
 std::vector<Case> build_repo_suite(const SuiteSources& sources, const Catalog& catalog,
                                    std::string& error);
 
+// The "lexicon" suite: vectors/lexicon (lexicon/validate-schema, -record,
+// -params), properties over records generated from the example Lexicons
+// (valid, and with one constraint broken) and differential fuzzing of mutated
+// records and documents.
+std::vector<Case> build_lexicon_suite(const SuiteSources& sources, const Catalog& catalog,
+                                      std::string& error);
+
 // The "interop" suite: the official atproto-interop-tests files, replayed
 // through the same operations.
 std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error);

@@ -45,6 +45,7 @@ import {
   syntaxValidate,
 } from '../common/adapter-server.mjs';
 import { repoOperations } from './repo-ops.mjs';
+import { lexiconOperations } from './lexicon-ops.mjs';
 
 // Versions of the wrapped packages, read from the installed package.json files
 // (not from our own package.json), so capabilities report what actually runs.
@@ -217,5 +218,6 @@ serveAdapter({
     'crypto/verify': cryptoVerify,
     'crypto/parse-key': cryptoParseKey,
     ...carOperations({ read: readCarFile }),
+    ...lexiconOperations(),
   },
 });
