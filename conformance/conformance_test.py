@@ -393,6 +393,79 @@ class RepoSuites(unittest.TestCase):
         self.assertIn("repo.property.verify.generated", failed)
 
 
+class AcceptsEveryRecord(http.server.BaseHTTPRequestHandler):
+    """A Lexicon validator that checks nothing: every document and record is valid."""
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.reply({"name": "accepts-every-record", "version": "0",
+                    "operations": ["lexicon/validate-schema", "lexicon/validate-record"]})
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        if self.path.endswith("/lexicon/validate-params"):
+            self.send_response(404)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        self.reply({"valid": True})
+
+
+class LexiconSuite(unittest.TestCase):
+    def test_the_reference_passes_the_lexicon_suite(self):
+        proc, report = json_report("--suite", "lexicon", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+        kinds = {r["kind"] for r in report["results"]}
+        self.assertEqual(kinds, {"vector", "property", "fuzz"})
+        self.assertGreaterEqual(sum(r["kind"] == "vector" for r in report["results"]), 200)
+
+    def test_the_adapter_passes_the_lexicon_suite_over_http(self):
+        with started([ADAPTER, "--port", "0"]) as url:
+            proc, report = json_report("--adapter", url, "--suite", "lexicon", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+        self.assertFalse([r for r in report["results"] if r["outcome"] != "pass"])
+
+    def test_a_validator_that_accepts_everything_is_caught(self):
+        invalid = set()
+        for name in ("schema", "record", "graphemes"):
+            with open(os.path.join(ROOT, "vectors", "lexicon", name + ".json")) as f:
+                invalid |= {"lexicon.vector." + c["id"] for c in json.load(f)["cases"]
+                            if not c["valid"]}
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AcceptsEveryRecord)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            proc, report = json_report("--adapter", url, "--suite", "lexicon", *FAST)
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(proc.returncode, 1)
+        failed = failed_ids(report)
+        # Exactly the invalid vectors fail; valid ones pass; params are skipped.
+        self.assertEqual({i for i in failed if ".vector." in i}, invalid)
+        outcomes = {r["id"]: r["outcome"] for r in report["results"]}
+        self.assertTrue(all(o == "skipped" for i, o in outcomes.items() if "validate-params" in i))
+        # The one-violation property and the record fuzzer find it too, with
+        # reproducers the reference rejects.
+        self.assertIn("lexicon.property.validate-record.one-violation", failed)
+        self.assertNotIn("lexicon.property.validate-record.generated", failed)
+        self.assertIn("lexicon.fuzz.validate-record", failed)
+        by_id = {r["id"]: r for r in report["results"]}
+        prop = by_id["lexicon.property.validate-record.one-violation"]["suggested_vector"]
+        self.assertFalse(prop["valid"])
+        self.assertTrue(prop["error"].startswith(("lex.validate.", "data.")))
+
+
 class NothingSupported(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
