@@ -551,7 +551,7 @@ class ThirdPartyAdapters(unittest.TestCase):
             with started([run_sh, "--port", "0"]) as url:
                 cls.reports[name] = json_report("--adapter", url, "--suite", "syntax", "--suite", "data",
                                                 "--suite", "car", "--suite", "crypto",
-                                                "--suite", "mst", "--suite", "repo",
+                                                "--suite", "mst", "--suite", "repo", "--suite", "lexicon",
                                                 "--expect-fail", expected, *FAST)
 
     def check(self, name):
