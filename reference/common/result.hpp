@@ -33,7 +33,9 @@ class [[nodiscard]] Result {
 
   const T& value() const& { return std::get<T>(state_); }
   T& value() & { return std::get<T>(state_); }
-  T&& value() && { return std::get<T>(std::move(state_)); }
+  // By value, not T&&: `for (auto& x : f().value())` must not iterate over
+  // a destroyed temporary.
+  T value() && { return std::get<T>(std::move(state_)); }
   const T& operator*() const& { return value(); }
   const T* operator->() const { return &value(); }
 
