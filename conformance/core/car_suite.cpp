@@ -13,6 +13,7 @@
 #include "atproto/car/test_generators.hpp"
 #include "atproto/data/base64.hpp"
 #include "atproto/data/cid.hpp"
+#include "reference_ops.hpp"
 #include "suites.hpp"
 
 namespace atproto::conformance {
@@ -20,38 +21,6 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 const std::string kOperation = "car/read";
-
-std::string padded_base64(const Bytes& bytes) {
-  std::string out = data::base64_encode(bytes);
-  while (out.size() % 4 != 0) out += '=';
-  return out;
-}
-
-std::optional<Bytes> hex_decode(const std::string& hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  Bytes out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-  }
-  return out;
-}
-
-std::string hex_of(const Bytes& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
 
 json request_for(const Bytes& car) { return json{{"car", padded_base64(car)}}; }
 

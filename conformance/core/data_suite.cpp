@@ -11,34 +11,13 @@
 #include "atproto/data/cbor.hpp"
 #include "atproto/data/json.hpp"
 #include "atproto/data/test_generators.hpp"
+#include "reference_ops.hpp"
 #include "suites.hpp"
 
 namespace atproto::conformance {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string padded_base64(const std::vector<std::uint8_t>& bytes) {
-  std::string out = data::base64_encode(bytes);
-  while (out.size() % 4 != 0) out += '=';
-  return out;
-}
-
-std::optional<std::vector<std::uint8_t>> hex_decode(const std::string& hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-  }
-  return out;
-}
 
 // What an answer says, reduced to what the protocol compares.
 struct DataAnswer {
@@ -100,16 +79,6 @@ std::optional<DataAnswer> read_answer(const std::string& operation, const Respon
     a.value = b["json"];
   }
   return a;
-}
-
-std::string hex_of(const std::vector<std::uint8_t>& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
 }
 
 // Compares an adapter's answer with the expected one; "" when they agree.

@@ -2,7 +2,10 @@
 // once per run and carry stable ids.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,10 @@ std::string for_each_vector_file(const std::string& dir, bool optional,
                                  const std::function<void(const json& doc)>& each);
 // The strings of a JSON array (anything else is skipped).
 std::vector<std::string> string_list(const json& array);
+// Lowercase hex of bytes, and back (nullopt for odd length or a character
+// outside 0-9a-f): the vector files write binary inputs as lowercase hex.
+std::string hex_of(std::span<const std::uint8_t> bytes);
+std::optional<std::vector<std::uint8_t>> hex_decode(const std::string& hex);
 // A short, stable hex digest (FNV-1a) for case ids derived from values.
 std::string stable_hash_hex(const std::string& s, std::size_t digits);
 Level strongest_level(const Catalog& catalog, const std::vector<std::string>& requirements);
