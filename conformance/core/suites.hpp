@@ -14,8 +14,10 @@
 namespace atproto::conformance {
 
 struct SuiteSources {
-  std::string vectors_dir;        // the project's vectors/ folder
-  std::string interop_tests_dir;  // a checkout of atproto-interop-tests, or ""
+  std::string vectors_dir;            // the project's vectors/ folder
+  std::string interop_tests_dir;      // a checkout of atproto-interop-tests, or ""
+  std::string plc_interop_tests_dir;  // a checkout of did-method-plc, or ""
+  std::string interop_reviews_file;   // conformance/interop-reviews.json, or ""
 };
 
 // Names of the suites this runner knows, in run order.
@@ -79,8 +81,9 @@ std::vector<Case> build_repo_suite(const SuiteSources& sources, const Catalog& c
 std::vector<Case> build_lexicon_suite(const SuiteSources& sources, const Catalog& catalog,
                                       std::string& error);
 
-// The "interop" suite: the official atproto-interop-tests files, replayed
-// through the same operations.
+// The "interop" suite: the official atproto-interop-tests files (and the
+// audit-log fixtures of did-method-plc), replayed through the same
+// operations; disagreements with a decided review are graded by it.
 std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error);
 
 }  // namespace atproto::conformance
