@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -236,50 +237,23 @@ void add_syntax_cases(const fs::path& root, std::vector<Case>& cases) {
       ++number;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty() || line[0] == '#') continue;
-      Case c;
       // Stable across edits of other lines: the id hashes the value itself.
-      c.id = "interop.syntax." + stem + "." + stable_hash_hex(line, 12);
-      c.suite = "interop";
-      c.kind = CaseKind::kInterop;
-      c.level = Level::kMust;
-      c.operation = "syntax/validate";
-      c.description = (valid ? "accept " : "reject ") + type + " " +
-                      json(line).dump(-1, ' ', false, json::error_handler_t::replace) + " (" +
-                      path.filename().string() + ":" + std::to_string(number) + ")";
-      c.run = [type, value = line, valid](RunContext& ctx) {
-        Verdict v;
-        json request{{"type", type}, {"value", value}};
-        if (!is_valid_utf8(value)) {
-          // The protocol carries values as JSON strings.
+      std::string id = "interop.syntax." + stem + "." + stable_hash_hex(line, 12);
+      std::string description = (valid ? "accept " : "reject ") + type + " " +
+                                printable(json(line)) + " (" + path.filename().string() + ":" +
+                                std::to_string(number) + ")";
+      Case c = exchange_case(std::move(id), "syntax/validate", std::move(description),
+                             json{{"type", type}, {"value", line}}, json{{"valid", valid}},
+                             expect_bool("valid", valid, "the " + type));
+      if (!is_valid_utf8(line)) {
+        // The protocol carries values as JSON strings.
+        c.run = [](RunContext&) {
+          Verdict v;
           v.state = Verdict::State::kUnsupported;
           v.message = "the line is not valid UTF-8, so it cannot be sent as a JSON string";
           return v;
-        }
-        Response r = ctx.target.call("syntax/validate", request);
-        v.operation = "syntax/validate";
-        v.sent = request;
-        v.http_status = r.status;
-        v.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
-        v.expected = json{{"valid", valid}};
-        v.calls = 1;
-        if (!r.transport_error.empty()) {
-          v.state = Verdict::State::kAdapterError;
-          v.message = "no answer from the adapter: " + r.transport_error;
-        } else if (r.status == 501) {
-          v.state = Verdict::State::kUnsupported;
-          v.message = "the adapter answered 501 for type " + type;
-        } else if (r.status != 200 || !r.body.is_object() || !r.body.contains("valid") ||
-                   !r.body["valid"].is_boolean()) {
-          v.state = Verdict::State::kAdapterError;
-          v.message =
-              "the adapter did not answer with a verdict (HTTP " + std::to_string(r.status) + ")";
-        } else if (r.body["valid"].get<bool>() != valid) {
-          v.state = Verdict::State::kMismatch;
-          v.message = std::string("the interop tests expect the ") + type + " to be " +
-                      (valid ? "accepted" : "rejected");
-        }
-        return v;
-      };
+        };
+      }
       cases.push_back(std::move(c));
     }
   }
@@ -484,12 +458,13 @@ void add_commit_proof_cases(const fs::path& root, std::vector<Case>& cases) {
   }
 }
 
-// lexicon/: schema documents (lexicon-{valid,invalid}.json and the catalog
-// documents, which the record fixtures rely on and so must be valid) and
-// records against the catalog (record-data-{valid,invalid}.json).
-void add_lexicon_cases(const fs::path& root, std::vector<Case>& cases) {
-  fs::path dir = root / "lexicon";
-  for (const auto& path : files_in(dir, "lexicon-", ".json")) {
+// Files <dir>/<prefix>valid.json and <dir>/<prefix>invalid.json (any name
+// ending so): hands each entry that has `member`, with its case id suffix
+// ("<file stem>.<entry id>") and the file's verdict, to `each`.
+void for_each_verdict_entry(const fs::path& dir, const std::string& prefix, const char* member,
+                            const std::function<void(const json& entry, const std::string& id,
+                                                     bool valid, const std::string& file)>& each) {
+  for (const auto& path : files_in(dir, prefix, ".json")) {
     std::string stem = path.stem().string();
     const bool valid = stem.ends_with("-valid");
     if (!valid && !stem.ends_with("-invalid")) continue;
@@ -497,16 +472,26 @@ void add_lexicon_cases(const fs::path& root, std::vector<Case>& cases) {
     if (!doc.is_array()) continue;
     auto ids = entry_ids(doc, "name");
     for (std::size_t i = 0; i < doc.size(); ++i) {
-      const json& f = doc[i];
-      if (!f.is_object() || !f.contains("lexicon")) continue;
-      cases.push_back(
-          exchange_case("interop.lexicon." + stem + "." + ids[i], "lexicon/validate-schema",
-                        std::string(valid ? "accept" : "reject") + " the Lexicon \"" +
-                            f.value("name", "") + "\" (" + path.filename().string() + ")",
-                        json{{"lexicon", f["lexicon"]}}, json{{"valid", valid}},
-                        expect_bool("valid", valid, "the Lexicon document")));
+      if (!doc[i].is_object() || !doc[i].contains(member)) continue;
+      each(doc[i], stem + "." + ids[i], valid, path.filename().string());
     }
   }
+}
+
+// lexicon/: schema documents (lexicon-{valid,invalid}.json and the catalog
+// documents, which the record fixtures rely on and so must be valid) and
+// records against the catalog (record-data-{valid,invalid}.json).
+void add_lexicon_cases(const fs::path& root, std::vector<Case>& cases) {
+  fs::path dir = root / "lexicon";
+  for_each_verdict_entry(
+      dir, "lexicon-", "lexicon",
+      [&](const json& f, const std::string& id, bool valid, const std::string& file) {
+        cases.push_back(exchange_case("interop.lexicon." + id, "lexicon/validate-schema",
+                                      std::string(valid ? "accept" : "reject") + " the Lexicon \"" +
+                                          f.value("name", "") + "\" (" + file + ")",
+                                      json{{"lexicon", f["lexicon"]}}, json{{"valid", valid}},
+                                      expect_bool("valid", valid, "the Lexicon document")));
+      });
   json catalog = json::array();
   for (const auto& path : files_in(dir / "catalog", "", ".json")) {
     json doc = read_json(path);
@@ -519,26 +504,18 @@ void add_lexicon_cases(const fs::path& root, std::vector<Case>& cases) {
                                   json{{"lexicon", doc}}, json{{"valid", true}},
                                   expect_bool("valid", true, "the catalog document")));
   }
-  for (const auto& path : files_in(dir, "record-data-", ".json")) {
-    std::string stem = path.stem().string();
-    const bool valid = stem.ends_with("-valid");
-    if (!valid && !stem.ends_with("-invalid")) continue;
-    json doc = read_json(path);
-    if (!doc.is_array()) continue;
-    auto ids = entry_ids(doc, "name");
-    for (std::size_t i = 0; i < doc.size(); ++i) {
-      const json& f = doc[i];
-      if (!f.is_object() || !f.contains("data")) continue;
-      // The fixture's rkey is not sent: the protocol's record check has no
-      // record key (docs/adapter-protocol.md).
-      cases.push_back(exchange_case(
-          "interop.lexicon." + stem + "." + ids[i], "lexicon/validate-record",
-          std::string(valid ? "accept" : "reject") + " the record \"" + f.value("name", "") +
-              "\" (" + path.filename().string() + ", against lexicon/catalog/)",
-          json{{"lexicons", catalog}, {"record", f["data"]}}, json{{"valid", valid}},
-          expect_bool("valid", valid, "the record")));
-    }
-  }
+  // The fixture's rkey is not sent: the protocol's record check has no record
+  // key (docs/adapter-protocol.md).
+  for_each_verdict_entry(
+      dir, "record-data-", "data",
+      [&](const json& f, const std::string& id, bool valid, const std::string& file) {
+        cases.push_back(
+            exchange_case("interop.lexicon." + id, "lexicon/validate-record",
+                          std::string(valid ? "accept" : "reject") + " the record \"" +
+                              f.value("name", "") + "\" (" + file + ", against lexicon/catalog/)",
+                          json{{"lexicons", catalog}, {"record", f["data"]}},
+                          json{{"valid", valid}}, expect_bool("valid", valid, "the record")));
+      });
 }
 
 // did-method-plc interop_tests/audit_log/{valid,invalid}/*.json: the audit
