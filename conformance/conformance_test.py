@@ -560,6 +560,28 @@ def by_family(report):
     return out
 
 
+class JudgesLogsByLength(http.server.BaseHTTPRequestHandler):
+    """Lists plc/validate-log and calls a log valid when it has one entry."""
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.answer({"name": "plc", "version": "0", "operations": ["plc/validate-log"]})
+
+    def do_POST(self):
+        request = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        self.answer({"valid": len(request["log"]) == 1 and request["did"] == request["log"][0]["did"]})
+
+
 class InteropJsonFixtures(unittest.TestCase):
     """Every JSON fixture family of atproto-interop-tests (and did-method-plc's audit
     logs), in files of the official formats that we fill from our own vectors."""
@@ -640,6 +662,28 @@ class InteropJsonFixtures(unittest.TestCase):
             if "plc/validate-log" not in run_capabilities():
                 for r in plc_results:
                     self.assertEqual(r["outcome"], "skipped")
+
+    def test_audit_logs_run_where_plc_validate_log_is_listed(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), JudgesLogsByLength)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            with tempfile.TemporaryDirectory() as plc:
+                self.plc_checkout(plc)
+                proc, report = json_report("--adapter", url, "--plc-interop-tests", plc,
+                                           "--suite", "interop")
+                self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+                self.assertEqual({r["outcome"] for r in report["results"]}, {"pass"})
+                self.assertEqual(len(report["results"]), 2)
+                # A log the adapter misjudges fails by its file name.
+                os.rename(os.path.join(plc, "interop_tests/audit_log/invalid/log_two.json"),
+                          os.path.join(plc, "interop_tests/audit_log/valid/log_two.json"))
+                proc, report = json_report("--adapter", url, "--plc-interop-tests", plc,
+                                           "--suite", "interop")
+                self.assertEqual(failed_ids(report), {"interop.plc.audit_log.valid.log-two"})
+        finally:
+            server.shutdown()
+            server.server_close()
 
     def test_a_broken_catalog_document_fails_alone(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -81,9 +81,8 @@ std::vector<Case> build_repo_suite(const SuiteSources& sources, const Catalog& c
 std::vector<Case> build_lexicon_suite(const SuiteSources& sources, const Catalog& catalog,
                                       std::string& error);
 
-// The "interop" suite: the official atproto-interop-tests files (and the
-// audit-log fixtures of did-method-plc), replayed through the same
-// operations; disagreements with a decided review are graded by it.
+// The "interop" suite: the official atproto-interop-tests files, replayed
+// through the same operations.
 std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error);
 
 }  // namespace atproto::conformance
