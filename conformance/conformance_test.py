@@ -704,6 +704,22 @@ class InteropJsonFixtures(unittest.TestCase):
             self.assertEqual(len(refused), 1, failed_ids(report))
             self.assertIn("com.example.broken", json.dumps(refused[0]["received"]))
 
+    def test_a_permission_set_with_wildcard_rpc_is_graded_by_its_review(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            self.checkout(tmp)
+            # The shape of the fixtures' permission set: rpc with lxm ["*"] and inheritAud,
+            # which the permission page does not allow inside a permission set.
+            write_json(tmp, "lexicon/catalog/permission-set.json", {
+                "lexicon": 1, "id": "com.example.perms",
+                "defs": {"main": {"type": "permission-set", "permissions": [
+                    {"type": "permission", "resource": "rpc", "lxm": ["*"], "inheritAud": True}]}}})
+            proc, report = json_report("--suite", "interop", "--interop-tests", tmp)
+            self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+            graded = [r for r in report["results"]
+                      if r["id"] == "interop.lexicon.catalog.permission-set"][0]
+            self.assertEqual(graded["outcome"], "informational")
+            self.assertIn("https://atproto.com/specs/permission", graded["message"])
+
     def test_wrong_fixtures_fail_and_reviews_grade_them(self):
         with tempfile.TemporaryDirectory() as tmp:
             self.checkout(tmp)
@@ -729,7 +745,16 @@ class InteropJsonFixtures(unittest.TestCase):
 
     def test_project_reviews_are_well_formed(self):
         with open(os.path.join(ROOT, "conformance", "interop-reviews.json")) as f:
-            reviews = json.load(f)["reviews"]
+            doc = json.load(f)
+        with open(os.path.join(ROOT, "conformance", "interop-reviews.schema.json")) as f:
+            schema = json.load(f)
+        try:
+            import jsonschema  # python3-jsonschema, as tools/check-vectors uses
+        except ImportError:
+            jsonschema = None
+        if jsonschema:
+            jsonschema.validate(doc, schema)
+        reviews = doc["reviews"]
         self.assertGreater(len(reviews), 0)
         for r in reviews:
             self.assertTrue(r["case"].startswith("interop."), r)
