@@ -560,26 +560,15 @@ def by_family(report):
     return out
 
 
-class JudgesLogsByLength(http.server.BaseHTTPRequestHandler):
+class JudgesLogsByLength(AcceptsEveryRepo):
     """Lists plc/validate-log and calls a log valid when it has one entry."""
 
-    def log_message(self, *args):
-        pass
-
-    def answer(self, body):
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def do_GET(self):
-        self.answer({"name": "plc", "version": "0", "operations": ["plc/validate-log"]})
+        self.reply({"name": "plc", "version": "0", "operations": ["plc/validate-log"]})
 
     def do_POST(self):
         request = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        self.answer({"valid": len(request["log"]) == 1 and request["did"] == request["log"][0]["did"]})
+        self.reply({"valid": len(request["log"]) == 1 and request["did"] == request["log"][0]["did"]})
 
 
 class InteropJsonFixtures(unittest.TestCase):
