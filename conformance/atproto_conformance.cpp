@@ -31,6 +31,9 @@ Selection:
   --suite NAME           suite to run; repeatable (default: syntax). Known: syntax, data, car, crypto, mst, repo, interop
   --filter GLOB          only case ids matching GLOB ('*', '?'); repeatable, any may match
   --interop-tests DIR    also replay a checkout of bluesky-social/atproto-interop-tests
+  --plc-interop-tests DIR  also replay the audit logs of a did-method-plc checkout
+  --interop-reviews FILE decided reviews of fixture disagreements (default:
+                         the source tree's conformance/interop-reviews.json)
   --list                 print every case id with its kind, level and requirements; run nothing
 
 Cases:
@@ -78,6 +81,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> suites;
   std::vector<std::string> filters;
   std::string interop_dir;
+  std::string plc_interop_dir;
+  std::string interop_reviews =
+      std::string(ATPROTO_SOURCE_ROOT) + "/conformance/interop-reviews.json";
   bool list = false;
   RunOptions options;
   std::string expect_file;
@@ -111,6 +117,10 @@ int main(int argc, char** argv) {
       filters.push_back(v);
     } else if (a == "--interop-tests") {
       if (!value(interop_dir)) return usage_error("--interop-tests needs a folder");
+    } else if (a == "--plc-interop-tests") {
+      if (!value(plc_interop_dir)) return usage_error("--plc-interop-tests needs a folder");
+    } else if (a == "--interop-reviews") {
+      if (!value(interop_reviews)) return usage_error("--interop-reviews needs a file");
     } else if (a == "--list") {
       list = true;
     } else if (a == "--seed") {
@@ -154,7 +164,8 @@ int main(int argc, char** argv) {
     }
   }
   if (suites.empty()) suites.push_back("syntax");
-  if (!interop_dir.empty() && std::find(suites.begin(), suites.end(), "interop") == suites.end()) {
+  if ((!interop_dir.empty() || !plc_interop_dir.empty()) &&
+      std::find(suites.begin(), suites.end(), "interop") == suites.end()) {
     suites.push_back("interop");
   }
   if (outputs.empty()) outputs.push_back({ReportFormat::kText, ""});
@@ -164,11 +175,11 @@ int main(int argc, char** argv) {
     std::cerr << "atproto-conformance: " << err << "\n";
     return 2;
   }
-  SuiteSources sources{vectors_dir, interop_dir};
+  SuiteSources sources{vectors_dir, interop_dir, plc_interop_dir, interop_reviews};
   std::vector<Case> cases;
   for (const auto& name : suites) {
-    if (name == "interop" && interop_dir.empty()) {
-      return usage_error("the interop suite needs --interop-tests DIR");
+    if (name == "interop" && interop_dir.empty() && plc_interop_dir.empty()) {
+      return usage_error("the interop suite needs --interop-tests DIR or --plc-interop-tests DIR");
     }
     std::string err;
     auto built = build_suite(name, sources, catalog, err);
