@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/syntax/did.hpp"
 #include "atproto/syntax/tid.hpp"
 
@@ -347,6 +348,7 @@ Result<VerifiedRepo> verify_repo_car(std::span<const std::uint8_t> car_bytes, st
   if (auto st = tree.verify(); !st.ok()) return st.error();
   VerifiedRepo out{loaded->car.roots[0], commit, {}};
   Status record_status;
+  data::CborTape tape;  // one tape for every record: no allocation per record
   auto st = tree.walk([&](const std::string& path, const Cid& value) {
     // [car.export.complete] Every record of the tree is in the export.
     const Bytes* bytes = loaded->store.find(value);
@@ -355,12 +357,11 @@ Result<VerifiedRepo> verify_repo_car(std::span<const std::uint8_t> car_bytes, st
                                                             " for " + path + " is missing");
       return false;
     }
-    auto record = data::decode_cbor(*bytes);
-    if (!record.ok()) {
-      record_status = record.error();
+    if (auto decoded = data::decode_cbor_view(*bytes, tape); !decoded.ok()) {
+      record_status = decoded.error();
       return false;
     }
-    if (!record->is_map()) {
+    if (!tape.root().is_map()) {
       record_status = make_error("data.model.record-object", "record " + path + " is not a map");
       return false;
     }
