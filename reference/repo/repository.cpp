@@ -319,9 +319,9 @@ Result<LoadedCar> load_car(std::span<const std::uint8_t> car_bytes) {
   // [car.header.first-root-commit] [car.roots.commit-included]
   if (auto st = car::check_roots_present(*car); !st.ok()) return st.error();
   LoadedCar out{std::move(car).value(), {}, std::nullopt};
-  for (const auto& b : out.car.blocks) {
-    if (auto st = out.store.put(b.cid, b.bytes); !st.ok()) return st.error();
-  }
+  // The bytes move into the store: the blocks' CIDs stay in `car` (for the
+  // block order check), their bytes are needed only once.
+  for (auto& b : out.car.blocks) out.store.put_owned(b.cid, std::move(b.bytes));
   auto commit = decode_commit(*out.store.find(out.car.roots[0]));
   if (!commit.ok()) return commit.error();
   out.commit = std::move(commit).value();
