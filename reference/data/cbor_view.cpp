@@ -24,10 +24,19 @@ Cid ValueView::as_link() const {
 }
 
 std::optional<ValueView> MapView::find(std::string_view key) const {
+  // The decoder enforced the canonical key order (shorter first, then
+  // bytewise), so the scan stops at the first key that sorts after `key`.
   for (const TapeEntry* e = first_; e != end_; e = ValueView(e + 1).next()) {
-    if (e->length == key.size() && std::memcmp(e->data, key.data(), key.size()) == 0) {
-      return ValueView(e + 1);
+    if (e->length < key.size()) continue;
+    if (e->length > key.size()) break;
+    if (key.empty()) return ValueView(e + 1);
+    if (e->data[0] != static_cast<std::uint8_t>(key[0])) {
+      if (e->data[0] > static_cast<std::uint8_t>(key[0])) break;
+      continue;
     }
+    const int order = std::memcmp(e->data, key.data(), key.size());
+    if (order == 0) return ValueView(e + 1);
+    if (order > 0) break;
   }
   return std::nullopt;
 }

@@ -74,6 +74,25 @@ TEST_CASE("cbor view: agrees with decode_cbor", "[data][properties][cbor-view]")
   });
 }
 
+TEST_CASE("cbor view: map lookups agree with the Value's map", "[data][properties][cbor-view]") {
+  rc::prop("find(key) for present and absent keys", [] {
+    Value v = *record(2);
+    const auto bytes = encode_cbor(v).value();
+    CborTape tape;
+    RC_ASSERT(decode_cbor_view(bytes, tape).ok());
+    const ValueView root = tape.root();
+    for (const auto& [key, item] : v.as_map()) {
+      const auto found = root.find(key);
+      RC_ASSERT(found.has_value());
+      RC_ASSERT(to_value(*found) == item);
+    }
+    // The scan stops early in canonical order; probes on both sides of
+    // each key must still be answered right.
+    const std::string probe = *map_key();
+    RC_ASSERT(root.find(probe).has_value() == (v.as_map().count(probe) == 1));
+  });
+}
+
 TEST_CASE("cbor view: hand-made inputs fail alike", "[data][cbor-view]") {
   // One input per rule, so each error path is certainly reached.
   const std::vector<std::pair<std::vector<std::uint8_t>, std::string>> cases = {
@@ -174,6 +193,9 @@ TEST_CASE("cbor view: accessors read the input in place", "[data][cbor-view]") {
   CHECK(std::vector<std::uint8_t>(raw.begin(), raw.end()) == Bytes{9, 8, 7});
   CHECK(root.find("link")->as_link() == link);
   CHECK(root.find("missing") == std::nullopt);
+  CHECK(root.find("zz") == std::nullopt);    // sorts between "n" and "raw"
+  CHECK(root.find("lisa") == std::nullopt);  // between "link" and "list"
+  CHECK(root.find("") == std::nullopt);
   const auto list = root.find("list")->as_array();
   REQUIRE(list.size() == 3);
   std::vector<Kind> kinds;
