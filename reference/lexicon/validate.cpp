@@ -485,8 +485,12 @@ Check Validator<V>::union_value(const TypeDef& def, const V& v, bool type_option
 
 // The def an NSID names (its main def), or the def `nsid#name` names.
 const TypeDef* main_def(const Catalog& catalog, std::string_view nsid) {
-  std::string q(nsid);
-  if (q.find('#') == std::string::npos) q += "#main";
+  if (nsid.find('#') != std::string_view::npos) return catalog.def(nsid);
+  // Most NSIDs plus "#main" outgrow a short string: one buffer per thread
+  // spares an allocation on every validated record.
+  thread_local std::string q;
+  q.assign(nsid);
+  q += kMainSuffix;
   return catalog.def(q);
 }
 
