@@ -14,6 +14,7 @@
 #include "atproto/car/car.hpp"
 #include "atproto/data/base64.hpp"
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/data/cid.hpp"
 #include "atproto/data/json.hpp"
 #include "bench.hpp"
@@ -152,6 +153,21 @@ void bench_record(const std::string& name, const std::string& what, const json& 
   auto decoded = must(atproto::data::decode_cbor(bytes), "decode");
   const std::string recheck = must(atproto::data::cid_of(decoded), "cid_of").to_string();
   bench::measure(decode, recheck, [&] { bench::keep(atproto::data::decode_cbor(bytes)); });
+
+  // The same bytes through the tape decoder (cbor_view.hpp), reusing one
+  // tape as a hot caller does. Its check converts the view back to a Value.
+  bench::Spec view = decode;
+  view.id = "data.decode." + name + "-view";
+  view.what = "decode " + what + " to a view (" + std::to_string(bytes.size()) + " B)";
+  atproto::data::CborTape tape;
+  if (auto st = atproto::data::decode_cbor_view(bytes, tape); !st) {
+    std::cerr << "bench-data: decode_cbor_view: " << st.error().code << "\n";
+    std::exit(1);
+  }
+  const std::string view_check =
+      must(atproto::data::cid_of(atproto::data::to_value(tape.root())), "cid_of").to_string();
+  bench::measure(view, view_check,
+                 [&] { bench::keep(atproto::data::decode_cbor_view(bytes, tape).ok()); });
 }
 
 }  // namespace

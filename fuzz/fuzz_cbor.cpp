@@ -1,5 +1,6 @@
-// Fuzz target: the strict DRISL-CBOR decoder, and the CBOR <-> JSON mapping
-// of whatever it accepts.
+// Fuzz target: the strict DRISL-CBOR decoder, the tape decoder beside it
+// (which must agree with it on every input), and the CBOR <-> JSON mapping
+// of whatever they accept.
 // Spec: https://atproto.com/specs/data-model (DRISL / DAG-CBOR normalization)
 // and https://atproto.com/specs/data-model#json-representation
 #include <cstddef>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/data/cid.hpp"
 #include "atproto/data/json.hpp"
 #include "atproto/data/validate.hpp"
@@ -49,6 +51,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::span<const std::uint8_t> in(data, size);
 
   auto decoded = data::decode_cbor(in);
+  // Both decoders: the same verdict, the same error, the same value.
+  data::CborTape tape;
+  auto viewed = data::decode_cbor_view(in, tape);
+  FUZZ_CHECK(viewed.ok() == decoded.ok());
+  if (!decoded) FUZZ_CHECK(viewed.error() == decoded.error());
+  if (decoded) FUZZ_CHECK(data::to_value(tape.root()) == *decoded);
   if (!decoded) {
     // Every refusal names a rule of the decoder's families.
     FUZZ_CHECK(!decoded.error().code.empty());

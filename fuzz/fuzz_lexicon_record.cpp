@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/data/json.hpp"
 #include "atproto/lexicon/catalog.hpp"
 #include "atproto/lexicon/validate.hpp"
@@ -423,6 +424,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   FUZZ_CHECK(decoded.ok());
   auto via_cbor = lexicon::validate_record(catalog(), *decoded);
   FUZZ_CHECK(via_cbor.ok() == verdict.ok());
+  // The view of those bytes (data/cbor_view.hpp) gets the same verdict and
+  // error, through both entry points.
+  data::CborTape tape;
+  FUZZ_CHECK(data::decode_cbor_view(*cbor, tape).ok());
+  auto via_view = lexicon::validate_record(catalog(), tape.root());
+  FUZZ_CHECK(via_view.ok() == via_cbor.ok());
+  FUZZ_CHECK(via_view.ok() || via_view.error() == via_cbor.error());
+  auto kitchen_view = lexicon::validate_record(catalog(), "com.example.kitchen", tape.root());
+  auto kitchen_cbor = lexicon::validate_record(catalog(), "com.example.kitchen", *decoded);
+  FUZZ_CHECK(kitchen_view.ok() == kitchen_cbor.ok());
+  FUZZ_CHECK(kitchen_view.ok() || kitchen_view.error() == kitchen_cbor.error());
   // Any value validated against every def of the catalog: no crash, and
   // well-formed errors.
   for (const char* ref : {"com.example.kitchen#embed", "com.example.kitchen#shortString",

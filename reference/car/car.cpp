@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/data/value.hpp"
 #include "atproto/data/varint.hpp"
 
@@ -48,7 +49,7 @@ Result<std::pair<data::Cid, std::size_t>> read_block_cid(std::span<const std::ui
 }
 
 // Checks the decoded header value and returns its roots.
-Result<std::vector<data::Cid>> read_header_value(const data::Value& header) {
+Result<std::vector<data::Cid>> read_header_value(data::ValueView header) {
   // [car.header.map]
   if (!header.is_map()) {
     return make_error("car.header.map", std::string("CAR header is a ") +
@@ -56,17 +57,17 @@ Result<std::vector<data::Cid>> read_header_value(const data::Value& header) {
   }
   // [car.header.version] Only CARv1 is accepted (a CARv2 pragma is
   // {"version": 2} and lands here too).
-  const data::Value* version = header.find("version");
-  if (version == nullptr) return make_error("car.header.version", "CAR header has no version");
+  const auto version = header.find("version");
+  if (!version) return make_error("car.header.version", "CAR header has no version");
   if (!version->is_integer() || version->as_integer() != 1) {
     return make_error("car.header.version", "CAR header version is not the integer 1");
   }
   // [car.header.roots] An array of cid-links.
-  const data::Value* roots = header.find("roots");
-  if (roots == nullptr) return make_error("car.header.roots", "CAR header has no roots");
+  const auto roots = header.find("roots");
+  if (!roots) return make_error("car.header.roots", "CAR header has no roots");
   if (!roots->is_array()) return make_error("car.header.roots", "CAR header roots is not an array");
   std::vector<data::Cid> out;
-  for (const data::Value& root : roots->as_array()) {
+  for (const data::ValueView root : roots->as_array()) {
     if (!root.is_link()) {
       return make_error("car.header.roots", std::string("CAR header root is a ") +
                                                 data::kind_name(root.kind()) + ", not a cid-link");
@@ -77,9 +78,10 @@ Result<std::vector<data::Cid>> read_header_value(const data::Value& header) {
   // (https://atproto.com/specs/repository#car-file-serialization).
   if (out.empty()) return make_error("car.header.roots-nonempty", "CAR header has zero roots");
   // [car.header.keys] CARv1 defines exactly "roots" and "version".
-  for (const auto& [key, value] : header.as_map()) {
+  for (const auto [key, value] : header.as_map()) {
     if (key != "roots" && key != "version") {
-      return make_error("car.header.keys", "CAR header has an unexpected key \"" + key + "\"");
+      return make_error("car.header.keys",
+                        "CAR header has an unexpected key \"" + std::string(key) + "\"");
     }
   }
   return out;
@@ -113,11 +115,11 @@ Result<CarFile> read_car(std::span<const std::uint8_t> bytes, CarLimits limits) 
   const auto header_bytes = bytes.subspan(pos, static_cast<std::size_t>(*header_len));
   pos += header_bytes.size();
   // The header is strict DRISL-CBOR; a data-layer failure keeps its own code.
-  auto header = data::decode_cbor(header_bytes);
-  if (!header) {
-    return make_error(header.error().code, "CAR header: " + header.error().message);
+  data::CborTape header;
+  if (auto st = data::decode_cbor_view(header_bytes, header); !st) {
+    return make_error(st.error().code, "CAR header: " + st.error().message);
   }
-  auto roots = read_header_value(*header);
+  auto roots = read_header_value(header.root());
   if (!roots) return roots.error();
 
   CarFile car;

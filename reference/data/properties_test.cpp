@@ -63,23 +63,12 @@ TEST_CASE("properties: whatever the strict decoder accepts is canonical", "[data
     Value v = *value(2);
     auto bytes = encode_cbor(v);
     RC_ASSERT(bytes.ok());
-    std::vector<std::uint8_t> mutated = *bytes;
-    const auto edits = *gen::inRange(1, 4);
-    for (int i = 0; i < edits; ++i) {
-      const auto kind = *gen::inRange(0, 3);
-      const auto at = *gen::inRange<std::size_t>(0, mutated.size() + 1);
-      const auto byte = *gen::arbitrary<std::uint8_t>();
-      if (kind == 0 && at < mutated.size()) mutated[at] = byte;
-      if (kind == 1) mutated.insert(mutated.begin() + static_cast<std::ptrdiff_t>(at), byte);
-      if (kind == 2 && at < mutated.size()) {
-        mutated.erase(mutated.begin() + static_cast<std::ptrdiff_t>(at));
-      }
-    }
-    auto decoded = decode_cbor(mutated);
+    const std::vector<std::uint8_t> changed = mutated(*bytes);
+    auto decoded = decode_cbor(changed);
     if (decoded.ok()) {
       auto canonical = encode_cbor(*decoded);
       RC_ASSERT(canonical.ok());
-      RC_ASSERT(*canonical == mutated);
+      RC_ASSERT(*canonical == changed);
     }
   });
   rc::prop("arbitrary bytes never crash the decoder", [](const std::vector<std::uint8_t>& in) {

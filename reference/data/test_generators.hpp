@@ -6,6 +6,7 @@
 
 #include <rapidcheck.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -93,6 +94,23 @@ inline rc::Gen<Value> value(int depth) {
 inline rc::Gen<Value> record(int depth) {
   return gen::map(gen::resize(6, gen::container<Map>(map_key(), value(depth - 1))),
                   [](Map m) { return Value(std::move(m)); });
+}
+
+// `bytes` after one to three random edits (a byte replaced, inserted or
+// removed); for use inside a property.
+inline std::vector<std::uint8_t> mutated(std::vector<std::uint8_t> bytes) {
+  const auto edits = *gen::inRange(1, 4);
+  for (int i = 0; i < edits; ++i) {
+    const auto kind = *gen::inRange(0, 3);
+    const auto at = *gen::inRange<std::size_t>(0, bytes.size() + 1);
+    const auto byte = *gen::arbitrary<std::uint8_t>();
+    if (kind == 0 && at < bytes.size()) bytes[at] = byte;
+    if (kind == 1) bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at), byte);
+    if (kind == 2 && at < bytes.size()) {
+      bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+  }
+  return bytes;
 }
 
 }  // namespace atproto::data::generators

@@ -9,6 +9,9 @@
 // to_json output must equal the case's "json" structurally, the CID of the
 // input bytes must match, and re-encoding must give the input back.
 //
+// Both decoders run every case: decode_cbor_view (cbor_view.hpp) must give
+// decode_cbor's verdict and error, and to_value of its view the same value.
+//
 // Besides the verdicts, this checks the vector set itself: each file has at
 // least 40 valid and 40 invalid cases and no duplicate ids.
 #include <catch2/catch.hpp>
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/data/cid.hpp"
 #include "atproto/data/json.hpp"
 #include "atproto/data/validate.hpp"
@@ -132,6 +136,23 @@ class Checker {
   std::vector<std::string> problems_;
 };
 
+// The tape decoder against the owning one on `bytes`.
+void check_view_agrees(Checker& k, const std::vector<std::uint8_t>& bytes,
+                       const Result<Value>& owning) {
+  CborTape tape;
+  auto viewed = decode_cbor_view(bytes, tape);
+  if (viewed.ok() != owning.ok()) {
+    k.fail(std::string("decode_cbor_view ") + (viewed.ok() ? "accepts" : "refuses") +
+           " what decode_cbor " + (owning.ok() ? "accepts" : "refuses"));
+  } else if (!owning.ok() && !(viewed.error() == owning.error())) {
+    k.fail("decode_cbor_view error " + viewed.error().code + " (" + viewed.error().message +
+           ") differs from decode_cbor's " + owning.error().code + " (" + owning.error().message +
+           ")");
+  } else if (owning.ok() && !(to_value(tape.root()) == *owning)) {
+    k.fail("decode_cbor_view decodes a different value from decode_cbor");
+  }
+}
+
 void check_encode(Checker& k, const json& c) {
   json input;
   if (c.contains("json_text")) {
@@ -153,6 +174,7 @@ void check_encode(Checker& k, const json& c) {
     k.verdict({false, bytes.error().code, bytes.error().message});
     return;
   }
+  check_view_agrees(k, *bytes, decode_cbor(*bytes));
   auto cid = cid_of(*value);
   k.verdict({true, "", ""});
   if (!c.at("valid").get<bool>()) return;
@@ -164,6 +186,7 @@ void check_encode(Checker& k, const json& c) {
 void check_decode(Checker& k, const json& c) {
   const auto bytes = hex_decode(c.at("cbor_hex").get<std::string>());
   auto value = decode_cbor(bytes);
+  check_view_agrees(k, bytes, value);
   if (!value) {
     k.verdict({false, value.error().code, value.error().message});
     return;

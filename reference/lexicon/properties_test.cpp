@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/data/json.hpp"
 #include "atproto/lexicon/test_generators.hpp"
 #include "atproto/lexicon/validate.hpp"
@@ -55,6 +56,11 @@ TEST_CASE("generated records validate [lex.validate.type] [lex.validate.required
       auto decoded = data::decode_cbor(bytes.value());
       RC_ASSERT(decoded.ok());
       RC_ASSERT(validate_record(catalog, decoded.value()).ok());
+      // And as a view of those bytes, without an owning Value.
+      data::CborTape tape;
+      RC_ASSERT(data::decode_cbor_view(bytes.value(), tape).ok());
+      RC_ASSERT(validate_record(catalog, tape.root()).ok());
+      RC_ASSERT(validate_record(catalog, nsid, tape.root()).ok());
     }));
   }
 }
@@ -74,6 +80,14 @@ TEST_CASE(
     auto s = validate_record(catalog, v.record);
     RC_ASSERT(!s.ok());
     RC_LOG() << s.error().code << " " << s.error().message << "\n";
+    // The view of the record's CBOR fails with the same error.
+    auto bytes = data::encode_cbor(v.record);
+    RC_ASSERT(bytes.ok());
+    data::CborTape tape;
+    RC_ASSERT(data::decode_cbor_view(bytes.value(), tape).ok());
+    auto viewed = validate_record(catalog, tape.root());
+    RC_ASSERT(!viewed.ok());
+    RC_ASSERT(viewed.error() == s.error());
     RC_ASSERT(std::find(v.codes.begin(), v.codes.end(), s.error().code) != v.codes.end());
     RC_ASSERT(s.error().message.rfind(v.path + ": ", 0) == 0u);
   }));
@@ -93,6 +107,13 @@ TEST_CASE("every violation of a fixed record is caught", "[lexicon][properties]"
     auto s = validate_record(catalog, v.record);
     REQUIRE_FALSE(s.ok());
     INFO(s.error().code << " " << s.error().message);
+    // The same error on a view of the record's CBOR.
+    const auto bytes = data::encode_cbor(v.record).value();  // outlives the view
+    data::CborTape tape;
+    REQUIRE(data::decode_cbor_view(bytes, tape).ok());
+    auto viewed = validate_record(catalog, tape.root());
+    REQUIRE_FALSE(viewed.ok());
+    CHECK(viewed.error() == s.error());
     CHECK(std::find(v.codes.begin(), v.codes.end(), s.error().code) != v.codes.end());
     CHECK(s.error().message.rfind(v.path + ": ", 0) == 0);
   }

@@ -5,6 +5,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <limits>
 
@@ -18,6 +19,7 @@ namespace atproto::lexicon {
 namespace {
 
 using data::Value;
+using data::ValueView;
 
 // A failure while descending: the path is built on the way back up, so the
 // success path never allocates one.
@@ -47,40 +49,104 @@ Status to_status(Check c) {
   return make_error(std::move(c->code), "$" + c->path + ": " + c->message);
 }
 
-std::string kind_text(const Value& v) { return data::kind_name(v.kind()); }
+template <typename V>
+std::string kind_text(const V& v) {
+  return data::kind_name(v.kind());
+}
 
-Check expected(std::string_view what, const Value& v) {
+template <typename V>
+Check expected(std::string_view what, const V& v) {
   // [lex.validate.type] A value has the data model kind its schema type
   // maps to.
   return problem("lex.validate.type", "expected " + std::string(what) + ", got " + kind_text(v));
 }
 
 constexpr std::string_view kMainSuffix = "#main";
+// Built once: Value::find takes a std::string.
+const std::string kTypeKey = "$type";
+
+// The fields of a small map, for lookups by name: records and objects have
+// a handful of fields and their schemas name a handful more, so a scan that
+// compares lengths first beats a string comparison per tree level.
+template <typename V>
+class Fields;
+
+template <>
+class Fields<Value> {
+ public:
+  explicit Fields(const Value& v) : Fields(v.as_map()) {}
+  explicit Fields(const data::Map& m) : map_(m) {
+    if (m.size() > kMax) return;
+    for (const auto& entry : m) entries_[size_++] = &entry;
+  }
+  const Value* find(const std::string& name) const {
+    if (map_.size() > kMax) {
+      auto it = map_.find(name);
+      return it == map_.end() ? nullptr : &it->second;
+    }
+    for (std::size_t i = 0; i < size_; ++i) {
+      const std::string& key = entries_[i]->first;
+      if (key.size() == name.size() && key == name) return &entries_[i]->second;
+    }
+    return nullptr;
+  }
+
+ private:
+  static constexpr std::size_t kMax = 16;
+  const data::Map& map_;
+  std::array<const data::Map::value_type*, kMax> entries_{};
+  std::size_t size_ = 0;
+};
+
+// A view's map is flat: its own find scans the keys in place.
+template <>
+class Fields<ValueView> {
+ public:
+  explicit Fields(const ValueView& v) : map_(v.as_map()) {}
+  std::optional<ValueView> find(const std::string& name) const { return map_.find(name); }
+
+ private:
+  data::MapView map_;
+};
+
+// The data-layer checks that exist for owning Values only (blob nodes,
+// unknown data) read a view through its Value: those subtrees are small
+// and rare next to the fields checked in place.
+Result<data::BlobRef> parse_blob_of(const Value& v) { return data::parse_blob(v); }
+Result<data::BlobRef> parse_blob_of(const ValueView& v) {
+  return data::parse_blob(data::to_value(v));
+}
+bool is_blob_node_of(const Value& v) { return data::is_blob_node(v.as_map()); }
+bool is_blob_node_of(const ValueView& v) { return data::is_blob_node(data::to_value(v).as_map()); }
+Status validate_data_of(const Value& v) { return data::validate_data(v); }
+Status validate_data_of(const ValueView& v) { return data::validate_data(data::to_value(v)); }
 
 bool ends_with_main(std::string_view s) {
   return s.size() > kMainSuffix.size() && s.substr(s.size() - kMainSuffix.size()) == kMainSuffix;
 }
 
+// V is data::Value or data::ValueView: the same checks on either.
+template <typename V>
 class Validator {
  public:
   explicit Validator(const Catalog& catalog) : catalog_(catalog) {}
 
-  Check value(const TypeDef& def, const Value& v);
-  Check object(const TypeDef& def, const Value& v);
-  Check record(const TypeDef& def, const Value& v, std::string_view nsid);
-  Check union_value(const TypeDef& def, const Value& v, bool type_optional,
+  Check value(const TypeDef& def, const V& v);
+  Check object(const TypeDef& def, const V& v);
+  Check record(const TypeDef& def, const V& v, std::string_view nsid);
+  Check union_value(const TypeDef& def, const V& v, bool type_optional,
                     std::string_view implied_type);
 
  private:
-  Check boolean(const TypeDef& def, const Value& v);
-  Check integer(const TypeDef& def, const Value& v);
-  Check string(const TypeDef& def, const Value& v);
-  Check bytes(const TypeDef& def, const Value& v);
-  Check blob(const TypeDef& def, const Value& v);
-  Check array(const TypeDef& def, const Value& v);
-  Check unknown(const Value& v);
-  Check ref(const TypeDef& def, const Value& v);
-  Check against_target(const TypeDef& target, const Value& v);
+  Check boolean(const TypeDef& def, const V& v);
+  Check integer(const TypeDef& def, const V& v);
+  Check string(const TypeDef& def, const V& v);
+  Check bytes(const TypeDef& def, const V& v);
+  Check blob(const TypeDef& def, const V& v);
+  Check array(const TypeDef& def, const V& v);
+  Check unknown(const V& v);
+  Check ref(const TypeDef& def, const V& v);
+  Check against_target(const TypeDef& target, const V& v);
 
   const Catalog& catalog_;
   int depth_ = 0;
@@ -90,7 +156,8 @@ class Validator {
 // finite, but a chain of refs without data in between could loop).
 constexpr int kMaxRefDepth = 256;
 
-Check Validator::value(const TypeDef& def, const Value& v) {
+template <typename V>
+Check Validator<V>::value(const TypeDef& def, const V& v) {
   switch (def.type) {
     case Type::kNull:
       if (!v.is_null()) return expected("null", v);
@@ -129,7 +196,8 @@ Check Validator::value(const TypeDef& def, const Value& v) {
   }
 }
 
-Check Validator::boolean(const TypeDef& def, const Value& v) {
+template <typename V>
+Check Validator<V>::boolean(const TypeDef& def, const V& v) {
   if (!v.is_bool()) return expected("a boolean", v);
   // [lex.validate.const] A value equals its schema's const.
   if (def.bool_const && *def.bool_const != v.as_bool()) {
@@ -139,7 +207,8 @@ Check Validator::boolean(const TypeDef& def, const Value& v) {
   return std::nullopt;
 }
 
-Check Validator::integer(const TypeDef& def, const Value& v) {
+template <typename V>
+Check Validator<V>::integer(const TypeDef& def, const V& v) {
   if (!v.is_integer()) return expected("an integer", v);
   std::int64_t i = v.as_integer();
   if (def.int_const && *def.int_const != i) {
@@ -162,15 +231,16 @@ Check Validator::integer(const TypeDef& def, const Value& v) {
   return std::nullopt;
 }
 
-Check Validator::string(const TypeDef& def, const Value& v) {
+template <typename V>
+Check Validator<V>::string(const TypeDef& def, const V& v) {
   if (!v.is_string()) return expected("a string", v);
-  const std::string& s = v.as_string();
+  const std::string_view s = v.as_string();
   if (def.string_const && *def.string_const != s) {
     return problem("lex.validate.const", "must be \"" + *def.string_const + "\"");
   }
   if (def.string_enum &&
       std::find(def.string_enum->begin(), def.string_enum->end(), s) == def.string_enum->end()) {
-    return problem("lex.validate.enum", "\"" + s + "\" is not one of the enum values");
+    return problem("lex.validate.enum", "\"" + std::string(s) + "\" is not one of the enum values");
   }
   // [lex.validate.string-length] minLength/maxLength count UTF-8 bytes.
   auto size = static_cast<std::int64_t>(s.size());
@@ -213,7 +283,8 @@ Check Validator::string(const TypeDef& def, const Value& v) {
   return std::nullopt;
 }
 
-Check Validator::bytes(const TypeDef& def, const Value& v) {
+template <typename V>
+Check Validator<V>::bytes(const TypeDef& def, const V& v) {
   if (!v.is_bytes()) return expected("bytes", v);
   auto size = static_cast<std::int64_t>(v.as_bytes().size());
   // [lex.validate.bytes-length] Bytes lengths count raw bytes.
@@ -228,9 +299,10 @@ Check Validator::bytes(const TypeDef& def, const Value& v) {
   return std::nullopt;
 }
 
-Check Validator::blob(const TypeDef& def, const Value& v) {
+template <typename V>
+Check Validator<V>::blob(const TypeDef& def, const V& v) {
   if (!v.is_map()) return expected("a blob", v);
-  auto parsed = data::parse_blob(v);
+  auto parsed = parse_blob_of(v);
   if (!parsed) return problem(parsed.error().code, parsed.error().message);
   const data::BlobRef& b = parsed.value();
   // [lex.validate.blob-accept] The blob's MIME type matches one of the
@@ -252,9 +324,10 @@ Check Validator::blob(const TypeDef& def, const Value& v) {
   return std::nullopt;
 }
 
-Check Validator::array(const TypeDef& def, const Value& v) {
+template <typename V>
+Check Validator<V>::array(const TypeDef& def, const V& v) {
   if (!v.is_array()) return expected("an array", v);
-  const data::Array& a = v.as_array();
+  const auto& a = v.as_array();
   auto size = static_cast<std::int64_t>(a.size());
   // [lex.validate.array-length] Array lengths count elements.
   if (def.max_length && size > *def.max_length) {
@@ -267,19 +340,22 @@ Check Validator::array(const TypeDef& def, const Value& v) {
                                                     " elements, fewer than minLength " +
                                                     std::to_string(*def.min_length));
   }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (auto c = value(*def.items, a[i])) return at_index(std::move(c), i);
+  std::size_t i = 0;
+  for (const auto& item : a) {
+    if (auto c = value(*def.items, item)) return at_index(std::move(c), i);
+    ++i;
   }
   return std::nullopt;
 }
 
-Check Validator::object(const TypeDef& def, const Value& v) {
+template <typename V>
+Check Validator<V>::object(const TypeDef& def, const V& v) {
   if (!v.is_map()) return expected("an object", v);
-  const data::Map& m = v.as_map();
+  const Fields<V> fields(v);
   for (const auto& prop : def.properties) {
     const TypeDef& schema = *prop.schema;
-    auto it = m.find(prop.name);
-    if (it == m.end()) {
+    const auto field = fields.find(prop.name);
+    if (!field) {
       // [lex.validate.required] A required field is present (a field with a
       // default counts as present: the default fills it in).
       bool has_default = schema.bool_default || schema.int_default || schema.string_default;
@@ -288,23 +364,24 @@ Check Validator::object(const TypeDef& def, const Value& v) {
       }
       continue;
     }
-    if (it->second.is_null() && schema.type != Type::kNull) {
+    if (field->is_null() && schema.type != Type::kNull) {
       // [lex.validate.nullable] null is only allowed for fields listed in
       // nullable.
       if (def.is_nullable(prop.name)) continue;
       return at_key(problem("lex.validate.nullable", "null is not allowed (field is not nullable)"),
                     prop.name);
     }
-    if (auto c = value(schema, it->second)) return at_key(std::move(c), prop.name);
+    if (auto c = value(schema, *field)) return at_key(std::move(c), prop.name);
   }
   return std::nullopt;
 }
 
-Check Validator::record(const TypeDef& def, const Value& v, std::string_view nsid) {
+template <typename V>
+Check Validator<V>::record(const TypeDef& def, const V& v, std::string_view nsid) {
   if (!v.is_map()) return expected("a record object", v);
   // [lex.validate.record-type] A record carries `$type`, the NSID of its
   // record def.
-  const Value* type = v.find("$type");
+  const auto type = v.find(kTypeKey);
   if (!type || !type->is_string()) {
     return at_key(problem("lex.validate.record-type", "a record must have a $type string"),
                   "$type");
@@ -316,25 +393,27 @@ Check Validator::record(const TypeDef& def, const Value& v, std::string_view nsi
                     "$type");
     }
     return at_key(
-        problem("lex.validate.record-type",
-                "$type is \"" + type->as_string() + "\", expected \"" + std::string(nsid) + "\""),
+        problem("lex.validate.record-type", "$type is \"" + std::string(type->as_string()) +
+                                                "\", expected \"" + std::string(nsid) + "\""),
         "$type");
   }
   return object(*def.record, v);
 }
 
-Check Validator::unknown(const Value& v) {
+template <typename V>
+Check Validator<V>::unknown(const V& v) {
   // [lex.validate.unknown-object] unknown data is an object, and not a
   // blob; its contents are data-model valid.
   if (!v.is_map()) return problem("lex.validate.unknown-object", "expected an object");
-  if (data::is_blob_node(v.as_map())) {
+  if (is_blob_node_of(v)) {
     return problem("lex.validate.unknown-object", "a blob is not allowed as unknown data");
   }
-  if (auto s = data::validate_data(v); !s) return problem(s.error().code, s.error().message);
+  if (auto s = validate_data_of(v); !s) return problem(s.error().code, s.error().message);
   return std::nullopt;
 }
 
-Check Validator::against_target(const TypeDef& target, const Value& v) {
+template <typename V>
+Check Validator<V>::against_target(const TypeDef& target, const V& v) {
   if (++depth_ > kMaxRefDepth) {
     --depth_;
     return problem("data.limits.depth", "references nest too deeply");
@@ -344,7 +423,8 @@ Check Validator::against_target(const TypeDef& target, const Value& v) {
   return c;
 }
 
-Check Validator::ref(const TypeDef& def, const Value& v) {
+template <typename V>
+Check Validator<V>::ref(const TypeDef& def, const V& v) {
   const TypeDef* target = catalog_.ref_target(def);
   // [lex.validate.ref-missing] Data can only be checked against loaded
   // defs.
@@ -354,12 +434,13 @@ Check Validator::ref(const TypeDef& def, const Value& v) {
   return against_target(*target, v);
 }
 
-Check Validator::union_value(const TypeDef& def, const Value& v, bool type_optional,
-                             std::string_view implied_type) {
+template <typename V>
+Check Validator<V>::union_value(const TypeDef& def, const V& v, bool type_optional,
+                                std::string_view implied_type) {
   // [lex.validate.union-type] Union data is an object naming its variant in
   // `$type` (except at the top of a subscription message).
   if (!v.is_map()) return expected("an object (union variant)", v);
-  const Value* type = v.find("$type");
+  const auto type = v.find(kTypeKey);
   std::string_view t;
   if (type && type->is_string()) {
     t = type->as_string();
@@ -404,8 +485,12 @@ Check Validator::union_value(const TypeDef& def, const Value& v, bool type_optio
 
 // The def an NSID names (its main def), or the def `nsid#name` names.
 const TypeDef* main_def(const Catalog& catalog, std::string_view nsid) {
-  std::string q(nsid);
-  if (q.find('#') == std::string::npos) q += "#main";
+  if (nsid.find('#') != std::string_view::npos) return catalog.def(nsid);
+  // Most NSIDs plus "#main" outgrow a short string: one buffer per thread
+  // spares an allocation on every validated record.
+  thread_local std::string q;
+  q.assign(nsid);
+  q += kMainSuffix;
   return catalog.def(q);
 }
 
@@ -540,8 +625,11 @@ bool mime_type_matches(std::string_view pattern, std::string_view mime_type) {
   return pattern == mime_type;
 }
 
-Status validate_record(const Catalog& catalog, std::string_view collection,
-                       const data::Value& record, std::optional<std::string_view> rkey) {
+namespace {
+
+template <typename V>
+Status record_status(const Catalog& catalog, std::string_view collection, const V& record,
+                     std::optional<std::string_view> rkey) {
   const TypeDef* def = main_def(catalog, collection);
   if (!def) return missing_lexicon(collection);
   if (def->type != Type::kRecord) return wrong_kind(collection, def->type, "a record");
@@ -549,13 +637,14 @@ Status validate_record(const Catalog& catalog, std::string_view collection,
   if (rkey) {
     if (auto s = syntax::validate_record_key_type(*rkey, def->key); !s) return s;
   }
-  Validator v(catalog);
+  Validator<V> v(catalog);
   return to_status(v.record(*def, record, collection));
 }
 
-Status validate_record(const Catalog& catalog, const data::Value& record) {
+template <typename V>
+Status record_status(const Catalog& catalog, const V& record) {
   if (!record.is_map()) return to_status(expected("a record object", record));
-  const Value* type = record.find("$type");
+  const auto type = record.find(kTypeKey);
   if (!type || !type->is_string()) {
     return make_error("lex.validate.record-type", "$.$type: a record must have a $type string");
   }
@@ -563,13 +652,33 @@ Status validate_record(const Catalog& catalog, const data::Value& record) {
     return make_error("lex.validate.type-main-suffix",
                       "$.$type: names a main def with #main; use the NSID alone");
   }
-  return validate_record(catalog, type->as_string(), record);
+  return record_status(catalog, type->as_string(), record, std::nullopt);
+}
+
+}  // namespace
+
+Status validate_record(const Catalog& catalog, std::string_view collection,
+                       const data::Value& record, std::optional<std::string_view> rkey) {
+  return record_status(catalog, collection, record, rkey);
+}
+
+Status validate_record(const Catalog& catalog, const data::Value& record) {
+  return record_status(catalog, record);
+}
+
+Status validate_record(const Catalog& catalog, std::string_view collection,
+                       const data::ValueView& record, std::optional<std::string_view> rkey) {
+  return record_status(catalog, collection, record, rkey);
+}
+
+Status validate_record(const Catalog& catalog, const data::ValueView& record) {
+  return record_status(catalog, record);
 }
 
 Status validate_def(const Catalog& catalog, std::string_view ref, const data::Value& value) {
   const TypeDef* def = catalog.find(ref, "");
   if (!def) return missing_lexicon(ref);
-  Validator v(catalog);
+  Validator<Value> v(catalog);
   return to_status(v.value(*def, value));
 }
 
@@ -607,7 +716,7 @@ Result<data::Map> validate_params(const Catalog& catalog, std::string_view nsid,
   data::Map out;
   if (!def->parameters) return out;
   const TypeDef& params = *def->parameters;
-  Validator v(catalog);
+  Validator<Value> v(catalog);
   for (const auto& prop : params.properties) {
     const TypeDef& schema = *prop.schema;
     std::vector<const std::string*> texts;
@@ -671,7 +780,7 @@ Status validate_body(const Catalog& catalog, std::string_view nsid, const data::
   }
   const std::optional<Body>& b = input ? def->input : def->output;
   if (!b || !b->schema) return {};
-  Validator v(catalog);
+  Validator<Value> v(catalog);
   return to_status(v.value(*b->schema, body));
 }
 
@@ -697,7 +806,7 @@ Status validate_message(const Catalog& catalog, std::string_view nsid,
     implied = q.value();
     if (ends_with_main(implied)) implied.resize(implied.size() - kMainSuffix.size());
   }
-  Validator v(catalog);
+  Validator<Value> v(catalog);
   return to_status(v.union_value(*def->message->schema, message, true, implied));
 }
 

@@ -3,7 +3,9 @@
 // Spec: https://atproto.com/specs/lexicon
 //
 // Data arrives as data model values (atproto::data::Value), so a record
-// decoded from CBOR and one read from JSON take the same path.
+// decoded from CBOR and one read from JSON take the same path; records can
+// also be validated as views of decoded CBOR (data::ValueView), with the
+// same results.
 //
 // Every rejection is an Error whose code names the rule (a `lex.validate.*`
 // id, or the data/syntax id of the underlying rule such as
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "atproto/common/result.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/data/value.hpp"
 #include "atproto/lexicon/catalog.hpp"
 #include "atproto/lexicon/schema.hpp"
@@ -38,6 +41,15 @@ Status validate_record(const Catalog& catalog, std::string_view collection,
                        std::optional<std::string_view> rkey = std::nullopt);
 // The same, taking the collection from the record's own `$type`.
 Status validate_record(const Catalog& catalog, const data::Value& record);
+
+// Both, on a view of decoded CBOR (data/cbor_view.hpp): the same rules,
+// codes and messages, with no owning Value built first (records read from
+// a repository or a firehose frame). Blob nodes and unknown-typed fields
+// are checked through a Value of that subtree.
+Status validate_record(const Catalog& catalog, std::string_view collection,
+                       const data::ValueView& record,
+                       std::optional<std::string_view> rkey = std::nullopt);
+Status validate_record(const Catalog& catalog, const data::ValueView& record);
 
 // Validates `value` against the def named by `ref` (`nsid` or
 // `nsid#name`): any object, record, or field-type def.

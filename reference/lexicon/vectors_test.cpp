@@ -14,6 +14,8 @@
 #include <set>
 #include <string>
 
+#include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/data/json.hpp"
 #include "atproto/lexicon/catalog.hpp"
 #include "atproto/lexicon/schema.hpp"
@@ -89,6 +91,12 @@ TEST_CASE("record vectors [lex.validate.type]", "[lexicon][vectors]") {
       INFO(c.at("id").get<std::string>());
       REQUIRE(value.ok());
       check_case(c, validate_record(catalog, value.value()));
+      // The record's CBOR as a view (data/cbor_view.hpp): the same result.
+      auto bytes = data::encode_cbor(value.value());
+      REQUIRE(bytes.ok());
+      data::CborTape tape;
+      REQUIRE(data::decode_cbor_view(bytes.value(), tape).ok());
+      check_case(c, validate_record(catalog, tape.root()));
     }
   }
 }

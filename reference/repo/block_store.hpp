@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "atproto/common/result.hpp"
@@ -55,6 +56,11 @@ class MemoryBlockStore final : public BlockStore {
   std::size_t size() const { return blocks_.size(); }
   // Direct read access without a copy, for hot paths that hold the store.
   const Bytes* find(const data::Cid& cid) const;
+  // put() that takes the bytes instead of copying them (a store filled from
+  // a CAR file read just before).
+  void put_owned(const data::Cid& cid, Bytes&& bytes) {
+    blocks_.try_emplace(cid, std::move(bytes));
+  }
 
  private:
   std::unordered_map<data::Cid, Bytes, CidHash> blocks_;

@@ -1,6 +1,7 @@
 #include "atproto/repo/commit.hpp"
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/syntax/did.hpp"
 #include "atproto/syntax/tid.hpp"
 
@@ -40,21 +41,23 @@ Error fields_error(const std::string& what) {
 }  // namespace
 
 Result<Commit> decode_commit(std::span<const std::uint8_t> bytes) {
-  auto value = data::decode_cbor(bytes);
-  if (!value.ok()) return value.error();
-  if (!value->is_map()) return fields_error("not a map");
-  const auto& m = value->as_map();
+  // The tape decoder: only the six fields are copied out.
+  data::CborTape tape;
+  if (auto st = data::decode_cbor_view(bytes, tape); !st.ok()) return st.error();
+  const data::ValueView value = tape.root();
+  if (!value.is_map()) return fields_error("not a map");
+  const auto m = value.as_map();
   // [repo.commit.fields] Exactly the six fields of version 3.
   for (const char* name : {"did", "version", "data", "rev", "prev", "sig"}) {
     if (!m.count(name)) return fields_error(std::string("missing field ") + name);
   }
   if (m.size() != 6) return fields_error("fields besides did, version, data, rev, prev, sig");
-  const auto& did = m.at("did");
-  const auto& version = m.at("version");
-  const auto& data_link = m.at("data");
-  const auto& rev = m.at("rev");
-  const auto& prev = m.at("prev");
-  const auto& sig = m.at("sig");
+  const auto did = m.at("did");
+  const auto version = m.at("version");
+  const auto data_link = m.at("data");
+  const auto rev = m.at("rev");
+  const auto prev = m.at("prev");
+  const auto sig = m.at("sig");
   if (!did.is_string() || !version.is_integer() || !data_link.is_link() || !rev.is_string() ||
       !(prev.is_null() || prev.is_link()) || !sig.is_bytes()) {
     return fields_error("a field has the wrong type");
@@ -76,9 +79,12 @@ Result<Commit> decode_commit(std::span<const std::uint8_t> bytes) {
   if (auto st = syntax::validate_did(did.as_string()); !st.ok()) {
     return make_error("repo.commit.did", "commit did is not a DID: " + st.error().message);
   }
-  Commit c{did.as_string(), data_link.as_link(),
-           rev.as_string(), prev.is_link() ? std::optional<Cid>(prev.as_link()) : std::nullopt,
-           sig.as_bytes(),  version.as_integer()};
+  Commit c{std::string(did.as_string()),
+           data_link.as_link(),
+           std::string(rev.as_string()),
+           prev.is_link() ? std::optional<Cid>(prev.as_link()) : std::nullopt,
+           data::Bytes(sig.as_bytes().begin(), sig.as_bytes().end()),
+           version.as_integer()};
   return c;
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/syntax/nsid.hpp"
 #include "atproto/syntax/record_key.hpp"
 
@@ -154,7 +155,7 @@ Error schema_error(const std::string& what) {
 }
 
 // Keys of `map` are exactly `names`.
-bool has_exactly(const data::Map& map, std::initializer_list<const char*> names) {
+bool has_exactly(const data::MapView& map, std::initializer_list<const char*> names) {
   if (map.size() != names.size()) return false;
   for (const char* name : names) {
     if (map.count(name) == 0) return false;
@@ -162,7 +163,7 @@ bool has_exactly(const data::Map& map, std::initializer_list<const char*> names)
   return true;
 }
 
-Result<std::optional<Cid>> node_link(const data::Value& v, const char* field) {
+Result<std::optional<Cid>> node_link(data::ValueView v, const char* field) {
   if (v.is_null()) return std::optional<Cid>{};
   if (!v.is_link()) return schema_error(std::string(field) + " is neither null nor a link");
   // [repo.mst.node-cid] Links between MST nodes are dag-cbor CIDs.
@@ -176,29 +177,31 @@ Result<std::optional<Cid>> node_link(const data::Value& v, const char* field) {
 }  // namespace
 
 Result<NodeData> decode_node(std::span<const std::uint8_t> bytes) {
-  auto value = data::decode_cbor(bytes);
-  if (!value.ok()) return value.error();
+  // The tape decoder: no tree of owning values for a node read once.
+  data::CborTape tape;
+  if (auto st = data::decode_cbor_view(bytes, tape); !st.ok()) return st.error();
+  const data::ValueView value = tape.root();
   // [repo.mst.node-schema] {l, e} with entries {p, k, v, t}; nullable fields
   // present as null, nothing else.
-  if (!value->is_map() || !has_exactly(value->as_map(), {"e", "l"})) {
+  if (!value.is_map() || !has_exactly(value.as_map(), {"e", "l"})) {
     return schema_error("not a map of exactly the fields e and l");
   }
-  const auto& map = value->as_map();
+  const auto map = value.as_map();
   NodeData node;
   auto left = node_link(map.at("l"), "l");
   if (!left.ok()) return left.error();
   node.left = *left;
-  const auto& e = map.at("e");
+  const auto e = map.at("e");
   if (!e.is_array()) return schema_error("e is not an array");
   std::string prev;
-  for (const auto& item : e.as_array()) {
+  for (const auto item : e.as_array()) {
     if (!item.is_map() || !has_exactly(item.as_map(), {"k", "p", "t", "v"})) {
       return schema_error("an entry is not a map of exactly the fields k, p, t and v");
     }
-    const auto& fields = item.as_map();
-    const auto& p = fields.at("p");
-    const auto& k = fields.at("k");
-    const auto& v = fields.at("v");
+    const auto fields = item.as_map();
+    const auto p = fields.at("p");
+    const auto k = fields.at("k");
+    const auto v = fields.at("v");
     if (!p.is_integer() || p.as_integer() < 0)
       return schema_error("p is not a non-negative integer");
     if (!k.is_bytes()) return schema_error("k is not a byte string");

@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/syntax/did.hpp"
 #include "atproto/syntax/tid.hpp"
 
@@ -318,9 +319,9 @@ Result<LoadedCar> load_car(std::span<const std::uint8_t> car_bytes) {
   // [car.header.first-root-commit] [car.roots.commit-included]
   if (auto st = car::check_roots_present(*car); !st.ok()) return st.error();
   LoadedCar out{std::move(car).value(), {}, std::nullopt};
-  for (const auto& b : out.car.blocks) {
-    if (auto st = out.store.put(b.cid, b.bytes); !st.ok()) return st.error();
-  }
+  // The bytes move into the store: the blocks' CIDs stay in `car` (for the
+  // block order check), their bytes are needed only once.
+  for (auto& b : out.car.blocks) out.store.put_owned(b.cid, std::move(b.bytes));
   auto commit = decode_commit(*out.store.find(out.car.roots[0]));
   if (!commit.ok()) return commit.error();
   out.commit = std::move(commit).value();
@@ -347,6 +348,7 @@ Result<VerifiedRepo> verify_repo_car(std::span<const std::uint8_t> car_bytes, st
   if (auto st = tree.verify(); !st.ok()) return st.error();
   VerifiedRepo out{loaded->car.roots[0], commit, {}};
   Status record_status;
+  data::CborTape tape;  // one tape for every record: no allocation per record
   auto st = tree.walk([&](const std::string& path, const Cid& value) {
     // [car.export.complete] Every record of the tree is in the export.
     const Bytes* bytes = loaded->store.find(value);
@@ -355,12 +357,11 @@ Result<VerifiedRepo> verify_repo_car(std::span<const std::uint8_t> car_bytes, st
                                                             " for " + path + " is missing");
       return false;
     }
-    auto record = data::decode_cbor(*bytes);
-    if (!record.ok()) {
-      record_status = record.error();
+    if (auto decoded = data::decode_cbor_view(*bytes, tape); !decoded.ok()) {
+      record_status = decoded.error();
       return false;
     }
-    if (!record->is_map()) {
+    if (!tape.root().is_map()) {
       record_status = make_error("data.model.record-object", "record " + path + " is not a map");
       return false;
     }

@@ -131,7 +131,20 @@ Result<LanguageTag> parse_language(std::string_view input) {
   return tag;
 }
 
+// The shape most tags have ("en", "pt-BR", "es-419"): a 2-3 letter language
+// and an optional region. Such a tag is valid (it is no grandfathered tag),
+// so validate_language answers without building a LanguageTag.
+static bool is_plain_language_region(std::string_view s) {
+  std::size_t n = 0;
+  while (n < s.size() && alpha(s[n])) ++n;
+  if (n < 2 || n > 3) return false;
+  if (n == s.size()) return true;
+  return s[n] == '-' && is_region(s.substr(n + 1));
+}
+
 Status validate_language(std::string_view input) {
+  // [lex.format.language]
+  if (is_plain_language_region(input)) return {};
   auto parsed = parse_language(input);
   if (!parsed.ok()) return parsed.error();
   return {};
