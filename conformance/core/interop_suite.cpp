@@ -40,14 +40,14 @@ const std::map<std::string, std::string>& interop_types() {
 
 }  // namespace
 
-std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error) {
+Result<std::vector<Case>> build_interop_suite(const SuiteSources& sources) {
   std::vector<Case> cases;
   if (sources.interop_tests_dir.empty()) return cases;
   fs::path dir = fs::path(sources.interop_tests_dir) / "syntax";
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    error = "no syntax/ folder in the interop tests checkout " + sources.interop_tests_dir;
-    return cases;
+    return make_error("conformance.interop", "no syntax/ folder in the interop tests checkout " +
+                                                 sources.interop_tests_dir);
   }
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir)) {
@@ -130,28 +130,10 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
       cases.push_back(std::move(c));
     }
   }
-  if (cases.empty()) error = "no usable interop test files in " + dir.string();
+  if (cases.empty()) {
+    return make_error("conformance.interop", "no usable interop test files in " + dir.string());
+  }
   return cases;
-}
-
-const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> kNames = {"syntax", "data", "car",     "crypto",
-                                                  "mst",    "repo", "lexicon", "interop"};
-  return kNames;
-}
-
-std::vector<Case> build_suite(const std::string& name, const SuiteSources& sources,
-                              const Catalog& catalog, std::string& error) {
-  if (name == "syntax") return build_syntax_suite(sources, catalog, error);
-  if (name == "data") return build_data_suite(sources, catalog, error);
-  if (name == "car") return build_car_suite(sources, catalog, error);
-  if (name == "crypto") return build_crypto_suite(sources, catalog, error);
-  if (name == "mst") return build_mst_suite(sources, catalog, error);
-  if (name == "repo") return build_repo_suite(sources, catalog, error);
-  if (name == "lexicon") return build_lexicon_suite(sources, catalog, error);
-  if (name == "interop") return build_interop_suite(sources, error);
-  error = "unknown suite " + name;
-  return {};
 }
 
 }  // namespace atproto::conformance
