@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "atproto/common/hex.hpp"
+#include "atproto/common/testing.hpp"
 #include "atproto/crypto/keys.hpp"
 #include "atproto/data/cid.hpp"
 #include "bench.hpp"
@@ -44,16 +46,6 @@ T must(atproto::Result<T> r, const char* what) {
     std::exit(1);
   }
   return std::move(r).value();
-}
-
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
 }
 
 // The bench loop of bench.hpp, returning ops/s so that a ratio between two
@@ -100,13 +92,7 @@ const char* private_hex(Curve c) {
                            : "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721";
 }
 
-std::vector<std::uint8_t> from_hex(const std::string& h) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
+using atproto::testing::hex_bytes;
 
 }  // namespace
 
@@ -122,7 +108,7 @@ int main(int argc, char** argv) {
     message[i] = static_cast<std::uint8_t>(i * 31 + 7);
   }
 
-  json inputs{{"message_hex", hex(message)}};
+  json inputs{{"message_hex", atproto::hex_encode(message)}};
   struct Side {
     Curve curve;
     std::string name;
@@ -132,13 +118,13 @@ int main(int argc, char** argv) {
   };
   std::vector<Side> sides;
   for (Curve c : {Curve::kK256, Curve::kP256}) {
-    auto key = must(PrivateKey::from_bytes(c, from_hex(private_hex(c))), "private key");
+    auto key = must(PrivateKey::from_bytes(c, hex_bytes(private_hex(c))), "private key");
     auto pub = key.public_key();
     auto sig = key.sign(message);
     const std::string name(atproto::crypto::curve_name(c));
     inputs[name] = json{{"private_key_hex", private_hex(c)},
                         {"did_key", pub.did_key()},
-                        {"signature_hex", hex(sig)}};
+                        {"signature_hex", atproto::hex_encode(sig)}};
     sides.push_back(Side{c, name, std::move(key), pub, sig});
   }
   std::ofstream(dir / "crypto.json") << inputs.dump(2) << "\n";
@@ -151,7 +137,7 @@ int main(int argc, char** argv) {
     if (bench::selected(spec.id)) {
       const auto sig = side.key.sign(message);
       const std::string check = side.curve == Curve::kK256
-                                    ? hex(sig)
+                                    ? atproto::hex_encode(sig)
                                     : (side.pub.verify(message, sig).ok() ? "verifies" : "BAD");
       print(spec, check, run([&] { bench::keep(side.key.sign(message)); }));
     }

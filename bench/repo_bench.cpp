@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "atproto/common/testing.hpp"
 #include "atproto/crypto/keys.hpp"
 #include "atproto/repo/repository.hpp"
 #include "atproto/syntax/tid.hpp"
@@ -46,13 +47,7 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-std::vector<std::uint8_t> hex_bytes(const std::string& hex) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
+using atproto::testing::hex_bytes;
 
 }  // namespace
 

@@ -181,13 +181,12 @@ int main(int argc, char** argv) {
     if (name == "interop" && interop_dir.empty() && plc_interop_dir.empty()) {
       return usage_error("the interop suite needs --interop-tests DIR or --plc-interop-tests DIR");
     }
-    std::string err;
-    auto built = build_suite(name, sources, catalog, err);
-    if (!err.empty()) {
-      std::cerr << "atproto-conformance: suite " << name << ": " << err << "\n";
+    auto built = build_suite(name, sources, catalog);
+    if (!built) {
+      std::cerr << "atproto-conformance: suite " << name << ": " << built.error().message << "\n";
       return 2;
     }
-    for (auto& c : built) {
+    for (auto& c : built.value()) {
       bool keep = filters.empty();
       for (const auto& f : filters) keep = keep || glob_match(f, c.id);
       if (keep) cases.push_back(std::move(c));

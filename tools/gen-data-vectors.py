@@ -803,6 +803,14 @@ di("tag-42-over-text", A("d82a" + text(SPEC_LINK)), CIDLINK, "Tag 42 over a CID 
 di("tag-42-over-integer", A("d82a01"), CIDLINK, "Tag 42 over an integer.")
 di("tag-42-no-zero-prefix", A(tag42(LINK_BIN)), CIDLINK,
    "Tag 42 over the binary CID without the leading 0x00.")
+# A wrong prefix byte, not only a missing one: skipping the first byte
+# unchecked would read a valid CID from each of these.
+di("tag-42-prefix-01", A(tag42(b"\x01" + LINK_BIN)), CIDLINK,
+   "Tag 42 over 0x01 and a valid binary CID: the prefix byte must be 0x00.")
+di("tag-42-prefix-ff", A(tag42(b"\xff" + LINK_BIN)), CIDLINK,
+   "Tag 42 over 0xff and a valid binary CID: the prefix byte must be 0x00.")
+di("tag-42-prefix-01-in-array", A("81" + tag42(b"\x01" + LINK_BIN)), CIDLINK,
+   "The same wrong 0x01 prefix on a link inside an array.")
 di("tag-42-empty-bytes", A("d82a40"), CIDLINK, "Tag 42 over an empty byte string.")
 di("tag-42-nested-tag", A("d82a" + tag42(b"\x00" + LINK_BIN)), CIDLINK, "Tag 42 over tag 42.")
 di("tag-42-cidv0", A(tag42(b"\x00\x12\x20" + DIGEST)), CID_VERSION,
@@ -903,6 +911,9 @@ di("blob-mime-type-empty", A(blob_hex(IMAGE_BIN, mime=""), "image"), BLOB_MIME, 
 di("blob-ref-string", A("a4" + text("ref") + text(IMAGE_CID) + text("size") + "01" + text("$type")
                         + text("blob") + text("mimeType") + text("image/png"), "image"),
    BLOB_SHAPE, "A blob whose ref is a CID string, not a link.")
+di("blob-ref-prefix-01", A(blob_hex(IMAGE_BIN), "image").replace(
+    tag42(b"\x00" + IMAGE_BIN), tag42(b"\x01" + IMAGE_BIN)), CIDLINK,
+   "A blob whose ref link starts with 0x01 instead of the 0x00 prefix.")
 di("blob-no-size", A("a3" + text("ref") + tag42(b"\x00" + IMAGE_BIN) + text("$type") + text("blob")
                      + text("mimeType") + text("image/png"), "image"),
    BLOB_SHAPE, "A blob without size.")

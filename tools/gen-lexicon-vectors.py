@@ -317,6 +317,12 @@ si("record-not-object", {"main": {"type": "record", "key": "tid", "record": STRI
    "lex.schema.record-object", "defs.main.record", "The record field is an object schema.")
 si("output-no-encoding", {"main": {"type": "query", "output": {"schema": {"type": "object", "properties": {}}}}},
    "lex.schema.body-encoding", "defs.main.output.encoding", "An output names its encoding.")
+si("output-encoding-empty", {"main": {"type": "query", "output": {
+    "encoding": "", "schema": {"type": "object", "properties": {}}}}},
+   "lex.schema.body-encoding", "defs.main.output.encoding", "An empty encoding names none.")
+si("input-no-encoding", {"main": {"type": "procedure", "input": {
+    "schema": {"type": "object", "properties": {}}}}},
+   "lex.schema.body-encoding", "defs.main.input.encoding", "A procedure's input names its encoding too.")
 si("output-string-schema", {"main": {"type": "query", "output": {"encoding": "application/json",
                                                                    "schema": STRING}}},
    "lex.schema.body-schema", "defs.main.output.schema", "Body schemas are object, ref or union.")
@@ -662,6 +668,18 @@ gi("min-graphemes-short", "g3min", FAMILY * 2, 2, G,
    "Two clusters (50 bytes) are fewer than minGraphemes 3 however many bytes.")
 gi("min-graphemes-combining", "g3min", "e\u0301\u0301\u0301\u0301", 1, G,
    "One letter with four marks is one cluster.")
+# More shapes at the minGraphemes boundary: counting bytes or code points
+# instead of clusters accepts each of the short ones.
+gv("min-graphemes-ascii-met", "g3min", "abc", 3, "Three ASCII letters meet minGraphemes 3.")
+gi("min-graphemes-ascii-short", "g3min", "ab", 2, G, "Two ASCII letters.")
+gi("min-graphemes-empty", "g3min", "", 0, G, "The empty string.")
+gi("min-graphemes-flags-short", "g3min", FLAG_FR + FLAG_JP, 2, G,
+   "Two flags: four regional indicator code points, two clusters.")
+gi("min-graphemes-skin-tone-short", "g3min", THUMB * 2, 2, G,
+   "Two thumbs up with a skin tone: four code points, two clusters.")
+gi("min-graphemes-crlf-short", "g3min", "a" + CRLF, 2, G,
+   "'a' then CR LF: three code points, two clusters.")
+gv("min-graphemes-flags-met", "g3min", FLAG_FR + FLAG_JP + FLAG_FR, 3, "Three flags meet minGraphemes 3.")
 gv("bytes-at-max", "b20", "\u00e9" * 10, 10, "Ten 2-byte letters: 20 bytes.")
 gi("bytes-past-max", "b20", "\u00e9" * 10 + "a", 11, B, "21 bytes.")
 gi("bytes-emoji-past-max", "b20", FAMILY, 1, B, "One cluster but 25 bytes.")

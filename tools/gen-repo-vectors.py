@@ -697,6 +697,15 @@ def verify_file():
     del e.commit["prev"]
     add("prev-missing", e, False, "the prev field left out instead of null",
         error="repo.commit.fields")
+    # The fields rule has more forms than a field left out.
+    e = Export(root, records)
+    e.commit["extra"] = "x"
+    add("commit-extra-field", e, False, "a seventh, unknown field in a signed commit",
+        error="repo.commit.fields")
+    e = Export(root, records)
+    e.commit["prev"] = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
+    add("prev-string", e, False, "prev is a CID string, not a link or null",
+        error="repo.commit.fields")
     e = Export(root, records)
     e.commit["rev"] = "2024-11-24"
     add("rev-not-tid", e, False, "a rev that is not a TID", error="repo.commit.rev")
@@ -710,9 +719,23 @@ def verify_file():
     e.drop = {mapping[small_paths[3]]}
     add("missing-record", e, False, "one record block left out",
         error="car.export.complete")
+    # The same defect at other positions: the first and the last record in
+    # key order, in the other collection.
+    e = Export(root, records)
+    e.drop = {mapping[sorted(small_paths)[0]]}
+    add("missing-record-first", e, False, "the record block of the first key left out",
+        error="car.export.complete")
+    e = Export(root, records)
+    e.drop = {mapping[sorted(small_paths)[-1]]}
+    add("missing-record-last", e, False, "the record block of the last key left out",
+        error="car.export.complete")
     e = Export(big_root, big_records)
     e.drop = {big_root.gaps()[1].cid() if big_root.gaps()[1] else big_root.left.cid()}
     add("missing-node", e, False, "an MST node below the root left out",
+        error="repo.mst.complete")
+    e = Export(big_root, big_records)
+    e.drop = {big_root.cid()}
+    add("missing-root-node", e, False, "the MST root node (the commit's data) left out",
         error="repo.mst.complete")
 
     # Tree defects, each in an otherwise correct, correctly signed export.

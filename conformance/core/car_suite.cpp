@@ -2,7 +2,6 @@
 // generated CAR files and their one-byte mutations (the reference is the
 // oracle), and differential fuzzing of mutated CAR files with shrinking.
 #include <algorithm>
-#include <chrono>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -13,6 +12,7 @@
 #include "atproto/car/test_generators.hpp"
 #include "atproto/data/base64.hpp"
 #include "atproto/data/cid.hpp"
+#include "engine.hpp"
 #include "reference_ops.hpp"
 #include "suites.hpp"
 
@@ -36,20 +36,12 @@ struct CarAnswer {
 // Reads an adapter's answer; returns nullopt (and fills the verdict) when the
 // answer is not a well-formed result.
 std::optional<CarAnswer> read_answer(const Response& r, Verdict& v) {
-  v.http_status = r.status;
-  v.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
   auto malformed = [&](const std::string& why) {
     v.state = Verdict::State::kAdapterError;
     v.message = why;
     return std::nullopt;
   };
-  if (!r.transport_error.empty())
-    return malformed("no answer from the adapter: " + r.transport_error);
-  if (r.status == 501) {
-    v.state = Verdict::State::kUnsupported;
-    v.message = "the adapter answered 501 for this input";
-    return std::nullopt;
-  }
+  if (!engine::answered(r, v)) return std::nullopt;
   const json& b = r.body;
   if (r.status != 200 || !b.is_object() || !b.contains("ok") || !b["ok"].is_boolean()) {
     return malformed("the adapter did not answer with a result (HTTP " + std::to_string(r.status) +
@@ -164,10 +156,6 @@ Verdict run_one(RunContext& ctx, const json& request, const CarAnswer& want) {
   return v;
 }
 
-bool disagrees(const Verdict& v) {
-  return v.state == Verdict::State::kMismatch || v.state == Verdict::State::kAdapterError;
-}
-
 Level level_at_stake(const Catalog& catalog, const CarAnswer& want) {
   return want.ok || want.code.empty() ? Level::kMust : strongest_level(catalog, {want.code});
 }
@@ -176,9 +164,9 @@ Level level_at_stake(const Catalog& catalog, const CarAnswer& want) {
 json found_vector(const Bytes& bytes, const CarAnswer& want, const std::string& how) {
   json vector{
       {"id", std::string("car.read.") + (want.ok ? "valid" : "invalid") + ".found-" +
-                 stable_hash_hex(hex_of(bytes), 10)},
+                 stable_hash_hex(hex_encode(bytes), 10)},
       {"requirements", want.ok ? json::array({"car.block.cid-matches"}) : json::array({want.code})},
-      {"car_hex", hex_of(bytes)},
+      {"car_hex", hex_encode(bytes)},
       {"valid", want.ok}};
   if (want.ok) {
     vector["roots"] = want.roots;
@@ -227,7 +215,7 @@ Bytes shrink_bytes(RunContext& ctx, Bytes bytes, Verdict& v) {
     --budget;
     json request = request_for(smaller);
     Verdict probe = run_one(ctx, request, oracle(request));
-    if (!disagrees(probe)) return false;
+    if (!engine::disagrees(probe)) return false;
     bytes = std::move(smaller);
     v = probe;
     return true;
@@ -272,12 +260,9 @@ struct CarVector {
   Bytes bytes;
 };
 
-std::string load_car_vectors(const std::string& dir, std::vector<CarVector>& out) {
-  std::string error;
-  std::string read = for_each_vector_file(dir, /*optional=*/true, [&](const json& doc) {
-    if (!error.empty() || doc.value("kind", "") != "car" || doc.value("operation", "") != "read") {
-      return;
-    }
+Status load_car_vectors(const std::string& dir, std::vector<CarVector>& out) {
+  return for_each_vector_file(dir, /*optional=*/true, [&](const json& doc) -> Status {
+    if (doc.value("kind", "") != "car" || doc.value("operation", "") != "read") return {};
     for (const auto& c : doc.value("cases", json::array())) {
       CarVector v;
       v.id = c.value("id", "");
@@ -285,17 +270,11 @@ std::string load_car_vectors(const std::string& dir, std::vector<CarVector>& out
       v.requirements = string_list(c.value("requirements", json::array()));
       if (c.contains("car_hex")) {
         auto bytes = hex_decode(c.value("car_hex", ""));
-        if (!bytes) {
-          error = "bad car_hex in " + v.id;
-          return;
-        }
+        if (!bytes) return bad_vector("bad car_hex in " + v.id);
         v.bytes = std::move(*bytes);
       } else {
         auto bytes = data::base64_decode(c.value("car_base64", ""));
-        if (!bytes) {
-          error = "bad car_base64 in " + v.id;
-          return;
-        }
+        if (!bytes) return bad_vector("bad car_base64 in " + v.id);
         v.bytes = std::move(bytes).value();
       }
       v.request = request_for(v.bytes);
@@ -307,8 +286,8 @@ std::string load_car_vectors(const std::string& dir, std::vector<CarVector>& out
       }
       out.push_back(std::move(v));
     }
+    return {};
   });
-  return read.empty() ? error : read;
 }
 
 Case car_vector_case(const CarVector& cv, const Catalog& catalog) {
@@ -361,8 +340,7 @@ Case car_property_case(bool mutated, const Catalog& catalog) {
                           : "read generated CAR files (raw and DAG-CBOR blocks, duplicates, "
                             "several roots) as the reference does";
   c.run = [mutated, &catalog](RunContext& ctx) {
-    rc::Random random(ctx.seed * 0x9e3779b97f4a7c15ull + (mutated ? 0xca2b : 0xca2a));
-    auto gen = rc::gen::exec([mutated] {
+    engine::Property<Generated> property(rc::gen::exec([mutated] {
       Generated g;
       g.file = *car::generators::car_file();
       if (mutated) {
@@ -370,43 +348,21 @@ Case car_property_case(bool mutated, const Catalog& catalog) {
         g.delta = *rc::gen::inRange(1, 256);
       }
       return g;
-    });
-    Verdict last;
-    for (int i = 0; i < ctx.property_cases; ++i) {
-      int size = std::min(100, i * 100 / std::max(1, ctx.property_cases - 1));
-      rc::Random r = random.split();
-      auto shrinkable = gen(r, size);
-      auto verdict_for = [&](const Generated& g) {
-        json request = request_for(bytes_of(g));
-        return run_one(ctx, request, oracle(request));
-      };
-      Verdict v = verdict_for(shrinkable.value());
-      if (v.state == Verdict::State::kUnsupported) return v;
-      if (v.state == Verdict::State::kPass) continue;
-      // Shrink along RapidCheck's shrink tree while the disagreement persists.
-      for (int steps = 0; steps < 200; ++steps) {
-        bool progress = false;
-        auto shrinks = shrinkable.shrinks();
-        while (auto next = shrinks.next()) {
-          Verdict probe = verdict_for(next->value());
-          if (disagrees(probe)) {
-            shrinkable = std::move(*next);
-            v = probe;
-            progress = true;
-            break;
-          }
-        }
-        if (!progress) break;
-      }
-      const Bytes bytes = bytes_of(shrinkable.value());
+    }));
+    property.salt = mutated ? 0xca2b : 0xca2a;
+    property.check = [&](const Generated& g) {
+      json request = request_for(bytes_of(g));
+      return run_one(ctx, request, oracle(request));
+    };
+    property.finish = [&](const Generated& g, Verdict v) {
+      const Bytes bytes = bytes_of(g);
       CarAnswer want = oracle(request_for(bytes));
       v.level = level_at_stake(catalog, want);
       v.suggested_vector = found_vector(
           bytes, want, mutated ? "the one-byte-changed property" : "the generated-files property");
       return v;
-    }
-    last.calls = static_cast<std::uint64_t>(ctx.property_cases);
-    return last;
+    };
+    return engine::run_property(ctx, property);
   };
   return c;
 }
@@ -423,76 +379,39 @@ Case car_fuzz_case(std::vector<Bytes> seeds, const Catalog& catalog) {
   c.operation = kOperation;
   c.description = "agree with the reference on mutated CAR files from the vectors";
   c.run = [seeds = std::move(seeds), &catalog](RunContext& ctx) {
-    Verdict result;
-    if (seeds.empty()) return result;
-    std::mt19937_64 rng(ctx.seed ^ 0xca7f);
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::duration<double>(ctx.fuzz_seconds);
-    json found = json::array();
-    std::uint64_t calls = 0;
-    for (std::uint64_t i = 0;; ++i) {
-      if (ctx.fuzz_iterations ? i >= ctx.fuzz_iterations
-                              : std::chrono::steady_clock::now() >= deadline) {
-        break;
-      }
+    engine::Fuzz<Bytes> fuzz;
+    fuzz.salt = 0xca7f;
+    fuzz.has_seeds = !seeds.empty();
+    fuzz.next = [&](std::mt19937_64& rng) {
       Bytes bytes = seeds[rng() % seeds.size()];
-      int edits = 1 + static_cast<int>(rng() % 3);
-      for (int e = 0; e < edits; ++e) {
-        std::size_t pos = bytes.empty() ? 0 : rng() % bytes.size();
-        switch (rng() % 5) {
-          case 0:
-            if (!bytes.empty()) bytes[pos] = static_cast<std::uint8_t>(rng());
-            break;
-          case 1:
-            if (!bytes.empty()) bytes[pos] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
-            break;
-          case 2:
-            bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(pos),
-                         static_cast<std::uint8_t>(rng()));
-            break;
-          case 3:
-            if (!bytes.empty()) bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(pos));
-            break;
-          default:
-            // Cut the file short: truncation is the commonest transport fault.
-            bytes.resize(pos);
-            break;
-        }
-      }
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int e = 0; e < edits; ++e) engine::mutate_bytes(bytes, rng, /*may_truncate=*/true);
+      return bytes;
+    };
+    fuzz.check = [&](const Bytes& bytes) {
       json request = request_for(bytes);
-      Verdict v = run_one(ctx, request, oracle(request));
-      ++calls;
-      if (v.state == Verdict::State::kUnsupported) return v;
-      if (v.state == Verdict::State::kPass) continue;
-      bytes = shrink_bytes(ctx, std::move(bytes), v);
+      return run_one(ctx, request, oracle(request));
+    };
+    fuzz.explain = [&](const Bytes& input, Verdict v) {
+      Bytes bytes = shrink_bytes(ctx, input, v);
       CarAnswer want = oracle(request_for(bytes));
-      Level at_stake = level_at_stake(catalog, want);
-      if (found.empty()) result = v;
-      result.level = std::min(result.level.value_or(Level::kMay), at_stake);
-      json vector = found_vector(bytes, want, "differential fuzzing");
-      if (std::none_of(found.begin(), found.end(),
-                       [&](const json& f) { return f["id"] == vector["id"]; })) {
-        found.push_back(std::move(vector));
-      }
-      if (found.size() >= 10) break;
-    }
-    result.calls = calls;
-    if (found.empty()) return result;
-    result.message +=
-        " (" + std::to_string(found.size()) + " shrunk disagreement(s), listed as vectors)";
-    result.suggested_vector = found;
-    return result;
+      return std::optional<engine::Finding>(
+          engine::Finding{std::move(v), level_at_stake(catalog, want),
+                          found_vector(bytes, want, "differential fuzzing")});
+    };
+    fuzz.found_note = "shrunk disagreement(s), listed as vectors";
+    return engine::run_fuzz(ctx, fuzz);
   };
   return c;
 }
 
 }  // namespace
 
-std::vector<Case> build_car_suite(const SuiteSources& sources, const Catalog& catalog,
-                                  std::string& error) {
+Result<std::vector<Case>> build_car_suite(const SuiteSources& sources, const Catalog& catalog) {
   std::vector<CarVector> vectors;
-  error = load_car_vectors(sources.vectors_dir + "/car", vectors);
-  if (!error.empty()) return {};
+  if (auto read = load_car_vectors(sources.vectors_dir + "/car", vectors); !read) {
+    return read.error();
+  }
   std::vector<Case> cases;
   std::vector<Bytes> seeds;
   for (const auto& v : vectors) {

@@ -4,7 +4,6 @@
 // twin, DER, truncation, bit flips, other keys, uncompressed keys, ...; the
 // reference is the oracle), and differential fuzzing of the vectors' inputs.
 #include <algorithm>
-#include <chrono>
 #include <optional>
 #include <random>
 
@@ -12,6 +11,7 @@
 #include "atproto/crypto/test_generators.hpp"
 #include "atproto/data/base64.hpp"
 #include "atproto/data/multibase.hpp"
+#include "engine.hpp"
 #include "reference_ops.hpp"
 #include "suites.hpp"
 
@@ -38,20 +38,12 @@ struct CryptoAnswer {
 
 std::optional<CryptoAnswer> read_answer(const std::string& operation, const Response& r,
                                         Verdict& v) {
-  v.http_status = r.status;
-  v.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
   auto malformed = [&](const std::string& why) -> std::optional<CryptoAnswer> {
     v.state = Verdict::State::kAdapterError;
     v.message = why;
     return std::nullopt;
   };
-  if (!r.transport_error.empty())
-    return malformed("no answer from the adapter: " + r.transport_error);
-  if (r.status == 501) {
-    v.state = Verdict::State::kUnsupported;
-    v.message = "the adapter answered 501 for this input";
-    return std::nullopt;
-  }
+  if (!engine::answered(r, v)) return std::nullopt;
   const json& b = r.body;
   const char* field = operation == kVerify ? "valid" : "ok";
   if (r.status != 200 || !b.is_object() || !b.contains(field) || !b[field].is_boolean()) {
@@ -142,9 +134,9 @@ json vector_for(const std::string& operation, const json& request, const CryptoA
   if (operation == kVerify) {
     vector["public_key"] = request["publicKey"];
     vector["message_hex"] =
-        hex_of(*data::base64_decode(request["message"].get_ref<const std::string&>()));
+        hex_encode(*data::base64_decode(request["message"].get_ref<const std::string&>()));
     vector["signature_hex"] =
-        hex_of(*data::base64_decode(request["signature"].get_ref<const std::string&>()));
+        hex_encode(*data::base64_decode(request["signature"].get_ref<const std::string&>()));
   } else {
     vector["input"] = request["didKey"];
   }
@@ -166,13 +158,12 @@ struct CryptoVector {
   std::string comment;
 };
 
-std::string load_crypto_vectors(const std::string& dir, std::vector<CryptoVector>& out) {
-  std::string error;
-  std::string read = for_each_vector_file(dir, /*optional=*/true, [&](const json& doc) {
+Status load_crypto_vectors(const std::string& dir, std::vector<CryptoVector>& out) {
+  return for_each_vector_file(dir, /*optional=*/true, [&](const json& doc) -> Status {
     const std::string op = doc.value("operation", "");
     // verification-method and did-key have no adapter operation (the protocol
     // carries neither DID documents nor private keys).
-    if (!error.empty() || (op != "verify" && op != "parse-key")) return;
+    if (op != "verify" && op != "parse-key") return {};
     for (const auto& c : doc.value("cases", json::array())) {
       CryptoVector v;
       v.id = c.value("id", "");
@@ -184,10 +175,7 @@ std::string load_crypto_vectors(const std::string& dir, std::vector<CryptoVector
       if (op == "verify") {
         auto message = hex_decode(c.value("message_hex", ""));
         auto signature = hex_decode(c.value("signature_hex", ""));
-        if (!message || !signature) {
-          error = "bad hex in " + v.id;
-          return;
-        }
+        if (!message || !signature) return bad_vector("bad hex in " + v.id);
         v.request = verify_request(c.value("public_key", ""), *message, *signature);
       } else {
         v.request = json{{"didKey", c.value("input", "")}};
@@ -198,8 +186,8 @@ std::string load_crypto_vectors(const std::string& dir, std::vector<CryptoVector
       }
       out.push_back(std::move(v));
     }
+    return {};
   });
-  return read.empty() ? error : read;
 }
 
 Case crypto_vector_case(const CryptoVector& cv, const Catalog& catalog) {
@@ -417,42 +405,19 @@ Case crypto_property_case(const std::string& id, const std::string& operation,
   c.operation = operation;
   c.description = description;
   c.run = [operation, generator, id, &catalog](RunContext& ctx) {
-    rc::Random random(ctx.seed * 0x9e3779b97f4a7c15ull + std::hash<std::string>{}(id));
-    Verdict last;
-    for (int i = 0; i < ctx.property_cases; ++i) {
-      int size = std::min(100, i * 100 / std::max(1, ctx.property_cases - 1));
-      rc::Random r = random.split();
-      auto shrinkable = generator(r, size);
-      auto verdict_for = [&](const Input& input) {
-        json request = request_for(input);
-        return run_one(ctx, operation, request, oracle(operation, request));
-      };
-      Verdict v = verdict_for(shrinkable.value());
-      if (v.state == Verdict::State::kUnsupported) return v;
-      if (v.state == Verdict::State::kPass) continue;
-      // Shrink along RapidCheck's shrink tree while the disagreement persists.
-      for (int steps = 0; steps < 200; ++steps) {
-        bool progress = false;
-        auto shrinks = shrinkable.shrinks();
-        while (auto next = shrinks.next()) {
-          Verdict probe = verdict_for(next->value());
-          if (probe.state == Verdict::State::kMismatch ||
-              probe.state == Verdict::State::kAdapterError) {
-            shrinkable = std::move(*next);
-            v = probe;
-            progress = true;
-            break;
-          }
-        }
-        if (!progress) break;
-      }
+    engine::Property<Input> property(generator);
+    property.salt = std::hash<std::string>{}(id);
+    property.check = [&](const Input& input) {
+      json request = request_for(input);
+      return run_one(ctx, operation, request, oracle(operation, request));
+    };
+    property.finish = [&](const Input&, Verdict v) {
       CryptoAnswer want = oracle(operation, v.sent);
       v.level = level_at_stake(catalog, want);
       v.suggested_vector = vector_for(operation, v.sent, want, "the " + id + " property");
       return v;
-    }
-    last.calls = static_cast<std::uint64_t>(ctx.property_cases);
-    return last;
+    };
+    return engine::run_property(ctx, property);
   };
   return c;
 }
@@ -461,25 +426,6 @@ Case crypto_property_case(const std::string& id, const std::string& operation,
 // Differential fuzz: mutations of the vectors' requests.
 
 const std::string kBase58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-void mutate_bytes(Bytes& bytes, std::mt19937_64& rng) {
-  std::size_t pos = bytes.empty() ? 0 : rng() % bytes.size();
-  switch (rng() % 4) {
-    case 0:
-      if (!bytes.empty()) bytes[pos] = static_cast<std::uint8_t>(rng());
-      break;
-    case 1:
-      if (!bytes.empty()) bytes[pos] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
-      break;
-    case 2:
-      bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(pos),
-                   static_cast<std::uint8_t>(rng()));
-      break;
-    default:
-      if (!bytes.empty()) bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(pos));
-      break;
-  }
-}
 
 void mutate_text(std::string& text, std::mt19937_64& rng) {
   std::size_t pos = text.empty() ? 0 : rng() % text.size();
@@ -513,7 +459,7 @@ json mutate(const std::string& operation, json request, std::mt19937_64& rng) {
   } else {
     const char* name = field == 1 ? "message" : "signature";
     Bytes bytes = *data::base64_decode(request[name].get_ref<const std::string&>());
-    mutate_bytes(bytes, rng);
+    engine::mutate_bytes(bytes, rng);
     request[name] = padded_base64(bytes);
   }
   return request;
@@ -533,44 +479,36 @@ Case crypto_fuzz_case(const std::string& operation, std::vector<json> seeds,
   c.operation = operation;
   c.description = "agree with the reference on mutated " + operation + " vector inputs";
   c.run = [operation, seeds = std::move(seeds), &catalog](RunContext& ctx) {
-    Verdict result;
-    if (seeds.empty()) return result;
-    std::mt19937_64 rng(ctx.seed ^ std::hash<std::string>{}(operation));
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::duration<double>(ctx.fuzz_seconds);
-    json found = json::array();
-    for (std::uint64_t i = 0;; ++i) {
-      if (ctx.fuzz_iterations ? i >= ctx.fuzz_iterations
-                              : std::chrono::steady_clock::now() >= deadline) {
-        break;
-      }
+    engine::Fuzz<json> fuzz;
+    fuzz.salt = std::hash<std::string>{}(operation);
+    fuzz.has_seeds = !seeds.empty();
+    fuzz.next = [&](std::mt19937_64& rng) {
       json request = seeds[rng() % seeds.size()];
       const int edits = 1 + static_cast<int>(rng() % 2);
       for (int e = 0; e < edits; ++e) request = mutate(operation, std::move(request), rng);
+      return request;
+    };
+    fuzz.check = [&](const json& request) {
+      return run_one(ctx, operation, request, oracle(operation, request));
+    };
+    fuzz.explain = [&](const json& request, Verdict v) {
       CryptoAnswer want = oracle(operation, request);
-      Verdict v = run_one(ctx, operation, request, want);
-      if (v.state == Verdict::State::kUnsupported) return v;
-      if (v.state == Verdict::State::kPass) continue;
-      if (found.empty()) result = v;
-      result.level = std::min(result.level.value_or(Level::kMay), level_at_stake(catalog, want));
-      found.push_back(vector_for(operation, request, want, "differential fuzzing"));
-      if (found.size() >= 10) break;
-    }
-    if (found.empty()) return result;
-    result.message += " (" + std::to_string(found.size()) + " disagreement(s), listed as vectors)";
-    result.suggested_vector = found;
-    return result;
+      return std::optional<engine::Finding>(
+          engine::Finding{std::move(v), level_at_stake(catalog, want),
+                          vector_for(operation, request, want, "differential fuzzing")});
+    };
+    return engine::run_fuzz(ctx, fuzz);
   };
   return c;
 }
 
 }  // namespace
 
-std::vector<Case> build_crypto_suite(const SuiteSources& sources, const Catalog& catalog,
-                                     std::string& error) {
+Result<std::vector<Case>> build_crypto_suite(const SuiteSources& sources, const Catalog& catalog) {
   std::vector<CryptoVector> vectors;
-  error = load_crypto_vectors(sources.vectors_dir + "/crypto", vectors);
-  if (!error.empty()) return {};
+  if (auto read = load_crypto_vectors(sources.vectors_dir + "/crypto", vectors); !read) {
+    return read.error();
+  }
   std::vector<Case> cases;
   std::vector<json> verify_seeds, key_seeds;
   for (const auto& v : vectors) {

@@ -2,22 +2,18 @@
 // (generated records; the reference is the oracle) and differential fuzzing
 // of CBOR bytes.
 #include <algorithm>
-#include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <random>
 
 #include "atproto/data/base64.hpp"
 #include "atproto/data/cbor.hpp"
 #include "atproto/data/json.hpp"
 #include "atproto/data/test_generators.hpp"
+#include "engine.hpp"
 #include "reference_ops.hpp"
 #include "suites.hpp"
 
 namespace atproto::conformance {
 namespace {
-
-namespace fs = std::filesystem;
 
 // What an answer says, reduced to what the protocol compares.
 struct DataAnswer {
@@ -31,18 +27,7 @@ struct DataAnswer {
 // Reads an adapter's answer; returns nullopt (and fills the verdict) when the
 // answer is not a well-formed result.
 std::optional<DataAnswer> read_answer(const std::string& operation, const Response& r, Verdict& v) {
-  v.http_status = r.status;
-  v.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
-  if (!r.transport_error.empty()) {
-    v.state = Verdict::State::kAdapterError;
-    v.message = "no answer from the adapter: " + r.transport_error;
-    return std::nullopt;
-  }
-  if (r.status == 501) {
-    v.state = Verdict::State::kUnsupported;
-    v.message = "the adapter answered 501 for this input";
-    return std::nullopt;
-  }
+  if (!engine::answered(r, v)) return std::nullopt;
   const json& b = r.body;
   if (r.status != 200 || !b.is_object() || !b.contains("ok") || !b["ok"].is_boolean()) {
     v.state = Verdict::State::kAdapterError;
@@ -92,7 +77,7 @@ std::string difference(const std::string& operation, const DataAnswer& got,
   if (!want.ok) return "";
   if (got.cid != want.cid) return "wrong CID: " + got.cid + ", expected " + want.cid;
   if (operation == "data/encode" && got.cbor != want.cbor) {
-    return "different CBOR bytes: " + hex_of(got.cbor) + ", expected " + hex_of(want.cbor);
+    return "different CBOR bytes: " + hex_encode(got.cbor) + ", expected " + hex_encode(want.cbor);
   }
   if (operation == "data/decode" && got.value != want.value) {
     return "different JSON value";
@@ -139,12 +124,11 @@ struct DataVector {
   std::string comment;
 };
 
-std::string load_data_vectors(const std::string& dir, std::vector<DataVector>& out) {
+Status load_data_vectors(const std::string& dir, std::vector<DataVector>& out) {
   // No data vectors folder means no vector cases, not an error.
-  std::string error;
-  std::string read = for_each_vector_file(dir, /*optional=*/true, [&](const json& doc) {
+  return for_each_vector_file(dir, /*optional=*/true, [&](const json& doc) -> Status {
     const std::string op = doc.value("operation", "");
-    if (!error.empty() || (op != "encode" && op != "decode")) return;
+    if (op != "encode" && op != "decode") return {};
     for (const auto& c : doc.value("cases", json::array())) {
       DataVector v;
       v.id = c.value("id", "");
@@ -156,10 +140,7 @@ std::string load_data_vectors(const std::string& dir, std::vector<DataVector>& o
         v.request = json{{"json", c["json"]}};
       } else {
         auto bytes = hex_decode(c.value("cbor_hex", ""));
-        if (!bytes) {
-          error = "bad cbor_hex in " + v.id;
-          return;
-        }
+        if (!bytes) return bad_vector("bad cbor_hex in " + v.id);
         v.request = json{{"cbor", padded_base64(*bytes)}};
       }
       v.want.ok = c.value("valid", false);
@@ -168,10 +149,7 @@ std::string load_data_vectors(const std::string& dir, std::vector<DataVector>& o
         v.want.cid = c.value("cid", "");
         if (op == "encode") {
           auto bytes = hex_decode(c.value("cbor_hex", ""));
-          if (!bytes) {
-            error = "bad cbor_hex in " + v.id;
-            return;
-          }
+          if (!bytes) return bad_vector("bad cbor_hex in " + v.id);
           v.want.cbor = *bytes;
         } else {
           v.want.value = c.value("json", json());
@@ -179,8 +157,8 @@ std::string load_data_vectors(const std::string& dir, std::vector<DataVector>& o
       }
       out.push_back(std::move(v));
     }
+    return {};
   });
-  return read.empty() ? error : read;
 }
 
 Case data_vector_case(const DataVector& dv, const Catalog& catalog) {
@@ -210,40 +188,17 @@ Case data_property_case(const std::string& operation, const Catalog& catalog) {
   c.operation = operation;
   c.description = "agree with the reference on " + operation + " of RapidCheck-generated records";
   c.run = [operation, &catalog](RunContext& ctx) {
-    rc::Random random(ctx.seed * 0x9e3779b97f4a7c15ull + std::hash<std::string>{}(operation));
-    auto gen = data::generators::record(3);
-    Verdict last;
-    for (int i = 0; i < ctx.property_cases; ++i) {
-      int size = std::min(100, i * 100 / std::max(1, ctx.property_cases - 1));
-      rc::Random r = random.split();
-      auto shrinkable = gen(r, size);
-      auto request_for = [&](const data::Value& value) {
-        if (operation == "data/encode") return json{{"json", data::to_json(value)}};
-        return json{{"cbor", padded_base64(*data::encode_cbor(value))}};
-      };
-      auto verdict_for = [&](const data::Value& value) {
-        json request = request_for(value);
-        return run_one(ctx, operation, request, oracle(operation, request));
-      };
-      Verdict v = verdict_for(shrinkable.value());
-      if (v.state == Verdict::State::kUnsupported) return v;
-      if (v.state == Verdict::State::kPass) continue;
-      // Shrink along RapidCheck's shrink tree while the disagreement persists.
-      for (int steps = 0; steps < 200; ++steps) {
-        bool progress = false;
-        auto shrinks = shrinkable.shrinks();
-        while (auto next = shrinks.next()) {
-          Verdict probe = verdict_for(next->value());
-          if (probe.state == Verdict::State::kMismatch ||
-              probe.state == Verdict::State::kAdapterError) {
-            shrinkable = std::move(*next);
-            v = probe;
-            progress = true;
-            break;
-          }
-        }
-        if (!progress) break;
-      }
+    auto request_for = [&](const data::Value& value) {
+      if (operation == "data/encode") return json{{"json", data::to_json(value)}};
+      return json{{"cbor", padded_base64(*data::encode_cbor(value))}};
+    };
+    engine::Property<data::Value> property(data::generators::record(3));
+    property.salt = std::hash<std::string>{}(operation);
+    property.check = [&](const data::Value& value) {
+      json request = request_for(value);
+      return run_one(ctx, operation, request, oracle(operation, request));
+    };
+    property.finish = [&](const data::Value&, Verdict v) {
       DataAnswer want = oracle(operation, v.sent);
       v.level = level_at_stake(catalog, want);
       json vector{{"id", "data." + operation.substr(5) + ".found-" +
@@ -253,9 +208,9 @@ Case data_property_case(const std::string& operation, const Catalog& catalog) {
                   {"valid", want.ok}};
       if (operation == "data/encode") {
         vector["json"] = v.sent["json"];
-        if (want.ok) vector["cbor_hex"] = hex_of(want.cbor);
+        if (want.ok) vector["cbor_hex"] = hex_encode(want.cbor);
       } else {
-        vector["cbor_hex"] = hex_of(*data::base64_decode(v.sent["cbor"].get<std::string>()));
+        vector["cbor_hex"] = hex_encode(*data::base64_decode(v.sent["cbor"].get<std::string>()));
         if (want.ok) vector["json"] = want.value;
       }
       if (want.ok) vector["cid"] = want.cid;
@@ -263,9 +218,8 @@ Case data_property_case(const std::string& operation, const Catalog& catalog) {
       vector["comment"] = "found by the " + operation + " property; verdict from the reference";
       v.suggested_vector = vector;
       return v;
-    }
-    last.calls = static_cast<std::uint64_t>(ctx.property_cases);
-    return last;
+    };
+    return engine::run_property(ctx, property);
   };
   return c;
 }
@@ -281,48 +235,24 @@ Case data_fuzz_case(std::vector<std::vector<std::uint8_t>> seeds, const Catalog&
   c.operation = "data/decode";
   c.description = "agree with the reference on mutated CBOR from the decode vectors";
   c.run = [seeds = std::move(seeds), &catalog](RunContext& ctx) {
-    Verdict result;
-    if (seeds.empty()) return result;
-    std::mt19937_64 rng(ctx.seed ^ 0xda7a);
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::duration<double>(ctx.fuzz_seconds);
-    json found = json::array();
-    for (std::uint64_t i = 0;; ++i) {
-      if (ctx.fuzz_iterations ? i >= ctx.fuzz_iterations
-                              : std::chrono::steady_clock::now() >= deadline) {
-        break;
-      }
+    engine::Fuzz<std::vector<std::uint8_t>> fuzz;
+    fuzz.salt = 0xda7a;
+    fuzz.has_seeds = !seeds.empty();
+    fuzz.next = [&](std::mt19937_64& rng) {
       std::vector<std::uint8_t> bytes = seeds[rng() % seeds.size()];
-      int edits = 1 + static_cast<int>(rng() % 3);
-      for (int e = 0; e < edits; ++e) {
-        std::size_t pos = bytes.empty() ? 0 : rng() % bytes.size();
-        switch (rng() % 4) {
-          case 0:
-            if (!bytes.empty()) bytes[pos] = static_cast<std::uint8_t>(rng());
-            break;
-          case 1:
-            if (!bytes.empty()) bytes[pos] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
-            break;
-          case 2:
-            bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(pos),
-                         static_cast<std::uint8_t>(rng()));
-            break;
-          default:
-            if (!bytes.empty()) bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(pos));
-            break;
-        }
-      }
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int e = 0; e < edits; ++e) engine::mutate_bytes(bytes, rng);
+      return bytes;
+    };
+    fuzz.check = [&](const std::vector<std::uint8_t>& bytes) {
       json request{{"cbor", padded_base64(bytes)}};
-      DataAnswer want = oracle("data/decode", request);
-      Verdict v = run_one(ctx, "data/decode", request, want);
-      if (v.state == Verdict::State::kUnsupported) return v;
-      if (v.state == Verdict::State::kPass) continue;
-      Level at_stake = level_at_stake(catalog, want);
-      if (found.empty()) result = v;
-      result.level = std::min(result.level.value_or(Level::kMay), at_stake);
-      json vector{{"id", "data.decode.found-" + stable_hash_hex(hex_of(bytes), 10)},
+      return run_one(ctx, "data/decode", request, oracle("data/decode", request));
+    };
+    fuzz.explain = [&](const std::vector<std::uint8_t>& bytes, Verdict v) {
+      DataAnswer want = oracle("data/decode", v.sent);
+      json vector{{"id", "data.decode.found-" + stable_hash_hex(hex_encode(bytes), 10)},
                   {"requirements", want.ok ? json::array() : json::array({want.code})},
-                  {"cbor_hex", hex_of(bytes)},
+                  {"cbor_hex", hex_encode(bytes)},
                   {"valid", want.ok}};
       if (want.ok) {
         vector["json"] = want.value;
@@ -331,24 +261,21 @@ Case data_fuzz_case(std::vector<std::vector<std::uint8_t>> seeds, const Catalog&
         vector["error"] = want.code;
       }
       vector["comment"] = "found by differential fuzzing; verdict from the reference";
-      found.push_back(vector);
-      if (found.size() >= 10) break;
-    }
-    if (found.empty()) return result;
-    result.message += " (" + std::to_string(found.size()) + " disagreement(s), listed as vectors)";
-    result.suggested_vector = found;
-    return result;
+      return std::optional<engine::Finding>(
+          engine::Finding{std::move(v), level_at_stake(catalog, want), std::move(vector)});
+    };
+    return engine::run_fuzz(ctx, fuzz);
   };
   return c;
 }
 
 }  // namespace
 
-std::vector<Case> build_data_suite(const SuiteSources& sources, const Catalog& catalog,
-                                   std::string& error) {
+Result<std::vector<Case>> build_data_suite(const SuiteSources& sources, const Catalog& catalog) {
   std::vector<DataVector> vectors;
-  error = load_data_vectors(sources.vectors_dir + "/data", vectors);
-  if (!error.empty()) return {};
+  if (auto read = load_data_vectors(sources.vectors_dir + "/data", vectors); !read) {
+    return read.error();
+  }
   std::vector<Case> cases;
   std::vector<std::vector<std::uint8_t>> seeds;
   for (const auto& v : vectors) {

@@ -614,14 +614,14 @@ void apply_reviews(Case& c, std::vector<Review> matching) {
 
 }  // namespace
 
-std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error) {
+Result<std::vector<Case>> build_interop_suite(const SuiteSources& sources) {
   std::vector<Case> cases;
   if (!sources.interop_tests_dir.empty()) {
     fs::path root(sources.interop_tests_dir);
     std::error_code ec;
     if (!fs::is_directory(root, ec)) {
-      error = "the interop tests checkout " + sources.interop_tests_dir + " is not a folder";
-      return {};
+      return make_error("conformance.interop", "the interop tests checkout " +
+                                                   sources.interop_tests_dir + " is not a folder");
     }
     add_syntax_cases(root, cases);
     add_signature_cases(root, cases);
@@ -632,23 +632,24 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
     add_commit_proof_cases(root, cases);
     add_lexicon_cases(root, cases);
     if (cases.empty()) {
-      error = "no usable fixture files in the interop tests checkout " + sources.interop_tests_dir;
-      return {};
+      return make_error(
+          "conformance.interop",
+          "no usable fixture files in the interop tests checkout " + sources.interop_tests_dir);
     }
   }
   if (!sources.plc_interop_tests_dir.empty()) {
     std::size_t before = cases.size();
     add_plc_cases(sources.plc_interop_tests_dir, cases);
     if (cases.size() == before) {
-      error = "no audit-log fixtures (interop_tests/audit_log/{valid,invalid}/*.json) in " +
-              sources.plc_interop_tests_dir;
-      return {};
+      return make_error(
+          "conformance.interop",
+          "no audit-log fixtures (interop_tests/audit_log/{valid,invalid}/*.json) in " +
+              sources.plc_interop_tests_dir);
     }
   }
   std::vector<Review> reviews;
   if (std::string err = load_reviews(sources.interop_reviews_file, reviews); !err.empty()) {
-    error = err;
-    return {};
+    return make_error("conformance.interop", err);
   }
   for (auto& c : cases) {
     std::vector<Review> matching;
@@ -658,26 +659,6 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
     if (!matching.empty()) apply_reviews(c, std::move(matching));
   }
   return cases;
-}
-
-const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> kNames = {"syntax", "data", "car",     "crypto",
-                                                  "mst",    "repo", "lexicon", "interop"};
-  return kNames;
-}
-
-std::vector<Case> build_suite(const std::string& name, const SuiteSources& sources,
-                              const Catalog& catalog, std::string& error) {
-  if (name == "syntax") return build_syntax_suite(sources, catalog, error);
-  if (name == "data") return build_data_suite(sources, catalog, error);
-  if (name == "car") return build_car_suite(sources, catalog, error);
-  if (name == "crypto") return build_crypto_suite(sources, catalog, error);
-  if (name == "mst") return build_mst_suite(sources, catalog, error);
-  if (name == "repo") return build_repo_suite(sources, catalog, error);
-  if (name == "lexicon") return build_lexicon_suite(sources, catalog, error);
-  if (name == "interop") return build_interop_suite(sources, error);
-  error = "unknown suite " + name;
-  return {};
 }
 
 }  // namespace atproto::conformance

@@ -3,12 +3,12 @@
 // over records generated from the example Lexicons (the reference is the
 // oracle), and differential fuzzing of mutated records and documents.
 #include <algorithm>
-#include <chrono>
 #include <random>
 
 #include "atproto/data/json.hpp"
 #include "atproto/lexicon/catalog.hpp"
 #include "atproto/lexicon/test_generators.hpp"
+#include "engine.hpp"
 #include "suites.hpp"
 
 namespace atproto::conformance {
@@ -23,17 +23,12 @@ struct LexAnswer {
 };
 
 std::optional<LexAnswer> read_answer(const Response& r, Verdict& v) {
-  v.http_status = r.status;
-  v.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
-  if (!r.transport_error.empty()) {
-    v.state = Verdict::State::kAdapterError;
-    v.message = "no answer from the adapter: " + r.transport_error;
+  if (!engine::answered(r, v, "the adapter does not support this operation (HTTP 501)")) {
     return std::nullopt;
   }
-  if (r.status == 501 || r.status == 404) {
+  if (r.status == 404) {
     v.state = Verdict::State::kUnsupported;
-    v.message =
-        "the adapter does not support this operation (HTTP " + std::to_string(r.status) + ")";
+    v.message = "the adapter does not support this operation (HTTP 404)";
     return std::nullopt;
   }
   const json& b = r.body;
@@ -90,12 +85,11 @@ struct LexVector {
   std::string comment;
 };
 
-std::string load_vectors(const std::string& dir, std::vector<LexVector>& out,
-                         json& record_lexicons) {
+Status load_vectors(const std::string& dir, std::vector<LexVector>& out, json& record_lexicons) {
   std::size_t record_cases = 0;
-  return for_each_vector_file(dir, /*optional=*/true, [&](const json& doc) {
+  return for_each_vector_file(dir, /*optional=*/true, [&](const json& doc) -> Status {
     const std::string op = doc.value("operation", "");
-    if (op != "validate-schema" && op != "validate-record" && op != "validate-params") return;
+    if (op != "validate-schema" && op != "validate-record" && op != "validate-params") return {};
     json lexicons = doc.value("lexicons", json::array());
     // The properties use the example Lexicons of the largest record file
     // (record.json: every field type and constraint).
@@ -121,6 +115,7 @@ std::string load_vectors(const std::string& dir, std::vector<LexVector>& out,
       v.want.code = c.value("error", "");
       out.push_back(std::move(v));
     }
+    return {};
   });
 }
 
@@ -189,58 +184,35 @@ Case property_case(const std::string& variant, std::shared_ptr<Examples> ex,
                       : "reject generated records with exactly one constraint broken";
   c.run = [variant, ex, &catalog](RunContext& ctx) {
     const std::string op = "lexicon/validate-record";
-    rc::Random random(ctx.seed * 0x9e3779b97f4a7c15ull + std::hash<std::string>{}(variant));
     const lexicon::TypeDef& def = *ex->catalog.def("com.example.kitchen#main");
-    auto request_for = [&](const data::Value& record) {
-      return json{{"lexicons", ex->documents}, {"record", data::to_json(record)}};
-    };
-    Verdict last;
-    for (int i = 0; i < ctx.property_cases; ++i) {
-      int size = std::min(100, i * 100 / std::max(1, ctx.property_cases - 1));
-      rc::Random r = random.split();
-      auto shrinkable =
-          lexicon::generators::valid_record(ex->catalog, "com.example.kitchen")(r, size);
-      data::Value record = shrinkable.value();
-      std::string how = "generated from the example Lexicons";
-      if (variant == "one-violation") {
+    std::string how = "generated from the example Lexicons";
+    engine::Property<data::Value> property(
+        lexicon::generators::valid_record(ex->catalog, "com.example.kitchen"));
+    property.salt = std::hash<std::string>{}(variant);
+    if (variant == "one-violation") {
+      property.derive = [&](const data::Value& record, int index) {
         auto violations = lexicon::generators::violations_of(ex->catalog, def, record);
-        std::mt19937_64 pick(ctx.seed + static_cast<std::uint64_t>(i));
+        std::mt19937_64 pick(ctx.seed + static_cast<std::uint64_t>(index));
         const auto& v = violations[pick() % violations.size()];
-        record = v.record;
         how = v.what + " at " + v.path;
-      }
-      json request = request_for(record);
-      LexAnswer want = oracle(op, request);
-      Verdict v = run_one(ctx, op, request, want);
-      if (v.state == Verdict::State::kUnsupported) return v;
-      if (v.state == Verdict::State::kPass) continue;
-      if (variant == "generated") {
-        for (int steps = 0; steps < 200; ++steps) {
-          bool progress = false;
-          auto shrinks = shrinkable.shrinks();
-          while (auto next = shrinks.next()) {
-            json probe_request = request_for(next->value());
-            LexAnswer probe_want = oracle(op, probe_request);
-            Verdict probe = run_one(ctx, op, probe_request, probe_want);
-            if (probe.state == Verdict::State::kMismatch) {
-              shrinkable = std::move(*next);
-              v = probe;
-              want = probe_want;
-              progress = true;
-              break;
-            }
-          }
-          if (!progress) break;
-        }
-      }
+        return v.record;
+      };
+    }
+    property.check = [&](const data::Value& record) {
+      json request{{"lexicons", ex->documents}, {"record", data::to_json(record)}};
+      return run_one(ctx, op, request, oracle(op, request));
+    };
+    // Only a different verdict is shrunk, not a malformed answer.
+    property.still_fails = [](const Verdict& v) { return v.state == Verdict::State::kMismatch; };
+    property.finish = [&](const data::Value&, Verdict v) {
+      LexAnswer want = oracle(op, v.sent);
       v.level = level_at_stake(catalog, want);
       v.message += " [" + how + "]";
       v.suggested_vector =
           suggested("found", v.sent, want, "found by the " + variant + " property, " + how);
       return v;
-    }
-    last.calls = static_cast<std::uint64_t>(ctx.property_cases);
-    return last;
+    };
+    return engine::run_property(ctx, property);
   };
   return c;
 }
@@ -304,27 +276,21 @@ Case fuzz_case(const std::string& operation, std::vector<json> seeds, const Cata
                   std::string(operation == "lexicon/validate-record" ? "records" : "documents") +
                   " from the vectors";
   c.run = [operation, seeds = std::move(seeds), &catalog](RunContext& ctx) {
-    Verdict result;
-    if (seeds.empty()) return result;
-    std::mt19937_64 rng(ctx.seed ^ 0x1e71c0);
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::duration<double>(ctx.fuzz_seconds);
     const char* field = operation == "lexicon/validate-record" ? "record" : "lexicon";
-    json found = json::array();
-    for (std::uint64_t i = 0;; ++i) {
-      if (ctx.fuzz_iterations ? i >= ctx.fuzz_iterations
-                              : std::chrono::steady_clock::now() >= deadline) {
-        break;
-      }
+    engine::Fuzz<json> fuzz;
+    fuzz.salt = 0x1e71c0;
+    fuzz.has_seeds = !seeds.empty();
+    fuzz.next = [&](std::mt19937_64& rng) {
       json request = seeds[rng() % seeds.size()];
-      int edits = 1 + static_cast<int>(rng() % 2);
+      const int edits = 1 + static_cast<int>(rng() % 2);
       for (int e = 0; e < edits; ++e) mutate(request[field], rng);
+      return request;
+    };
+    fuzz.check = [&](const json& request) {
+      return run_one(ctx, operation, request, oracle(operation, request));
+    };
+    fuzz.explain = [&](const json& request, Verdict v) {
       LexAnswer want = oracle(operation, request);
-      Verdict v = run_one(ctx, operation, request, want);
-      if (v.state == Verdict::State::kUnsupported) return v;
-      if (v.state == Verdict::State::kPass) continue;
-      if (found.empty()) result = v;
-      result.level = std::min(result.level.value_or(Level::kMay), level_at_stake(catalog, want));
       json vector{
           {"id", "lex." + operation.substr(8) + "." +
                      std::string(want.valid ? "valid" : "invalid") + ".found-" +
@@ -336,25 +302,22 @@ Case fuzz_case(const std::string& operation, std::vector<json> seeds, const Cata
           {"valid", want.valid}};
       if (!want.valid) vector["error"] = want.code;
       vector["comment"] = "found by differential fuzzing; verdict from the reference";
-      found.push_back(vector);
-      if (found.size() >= 10) break;
-    }
-    if (found.empty()) return result;
-    result.message += " (" + std::to_string(found.size()) + " disagreement(s), listed as vectors)";
-    result.suggested_vector = found;
-    return result;
+      return std::optional<engine::Finding>(
+          engine::Finding{std::move(v), level_at_stake(catalog, want), std::move(vector)});
+    };
+    return engine::run_fuzz(ctx, fuzz);
   };
   return c;
 }
 
 }  // namespace
 
-std::vector<Case> build_lexicon_suite(const SuiteSources& sources, const Catalog& catalog,
-                                      std::string& error) {
+Result<std::vector<Case>> build_lexicon_suite(const SuiteSources& sources, const Catalog& catalog) {
   std::vector<LexVector> vectors;
   json record_lexicons = json::array();
-  error = load_vectors(sources.vectors_dir + "/lexicon", vectors, record_lexicons);
-  if (!error.empty()) return {};
+  if (auto read = load_vectors(sources.vectors_dir + "/lexicon", vectors, record_lexicons); !read) {
+    return read.error();
+  }
   std::vector<Case> cases;
   std::vector<json> record_seeds;
   std::vector<json> schema_seeds;

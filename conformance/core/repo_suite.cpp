@@ -9,16 +9,12 @@
 #include "atproto/data/base64.hpp"
 #include "atproto/repo/repository.hpp"
 #include "atproto/repo/test_generators.hpp"
+#include "engine.hpp"
+#include "reference_ops.hpp"
 #include "suites.hpp"
 
 namespace atproto::conformance {
 namespace {
-
-std::string padded(const std::vector<std::uint8_t>& bytes) {
-  std::string out = data::base64_encode(bytes);
-  while (out.size() % 4 != 0) out += '=';
-  return out;
-}
 
 // "" when the answer agrees with `want`, else what differs. `want` holds
 // the expected body; comparisons follow the adapter protocol.
@@ -76,15 +72,8 @@ Verdict run_one(RunContext& ctx, const std::string& operation, const json& reque
   v.expected = want;
   v.calls = 1;
   Response r = ctx.target.call(operation, request);
-  v.http_status = r.status;
-  v.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
-  if (!r.transport_error.empty()) {
-    v.state = Verdict::State::kAdapterError;
-    v.message = "no answer from the adapter: " + r.transport_error;
-  } else if (r.status == 501) {
-    v.state = Verdict::State::kUnsupported;
-    v.message = "the adapter answered 501";
-  } else if (r.status != 200 || !r.body.is_object()) {
+  if (!engine::answered(r, v, "the adapter answered 501")) return v;
+  if (r.status != 200 || !r.body.is_object()) {
     v.state = Verdict::State::kAdapterError;
     v.message = "the adapter did not answer with a result (HTTP " + std::to_string(r.status) + ")";
   } else if (auto diff = difference(operation, r.body, want); !diff.empty()) {
@@ -113,41 +102,6 @@ Case vector_case(const std::string& suite, const std::string& operation, const j
 // The reference's answer body.
 json oracle(const std::string& operation, const json& request) {
   return reference_dispatch(operation, request).body;
-}
-
-// Runs `make(random, size)` requests against the target with the reference
-// as oracle; on a disagreement, `shrink` proposes smaller requests, taken
-// while they still disagree.
-Verdict property(RunContext& ctx, const std::string& operation, std::uint64_t salt,
-                 const std::function<json(rc::Random&, int)>& make,
-                 const std::function<std::vector<json>(const json&)>& shrink) {
-  rc::Random random(ctx.seed * 0x9e3779b97f4a7c15ull + salt);
-  Verdict last;
-  for (int i = 0; i < ctx.property_cases; ++i) {
-    int size = std::min(100, i * 100 / std::max(1, ctx.property_cases - 1));
-    rc::Random r = random.split();
-    json request = make(r, size);
-    Verdict v = run_one(ctx, operation, request, oracle(operation, request));
-    if (v.state == Verdict::State::kUnsupported) return v;
-    if (v.state == Verdict::State::kPass) continue;
-    for (int steps = 0; steps < 200; ++steps) {
-      bool progress = false;
-      for (const auto& smaller : shrink(v.sent)) {
-        Verdict probe = run_one(ctx, operation, smaller, oracle(operation, smaller));
-        if (probe.state == Verdict::State::kMismatch ||
-            probe.state == Verdict::State::kAdapterError) {
-          v = probe;
-          progress = true;
-          break;
-        }
-      }
-      if (!progress) break;
-    }
-    v.message += " (found by a generated input; the reference is the oracle)";
-    return v;
-  }
-  last.calls = static_cast<std::uint64_t>(ctx.property_cases);
-  return last;
 }
 
 // Shrinks by dropping one element of an array field at a time.
@@ -182,19 +136,30 @@ Case property_case(const std::string& suite, const std::string& name, const std:
   c.description = description;
   c.run = [operation, make = std::move(make), shrink_fields = std::move(shrink_fields),
            salt = std::hash<std::string>{}(name)](RunContext& ctx) {
-    return property(ctx, operation, salt, make,
-                    [shrink_fields](const json& req) { return drop_one(req, shrink_fields); });
+    engine::Property<json> property(rc::Gen<json>([make](const rc::Random& random, int size) {
+      rc::Random r = random;
+      return rc::shrinkable::just(make(r, size));
+    }));
+    property.salt = salt;
+    property.check = [&](const json& request) {
+      return run_one(ctx, operation, request, oracle(operation, request));
+    };
+    property.shrink = [&](const json& request) { return drop_one(request, shrink_fields); };
+    property.finish = [](const json&, Verdict v) {
+      v.message += " (found by a generated input; the reference is the oracle)";
+      return v;
+    };
+    return engine::run_property(ctx, property);
   };
   return c;
 }
 
 }  // namespace
 
-std::vector<Case> build_mst_suite(const SuiteSources& sources, const Catalog& catalog,
-                                  std::string& error) {
+Result<std::vector<Case>> build_mst_suite(const SuiteSources& sources, const Catalog& catalog) {
   std::vector<Case> cases;
-  std::string read =
-      for_each_vector_file(sources.vectors_dir + "/repo", /*optional=*/false, [&](const json& doc) {
+  Status read = for_each_vector_file(
+      sources.vectors_dir + "/repo", /*optional=*/false, [&](const json& doc) -> Status {
         const std::string op = doc.value("operation", "");
         for (const auto& c : doc.value("cases", json::array())) {
           if (op == "key-depth") {
@@ -217,11 +182,9 @@ std::vector<Case> build_mst_suite(const SuiteSources& sources, const Catalog& ca
             cases.push_back(vector_case("mst", "mst/proof", c, request, want, catalog));
           }
         }
+        return {};
       });
-  if (!read.empty()) {
-    error = read;
-    return {};
-  }
+  if (!read) return read.error();
   cases.push_back(
       property_case("mst", "key-height.generated", "mst/key-height", {"repo.mst.key-depth"},
                     "agree with the reference on the depth of generated keys",
@@ -267,12 +230,11 @@ std::vector<Case> build_mst_suite(const SuiteSources& sources, const Catalog& ca
   return cases;
 }
 
-std::vector<Case> build_repo_suite(const SuiteSources& sources, const Catalog& catalog,
-                                   std::string& error) {
+Result<std::vector<Case>> build_repo_suite(const SuiteSources& sources, const Catalog& catalog) {
   std::vector<Case> cases;
-  std::string read =
-      for_each_vector_file(sources.vectors_dir + "/repo", /*optional=*/false, [&](const json& doc) {
-        if (doc.value("operation", "") != "verify") return;
+  Status read = for_each_vector_file(
+      sources.vectors_dir + "/repo", /*optional=*/false, [&](const json& doc) -> Status {
+        if (doc.value("operation", "") != "verify") return {};
         for (const auto& c : doc.value("cases", json::array())) {
           if (c.value("check", "verify") != "verify") continue;  // block order: no operation
           json request{{"car", c["car_base64"]}, {"did", c["did"]}, {"publicKey", c["publicKey"]}};
@@ -285,11 +247,9 @@ std::vector<Case> build_repo_suite(const SuiteSources& sources, const Catalog& c
           if (c.contains("error")) want["code"] = c["error"];
           cases.push_back(vector_case("repo", "repo/verify", c, request, want, catalog));
         }
+        return {};
       });
-  if (!read.empty()) {
-    error = read;
-    return {};
-  }
+  if (!read) return read.error();
   cases.push_back(property_case(
       "repo", "verify.generated", "repo/verify",
       {"repo.commit.signature", "repo.mst.key-depth", "car.block.cid-matches",
@@ -319,7 +279,8 @@ std::vector<Case> build_repo_suite(const SuiteSources& sources, const Catalog& c
           auto pos = rc::gen::inRange<std::size_t>(0, car.size())(r, size).value();
           car[pos] = static_cast<std::uint8_t>(car[pos] ^ 0x5a);
         }
-        return json{{"car", padded(car)}, {"did", did}, {"publicKey", key.public_key().did_key()}};
+        return json{
+            {"car", padded_base64(car)}, {"did", did}, {"publicKey", key.public_key().did_key()}};
       },
       {}));
   return cases;

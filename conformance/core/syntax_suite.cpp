@@ -1,21 +1,17 @@
 // The syntax suite: every syntax/validate vector, RapidCheck properties with
 // the reference as oracle, and time-boxed differential fuzzing.
 #include <algorithm>
-#include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <set>
 
 #include "atproto/syntax/format.hpp"
 #include "atproto/syntax/test_generators.hpp"
+#include "engine.hpp"
 #include "suites.hpp"
 #include "utf8.hpp"
 
 namespace atproto::conformance {
 namespace {
-
-namespace fs = std::filesystem;
 
 // The reference's verdict and error code for a syntax value.
 struct Oracle {
@@ -36,16 +32,7 @@ std::optional<bool> ask(RunContext& ctx, const std::string& type, const std::str
   ++verdict.calls;
   verdict.operation = "syntax/validate";
   verdict.sent = request;
-  verdict.http_status = r.status;
-  verdict.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
-  if (!r.transport_error.empty()) {
-    verdict.state = Verdict::State::kAdapterError;
-    verdict.message = "no answer from the adapter: " + r.transport_error;
-    return std::nullopt;
-  }
-  if (r.status == 501) {
-    verdict.state = Verdict::State::kUnsupported;
-    verdict.message = "the adapter answered 501: type " + type + " not supported";
+  if (!engine::answered(r, verdict, "the adapter answered 501: type " + type + " not supported")) {
     return std::nullopt;
   }
   if (r.status != 200 || !r.body.is_object() || !r.body.contains("valid") ||
@@ -77,6 +64,15 @@ bool disagrees(RunContext& ctx, const std::string& type, const std::string& valu
   auto got = ask(ctx, type, value, scratch);
   if (!got) return scratch.state == Verdict::State::kAdapterError;
   return *got != oracle(type, value).valid;
+}
+
+// The checker of generated inputs: the target's verdict on one value, a
+// mismatch when it differs from the reference's.
+Verdict check(RunContext& ctx, const std::string& type, const std::string& value) {
+  Verdict v;
+  auto got = ask(ctx, type, value, v);
+  if (got && *got != oracle(type, value).valid) v.state = Verdict::State::kMismatch;
+  return v;
 }
 
 // Greedy delta-debugging: drop chunks, then single characters, while the
@@ -218,11 +214,11 @@ struct VectorCase {
   std::string comment;
 };
 
-std::string load_vectors(const std::string& dir, std::vector<VectorCase>& out) {
-  return for_each_vector_file(dir, /*optional=*/false, [&](const json& doc) {
-    if (doc.value("operation", "validate") != "validate") return;
+Status load_vectors(const std::string& dir, std::vector<VectorCase>& out) {
+  return for_each_vector_file(dir, /*optional=*/false, [&](const json& doc) -> Status {
+    if (doc.value("operation", "validate") != "validate") return {};
     std::string type = doc.value("type", "");
-    if (!syntax::string_format_from_name(type)) return;
+    if (!syntax::string_format_from_name(type)) return {};
     for (const auto& c : doc.value("cases", json::array())) {
       // Byte-level inputs (input_hex) cannot travel as JSON strings.
       if (!c.contains("input") || !c["input"].is_string()) continue;
@@ -235,6 +231,7 @@ std::string load_vectors(const std::string& dir, std::vector<VectorCase>& out) {
       v.requirements = string_list(c.value("requirements", json::array()));
       out.push_back(std::move(v));
     }
+    return {};
   });
 }
 
@@ -279,54 +276,28 @@ Case property_case(const std::string& type, bool mutated, const Catalog& catalog
   c.description = mutated ? "agree with the reference on mutations of generated " + type + " values"
                           : "accept RapidCheck-generated valid " + type + " values";
   c.run = [type, mutated, &catalog](RunContext& ctx) {
-    Verdict verdict;
     auto format = *syntax::string_format_from_name(type);
-    rc::Gen<std::string> gen = syntax::generators::valid_string(format);
     std::mt19937_64 rng(ctx.seed ^ std::hash<std::string>{}(type));
-    rc::Random random(ctx.seed * 0x9e3779b97f4a7c15ull + std::hash<std::string>{}(type));
-    for (int i = 0; i < ctx.property_cases; ++i) {
-      int size = std::min(100, i * 100 / std::max(1, ctx.property_cases - 1));
-      rc::Random r = random.split();
-      auto shrinkable = gen(r, size);
-      std::string value = shrinkable.value();
-      if (mutated) value = mutate(value, rng);
-      Verdict scratch;
-      auto got = ask(ctx, type, value, scratch);
-      if (!got && scratch.state == Verdict::State::kUnsupported) return scratch;
-      bool bad = !got || *got != oracle(type, value).valid;
-      if (!bad) continue;
-      // Shrink: first along RapidCheck's shrink tree (unmutated values),
-      // then by deleting characters.
-      if (!mutated) {
-        bool progress = true;
-        int steps = 0;
-        while (progress && steps++ < 200) {
-          progress = false;
-          auto shrinks = shrinkable.shrinks();
-          while (auto next = shrinks.next()) {
-            Verdict probe;
-            if (disagrees(ctx, type, next->value(), probe)) {
-              shrinkable = std::move(*next);
-              progress = true;
-              break;
-            }
-          }
-        }
-        value = shrinkable.value();
-      }
-      std::uint64_t calls = scratch.calls;
-      value = minimize(ctx, type, value, calls);
+    engine::Property<std::string> property(syntax::generators::valid_string(format));
+    property.salt = std::hash<std::string>{}(type);
+    // Mutated values are not shrunk along the tree, only by deletion.
+    if (mutated) {
+      property.derive = [&](const std::string& value, int) { return mutate(value, rng); };
+    }
+    property.check = [&](const std::string& value) { return check(ctx, type, value); };
+    property.finish = [&](const std::string& input, Verdict v) {
+      std::uint64_t calls = v.calls;
+      std::string value = minimize(ctx, type, input, calls);
       Verdict final_verdict;
       auto final_got = ask(ctx, type, value, final_verdict);
-      final_verdict.calls = calls + verdict.calls;
+      final_verdict.calls = calls;
       if (!final_got) return final_verdict;
       Verdict found = mismatch(final_verdict, type, value, *final_got,
                                mutated ? "property (mutated)" : "property");
       found.level = level_at_stake(catalog, type, value);
       return found;
-    }
-    verdict.calls = static_cast<std::uint64_t>(ctx.property_cases);
-    return verdict;
+    };
+    return engine::run_property(ctx, property);
   };
   return c;
 }
@@ -343,134 +314,39 @@ Case fuzz_case(const std::string& type, std::vector<std::string> seeds, std::siz
   c.operation = "syntax/validate";
   c.description = "agree with the reference on mutated " + type + " vector inputs";
   c.run = [type, seeds = std::move(seeds), type_count, &catalog](RunContext& ctx) {
-    Verdict verdict;
-    if (seeds.empty()) return verdict;
-    std::mt19937_64 rng(ctx.seed ^ (std::hash<std::string>{}(type) << 1));
-    auto deadline =
-        std::chrono::steady_clock::now() +
-        std::chrono::duration<double>(ctx.fuzz_seconds / static_cast<double>(type_count));
-    std::uint64_t per_type_iterations =
-        ctx.fuzz_iterations ? std::max<std::uint64_t>(1, ctx.fuzz_iterations / type_count) : 0;
     std::set<std::string> reported;
-    json disagreements = json::array();
-    Verdict first_failure;
-    for (std::uint64_t i = 0;; ++i) {
-      if (per_type_iterations ? i >= per_type_iterations
-                              : std::chrono::steady_clock::now() >= deadline) {
-        break;
-      }
-      std::string value = mutate(seeds[rng() % seeds.size()], rng);
-      Verdict scratch;
-      auto got = ask(ctx, type, value, scratch);
-      if (!got && scratch.state == Verdict::State::kUnsupported) return scratch;
-      if (got && *got == oracle(type, value).valid) continue;
+    engine::Fuzz<std::string> fuzz;
+    fuzz.salt = std::hash<std::string>{}(type) << 1;
+    fuzz.has_seeds = !seeds.empty();
+    fuzz.share = type_count;  // the fuzz budget is split among the types
+    fuzz.next = [&](std::mt19937_64& rng) { return mutate(seeds[rng() % seeds.size()], rng); };
+    fuzz.check = [&](const std::string& value) { return check(ctx, type, value); };
+    fuzz.explain = [&](const std::string& value, Verdict) -> std::optional<engine::Finding> {
       std::uint64_t calls = 0;
       std::string small = minimize(ctx, type, value, calls);
-      if (!reported.insert(small).second) continue;
+      if (!reported.insert(small).second) return std::nullopt;
       Verdict probe;
       auto small_got = ask(ctx, type, small, probe);
-      if (disagreements.empty()) {
-        first_failure =
-            small_got ? mismatch(probe, type, small, *small_got, "differential fuzz") : probe;
-      }
-      // The case is graded at the strongest level among its findings.
-      Level at_stake = small_got ? level_at_stake(catalog, type, small) : Level::kMust;
-      first_failure.level = std::min(first_failure.level.value_or(Level::kMay), at_stake);
-      disagreements.push_back(suggested_vector(type, small, "differential fuzz"));
-      if (disagreements.size() >= 10) break;
-    }
-    if (disagreements.empty()) return verdict;
-    first_failure.message += " (" + std::to_string(disagreements.size()) +
-                             " distinct minimized disagreement(s); all are listed as vectors)";
-    first_failure.suggested_vector = disagreements;
-    return first_failure;
+      engine::Finding finding;
+      finding.verdict =
+          small_got ? mismatch(probe, type, small, *small_got, "differential fuzz") : probe;
+      finding.level = small_got ? level_at_stake(catalog, type, small) : Level::kMust;
+      finding.vector = suggested_vector(type, small, "differential fuzz");
+      return finding;
+    };
+    fuzz.found_note = "distinct minimized disagreement(s); all are listed as vectors";
+    return engine::run_fuzz(ctx, fuzz);
   };
   return c;
 }
 
 }  // namespace
 
-std::string for_each_vector_file(const std::string& dir, bool optional,
-                                 const std::function<void(const json& doc)>& each) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return optional ? "" : "vector folder not found: " + dir;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".json") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& path : files) {
-    std::ifstream in(path);
-    json doc = json::parse(in, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) return "malformed vector file " + path.string();
-    each(doc);
-  }
-  return "";
-}
-
-std::vector<std::string> string_list(const json& array) {
-  std::vector<std::string> out;
-  if (!array.is_array()) return out;
-  for (const auto& item : array) {
-    if (item.is_string()) out.push_back(item.get<std::string>());
-  }
-  return out;
-}
-
-std::string hex_of(std::span<const std::uint8_t> bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-
-std::optional<std::vector<std::uint8_t>> hex_decode(const std::string& hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-  }
-  return out;
-}
-
-std::string stable_hash_hex(const std::string& s, std::size_t digits) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bit
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::string(buf, std::min<std::size_t>(digits, 16));
-}
-
-Level strongest_level(const Catalog& catalog, const std::vector<std::string>& requirements) {
-  Level level = Level::kMay;
-  bool any = false;
-  for (const auto& id : requirements) {
-    if (const Requirement* r = catalog.find(id)) {
-      any = true;
-      level = std::min(level, r->level);
-    }
-  }
-  return any ? level : Level::kMust;
-}
-
-std::vector<Case> build_syntax_suite(const SuiteSources& sources, const Catalog& catalog,
-                                     std::string& error) {
+Result<std::vector<Case>> build_syntax_suite(const SuiteSources& sources, const Catalog& catalog) {
   std::vector<VectorCase> vectors;
-  error = load_vectors(sources.vectors_dir + "/syntax", vectors);
-  if (!error.empty()) return {};
+  if (auto read = load_vectors(sources.vectors_dir + "/syntax", vectors); !read) {
+    return read.error();
+  }
   std::vector<Case> cases;
   std::map<std::string, std::vector<std::string>> seeds;
   for (const auto& v : vectors) {

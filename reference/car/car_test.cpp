@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "atproto/common/testing.hpp"
 #include "atproto/data/cbor.hpp"
 #include "atproto/data/cid.hpp"
 #include "atproto/data/value.hpp"
@@ -47,10 +48,7 @@ using atproto::data::Map;
 using atproto::data::Value;
 using Bytes = std::vector<std::uint8_t>;
 
-template <typename R>
-std::string code_of(const R& r) {
-  return r.ok() ? std::string("<ok>") : r.error().code;
-}
+using atproto::testing::code_of;
 
 // A CAR holding one block, the empty DAG-CBOR map (0xa0), which is also its
 // only root. Written out byte by byte: header length 0x3a (58), the header

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "atproto/car/car.hpp"
+#include "atproto/common/testing.hpp"
 #include "atproto/data/base64.hpp"
 
 namespace {
@@ -58,17 +59,10 @@ const std::vector<std::pair<std::string, json>>& vector_files() {
   return files;
 }
 
-Bytes hex_decode(const std::string& hex) {
-  if (hex.size() % 2 != 0) throw std::runtime_error("car_hex has an odd length");
-  Bytes out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
+using atproto::testing::hex_bytes;
 
 Bytes car_bytes(const json& c) {
-  if (c.contains("car_hex")) return hex_decode(c.at("car_hex").get<std::string>());
+  if (c.contains("car_hex")) return hex_bytes(c.at("car_hex").get<std::string>());
   auto bytes = data::base64_decode(c.at("car_base64").get<std::string>());
   if (!bytes) throw std::runtime_error("car_base64 is not base64: " + bytes.error().message);
   return *bytes;

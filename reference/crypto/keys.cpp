@@ -1,196 +1,36 @@
-// P-256 (OpenSSL 3 EVP) and K-256 (libsecp256k1) keys, strict low-S ECDSA
-// over SHA-256, multikey / did:key encodings.
+// What P-256 and K-256 keys share: SEC1 and compact-signature checks, the
+// multikey / did:key encodings, SecretBytes, and the dispatch to each
+// curve's file (keys_k256.cpp: libsecp256k1; keys_p256.cpp: OpenSSL 3).
 // Spec: https://atproto.com/specs/cryptography
 #include "atproto/crypto/keys.hpp"
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/obj_mac.h>
-#include <openssl/param_build.h>
 #include <openssl/rand.h>
-#include <secp256k1.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <utility>
 
 #include "atproto/data/cid.hpp"
 #include "atproto/data/multibase.hpp"
 #include "atproto/data/varint.hpp"
+#include "keys_internal.hpp"
 
 namespace atproto::crypto {
 
+using detail::compare_scalar;
+using detail::half_order_of;
+using detail::is_der_signature;
+using detail::is_zero;
+using detail::order_of;
+
 namespace {
-
-using Bytes32 = std::array<std::uint8_t, 32>;
-
-// Group orders n and floor(n/2), big-endian. A scalar compares against them
-// as a 32-byte big-endian string, which is the same as comparing integers.
-constexpr Bytes32 kP256Order = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-                                0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
-                                0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
-constexpr Bytes32 kP256HalfOrder = {
-    0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8};
-constexpr Bytes32 kK256Order = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
-                                0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
-constexpr Bytes32 kK256HalfOrder = {
-    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
-
-const Bytes32& order_of(Curve curve) { return curve == Curve::kP256 ? kP256Order : kK256Order; }
-const Bytes32& half_order_of(Curve curve) {
-  return curve == Curve::kP256 ? kP256HalfOrder : kK256HalfOrder;
-}
-
-// Big-endian comparison of a 32-byte scalar with a constant: <0, 0, >0.
-int compare_scalar(std::span<const std::uint8_t> scalar, const Bytes32& bound) {
-  return std::memcmp(scalar.data(), bound.data(), bound.size());
-}
-bool is_zero(std::span<const std::uint8_t> scalar) {
-  return std::all_of(scalar.begin(), scalar.end(), [](std::uint8_t b) { return b == 0; });
-}
-
-// A libsecp256k1 context for signing and verifying, made once. Its blinding
-// is randomized at creation (a side-channel defence for signing); after that
-// it is only read, which libsecp256k1 allows from several threads at once.
-const secp256k1_context* k256_context() {
-  static const secp256k1_context* const context = [] {
-    secp256k1_context* ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    if (ctx == nullptr) std::abort();
-    unsigned char seed[32];
-    // Without randomness the context still works, only without blinding.
-    if (RAND_bytes(seed, sizeof seed) == 1 && secp256k1_context_randomize(ctx, seed) != 1) {
-      std::abort();
-    }
-    OPENSSL_cleanse(seed, sizeof seed);
-    return ctx;
-  }();
-  return context;
-}
-
-// The P-256 group, for point decompression and public key derivation.
-const EC_GROUP* p256_group() {
-  static EC_GROUP* const group = [] {
-    EC_GROUP* g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-    if (g == nullptr) std::abort();
-    return g;
-  }();
-  return group;
-}
-
-// Small owners for OpenSSL objects, so every early return frees them.
-struct BnFree {
-  void operator()(BIGNUM* bn) const { BN_clear_free(bn); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-struct PointFree {
-  void operator()(EC_POINT* p) const { EC_POINT_free(p); }
-};
-using PointPtr = std::unique_ptr<EC_POINT, PointFree>;
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
-struct SigFree {
-  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
-};
-using SigPtr = std::unique_ptr<ECDSA_SIG, SigFree>;
-struct BnCtxFree {
-  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
-};
-using BnCtxPtr = std::unique_ptr<BN_CTX, BnCtxFree>;
-struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-
-// Builds an EVP_PKEY for P-256 from parameters (a public key alone, or a key pair).
-EVP_PKEY* p256_pkey_from_params(OSSL_PARAM* params, int selection) {
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* pkey = nullptr;
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &pkey, selection, params) != 1) {
-    return nullptr;
-  }
-  return pkey;
-}
-
-// An EVP_PKEY holding only the P-256 group, made once; public keys copy its
-// parameters and then set their point. (Building each key with
-// EVP_PKEY_fromdata looks the group up by name every time, which costs about
-// three times as much; bench/crypto_bench.cpp measures key parsing.)
-const EVP_PKEY* p256_parameters() {
-  static EVP_PKEY* const parameters = [] {
-    char group_name[] = "prime256v1";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group_name, 0),
-        OSSL_PARAM_construct_end()};
-    EVP_PKEY* pkey = p256_pkey_from_params(params, EVP_PKEY_KEY_PARAMETERS);
-    if (pkey == nullptr) std::abort();
-    return pkey;
-  }();
-  return parameters;
-}
-
-EVP_PKEY* p256_public_pkey(const std::array<std::uint8_t, kUncompressedKeySize>& point) {
-  EVP_PKEY* pkey = EVP_PKEY_new();
-  if (pkey == nullptr || EVP_PKEY_copy_parameters(pkey, p256_parameters()) != 1 ||
-      EVP_PKEY_set1_encoded_public_key(pkey, point.data(), point.size()) != 1) {
-    EVP_PKEY_free(pkey);
-    return nullptr;
-  }
-  return pkey;
-}
-
-bool is_der_signature(std::span<const std::uint8_t> bytes) {
-  if (bytes.empty() || bytes[0] != 0x30) return false;
-  const unsigned char* p = bytes.data();
-  SigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(bytes.size())));
-  return sig != nullptr && p == bytes.data() + bytes.size();
-}
 
 Error key_error(std::string code, std::string message) {
   return make_error(std::move(code), std::move(message));
 }
 
 }  // namespace
-
-namespace detail {
-
-struct PublicKeyState {
-  Curve curve = Curve::kK256;
-  std::array<std::uint8_t, kCompressedKeySize> compressed{};
-  std::array<std::uint8_t, kUncompressedKeySize> uncompressed{};
-  secp256k1_pubkey k256{};   // parsed once, K-256 only
-  EVP_PKEY* p256 = nullptr;  // parsed once, P-256 only
-
-  PublicKeyState() = default;
-  PublicKeyState(const PublicKeyState&) = delete;
-  PublicKeyState& operator=(const PublicKeyState&) = delete;
-  ~PublicKeyState() { EVP_PKEY_free(p256); }
-};
-
-struct PrivateKeyState {
-  Curve curve = Curve::kK256;
-  SecretBytes secret;
-  std::shared_ptr<const PublicKeyState> public_key;
-  EVP_PKEY* p256 = nullptr;  // the key pair, P-256 only
-
-  PrivateKeyState() = default;
-  PrivateKeyState(const PrivateKeyState&) = delete;
-  PrivateKeyState& operator=(const PrivateKeyState&) = delete;
-  ~PrivateKeyState() { EVP_PKEY_free(p256); }  // OpenSSL clears the secret scalar
-};
-
-}  // namespace detail
 
 std::string_view curve_name(Curve curve) { return curve == Curve::kP256 ? "p256" : "k256"; }
 std::string_view jwt_algorithm(Curve curve) { return curve == Curve::kP256 ? "ES256" : "ES256K"; }
@@ -250,39 +90,11 @@ Result<PublicKey> PublicKey::from_bytes(Curve curve, std::span<const std::uint8_
   const Error off_curve =
       key_error("crypto.key.on-curve", std::string("public key is not a point on the ") +
                                            std::string(curve_name(curve)) + " curve");
-  if (curve == Curve::kK256) {
-    // [crypto.key.on-curve] libsecp256k1 checks coordinates and the curve equation.
-    if (secp256k1_ec_pubkey_parse(k256_context(), &state->k256, sec1.data(), sec1.size()) != 1) {
-      return off_curve;
-    }
-    std::size_t size = kCompressedKeySize;
-    secp256k1_ec_pubkey_serialize(k256_context(), state->compressed.data(), &size, &state->k256,
-                                  SECP256K1_EC_COMPRESSED);
-    size = kUncompressedKeySize;
-    secp256k1_ec_pubkey_serialize(k256_context(), state->uncompressed.data(), &size, &state->k256,
-                                  SECP256K1_EC_UNCOMPRESSED);
-  } else {
-    // [crypto.key.on-curve] EC_POINT_oct2point rejects coordinates outside
-    // the field, points off the curve and x values without a square root.
-    PointPtr point(EC_POINT_new(p256_group()));
-    BnCtxPtr bn_ctx(BN_CTX_new());
-    if (!point || !bn_ctx) std::abort();
-    if (EC_POINT_oct2point(p256_group(), point.get(), sec1.data(), sec1.size(), bn_ctx.get()) !=
-            1 ||
-        EC_POINT_is_at_infinity(p256_group(), point.get()) == 1) {
-      return off_curve;
-    }
-    if (EC_POINT_point2oct(p256_group(), point.get(), POINT_CONVERSION_UNCOMPRESSED,
-                           state->uncompressed.data(), state->uncompressed.size(),
-                           bn_ctx.get()) != kUncompressedKeySize ||
-        EC_POINT_point2oct(p256_group(), point.get(), POINT_CONVERSION_COMPRESSED,
-                           state->compressed.data(), state->compressed.size(),
-                           bn_ctx.get()) != kCompressedKeySize) {
-      return off_curve;
-    }
-    state->p256 = p256_public_pkey(state->uncompressed);
-    if (state->p256 == nullptr) return off_curve;
-  }
+  // [crypto.key.on-curve] Each curve's library checks the coordinates and
+  // the curve equation.
+  const bool on_curve = curve == Curve::kK256 ? detail::k256_parse_point(sec1, *state)
+                                              : detail::p256_parse_point(sec1, *state);
+  if (!on_curve) return off_curve;
   return PublicKey(std::move(state));
 }
 
@@ -409,36 +221,10 @@ Status PublicKey::verify_digest(std::span<const std::uint8_t, 32> digest,
   const Error mismatch =
       make_error("crypto.sig.verify", "signature does not match this key and message");
   // [crypto.sig.verify] Checked by the library's verification routine.
-  if (state_->curve == Curve::kK256) {
-    secp256k1_ecdsa_signature sig;
-    if (secp256k1_ecdsa_signature_parse_compact(k256_context(), &sig, signature.data()) != 1 ||
-        secp256k1_ecdsa_verify(k256_context(), &sig, digest.data(), &state_->k256) != 1) {
-      return mismatch;
-    }
-    return {};
-  }
-  // OpenSSL verifies DER, so the (already range-checked) compact form is
-  // re-encoded; the DER here is an internal detail, never accepted as input.
-  SigPtr sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(signature.data(), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(signature.data() + 32, 32, nullptr);
-  if (!sig || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    std::abort();
-  }
-  unsigned char der[80];
-  unsigned char* out = der;
-  const int der_size = i2d_ECDSA_SIG(sig.get(), &out);
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new(state_->p256, nullptr));
-  if (der_size <= 0 || !ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
-    std::abort();
-  }
-  if (EVP_PKEY_verify(ctx.get(), der, static_cast<std::size_t>(der_size), digest.data(),
-                      digest.size()) != 1) {
-    return mismatch;
-  }
+  const bool valid = state_->curve == Curve::kK256
+                         ? detail::k256_verify(*state_, digest, signature)
+                         : detail::p256_verify(*state_, digest, signature);
+  if (!valid) return mismatch;
   return {};
 }
 
@@ -481,38 +267,8 @@ Result<PrivateKey> PrivateKey::from_bytes(Curve curve, std::span<const std::uint
   std::copy(raw32.begin(), raw32.end(), state->secret.mutable_bytes().begin());
   const auto secret = state->secret.bytes();
 
-  std::array<std::uint8_t, kUncompressedKeySize> point{};
-  if (curve == Curve::kK256) {
-    secp256k1_pubkey pub;
-    std::size_t size = point.size();
-    if (secp256k1_ec_pubkey_create(k256_context(), &pub, secret.data()) != 1) std::abort();
-    secp256k1_ec_pubkey_serialize(k256_context(), point.data(), &size, &pub,
-                                  SECP256K1_EC_UNCOMPRESSED);
-  } else {
-    // Derive the public point d*G, then hand OpenSSL the key pair.
-    BnPtr d(BN_secure_new());
-    PointPtr pub(EC_POINT_new(p256_group()));
-    BnCtxPtr bn_ctx(BN_CTX_secure_new());
-    if (!d || !pub || !bn_ctx || BN_bin2bn(secret.data(), 32, d.get()) == nullptr ||
-        EC_POINT_mul(p256_group(), pub.get(), d.get(), nullptr, nullptr, bn_ctx.get()) != 1 ||
-        EC_POINT_point2oct(p256_group(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(),
-                           point.size(), bn_ctx.get()) != point.size()) {
-      std::abort();
-    }
-    std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> build(OSSL_PARAM_BLD_new());
-    if (!build ||
-        OSSL_PARAM_BLD_push_utf8_string(build.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
-            1 ||
-        OSSL_PARAM_BLD_push_octet_string(build.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                         point.size()) != 1 ||
-        OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1) {
-      std::abort();
-    }
-    std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(build.get()));
-    if (!params) std::abort();
-    state->p256 = p256_pkey_from_params(params.get(), EVP_PKEY_KEYPAIR);
-    if (state->p256 == nullptr) std::abort();
-  }
+  const detail::Point point = curve == Curve::kK256 ? detail::k256_public_point(secret)
+                                                    : detail::p256_key_pair(secret, *state);
   auto public_key = PublicKey::from_bytes(curve, point);
   if (!public_key) std::abort();  // d*G with d in [1, n-1] is always a valid point
   state->public_key = public_key->state_;
@@ -551,44 +307,8 @@ std::array<std::uint8_t, 64> PrivateKey::sign(std::span<const std::uint8_t> mess
 
 std::array<std::uint8_t, 64> PrivateKey::sign_digest(
     std::span<const std::uint8_t, 32> digest) const {
-  std::array<std::uint8_t, 64> out{};
-  if (state_->curve == Curve::kK256) {
-    // libsecp256k1 always produces low-S signatures, with RFC 6979 nonces.
-    secp256k1_ecdsa_signature sig;
-    if (secp256k1_ecdsa_sign(k256_context(), &sig, digest.data(), state_->secret.bytes().data(),
-                             nullptr, nullptr) != 1 ||
-        secp256k1_ecdsa_signature_serialize_compact(k256_context(), out.data(), &sig) != 1) {
-      std::abort();
-    }
-    return out;
-  }
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new(state_->p256, nullptr));
-  unsigned char der[80];
-  std::size_t der_size = sizeof der;
-  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1 ||
-      EVP_PKEY_sign(ctx.get(), der, &der_size, digest.data(), digest.size()) != 1) {
-    std::abort();
-  }
-  const unsigned char* p = der;
-  SigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_size)));
-  if (!sig) std::abort();
-  const BIGNUM* r = ECDSA_SIG_get0_r(sig.get());
-  const BIGNUM* s = ECDSA_SIG_get0_s(sig.get());
-  if (BN_bn2binpad(r, out.data(), 32) != 32 || BN_bn2binpad(s, out.data() + 32, 32) != 32) {
-    std::abort();
-  }
-  // [crypto.sig.low-s] OpenSSL does not normalize P-256 signatures; when
-  // s > n/2, replace it by n - s, which verifies the same and is low.
-  if (compare_scalar(std::span(out).subspan<32, 32>(), kP256HalfOrder) > 0) {
-    BnPtr n(BN_bin2bn(kP256Order.data(), 32, nullptr));
-    BnPtr low(BN_new());
-    if (!n || !low || BN_sub(low.get(), n.get(), s) != 1 ||
-        BN_bn2binpad(low.get(), out.data() + 32, 32) != 32) {
-      std::abort();
-    }
-  }
-  return out;
+  return state_->curve == Curve::kK256 ? detail::k256_sign(*state_, digest)
+                                       : detail::p256_sign(*state_, digest);
 }
 
 }  // namespace atproto::crypto

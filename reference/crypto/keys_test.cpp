@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "atproto/common/testing.hpp"
 #include "atproto/data/multibase.hpp"
 
 using namespace atproto::crypto;
@@ -15,24 +16,15 @@ namespace {
 
 std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
 
-std::vector<std::uint8_t> from_hex(std::string_view hex) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using atproto::testing::hex_bytes;
 
-template <typename R>
-std::string code_of(const R& r) {
-  return r.ok() ? std::string("<ok>") : r.error().code;
-}
+using atproto::testing::code_of;
 
 // n - s for a 32-byte big-endian s (the high-S twin of a signature).
 std::array<std::uint8_t, 64> high_s_twin(Curve curve, std::array<std::uint8_t, 64> sig) {
-  const auto n = from_hex(curve == Curve::kP256
-                              ? "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"
-                              : "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+  const auto n = hex_bytes(
+      curve == Curve::kP256 ? "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"
+                            : "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
   int borrow = 0;
   for (int i = 31; i >= 0; --i) {
     int d = n[static_cast<std::size_t>(i)] - sig[static_cast<std::size_t>(32 + i)] - borrow;
@@ -108,12 +100,12 @@ TEST_CASE("did:key from known private keys [crypto.did-key.prefix]", "[crypto]")
   };
   for (const auto& c : cases) {
     CAPTURE(c.hex, c.did);
-    auto key = PrivateKey::from_bytes(c.curve, from_hex(c.hex));
+    auto key = PrivateKey::from_bytes(c.curve, hex_bytes(c.hex));
     REQUIRE(key.ok());
     CHECK(key->public_key().did_key() == c.did);
     const auto exported = key->export_bytes();
     CHECK(std::vector<std::uint8_t>(exported.bytes().begin(), exported.bytes().end()) ==
-          from_hex(c.hex));
+          hex_bytes(c.hex));
   }
 }
 
@@ -132,15 +124,15 @@ TEST_CASE("private key import is strict [crypto.private-key.range]", "[crypto]")
   // n itself is out of range, n-1 is the largest key.
   CHECK(code_of(PrivateKey::from_bytes(
             Curve::kK256,
-            from_hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"))) ==
+            hex_bytes("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"))) ==
         "crypto.private-key.range");
   CHECK(code_of(PrivateKey::from_bytes(
             Curve::kK256,
-            from_hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140"))) ==
+            hex_bytes("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140"))) ==
         "<ok>");
   CHECK(code_of(PrivateKey::from_bytes(
             Curve::kP256,
-            from_hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"))) ==
+            hex_bytes("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"))) ==
         "crypto.private-key.range");
 }
 
@@ -171,7 +163,7 @@ TEST_CASE("sign then verify, both curves [crypto.sig.verify]", "[crypto]") {
 // K-256 signing is deterministic (RFC 6979), P-256 is not.
 TEST_CASE("K-256 signatures are deterministic [crypto.sig.sha256]", "[crypto]") {
   auto key = PrivateKey::from_bytes(
-      Curve::kK256, from_hex("9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c"));
+      Curve::kK256, hex_bytes("9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c"));
   REQUIRE(key.ok());
   CHECK(key->sign(bytes_of("abc")) == key->sign(bytes_of("abc")));
   CHECK(key->sign(bytes_of("abc")) != key->sign(bytes_of("abd")));
@@ -272,7 +264,7 @@ TEST_CASE("key parsing is strict [crypto.key.compressed]", "[crypto]") {
   CHECK(code_of(PublicKey::from_bytes(Curve::kP256, off)) == "crypto.key.on-curve");
   CHECK(code_of(PublicKey::from_bytes(Curve::kK256, off)) == "crypto.key.on-curve");
   // x = p (not a field element) in compressed form.
-  auto x_is_p = from_hex("02ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+  auto x_is_p = hex_bytes("02ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
   CHECK(code_of(PublicKey::from_bytes(Curve::kP256, x_is_p)) == "crypto.key.on-curve");
   // Both forms of a valid key give the same key.
   auto from_c = PublicKey::from_bytes(Curve::kP256, c);
@@ -285,7 +277,7 @@ TEST_CASE("key parsing is strict [crypto.key.compressed]", "[crypto]") {
 
 // Keys of one curve never verify signatures made on the other.
 TEST_CASE("a signature by the other curve's key fails [crypto.sig.verify]", "[crypto]") {
-  const auto secret = from_hex("9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c");
+  const auto secret = hex_bytes("9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c");
   auto k = PrivateKey::from_bytes(Curve::kK256, secret);
   auto p = PrivateKey::from_bytes(Curve::kP256, secret);
   REQUIRE(k.ok());

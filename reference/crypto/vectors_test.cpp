@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "atproto/common/hex.hpp"
+#include "atproto/common/testing.hpp"
 #include "atproto/crypto/keys.hpp"
 
 namespace {
@@ -36,30 +38,11 @@ json read_file(const std::string& name) {
   return json::parse(in);
 }
 
-std::vector<std::uint8_t> from_hex(const std::string& hex) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-std::string to_hex(std::span<const std::uint8_t> bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
+using atproto::testing::hex_bytes;
 
 Curve curve_of(const json& c) { return c.at("curve") == "p256" ? Curve::kP256 : Curve::kK256; }
 
-template <typename R>
-std::string code_of(const R& r) {
-  return r.ok() ? std::string("<ok>") : r.error().code;
-}
+using atproto::testing::code_of;
 
 // The expected code: "<ok>" for valid cases, the error otherwise.
 std::string expected_code(const json& c) {
@@ -92,21 +75,22 @@ TEST_CASE("crypto vectors: verify", "[crypto][vectors]") {
   for (const auto& c : file.at("cases")) {
     const std::string id = c.at("id");
     CAPTURE(id);
-    const auto message = from_hex(c.at("message_hex"));
-    const auto signature = from_hex(c.at("signature_hex"));
+    const auto message = hex_bytes(c.at("message_hex").get<std::string>());
+    const auto signature = hex_bytes(c.at("signature_hex").get<std::string>());
     auto key = parse_any(c.at("public_key"));
     std::string got = key ? code_of(key->verify(message, signature)) : key.error().code;
     CHECK(got == expected_code(c));
     if (key) CHECK(key->curve() == curve_of(c));
     if (c.contains("private_key_hex") && c.at("valid").get<bool>()) {
-      auto priv = PrivateKey::from_bytes(curve_of(c), from_hex(c.at("private_key_hex")));
+      auto priv = PrivateKey::from_bytes(curve_of(c),
+                                         hex_bytes(c.at("private_key_hex").get<std::string>()));
       REQUIRE(priv.ok());
       REQUIRE(key.ok());
       CHECK(priv->public_key() == *key);
       const auto ours = priv->sign(message);
       CHECK(key->verify(message, ours).ok());
       // libsecp256k1's RFC 6979 nonces make K-256 signatures reproducible.
-      if (curve_of(c) == Curve::kK256) CHECK(to_hex(ours) == c.at("signature_hex"));
+      if (curve_of(c) == Curve::kK256) CHECK(atproto::hex_encode(ours) == c.at("signature_hex"));
     }
   }
 }
@@ -126,8 +110,9 @@ TEST_CASE("crypto vectors: parse-key", "[crypto][vectors]") {
       CHECK(jwt_algorithm(key->curve()) == c.at("jwt_alg").get<std::string>());
       CHECK(key->did_key() == c.at("input").get<std::string>());
       CHECK(key->multibase() == c.at("public_key_multibase").get<std::string>());
-      CHECK(to_hex(key->compressed()) == c.at("compressed_hex").get<std::string>());
-      CHECK(to_hex(key->uncompressed()) == c.at("uncompressed_hex").get<std::string>());
+      CHECK(atproto::hex_encode(key->compressed()) == c.at("compressed_hex").get<std::string>());
+      CHECK(atproto::hex_encode(key->uncompressed()) ==
+            c.at("uncompressed_hex").get<std::string>());
     }
   }
 }
@@ -156,13 +141,13 @@ TEST_CASE("crypto vectors: did-key from private key", "[crypto][vectors]") {
   for (const auto& c : file.at("cases")) {
     const std::string id = c.at("id");
     CAPTURE(id);
-    const auto raw = from_hex(c.at("private_key_hex"));
+    const auto raw = hex_bytes(c.at("private_key_hex").get<std::string>());
     auto key = PrivateKey::from_bytes(curve_of(c), raw);
     CHECK(code_of(key) == expected_code(c));
     if (key && c.at("valid").get<bool>()) {
       CHECK(key->public_key().did_key() == c.at("did_key").get<std::string>());
       const auto exported = key->export_bytes();
-      CHECK(to_hex(exported.bytes()) == c.at("private_key_hex").get<std::string>());
+      CHECK(atproto::hex_encode(exported.bytes()) == c.at("private_key_hex").get<std::string>());
     }
   }
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "atproto/common/testing.hpp"
+
 using atproto::data::base64_decode;
 using atproto::data::base64_encode;
 
@@ -15,8 +17,7 @@ namespace {
 std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
 
 std::string code_of(std::string_view text) {
-  auto r = base64_decode(text);
-  return r.ok() ? std::string("<ok>") : r.error().code;
+  return atproto::testing::code_of(base64_decode(text));
 }
 
 }  // namespace

@@ -6,16 +6,14 @@
 
 #include <string>
 
+#include "atproto/common/testing.hpp"
 #include "atproto/data/validate.hpp"
 
 using namespace atproto::data;
 
 namespace {
 
-template <typename R>
-std::string code_of(const R& r) {
-  return r.ok() ? std::string("<ok>") : r.error().code;
-}
+using atproto::testing::code_of;
 
 const Cid kBlobCid = *Cid::parse("bafkreibjfgx2gprinfvicegelk5kosd6y2frmqpqzwqkg7usac74l3t2v4");
 const Cid kDataCid = *Cid::parse("bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a");

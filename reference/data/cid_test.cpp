@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "atproto/common/testing.hpp"
 #include "atproto/data/multibase.hpp"
 
 using atproto::data::Cid;
@@ -14,10 +15,7 @@ using atproto::data::Codec;
 
 namespace {
 
-template <typename R>
-std::string code_of(const R& r) {
-  return r.ok() ? std::string("<ok>") : r.error().code;
-}
+using atproto::testing::code_of;
 
 std::vector<std::uint8_t> binary_of(std::vector<std::uint8_t> prefix, std::size_t digest_size) {
   prefix.insert(prefix.end(), digest_size, 0xab);

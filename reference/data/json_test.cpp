@@ -1,6 +1,7 @@
 // Unit tests for the atproto JSON mapping.
 // Spec: https://atproto.com/specs/data-model#json-representation
 #include "atproto/data/json.hpp"
+#include "atproto/common/testing.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,10 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-template <typename R>
-std::string code_of(const R& r) {
-  return r.ok() ? std::string("<ok>") : r.error().code;
-}
+using atproto::testing::code_of;
 
 std::string code_of_text(const std::string& text) { return code_of(from_json(json::parse(text))); }
 

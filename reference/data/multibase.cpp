@@ -4,17 +4,13 @@
 
 #include <cstddef>
 
+#include "atproto/common/base32.hpp"
+
 namespace atproto::data {
 namespace {
 
 constexpr char kBase32Alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 constexpr char kBase58Alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-int base32_value(char c) {
-  if (c >= 'a' && c <= 'z') return c - 'a';
-  if (c >= '2' && c <= '7') return c - '2' + 26;
-  return -1;
-}
 
 int base58_value(char c) {
   for (int i = 0; i < 58; ++i) {
@@ -49,26 +45,20 @@ std::string base32_encode(std::span<const std::uint8_t> bytes) {
 
 Result<ByteVector> base32_decode(std::string_view text) {
   ByteVector out;
-  out.reserve(text.size() * 5 / 8);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = base32_value(c);
-    // [data.multibase.base32] Lowercase RFC 4648 alphabet, no padding.
-    if (v < 0) return base32_error("character outside a-z and 2-7 (lowercase, no padding)");
-    buffer = (buffer << 5) | static_cast<std::uint32_t>(v);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>(buffer >> bits));
-      buffer &= (1u << bits) - 1;
-    }
+  switch (base32::decode(text, out)) {
+    case base32::DecodeError::kNone:
+      return out;
+    case base32::DecodeError::kCharacter:
+      // [data.multibase.base32] Lowercase RFC 4648 alphabet, no padding.
+      return base32_error("character outside a-z and 2-7 (lowercase, no padding)");
+    case base32::DecodeError::kLength:
+      // [data.multibase.base32] A canonical text leaves fewer than 5 spare
+      // bits, all zero; otherwise two texts would decode to the same bytes.
+      return base32_error("length is not one an encoder produces");
+    case base32::DecodeError::kTrailingBits:
+      return base32_error("unused trailing bits are not zero");
   }
-  // [data.multibase.base32] A canonical text leaves fewer than 5 spare bits,
-  // all zero; otherwise two texts would decode to the same bytes.
-  if (bits >= 5) return base32_error("length is not one an encoder produces");
-  if (buffer != 0) return base32_error("unused trailing bits are not zero");
-  return out;
+  return base32_error("unknown");
 }
 
 std::string base58btc_encode(std::span<const std::uint8_t> bytes) {

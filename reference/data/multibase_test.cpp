@@ -1,6 +1,7 @@
 // Unit tests for multibase base32 and base58btc.
 // Spec: https://atproto.com/specs/data-model#link-and-cid-formats
 #include "atproto/data/multibase.hpp"
+#include "atproto/common/testing.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,10 +14,7 @@ namespace {
 
 std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
 
-template <typename R>
-std::string code_of(const R& r) {
-  return r.ok() ? std::string("<ok>") : r.error().code;
-}
+using atproto::testing::code_of;
 
 }  // namespace
 

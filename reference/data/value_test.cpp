@@ -7,13 +7,14 @@
 #include <limits>
 #include <string>
 
+#include "atproto/common/testing.hpp"
 #include "atproto/data/validate.hpp"
 
 using namespace atproto::data;
 
 namespace {
 
-std::string code_of(const atproto::Status& s) { return s.ok() ? "<ok>" : s.error().code; }
+using atproto::testing::code_of;
 
 }  // namespace
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "atproto/common/testing.hpp"
+
 using atproto::data::append_varint;
 using atproto::data::read_varint;
 
@@ -20,8 +22,7 @@ std::vector<std::uint8_t> enc(std::uint64_t v) {
 
 std::string code_of(const std::vector<std::uint8_t>& bytes) {
   std::size_t pos = 0;
-  auto r = read_varint(bytes, pos);
-  return r.ok() ? std::string("<ok>") : r.error().code;
+  return atproto::testing::code_of(read_varint(bytes, pos));
 }
 
 }  // namespace

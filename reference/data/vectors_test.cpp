@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "atproto/common/hex.hpp"
+#include "atproto/common/testing.hpp"
 #include "atproto/data/cbor.hpp"
 #include "atproto/data/cbor_view.hpp"
 #include "atproto/data/cid.hpp"
@@ -62,24 +64,7 @@ const json& vector_file(const std::string& name) {
   return it->second;
 }
 
-std::vector<std::uint8_t> hex_decode(const std::string& hex) {
-  if (hex.size() % 2 != 0) throw std::runtime_error("cbor_hex has an odd length");
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-std::string hex_encode(const std::vector<std::uint8_t>& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out;
-}
+using atproto::testing::hex_bytes;
 
 // Parses raw JSON text, refusing an object that repeats a key: parsed JSON
 // cannot hold such an object, and a data model map holds each key once
@@ -178,13 +163,13 @@ void check_encode(Checker& k, const json& c) {
   auto cid = cid_of(*value);
   k.verdict({true, "", ""});
   if (!c.at("valid").get<bool>()) return;
-  k.equal("cbor_hex", hex_encode(*bytes), c.at("cbor_hex").get<std::string>());
+  k.equal("cbor_hex", atproto::hex_encode(*bytes), c.at("cbor_hex").get<std::string>());
   k.equal("cid", cid ? cid->to_string() : "<" + cid.error().code + ">",
           c.at("cid").get<std::string>());
 }
 
 void check_decode(Checker& k, const json& c) {
-  const auto bytes = hex_decode(c.at("cbor_hex").get<std::string>());
+  const auto bytes = hex_bytes(c.at("cbor_hex").get<std::string>());
   auto value = decode_cbor(bytes);
   check_view_agrees(k, bytes, value);
   if (!value) {
@@ -204,7 +189,7 @@ void check_decode(Checker& k, const json& c) {
   k.equal("cid", Cid::compute(Codec::kDagCbor, bytes).to_string(), c.at("cid").get<std::string>());
   auto again = encode_cbor(*value);
   k.equal("encode_cbor(decode_cbor(input))",
-          again ? hex_encode(*again) : "<" + again.error().code + ">",
+          again ? atproto::hex_encode(*again) : "<" + again.error().code + ">",
           c.at("cbor_hex").get<std::string>());
 }
 

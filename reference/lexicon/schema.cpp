@@ -90,6 +90,15 @@ class Parser {
 
   Status check_place(Type type, const std::string& path, Place place);
   Status fill(TypeDef& def, const json& node, const std::string& path);
+  Status fill_boolean(TypeDef& def, const json& node, const std::string& path);
+  Status fill_integer(TypeDef& def, const json& node, const std::string& path);
+  Status fill_string(TypeDef& def, const json& node, const std::string& path);
+  Status fill_blob(TypeDef& def, const json& node, const std::string& path);
+  Status fill_array(TypeDef& def, const json& node, const std::string& path);
+  Status fill_ref(TypeDef& def, const json& node, const std::string& path);
+  Status fill_union(TypeDef& def, const json& node, const std::string& path);
+  Status fill_record(TypeDef& def, const json& node, const std::string& path);
+  Status fill_xrpc(TypeDef& def, const json& node, const std::string& path);
   Status fill_object(TypeDef& def, const json& node, const std::string& path, bool params);
   Status fill_body(std::optional<Body>& out, const json& node, const std::string& path,
                    const char* key, bool message);
@@ -345,168 +354,32 @@ Status Parser::fill(TypeDef& def, const json& node, const std::string& path) {
     case Type::kToken:
     case Type::kUnknown:
       return {};
-    case Type::kBoolean: {
-      if (auto s = read_bool(node, path, "default", def.bool_default); !s) return s;
-      if (auto s = read_bool(node, path, "const", def.bool_const); !s) return s;
-      return check_const_default(node, path);
-    }
-    case Type::kInteger: {
-      if (auto s = read_int(node, path, "minimum", def.minimum); !s) return s;
-      if (auto s = read_int(node, path, "maximum", def.maximum); !s) return s;
-      if (def.minimum && def.maximum && *def.minimum > *def.maximum) {
-        return fail(child(path, "minimum"), "lex.schema.length-range",
-                    "minimum is greater than maximum");
-      }
-      if (auto it = node.find("enum"); it != node.end()) {
-        if (!it->is_array())
-          return fail(child(path, "enum"), "lex.schema.field", "must be an array");
-        std::vector<std::int64_t> values;
-        for (std::size_t i = 0; i < it->size(); ++i) {
-          const json& v = (*it)[i];
-          if (!v.is_number_integer() ||
-              (v.is_number_unsigned() &&
-               v.get<std::uint64_t>() >
-                   static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
-            return fail(index(child(path, "enum"), i), "lex.schema.field", "must be an integer");
-          }
-          values.push_back(v.get<std::int64_t>());
-        }
-        def.int_enum = std::move(values);
-      }
-      if (auto s = read_int(node, path, "default", def.int_default); !s) return s;
-      if (auto s = read_int(node, path, "const", def.int_const); !s) return s;
-      return check_const_default(node, path);
-    }
-    case Type::kString: {
-      std::optional<std::string> format;
-      if (auto s = read_string(node, path, "format", format); !s) return s;
-      if (format) {
-        def.format = syntax::string_format_from_name(*format);
-        // [lex.schema.string-format] format names one of the Lexicon string
-        // formats.
-        if (!def.format) {
-          return fail(child(path, "format"), "lex.schema.string-format",
-                      "unknown string format \"" + *format + "\"");
-        }
-      }
-      if (auto s = read_length_pair(node, path, "minLength", "maxLength", def.min_length,
-                                    def.max_length);
-          !s) {
-        return s;
-      }
-      if (auto s = read_length_pair(node, path, "minGraphemes", "maxGraphemes", def.min_graphemes,
-                                    def.max_graphemes);
-          !s) {
-        return s;
-      }
-      std::optional<std::vector<std::string>> known;
-      if (auto s = read_strings(node, path, "knownValues", known); !s) return s;
-      def.known_values = known.value_or(std::vector<std::string>{});
-      if (auto s = read_strings(node, path, "enum", def.string_enum); !s) return s;
-      if (auto s = read_string(node, path, "default", def.string_default); !s) return s;
-      if (auto s = read_string(node, path, "const", def.string_const); !s) return s;
-      return check_const_default(node, path);
-    }
+    case Type::kBoolean:
+      return fill_boolean(def, node, path);
+    case Type::kInteger:
+      return fill_integer(def, node, path);
+    case Type::kString:
+      return fill_string(def, node, path);
     case Type::kBytes:
       return read_length_pair(node, path, "minLength", "maxLength", def.min_length, def.max_length);
-    case Type::kBlob: {
-      if (auto s = read_strings(node, path, "accept", def.accept); !s) return s;
-      if (def.accept) {
-        for (std::size_t i = 0; i < def.accept->size(); ++i) {
-          if (!valid_accept_pattern((*def.accept)[i])) {
-            return fail(index(child(path, "accept"), i), "lex.schema.blob-accept",
-                        "\"" + (*def.accept)[i] + "\" is not a MIME type or type/* pattern");
-          }
-        }
-      }
-      if (auto s = read_int(node, path, "maxSize", def.max_size); !s) return s;
-      if (def.max_size && *def.max_size < 0) {
-        return fail(child(path, "maxSize"), "lex.schema.length-range", "negative");
-      }
-      return {};
-    }
-    case Type::kArray: {
-      auto it = node.find("items");
-      if (it == node.end()) {
-        return fail(child(path, "items"), "lex.schema.field", "items is required");
-      }
-      auto items = type_def(*it, child(path, "items"), Place::kField);
-      if (!items) return items.error();
-      def.items = std::move(items).value();
-      return read_length_pair(node, path, "minLength", "maxLength", def.min_length, def.max_length);
-    }
+    case Type::kBlob:
+      return fill_blob(def, node, path);
+    case Type::kArray:
+      return fill_array(def, node, path);
     case Type::kObject:
       return fill_object(def, node, path, false);
     case Type::kParams:
       return fill_object(def, node, path, true);
-    case Type::kRef: {
-      std::optional<std::string> ref;
-      if (auto s = read_string(node, path, "ref", ref); !s) return s;
-      if (!ref) return fail(child(path, "ref"), "lex.schema.field", "ref is required");
-      def.ref = *ref;
-      return check_ref(def.ref, child(path, "ref"));
-    }
-    case Type::kUnion: {
-      std::optional<std::vector<std::string>> refs;
-      if (auto s = read_strings(node, path, "refs", refs); !s) return s;
-      if (!refs) return fail(child(path, "refs"), "lex.schema.field", "refs is required");
-      def.refs = std::move(*refs);
-      for (std::size_t i = 0; i < def.refs.size(); ++i) {
-        if (auto s = check_ref(def.refs[i], index(child(path, "refs"), i)); !s) return s;
-      }
-      std::optional<bool> closed;
-      if (auto s = read_bool(node, path, "closed", closed); !s) return s;
-      def.closed = closed.value_or(false);
-      // [lex.schema.union-closed-empty] A closed union needs at least one ref.
-      if (def.closed && def.refs.empty()) {
-        return fail(child(path, "refs"), "lex.schema.union-closed-empty",
-                    "a closed union must list at least one ref");
-      }
-      return {};
-    }
-    case Type::kRecord: {
-      std::optional<std::string> key;
-      if (auto s = read_string(node, path, "key", key); !s) return s;
-      if (!key) return fail(child(path, "key"), "lex.schema.record-key", "key is required");
-      if (!valid_key_type(*key)) {
-        return fail(child(path, "key"), "lex.schema.record-key",
-                    "\"" + *key + "\" is not a record key type (tid, nsid, any, literal:<key>)");
-      }
-      def.key = *key;
-      auto it = node.find("record");
-      if (it == node.end()) {
-        return fail(child(path, "record"), "lex.schema.record-object", "record is required");
-      }
-      auto record = type_def(*it, child(path, "record"), Place::kRecordBody);
-      if (!record) return record.error();
-      def.record = std::move(record).value();
-      return {};
-    }
+    case Type::kRef:
+      return fill_ref(def, node, path);
+    case Type::kUnion:
+      return fill_union(def, node, path);
+    case Type::kRecord:
+      return fill_record(def, node, path);
     case Type::kQuery:
     case Type::kProcedure:
-    case Type::kSubscription: {
-      if (auto it = node.find("parameters"); it != node.end()) {
-        auto params = type_def(*it, child(path, "parameters"), Place::kParameters);
-        if (!params) return params.error();
-        def.parameters = std::move(params).value();
-      }
-      if (def.type == Type::kSubscription) {
-        if (auto s = fill_body(def.message, node, path, "message", true); !s) return s;
-        if (!def.message) {
-          return fail(child(path, "message"), "lex.schema.subscription-message",
-                      "message is required");
-        }
-      } else {
-        // [lex.schema.procedure-input] Only a procedure has an input body.
-        if (def.type == Type::kQuery && node.contains("input")) {
-          return fail(child(path, "input"), "lex.schema.procedure-input",
-                      "a query has no input body");
-        }
-        if (auto s = fill_body(def.input, node, path, "input", false); !s) return s;
-        if (auto s = fill_body(def.output, node, path, "output", false); !s) return s;
-      }
-      return fill_errors(def, node, path);
-    }
+    case Type::kSubscription:
+      return fill_xrpc(def, node, path);
     case Type::kPermissionSet:
       return fill_permissions(def, node, path);
     case Type::kPermission:
@@ -514,6 +387,177 @@ Status Parser::fill(TypeDef& def, const json& node, const std::string& path) {
       return {};
   }
   return {};
+}
+
+// boolean: default and const.
+Status Parser::fill_boolean(TypeDef& def, const json& node, const std::string& path) {
+  if (auto s = read_bool(node, path, "default", def.bool_default); !s) return s;
+  if (auto s = read_bool(node, path, "const", def.bool_const); !s) return s;
+  return check_const_default(node, path);
+}
+
+// integer: minimum, maximum, enum, default and const.
+Status Parser::fill_integer(TypeDef& def, const json& node, const std::string& path) {
+  if (auto s = read_int(node, path, "minimum", def.minimum); !s) return s;
+  if (auto s = read_int(node, path, "maximum", def.maximum); !s) return s;
+  if (def.minimum && def.maximum && *def.minimum > *def.maximum) {
+    return fail(child(path, "minimum"), "lex.schema.length-range",
+                "minimum is greater than maximum");
+  }
+  if (auto it = node.find("enum"); it != node.end()) {
+    if (!it->is_array()) return fail(child(path, "enum"), "lex.schema.field", "must be an array");
+    std::vector<std::int64_t> values;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const json& v = (*it)[i];
+      if (!v.is_number_integer() ||
+          (v.is_number_unsigned() &&
+           v.get<std::uint64_t>() >
+               static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
+        return fail(index(child(path, "enum"), i), "lex.schema.field", "must be an integer");
+      }
+      values.push_back(v.get<std::int64_t>());
+    }
+    def.int_enum = std::move(values);
+  }
+  if (auto s = read_int(node, path, "default", def.int_default); !s) return s;
+  if (auto s = read_int(node, path, "const", def.int_const); !s) return s;
+  return check_const_default(node, path);
+}
+
+// string: format, byte and grapheme length limits, knownValues, enum, default
+// and const.
+Status Parser::fill_string(TypeDef& def, const json& node, const std::string& path) {
+  std::optional<std::string> format;
+  if (auto s = read_string(node, path, "format", format); !s) return s;
+  if (format) {
+    def.format = syntax::string_format_from_name(*format);
+    // [lex.schema.string-format] format names one of the Lexicon string
+    // formats.
+    if (!def.format) {
+      return fail(child(path, "format"), "lex.schema.string-format",
+                  "unknown string format \"" + *format + "\"");
+    }
+  }
+  if (auto s =
+          read_length_pair(node, path, "minLength", "maxLength", def.min_length, def.max_length);
+      !s) {
+    return s;
+  }
+  if (auto s = read_length_pair(node, path, "minGraphemes", "maxGraphemes", def.min_graphemes,
+                                def.max_graphemes);
+      !s) {
+    return s;
+  }
+  std::optional<std::vector<std::string>> known;
+  if (auto s = read_strings(node, path, "knownValues", known); !s) return s;
+  def.known_values = known.value_or(std::vector<std::string>{});
+  if (auto s = read_strings(node, path, "enum", def.string_enum); !s) return s;
+  if (auto s = read_string(node, path, "default", def.string_default); !s) return s;
+  if (auto s = read_string(node, path, "const", def.string_const); !s) return s;
+  return check_const_default(node, path);
+}
+
+// blob: accepted MIME types and maxSize.
+Status Parser::fill_blob(TypeDef& def, const json& node, const std::string& path) {
+  if (auto s = read_strings(node, path, "accept", def.accept); !s) return s;
+  if (def.accept) {
+    for (std::size_t i = 0; i < def.accept->size(); ++i) {
+      if (!valid_accept_pattern((*def.accept)[i])) {
+        return fail(index(child(path, "accept"), i), "lex.schema.blob-accept",
+                    "\"" + (*def.accept)[i] + "\" is not a MIME type or type/* pattern");
+      }
+    }
+  }
+  if (auto s = read_int(node, path, "maxSize", def.max_size); !s) return s;
+  if (def.max_size && *def.max_size < 0) {
+    return fail(child(path, "maxSize"), "lex.schema.length-range", "negative");
+  }
+  return {};
+}
+
+// array: items and length limits.
+Status Parser::fill_array(TypeDef& def, const json& node, const std::string& path) {
+  auto it = node.find("items");
+  if (it == node.end()) {
+    return fail(child(path, "items"), "lex.schema.field", "items is required");
+  }
+  auto items = type_def(*it, child(path, "items"), Place::kField);
+  if (!items) return items.error();
+  def.items = std::move(items).value();
+  return read_length_pair(node, path, "minLength", "maxLength", def.min_length, def.max_length);
+}
+
+// ref: the referenced definition.
+Status Parser::fill_ref(TypeDef& def, const json& node, const std::string& path) {
+  std::optional<std::string> ref;
+  if (auto s = read_string(node, path, "ref", ref); !s) return s;
+  if (!ref) return fail(child(path, "ref"), "lex.schema.field", "ref is required");
+  def.ref = *ref;
+  return check_ref(def.ref, child(path, "ref"));
+}
+
+// union: refs and closed.
+Status Parser::fill_union(TypeDef& def, const json& node, const std::string& path) {
+  std::optional<std::vector<std::string>> refs;
+  if (auto s = read_strings(node, path, "refs", refs); !s) return s;
+  if (!refs) return fail(child(path, "refs"), "lex.schema.field", "refs is required");
+  def.refs = std::move(*refs);
+  for (std::size_t i = 0; i < def.refs.size(); ++i) {
+    if (auto s = check_ref(def.refs[i], index(child(path, "refs"), i)); !s) return s;
+  }
+  std::optional<bool> closed;
+  if (auto s = read_bool(node, path, "closed", closed); !s) return s;
+  def.closed = closed.value_or(false);
+  // [lex.schema.union-closed-empty] A closed union needs at least one ref.
+  if (def.closed && def.refs.empty()) {
+    return fail(child(path, "refs"), "lex.schema.union-closed-empty",
+                "a closed union must list at least one ref");
+  }
+  return {};
+}
+
+// record: the record key type and the record object.
+Status Parser::fill_record(TypeDef& def, const json& node, const std::string& path) {
+  std::optional<std::string> key;
+  if (auto s = read_string(node, path, "key", key); !s) return s;
+  if (!key) return fail(child(path, "key"), "lex.schema.record-key", "key is required");
+  if (!valid_key_type(*key)) {
+    return fail(child(path, "key"), "lex.schema.record-key",
+                "\"" + *key + "\" is not a record key type (tid, nsid, any, literal:<key>)");
+  }
+  def.key = *key;
+  auto it = node.find("record");
+  if (it == node.end()) {
+    return fail(child(path, "record"), "lex.schema.record-object", "record is required");
+  }
+  auto record = type_def(*it, child(path, "record"), Place::kRecordBody);
+  if (!record) return record.error();
+  def.record = std::move(record).value();
+  return {};
+}
+
+// query, procedure and subscription: parameters, input and output bodies (or
+// the message of a subscription), and errors.
+Status Parser::fill_xrpc(TypeDef& def, const json& node, const std::string& path) {
+  if (auto it = node.find("parameters"); it != node.end()) {
+    auto params = type_def(*it, child(path, "parameters"), Place::kParameters);
+    if (!params) return params.error();
+    def.parameters = std::move(params).value();
+  }
+  if (def.type == Type::kSubscription) {
+    if (auto s = fill_body(def.message, node, path, "message", true); !s) return s;
+    if (!def.message) {
+      return fail(child(path, "message"), "lex.schema.subscription-message", "message is required");
+    }
+  } else {
+    // [lex.schema.procedure-input] Only a procedure has an input body.
+    if (def.type == Type::kQuery && node.contains("input")) {
+      return fail(child(path, "input"), "lex.schema.procedure-input", "a query has no input body");
+    }
+    if (auto s = fill_body(def.input, node, path, "input", false); !s) return s;
+    if (auto s = fill_body(def.output, node, path, "output", false); !s) return s;
+  }
+  return fill_errors(def, node, path);
 }
 
 Status Parser::fill_object(TypeDef& def, const json& node, const std::string& path, bool params) {

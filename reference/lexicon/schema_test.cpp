@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "atproto/common/testing.hpp"
+
 using namespace atproto::lexicon;
 using nlohmann::json;
 
@@ -24,8 +26,7 @@ json record_with(json field) {
 }
 
 std::string code_of(const json& document) {
-  auto r = parse_lexicon(document);
-  return r.ok() ? std::string("<ok>") : r.error().code;
+  return atproto::testing::code_of(parse_lexicon(document));
 }
 
 std::string message_of(const json& document) {

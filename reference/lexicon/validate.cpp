@@ -9,6 +9,8 @@
 #include <charconv>
 #include <limits>
 
+#include "atproto/common/hex.hpp"
+#include "atproto/common/utf8.hpp"
 #include "atproto/data/blob.hpp"
 #include "atproto/data/validate.hpp"
 #include "atproto/syntax/format.hpp"
@@ -505,28 +507,6 @@ Error wrong_kind(std::string_view nsid, Type type, std::string_view wanted) {
                                                  std::string(wanted));
 }
 
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    utf8proc_int32_t cp = 0;
-    auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
-                              static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
-    if (n <= 0) return false;
-    i += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 Result<std::string> percent_decode(std::string_view in) {
   std::string out;
   out.reserve(in.size());
@@ -538,10 +518,11 @@ Result<std::string> percent_decode(std::string_view in) {
       if (i + 2 >= in.size()) {
         return make_error("lex.validate.params-syntax", "$: truncated percent escape");
       }
-      if (!is_hex(in[i + 1]) || !is_hex(in[i + 2])) {
+      const int hi = hex_digit_value(in[i + 1]), lo = hex_digit_value(in[i + 2]);
+      if (hi < 0 || lo < 0) {
         return make_error("lex.validate.params-syntax", "$: bad percent escape");
       }
-      out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+      out += static_cast<char>(hi * 16 + lo);
       i += 2;
     } else {
       out += c;
@@ -697,7 +678,7 @@ Result<QueryPairs> parse_query_string(std::string_view query) {
     if (!text) return text.error();
     // [lex.validate.params-syntax] Parameter names and values are UTF-8
     // text once percent-decoded.
-    if (!valid_utf8(name.value()) || !valid_utf8(text.value())) {
+    if (!utf8::is_valid(name.value()) || !utf8::is_valid(text.value())) {
       return make_error("lex.validate.params-syntax", "$: parameter text is not UTF-8");
     }
     pairs.emplace_back(std::move(name).value(), std::move(text).value());

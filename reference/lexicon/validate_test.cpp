@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "atproto/common/testing.hpp"
 #include "atproto/data/json.hpp"
 
 using namespace atproto::lexicon;
@@ -108,7 +109,7 @@ Value record(const json& patch = json::object()) {
   return v.value();
 }
 
-std::string code_of(const atproto::Status& s) { return s.ok() ? "<ok>" : s.error().code; }
+using atproto::testing::code_of;
 
 std::string check(const json& patch) { return code_of(validate_record(catalog(), record(patch))); }
 

@@ -233,20 +233,30 @@ TEST_CASE("mst: verify rejects misplaced keys and empty nodes", "[mst]") {
     if (k < d1[0]) below.push_back(k);
   }
   SECTION("a well-formed tree verifies and matches a rebuild") {
-    std::vector<std::string> all = d0;
-    all.push_back(d1[0]);
-    Mst rebuilt = build(all);
+    // By hand: d1[0] alone in the root, the depth-0 keys below it in a left
+    // leaf and those above it in the leaf to its right.
+    std::vector<std::string> above;
+    for (const auto& k : d0) {
+      if (k > d1[0]) above.push_back(k);
+    }
     std::map<std::string, Cid> values;
-    for (std::size_t i = 0; i < all.size(); ++i) values.insert_or_assign(all[i], record_cid(i));
-    // Rebuild by hand from the same values and compare roots.
-    auto entries = Mst::from_entries([&] {
-                     std::vector<MstEntry> e;
-                     for (auto& [k, v] : values) e.push_back({k, v});
-                     return e;
-                   }())
-                       .value();
-    (void)rebuilt;
-    CHECK(entries.verify().ok());
+    for (const auto& k : d0) values.emplace(k, record_cid(values.size()));
+    values.emplace(d1[0], record_cid(values.size()));
+    auto leaf_of = [&](const std::vector<std::string>& keys) -> std::optional<Cid> {
+      if (keys.empty()) return std::nullopt;  // [repo.mst.empty-nodes] no empty leaf
+      NodeData leaf;
+      for (const auto& k : keys) leaf.entries.push_back({k, values.at(k), std::nullopt});
+      return t.put(leaf);
+    };
+    NodeData root;
+    root.left = leaf_of(below);
+    root.entries.push_back({d1[0], values.at(d1[0]), leaf_of(above)});
+    const Cid by_hand = t.put(root);
+    CHECK(t.verify(by_hand) == "ok");
+    // The same keys and values built from scratch give the same root.
+    std::vector<MstEntry> entries;
+    for (const auto& [k, v] : values) entries.push_back({k, v});
+    CHECK(Mst::from_entries(entries).value().root_cid().value() == by_hand);
   }
   SECTION("[repo.mst.key-depth] a depth-0 key in the root at layer 1") {
     NodeData root;

@@ -10,16 +10,15 @@
 #include <string>
 #include <string_view>
 
+#include "atproto/common/testing.hpp"
+
 namespace atproto::syntax::testing {
 
 using Catch::Matchers::Equals;
 using Catch::Matchers::StartsWith;
 
 // The error code of a failed Status or Result, or "<ok>" when it succeeded.
-template <typename R>
-std::string code_of(const R& result) {
-  return result.ok() ? std::string("<ok>") : result.error().code;
-}
+using atproto::testing::code_of;
 
 // A dotted name of exactly `length` characters: `head` (may be empty), then
 // 62-letter labels "aaa...a", "bbb...b", ... and a final label of 'z's, all

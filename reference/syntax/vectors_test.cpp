@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "atproto/common/testing.hpp"
 #include "atproto/syntax/at_identifier.hpp"
 #include "atproto/syntax/at_uri.hpp"
 #include "atproto/syntax/cid.hpp"
@@ -90,17 +91,11 @@ std::set<std::string> catalog_ids() {
   return ids;
 }
 
-std::string hex_decode(const std::string& hex) {
-  if (hex.size() % 2 != 0) throw std::runtime_error("input_hex has an odd length");
-  std::string out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
 std::string case_input(const json& c) {
-  if (c.contains("input_hex")) return hex_decode(c.at("input_hex").get<std::string>());
+  if (c.contains("input_hex")) {
+    auto bytes = atproto::testing::hex_bytes(c.at("input_hex").get<std::string>());
+    return std::string(bytes.begin(), bytes.end());
+  }
   return c.at("input").get<std::string>();
 }
 

@@ -1,0 +1,239 @@
+// MST keys and the node codec: repo paths, key depths, and the strict
+// encoding and decoding of one node block.
+// Spec: https://atproto.com/specs/repository#mst-structure
+#include "atproto/repo/mst.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
+#include "atproto/syntax/nsid.hpp"
+#include "atproto/syntax/record_key.hpp"
+
+namespace atproto::repo {
+
+using data::Cid;
+
+// ---------------------------------------------------------------- keys
+
+Status validate_repo_path(std::string_view path) {
+  // [repo.path.syntax] Exactly two segments, no leading slash, not empty.
+  auto slash = path.find('/');
+  if (path.empty() || slash == std::string_view::npos || slash == 0 || slash + 1 == path.size() ||
+      path.find('/', slash + 1) != std::string_view::npos) {
+    return make_error("repo.path.syntax",
+                      "a repo path is <collection>/<record-key>: exactly one '/', both "
+                      "segments non-empty");
+  }
+  auto collection = path.substr(0, slash);
+  auto rkey = path.substr(slash + 1);
+  // [repo.path.collection] A valid NSID in its normalized form.
+  if (auto st = syntax::validate_nsid(collection); !st.ok()) {
+    return make_error("repo.path.collection",
+                      "collection is not a valid NSID: " + st.error().message);
+  }
+  if (syntax::normalize_nsid(collection) != collection) {
+    return make_error("repo.path.collection", "collection NSID is not normalized");
+  }
+  // [repo.path.record-key] A valid record key ("." and ".." included).
+  if (auto st = syntax::validate_record_key(rkey); !st.ok()) {
+    return make_error("repo.path.record-key", "record key is not valid: " + st.error().message);
+  }
+  return {};
+}
+
+Status validate_key(std::string_view key, KeyRule rule) {
+  if (rule == KeyRule::kRepoPath) return validate_repo_path(key);
+  // [repo.mst.key-nonempty] Any byte string but the empty one.
+  if (key.empty()) return make_error("repo.mst.key-nonempty", "an MST key is never empty");
+  return {};
+}
+
+int key_depth(std::string_view key) {
+  // [repo.mst.key-depth] Count leading zero bits of SHA-256(key), in pairs.
+  auto digest = data::sha256(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(key.data()), key.size()));
+  int zeros = 0;
+  for (std::uint8_t byte : digest) {
+    if (byte == 0) {
+      zeros += 8;
+      continue;
+    }
+    for (int bit = 7; bit >= 0 && ((byte >> bit) & 1) == 0; --bit) ++zeros;
+    break;
+  }
+  return zeros / 2;
+}
+
+// ---------------------------------------------------------------- node codec
+
+namespace {
+
+void put_head(Bytes& out, std::uint8_t major, std::uint64_t n) {
+  auto m = static_cast<std::uint8_t>(major << 5);
+  if (n < 24) {
+    out.push_back(static_cast<std::uint8_t>(m | n));
+  } else if (n < 0x100) {
+    out.push_back(m | 24);
+    out.push_back(static_cast<std::uint8_t>(n));
+  } else if (n < 0x10000) {
+    out.push_back(m | 25);
+    for (int s = 8; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(n >> s));
+  } else if (n < 0x100000000ULL) {
+    out.push_back(m | 26);
+    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(n >> s));
+  } else {
+    out.push_back(m | 27);
+    for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(n >> s));
+  }
+}
+
+void put_text_key(Bytes& out, char k) {
+  out.push_back(0x61);  // text string of length 1
+  out.push_back(static_cast<std::uint8_t>(k));
+}
+
+void put_link(Bytes& out, const std::optional<Cid>& cid) {
+  if (!cid) {
+    out.push_back(0xf6);  // null
+    return;
+  }
+  out.push_back(0xd8);  // tag 42
+  out.push_back(42);
+  auto raw = cid->to_bytes();
+  put_head(out, 2, raw.size() + 1);
+  out.push_back(0x00);  // the multibase identity prefix of a CBOR cid-link
+  out.insert(out.end(), raw.begin(), raw.end());
+}
+
+std::size_t shared_prefix(std::string_view a, std::string_view b) {
+  std::size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+  return n;
+}
+
+}  // namespace
+
+// Written directly rather than through data::Value because nodes are the
+// hottest encoding of the repository; mst_test.cpp checks it byte for byte
+// against encode_cbor of the same node as a data model value.
+Bytes encode_node(const NodeData& node) {
+  Bytes out;
+  out.reserve(16 + node.entries.size() * 96);
+  // Canonical map key order is by length then bytes: "e" before "l"; within
+  // an entry "k", "p", "t", "v".
+  out.push_back(0xa2);
+  put_text_key(out, 'e');
+  put_head(out, 4, node.entries.size());
+  std::string_view prev;
+  for (const auto& entry : node.entries) {
+    // [repo.mst.prefix-compression] Share as many bytes as possible with the
+    // previous key of this node (none for the first).
+    std::size_t p = shared_prefix(prev, entry.key);
+    out.push_back(0xa4);
+    put_text_key(out, 'k');
+    put_head(out, 2, entry.key.size() - p);
+    out.insert(out.end(), entry.key.begin() + static_cast<std::ptrdiff_t>(p), entry.key.end());
+    put_text_key(out, 'p');
+    put_head(out, 0, p);
+    put_text_key(out, 't');
+    put_link(out, entry.right);
+    put_text_key(out, 'v');
+    put_link(out, entry.value);
+    prev = entry.key;
+  }
+  put_text_key(out, 'l');
+  put_link(out, node.left);
+  return out;
+}
+
+namespace {
+
+Error schema_error(const std::string& what) {
+  return make_error("repo.mst.node-schema", "MST node: " + what);
+}
+
+// Keys of `map` are exactly `names`.
+bool has_exactly(const data::MapView& map, std::initializer_list<const char*> names) {
+  if (map.size() != names.size()) return false;
+  for (const char* name : names) {
+    if (map.count(name) == 0) return false;
+  }
+  return true;
+}
+
+Result<std::optional<Cid>> node_link(data::ValueView v, const char* field) {
+  if (v.is_null()) return std::optional<Cid>{};
+  if (!v.is_link()) return schema_error(std::string(field) + " is neither null nor a link");
+  // [repo.mst.node-cid] Links between MST nodes are dag-cbor CIDs.
+  if (v.as_link().codec() != data::Codec::kDagCbor) {
+    return make_error("repo.mst.node-cid",
+                      std::string("MST node: ") + field + " links to a non-dag-cbor CID");
+  }
+  return std::optional<Cid>{v.as_link()};
+}
+
+}  // namespace
+
+Result<NodeData> decode_node(std::span<const std::uint8_t> bytes) {
+  // The tape decoder: no tree of owning values for a node read once.
+  data::CborTape tape;
+  if (auto st = data::decode_cbor_view(bytes, tape); !st.ok()) return st.error();
+  const data::ValueView value = tape.root();
+  // [repo.mst.node-schema] {l, e} with entries {p, k, v, t}; nullable fields
+  // present as null, nothing else.
+  if (!value.is_map() || !has_exactly(value.as_map(), {"e", "l"})) {
+    return schema_error("not a map of exactly the fields e and l");
+  }
+  const auto map = value.as_map();
+  NodeData node;
+  auto left = node_link(map.at("l"), "l");
+  if (!left.ok()) return left.error();
+  node.left = *left;
+  const auto e = map.at("e");
+  if (!e.is_array()) return schema_error("e is not an array");
+  std::string prev;
+  for (const auto item : e.as_array()) {
+    if (!item.is_map() || !has_exactly(item.as_map(), {"k", "p", "t", "v"})) {
+      return schema_error("an entry is not a map of exactly the fields k, p, t and v");
+    }
+    const auto fields = item.as_map();
+    const auto p = fields.at("p");
+    const auto k = fields.at("k");
+    const auto v = fields.at("v");
+    if (!p.is_integer() || p.as_integer() < 0)
+      return schema_error("p is not a non-negative integer");
+    if (!k.is_bytes()) return schema_error("k is not a byte string");
+    if (!v.is_link()) return schema_error("v is not a link");
+    auto right = node_link(fields.at("t"), "t");
+    if (!right.ok()) return right.error();
+    auto shared = static_cast<std::uint64_t>(p.as_integer());
+    // [repo.mst.prefix-compression] The first key is whole; every p counts
+    // exactly the bytes shared with the previous key, no fewer.
+    if (node.entries.empty() && shared != 0) {
+      return make_error("repo.mst.prefix-compression", "first entry of a node has p != 0");
+    }
+    if (shared > prev.size()) {
+      return make_error("repo.mst.prefix-compression", "p is longer than the previous key");
+    }
+    std::string key = prev.substr(0, shared);
+    key.append(k.as_bytes().begin(), k.as_bytes().end());
+    if (!node.entries.empty() && shared_prefix(prev, key) != shared) {
+      return make_error("repo.mst.prefix-compression",
+                        "p is shorter than the prefix the key shares with the previous key");
+    }
+    // [repo.mst.key-order] Keys strictly increase within the node.
+    if (!node.entries.empty() && !(prev < key)) {
+      return make_error("repo.mst.key-order", "keys in a node are not in increasing order");
+    }
+    node.entries.push_back(NodeEntry{key, v.as_link(), *right});
+    prev = std::move(key);
+  }
+  return node;
+}
+
+}  // namespace atproto::repo
