@@ -162,19 +162,8 @@ Case vector_case(const json& c, const Catalog& catalog) {
 json property_request(const std::string& variant, std::mt19937_64& rng, std::string& how) {
   using namespace identity::testing;
   if (variant == "recovery-window") {
-    const auto& pool = key_pool();
     std::int64_t ms = 72LL * 3600 * 1000 - 3000 + static_cast<std::int64_t>(rng() % 6001);
-    LogBuilder log;
-    auto t = test_epoch();
-    auto g = log.append(regular_operation({pool[0].did_key, pool[1].did_key}, pool[2].did_key,
-                                          "alice.test", std::nullopt),
-                        pool[1].key, t);
-    log.append(
-        regular_operation({pool[0].did_key, pool[1].did_key}, pool[2].did_key, "mallory.test", g),
-        pool[1].key, t + std::chrono::hours(1));
-    log.append(regular_operation({pool[0].did_key}, pool[2].did_key, "alice.test", g), pool[0].key,
-               t + std::chrono::hours(1) + std::chrono::milliseconds(ms));
-    log.entries()[1].nullified = true;
+    LogBuilder log = recovery_log(std::chrono::milliseconds(ms));
     how = "a recovery " + std::to_string(ms) + " ms after the operation it nullifies";
     return json{{"did", log.did()}, {"log", log.to_json()}};
   }

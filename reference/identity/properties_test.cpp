@@ -71,18 +71,7 @@ TEST_CASE("the recovery window ends at exactly 72 hours [plc.recovery.window]",
     using std::chrono::milliseconds;
     auto d = milliseconds(
         *gen::inRange<std::int64_t>(72LL * 3600 * 1000 - 5000, 72LL * 3600 * 1000 + 5000));
-    const auto& pool = key_pool();
-    LogBuilder log;
-    auto t = test_epoch();
-    auto g = log.append(regular_operation({pool[0].did_key, pool[1].did_key}, pool[2].did_key,
-                                          "alice.test", std::nullopt),
-                        pool[1].key, t);
-    log.append(
-        regular_operation({pool[0].did_key, pool[1].did_key}, pool[2].did_key, "mallory.test", g),
-        pool[1].key, t + std::chrono::hours(1));
-    log.append(regular_operation({pool[0].did_key}, pool[2].did_key, "alice.test", g), pool[0].key,
-               t + std::chrono::hours(1) + d);
-    log.entries()[1].nullified = true;
+    LogBuilder log = recovery_log(d);
     auto doc = validate_audit_log(log.did(), log.entries());
     if (d <= kRecoveryWindow) {
       RC_ASSERT(doc.ok());

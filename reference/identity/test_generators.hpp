@@ -182,6 +182,25 @@ inline LogBuilder random_log(std::mt19937_64& rng, int max_steps = 6) {
   return log;
 }
 
+// A recovery `delay` after the operation it nullifies: the genesis has
+// rotation keys [pool 0, pool 1]; pool 1 moves the account an hour later;
+// pool 0 forks from the genesis `delay` after that (valid iff delay <= 72 h).
+inline LogBuilder recovery_log(std::chrono::milliseconds delay) {
+  const auto& pool = key_pool();
+  LogBuilder log;
+  auto t = test_epoch();
+  auto g = log.append(regular_operation({pool[0].did_key, pool[1].did_key}, pool[2].did_key,
+                                        "alice.test", std::nullopt),
+                      pool[1].key, t);
+  log.append(
+      regular_operation({pool[0].did_key, pool[1].did_key}, pool[2].did_key, "mallory.test", g),
+      pool[1].key, t + std::chrono::hours(1));
+  log.append(regular_operation({pool[0].did_key}, pool[2].did_key, "alice.test", g), pool[0].key,
+             t + std::chrono::hours(1) + delay);
+  log.entries()[1].nullified = true;
+  return log;
+}
+
 // One random damage to a valid log that the rules must catch (the kinds a
 // conformance property and the unit properties share). Returns what was done.
 inline std::string mutate_log(std::vector<AuditEntry>& entries, std::mt19937_64& rng) {
