@@ -15,8 +15,9 @@ did-document.json: a DID document in; the atproto signing key, PDS endpoint
 
 Everything is computed here, independently of the C++ reference: a small
 DAG-CBOR encoder, base32/base58/base64url, CIDs, and ECDSA through
-python3-cryptography (RFC 6979 deterministic nonces, so --check can compare
-outputs; signatures normalized to low-S here). Expected verdicts come from how
+the elliptic curve code of tools/gen-crypto-vectors.py (RFC 6979
+deterministic nonces, so --check can compare outputs; low-S), every signature
+cross-checked with python3-cryptography. Expected verdicts come from how
 each case is built: valid logs are made by following the rules, each invalid
 case breaks exactly one of them.
 Case ids are stable: never rename or reuse one, add new cases instead.
@@ -29,12 +30,13 @@ import base64
 import copy
 import datetime
 import hashlib
+import importlib.util
 import os
 import sys
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vectorgen  # noqa: E402
@@ -46,18 +48,6 @@ DID_SPEC = "https://atproto.com/specs/did"
 
 # --------------------------------------------------------------------------
 # Encodings
-
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def b58(data):
-    n = int.from_bytes(data, "big")
-    out = ""
-    while n:
-        n, r = divmod(n, 58)
-        out = B58[r] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-
 
 def b32(data):
     return base64.b32encode(data).decode().lower().rstrip("=")
@@ -114,37 +104,36 @@ def did_of(genesis):
 
 
 # --------------------------------------------------------------------------
-# Keys
+# Keys: the curves, RFC 6979 signing (low-S) and did:key encoding of
+# tools/gen-crypto-vectors.py (its own elliptic curve arithmetic), each
+# signature cross-checked with python3-cryptography (OpenSSL).
 
-CURVES = {
-    "k256": (ec.SECP256K1(), b"\xe7\x01",
-             0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
-             "https://w3id.org/security/suites/secp256k1-2019/v1"),
-    "p256": (ec.SECP256R1(), b"\x80\x24",
-             0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
-             "https://w3id.org/security/suites/ecdsa-2019/v1"),
-}
+_spec = importlib.util.spec_from_file_location(
+    "gen_crypto_vectors", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                       "gen-crypto-vectors.py"))
+cv = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cv)
+CURVES = {"k256": (cv.K256, "https://w3id.org/security/suites/secp256k1-2019/v1"),
+          "p256": (cv.P256, "https://w3id.org/security/suites/ecdsa-2019/v1")}
 
 
 class Key:
     def __init__(self, curve, label):
         self.curve = curve
-        n = CURVES[curve][2]
-        scalar = int.from_bytes(hashlib.sha256(f"plc-vectors/{curve}/{label}".encode()).digest(),
-                                "big") % (n - 1) + 1
-        self.private = ec.derive_private_key(scalar, CURVES[curve][0])
-        point = self.private.public_key().public_bytes(serialization.Encoding.X962,
-                                                       serialization.PublicFormat.CompressedPoint)
-        self.multikey = "z" + b58(CURVES[curve][1] + point)
+        c = CURVES[curve][0]
+        self.n = c.n
+        self.d = int.from_bytes(hashlib.sha256(f"plc-vectors/{curve}/{label}".encode()).digest(),
+                                "big") % (c.n - 1) + 1
+        self.point = c.mul(self.d, c.g)
+        self.uncompressed = c.uncompress(self.point)
+        self.multikey = cv.multikey(c, self.point)
         self.did = "did:key:" + self.multikey
+        self.openssl = ec.EllipticCurvePublicKey.from_encoded_point(c.openssl, self.uncompressed)
 
     def raw_sig(self, data):
-        """(r, s) with s in low-S form, RFC 6979 nonce."""
-        der = self.private.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
-        r, s = decode_dss_signature(der)
-        n = CURVES[self.curve][2]
-        if s > n // 2:
-            s = n - s
+        """(r, s) with s in low-S form, RFC 6979 nonce; verified by OpenSSL."""
+        r, s = cv.sign_digest(CURVES[self.curve][0], self.d, hashlib.sha256(data).digest())
+        self.openssl.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
         return r, s
 
     def sign(self, op):
@@ -242,7 +231,7 @@ def document(did, op):
     for name in sorted(op["verificationMethods"]):
         key = op["verificationMethods"][name]
         multibase = key[len("did:key:"):]
-        for curve, (_, prefix, _, suite) in CURVES.items():
+        for curve, (_, suite) in CURVES.items():
             if multibase.startswith("zQ3s" if curve == "k256" else "zDna") and suite not in context:
                 context.append(suite)
         methods.append({"id": f"{did}#{name}", "type": "Multikey", "controller": did,
@@ -264,9 +253,8 @@ def current_op(log):
 
 def high_s_twin(op, key):
     r, s = key.raw_sig(cbor(unsigned(op)))
-    n = CURVES[key.curve][2]
     out = dict(op)
-    out["sig"] = b64url(r.to_bytes(32, "big") + (n - s).to_bytes(32, "big"))
+    out["sig"] = b64url(r.to_bytes(32, "big") + (key.n - s).to_bytes(32, "big"))
     return out
 
 
@@ -805,11 +793,10 @@ def did_document_file():
                         "serviceEndpoint": "https://pds.example.com"}]),
           K_SIGNING.did, "https://pds.example.com", "alice.test",
           "A relative #atproto key id and a fully qualified service id.")
-    legacy_point = K_P256_SIGNING.private.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    legacy_point = K_P256_SIGNING.uncompressed
     valid("legacy-key", ["did.doc.legacy-keys", "did.doc.signing-key"],
           doc(verificationMethod=[{"id": "#atproto", "type": "EcdsaSecp256r1VerificationKey2019",
-                                   "controller": did, "publicKeyMultibase": "z" + b58(legacy_point)}]),
+                                   "controller": did, "publicKeyMultibase": "z" + cv.b58(legacy_point)}]),
           K_P256_SIGNING.did, "https://pds.example.com", "alice.test",
           "The legacy verification method form: uncompressed point, curve named by the type.")
     valid("first-valid-key", ["did.doc.signing-key"],

@@ -212,7 +212,7 @@ TEST_CASE(
                               0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
   auto twin = bytes;
   int borrow = 0;
-  for (int i = 31; i >= 0; --i) {
+  for (std::size_t i = 32; i-- > 0;) {
     int d = n[i] - bytes[32 + i] - borrow;
     borrow = d < 0 ? 1 : 0;
     twin[32 + i] = static_cast<std::uint8_t>(d + (borrow ? 256 : 0));
