@@ -11,8 +11,8 @@ namespace atproto::conformance {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> kNames = {"syntax", "data", "car",     "crypto",
-                                                  "mst",    "repo", "lexicon", "interop"};
+  static const std::vector<std::string> kNames = {"syntax", "data",    "car", "crypto", "mst",
+                                                  "repo",   "lexicon", "plc", "interop"};
   return kNames;
 }
 
@@ -25,6 +25,7 @@ Result<std::vector<Case>> build_suite(const std::string& name, const SuiteSource
   if (name == "mst") return build_mst_suite(sources, catalog);
   if (name == "repo") return build_repo_suite(sources, catalog);
   if (name == "lexicon") return build_lexicon_suite(sources, catalog);
+  if (name == "plc") return build_plc_suite(sources, catalog);
   if (name == "interop") return build_interop_suite(sources);
   return make_error("conformance.suite", "unknown suite " + name);
 }

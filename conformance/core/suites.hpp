@@ -74,6 +74,11 @@ Result<std::vector<Case>> build_repo_suite(const SuiteSources& sources, const Ca
 // records and documents.
 Result<std::vector<Case>> build_lexicon_suite(const SuiteSources& sources, const Catalog& catalog);
 
+// The "plc" suite: vectors/plc/audit-log.json (plc/validate-log: verdict
+// and DID document), and properties over logs the reference signs at random
+// (valid, and with one damage) where the target must agree with the reference.
+Result<std::vector<Case>> build_plc_suite(const SuiteSources& sources, const Catalog& catalog);
+
 // The "interop" suite: the official atproto-interop-tests files, replayed
 // through the same operations.
 Result<std::vector<Case>> build_interop_suite(const SuiteSources& sources);
