@@ -58,10 +58,12 @@ const std::vector<FaultInfo>& fault_table() {
       {Fault::kNoNullification, "no-nullification", "accept recoveries without nullifying"},
       {Fault::kNoSerialization, "no-serialization",
        "check submissions outside the write transaction, then pause 100 ms"},
-      {Fault::kTombstoneNotFound, "tombstone-not-found", "answer 404 instead of 410 for tombstones"},
+      {Fault::kTombstoneNotFound, "tombstone-not-found",
+       "answer 404 instead of 410 for tombstones"},
       {Fault::kStaleReads, "stale-reads",
        "resolve, data, log and last serve the genesis operation's state"},
-      {Fault::kIncludeNullified, "include-nullified", "/log and /log/last include nullified entries"},
+      {Fault::kIncludeNullified, "include-nullified",
+       "/log and /log/last include nullified entries"},
       {Fault::kAuditWrongCid, "audit-wrong-cid",
        "audit log and export give CIDs of the unsigned operations"},
       {Fault::kDropHandle, "drop-handle", "documents and data lose alsoKnownAs"},
@@ -80,8 +82,7 @@ PlcDirectory::PlcDirectory(PlcStore& store, DirectoryOptions options)
     : store_(store), options_(std::move(options)) {}
 
 bool PlcDirectory::has(Fault fault) const {
-  return std::find(options_.faults.begin(), options_.faults.end(), fault) !=
-         options_.faults.end();
+  return std::find(options_.faults.begin(), options_.faults.end(), fault) != options_.faults.end();
 }
 
 HttpResponse PlcDirectory::handle(const xrpc::HttpRequest& request) {
@@ -102,11 +103,11 @@ HttpResponse PlcDirectory::handle(const xrpc::HttpRequest& request) {
   std::string did = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
   std::string rest = slash == std::string::npos ? "" : path.substr(slash);
   static const std::vector<std::pair<std::string, std::string>> kReads = {
-      {"", "document"},   {"/data", "data"},         {"/log", "log"},
+      {"", "document"},        {"/data", "data"},     {"/log", "log"},
       {"/log/audit", "audit"}, {"/log/last", "last"},
   };
-  auto read = std::find_if(kReads.begin(), kReads.end(),
-                           [&](const auto& r) { return r.first == rest; });
+  auto read =
+      std::find_if(kReads.begin(), kReads.end(), [&](const auto& r) { return r.first == rest; });
   if (read == kReads.end()) return failure(404, "not found");
   if (auto st = syntax::validate_did_plc(did); !st.ok()) {
     return rejected(400, st.error());
@@ -129,7 +130,8 @@ HttpResponse PlcDirectory::resolve(const std::string& did, const std::string& wh
   std::vector<AuditEntry> log = std::move(stored).value();
   if (log.empty()) {
     if (has(Fault::kUnknownAsEmpty)) {
-      return HttpResponse::json(200, what == "log" || what == "audit" ? json::array() : json::object());
+      return HttpResponse::json(200,
+                                what == "log" || what == "audit" ? json::array() : json::object());
     }
     // [plc.directory.not-found]
     return failure(404, "DID not registered: " + did);
@@ -179,9 +181,9 @@ HttpResponse PlcDirectory::resolve(const std::string& did, const std::string& wh
   if (!document.ok()) return rejected(500, document.error());
   if (has(Fault::kDropHandle)) document.value().also_known_as.clear();
   // [plc.directory.resolve.content-type]
-  return HttpResponse::text(200, identity::to_json(*document).dump(),
-                            has(Fault::kWrongContentType) ? "application/json"
-                                                          : "application/did+ld+json");
+  return HttpResponse::text(
+      200, identity::to_json(*document).dump(),
+      has(Fault::kWrongContentType) ? "application/json" : "application/did+ld+json");
 }
 
 HttpResponse PlcDirectory::submit(const std::string& did, const std::string& body) {
@@ -189,7 +191,8 @@ HttpResponse PlcDirectory::submit(const std::string& did, const std::string& bod
   const int malformed = has(Fault::kMalformedAs500) ? 500 : 400;
   json document = json::parse(body, nullptr, false);
   if (document.is_discarded()) return failure(malformed, "the body is not JSON", "malformed");
-  if (!document.is_object()) return failure(malformed, "the body is not a JSON object", "malformed");
+  if (!document.is_object())
+    return failure(malformed, "the body is not a JSON object", "malformed");
   auto parsed = identity::parse_plc_operation(document);
   if (!parsed.ok()) return rejected(malformed, parsed.error());
   const PlcOperation& operation = *parsed;
@@ -207,8 +210,8 @@ HttpResponse PlcDirectory::submit(const std::string& did, const std::string& bod
   bool tombstoned = false;
   // [plc.directory.submit.validate] Every rule of the did:plc spec, against
   // the log as stored inside the write transaction.
-  auto check = [&](const std::vector<AuditEntry>& log, std::chrono::system_clock::time_point now)
-      -> Result<identity::SubmissionPlan> {
+  auto check = [&](const std::vector<AuditEntry>& log,
+                   std::chrono::system_clock::time_point now) -> Result<identity::SubmissionPlan> {
     unknown_did = log.empty();
     const AuditEntry* head = nullptr;
     for (const auto& entry : log) {

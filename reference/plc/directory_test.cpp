@@ -102,10 +102,9 @@ TEST_CASE("the SQLite store appends, nullifies in the same step and reads back",
                                              k.signing.did_key, "alice.test", std::nullopt),
                            k.rotation.key);
   std::string did = did_for_genesis(genesis).value();
-  auto update = signed_op(
-      regular_operation({k.recovery.did_key, k.rotation.did_key}, k.signing.did_key, "bob.test",
-                        cid_of(genesis)),
-      k.rotation.key);
+  auto update = signed_op(regular_operation({k.recovery.did_key, k.rotation.did_key},
+                                            k.signing.did_key, "bob.test", cid_of(genesis)),
+                          k.rotation.key);
   {
     auto store = open_store(dir);
     auto accept = [](const std::vector<AuditEntry>&, auto) -> Result<SubmissionPlan> {
@@ -121,13 +120,14 @@ TEST_CASE("the SQLite store appends, nullifies in the same step and reads back",
     CHECK(refused.error().code == "plc.log.prev");
     // The check sees the log as stored, and its nullifies are applied.
     std::size_t seen = 0;
-    auto recovery = signed_op(regular_operation({k.recovery.did_key}, k.signing.did_key,
-                                                "alice.test", cid_of(genesis)),
-                              k.recovery.key);
-    auto stored = store->append(did, recovery, [&](const auto& log, auto) -> Result<SubmissionPlan> {
-      seen = log.size();
-      return SubmissionPlan{{1}};
-    });
+    auto recovery = signed_op(
+        regular_operation({k.recovery.did_key}, k.signing.did_key, "alice.test", cid_of(genesis)),
+        k.recovery.key);
+    auto stored =
+        store->append(did, recovery, [&](const auto& log, auto) -> Result<SubmissionPlan> {
+          seen = log.size();
+          return SubmissionPlan{{1}};
+        });
     REQUIRE(stored.ok());
     CHECK(seen == 2);
     CHECK(stored->seq == 3);
@@ -200,9 +200,9 @@ TEST_CASE("the directory serves a DID's life: create, update, recover, tombstone
   CHECK(post(directory, did, update).status == 400);
 
   // Recovery by the higher-priority key from the genesis operation.
-  auto recovery = signed_op(regular_operation({k.recovery.did_key}, k.signing.did_key,
-                                              "carol.test", cid_of(genesis)),
-                            k.recovery.key);
+  auto recovery = signed_op(
+      regular_operation({k.recovery.did_key}, k.signing.did_key, "carol.test", cid_of(genesis)),
+      k.recovery.key);
   REQUIRE(post(directory, did, recovery).status == 200);
   auto audit = json::parse(get(directory, "/" + did + "/log/audit").body);
   REQUIRE(audit.size() == 3);
@@ -219,9 +219,9 @@ TEST_CASE("the directory serves a DID's life: create, update, recover, tombstone
   CHECK(get(directory, "/" + did + "/data").status == 410);
   CHECK(get(directory, "/" + did + "/log/audit").status == 200);
   // Nothing extends a tombstone.
-  auto after = signed_op(regular_operation({k.recovery.did_key}, k.signing.did_key, "dave.test",
-                                           cid_of(tombstone)),
-                         k.recovery.key);
+  auto after = signed_op(
+      regular_operation({k.recovery.did_key}, k.signing.did_key, "dave.test", cid_of(tombstone)),
+      k.recovery.key);
   CHECK(post(directory, did, after).status / 100 == 4);
 
   // The export lists all four, legacy and sequenced forms.
@@ -251,10 +251,10 @@ TEST_CASE("concurrent submissions on one head: exactly one wins", "[plc.director
     // key: none is a recovery of another, so at most one may be accepted.
     std::vector<PlcOperation> updates;
     for (int i = 0; i < 8; ++i) {
-      updates.push_back(signed_op(
-          regular_operation({k.recovery.did_key, k.rotation.did_key}, k.signing.did_key,
-                            "user" + std::to_string(i) + ".test", cid_of(genesis)),
-          k.recovery.key));
+      updates.push_back(
+          signed_op(regular_operation({k.recovery.did_key, k.rotation.did_key}, k.signing.did_key,
+                                      "user" + std::to_string(i) + ".test", cid_of(genesis)),
+                    k.recovery.key));
     }
     std::atomic<int> accepted{0};
     std::atomic<bool> go{false};

@@ -141,9 +141,8 @@ int main(int argc, char** argv) {
 
   server_options.port = static_cast<std::uint16_t>(port);
   server_options.threads = static_cast<int>(threads);
-  xrpc::HttpServer server(server_options, [&](const xrpc::HttpRequest& request) {
-    return directory.handle(request);
-  });
+  xrpc::HttpServer server(
+      server_options, [&](const xrpc::HttpRequest& request) { return directory.handle(request); });
   auto bound = server.start();
   if (!bound.ok()) {
     std::cerr << "atproto-plc: cannot listen: " << bound.error().message << "\n";

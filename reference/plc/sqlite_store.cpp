@@ -170,7 +170,8 @@ class SqliteStore final : public PlcStore {
   }
 
   Result<std::vector<AuditEntry>> read_log(std::string_view did) {
-    std::string sql = std::string("SELECT ") + kColumns + " FROM operations WHERE did = ? ORDER BY seq";
+    std::string sql =
+        std::string("SELECT ") + kColumns + " FROM operations WHERE did = ? ORDER BY seq";
     Query q(db_, sql.c_str());
     if (!q.ok() || !q.text(1, did)) return store_error(db_, "audit log");
     auto rows = read_rows(q);
