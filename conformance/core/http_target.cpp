@@ -8,6 +8,18 @@
 #include "target.hpp"
 
 namespace atproto::conformance {
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
 namespace {
 
 namespace asio = boost::asio;
@@ -30,18 +42,6 @@ std::optional<Endpoint> parse_base_url(const std::string& url) {
   return Endpoint{rest.substr(0, colon), rest.substr(colon + 1)};
 }
 
-// Quotes a string for a POSIX shell.
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 class HttpTarget final : public Target {
  public:

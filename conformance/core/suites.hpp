@@ -2,6 +2,7 @@
 // once per run and carry stable ids.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "atproto/crypto/keys.hpp"
 #include "model.hpp"
 
 namespace atproto::conformance {
@@ -39,6 +41,10 @@ std::string hex_of(std::span<const std::uint8_t> bytes);
 std::optional<std::vector<std::uint8_t>> hex_decode(const std::string& hex);
 // A short, stable hex digest (FNV-1a) for case ids derived from values.
 std::string stable_hash_hex(const std::string& s, std::size_t digits);
+// The other valid-looking form of a low-S compact signature r||s: the same
+// r with s replaced by n - s (n the curve's group order), which strict
+// verifiers must reject as high-S.
+std::array<std::uint8_t, 64> high_s_twin(crypto::Curve c, std::array<std::uint8_t, 64> sig);
 Level strongest_level(const Catalog& catalog, const std::vector<std::string>& requirements);
 
 // The "syntax" suite: vectors/syntax, RapidCheck properties and
