@@ -67,3 +67,20 @@ TEST_CASE("base64: only the standard alphabet, canonical ends [data.json.bytes-b
   REQUIRE(example.ok());
   CHECK(example->size() == 32);
 }
+
+TEST_CASE("base64url: URL-safe alphabet, unpadded, strict", "[base64]") {
+  using atproto::data::base64url_decode;
+  using atproto::data::base64url_encode;
+  const std::vector<std::uint8_t> bytes = {0xfb, 0xff, 0xbf, 0x01};
+  CHECK(base64url_encode(bytes) == "-_-_AQ");
+  auto back = base64url_decode("-_-_AQ");
+  REQUIRE(back.ok());
+  CHECK(*back == bytes);
+  // Padding, the standard alphabet's characters, impossible lengths and
+  // non-zero unused bits are refused: each byte string has one text.
+  for (const char* bad : {"-_-_AQ==", "+/+/AQ", "-_-_A", "-_-_AR"}) {
+    auto r = base64url_decode(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "data.base64url");
+  }
+}

@@ -2,9 +2,8 @@
 // `#atproto_pds` service and the handle in `alsoKnownAs`.
 // https://atproto.com/specs/did#did-documents
 //
-// API CONTRACT (integration note, remove when implemented): declared here
-// first so that the PLC, resolver and server work can proceed in parallel.
-// The plc-lib work implements this header in did_document.cpp.
+// Implemented in did_document.cpp; error codes are requirement ids
+// (did.document.shape, did.doc.signing-key).
 #pragma once
 
 #include <optional>

@@ -1,10 +1,10 @@
 // did:plc operations and audit logs.
 // https://web.plc.directory/spec/v0.1/did-plc (shared/atproto-spec/did-plc.md)
 //
-// API CONTRACT (integration note, remove when implemented): declared here
-// first so that the PLC directory server can be written in parallel with the
-// library. The plc-lib work implements it (plc.cpp, audit_log.cpp, ...) and
-// may extend it; renaming anything here must be said in its report.
+// plc.cpp holds the operations (JSON, DAG-CBOR, signatures, CIDs, the DID of
+// a genesis operation); audit_log.cpp the rules of a log, one function per
+// rule, each failing with its requirement id (spec/requirements/did-plc.json)
+// as the error code.
 #pragma once
 
 #include <chrono>
@@ -35,7 +35,7 @@ struct PlcService {
 // mapped to the regular ones when the document is rendered.
 struct PlcOperation {
   PlcOperationType type = PlcOperationType::kOperation;
-  std::vector<std::string> rotation_keys;                  // did:key, priority order
+  std::vector<std::string> rotation_keys;                   // did:key, priority order
   std::map<std::string, std::string> verification_methods;  // name -> did:key
   std::vector<std::string> also_known_as;
   std::map<std::string, PlcService> services;
@@ -57,6 +57,29 @@ Result<std::string> plc_operation_cid(const PlcOperation& operation);
 // did:plc:<24 chars> derived from a signed genesis operation.
 Result<std::string> did_for_genesis(const PlcOperation& genesis);
 
+// Limits of the did:plc spec.
+inline constexpr std::size_t kMinRotationKeys = 1;
+inline constexpr std::size_t kMaxRotationKeys = 5;
+inline constexpr std::size_t kMaxVerificationMethods = 10;
+inline constexpr std::size_t kMaxOperationBytes = 7500;  // DAG-CBOR of the signed operation
+inline constexpr std::chrono::hours kRecoveryWindow{72};
+
+// DAG-CBOR of the signed operation (with `sig`): what its CID and, for a
+// genesis operation, the DID are computed from.
+Result<std::vector<std::uint8_t>> signed_operation_bytes(const PlcOperation& operation);
+// The regular (plc_operation) form of a legacy create; other operations are
+// returned as they are.
+PlcOperation normalize_plc_operation(const PlcOperation& operation);
+// The rules one operation must follow on its own (limits, key types, size,
+// signature encoding), without the log around it. Error codes: plc.op.*,
+// plc.sig.base64url, plc.sig.compact.
+Status validate_plc_operation(const PlcOperation& operation);
+// Which rotation key (index into `rotation_keys`) verifies the operation's
+// signature over its unsigned bytes. Error codes: plc.sig.low-s,
+// plc.sig.compact, plc.sig.rotation-key (no key verifies it).
+Result<std::size_t> plc_signer_index(const PlcOperation& operation,
+                                     const std::vector<std::string>& rotation_keys);
+
 // One entry of a PLC directory's audit log (/{did}/log/audit).
 struct AuditEntry {
   std::string did;
@@ -67,6 +90,10 @@ struct AuditEntry {
 };
 Result<std::vector<AuditEntry>> parse_audit_log(const nlohmann::json& log);
 nlohmann::json to_json(const AuditEntry& entry);
+// The instant of a createdAt timestamp. Error code: plc.log.created-at.
+Result<std::chrono::system_clock::time_point> parse_created_at(std::string_view created_at);
+// The form a directory writes createdAt in: YYYY-MM-DDTHH:MM:SS.mmmZ (UTC).
+std::string format_created_at(std::chrono::system_clock::time_point at);
 
 // Validates a whole audit log for `did` (every rule of the did:plc spec,
 // each failure naming its rule) and returns the DID document of the last
