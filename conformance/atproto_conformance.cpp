@@ -9,9 +9,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/plc_directory.hpp"
 #include "core/report.hpp"
 #include "core/runner.hpp"
-#include "core/plc_directory.hpp"
 #include "core/suites.hpp"
 
 #ifndef ATPROTO_SOURCE_ROOT

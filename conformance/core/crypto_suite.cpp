@@ -275,7 +275,6 @@ Bytes der_of(const std::array<std::uint8_t, 64>& sig) {
   return out;
 }
 
-
 json request_for(const VerifyInput& in) {
   auto key = crypto::PrivateKey::from_bytes(in.curve, in.key);
   const auto pub = key->public_key();

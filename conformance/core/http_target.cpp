@@ -42,7 +42,6 @@ std::optional<Endpoint> parse_base_url(const std::string& url) {
   return Endpoint{rest.substr(0, colon), rest.substr(colon + 1)};
 }
 
-
 class HttpTarget final : public Target {
  public:
   HttpTarget(std::string base_url, int timeout_ms)

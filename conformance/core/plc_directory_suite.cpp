@@ -247,8 +247,8 @@ std::vector<std::string> did_keys(const std::vector<const Key*>& keys) {
 // An unsigned regular operation with a fresh handle.
 PlcOperation operation(const std::vector<const Key*>& rotation, const Key& signing,
                        std::optional<std::string> prev) {
-  return identity::testing::regular_operation(did_keys(rotation), signing.did_key,
-                                              random_handle(), std::move(prev));
+  return identity::testing::regular_operation(did_keys(rotation), signing.did_key, random_handle(),
+                                              std::move(prev));
 }
 
 // A DID with rotation keys [high, low] (high has priority) and a genesis
@@ -304,8 +304,9 @@ bool audit_matches(Session& s, const std::string& did, const std::vector<PlcOper
                    const std::vector<bool>& nullified, const PlcOperation* current) {
   auto log = audit_log(s, did);
   if (!log) return false;
-  if (!s.check(log->size() == ops.size(), "the audit log has " + std::to_string(log->size()) +
-                                              " entries, want " + std::to_string(ops.size()),
+  if (!s.check(log->size() == ops.size(),
+               "the audit log has " + std::to_string(log->size()) + " entries, want " +
+                   std::to_string(ops.size()),
                ops_json(ops))) {
     return false;
   }
@@ -329,10 +330,10 @@ bool audit_matches(Session& s, const std::string& did, const std::vector<PlcOper
     return s.check(!document.ok() && document.error().code == "plc.tombstoned",
                    "the audit log must validate to a tombstoned DID");
   }
-  if (!s.check(document.ok(), "the audit log does not validate: " +
-                                  (document.ok() ? std::string()
-                                                 : document.error().code + ": " +
-                                                       document.error().message))) {
+  if (!s.check(document.ok(),
+               "the audit log does not validate: " +
+                   (document.ok() ? std::string()
+                                  : document.error().code + ": " + document.error().message))) {
     return false;
   }
   auto want = identity::document_for_operation(did, *current);
@@ -357,7 +358,8 @@ bool resolves_to(Session& s, const std::string& did, const PlcOperation& op) {
          s.check(doc->also_known_as == op.also_known_as, "alsoKnownAs is not the operation's",
                  op.also_known_as) &&
          s.check(key.ok() && want_key.ok() && *key == *want_key,
-                 "the #atproto key is not the operation's", op.verification_methods.at("atproto")) &&
+                 "the #atproto key is not the operation's",
+                 op.verification_methods.at("atproto")) &&
          s.check(identity::atproto_pds_endpoint(*doc) == identity::atproto_pds_endpoint(want),
                  "the #atproto_pds endpoint is not the operation's",
                  op.services.at("atproto_pds").endpoint);
@@ -464,7 +466,9 @@ std::optional<Recovered> recovered_account(Session& s) {
   auto first = identity::parse_created_at(log->front().created_at);
   if (!s.check(first.ok(), "createdAt is not a datetime")) return std::nullopt;
   std::vector<PlcOperation> ops = {a->genesis, update, recovery};
-  return Recovered{std::move(*a), std::move(ops), {false, true, false},
+  return Recovered{std::move(*a),
+                   std::move(ops),
+                   {false, true, false},
                    identity::format_created_at(*first - std::chrono::milliseconds(1))};
 }
 
@@ -540,8 +544,8 @@ void add_create_cases(std::vector<Case>& cases, const Catalog& catalog) {
         if (!a) return;
         Http h = s.get("/" + a->did);
         (void)(s.status(h, 200, "GET /{did}") &&
-            s.check(h.content_type.rfind("application/did+ld+json", 0) == 0,
-                    "content-type is \"" + h.content_type + "\"", "application/did+ld+json"));
+               s.check(h.content_type.rfind("application/did+ld+json", 0) == 0,
+                       "content-type is \"" + h.content_type + "\"", "application/did+ld+json"));
       });
   // [plc.directory.audit-log] [plc.cid.operation]
   add(cases, catalog, "create.audit-log", {"plc.directory.audit-log", "plc.cid.operation"},
@@ -561,9 +565,9 @@ void add_create_cases(std::vector<Case>& cases, const Catalog& catalog) {
         for (const char* suffix : {"", "/data", "/log", "/log/audit", "/log/last"}) {
           Http h = s.get("/" + never.did + suffix);
           if (!s.status(h, 404, std::string("GET /{did}") + suffix) ||
-              !s.check(h.body.is_object() && h.body.contains("message") &&
-                           h.body["message"].is_string(),
-                       "the 404 body has no message")) {
+              !s.check(
+                  h.body.is_object() && h.body.contains("message") && h.body["message"].is_string(),
+                  "the 404 body has no message")) {
             return;
           }
         }
@@ -589,8 +593,7 @@ std::optional<Updated> updated_account(Session& s) {
 
 void add_update_cases(std::vector<Case>& cases, const Catalog& catalog) {
   add(cases, catalog, "update.resolve", {"plc.directory.submit", "plc.directory.resolve"},
-      "after an update (new handle and PDS) the DID resolves to the new document",
-      [](Session& s) {
+      "after an update (new handle and PDS) the DID resolves to the new document", [](Session& s) {
         if (auto u = updated_account(s)) resolves_to(s, u->account.did, u->update);
       });
   // [plc.directory.data]
@@ -601,8 +604,8 @@ void add_update_cases(std::vector<Case>& cases, const Catalog& catalog) {
         Http h = s.get("/" + u->account.did + "/data");
         if (!s.status(h, 200, "GET /{did}/data")) return;
         json want = identity::to_json(u->update);
-        for (const char* field : {"rotationKeys", "verificationMethods", "alsoKnownAs",
-                                  "services"}) {
+        for (const char* field :
+             {"rotationKeys", "verificationMethods", "alsoKnownAs", "services"}) {
           if (!s.check(h.body.is_object() && h.body.contains(field) && h.body[field] == want[field],
                        std::string("/data ") + field + " is not the current operation's",
                        want[field])) {
@@ -621,8 +624,7 @@ void add_update_cases(std::vector<Case>& cases, const Catalog& catalog) {
         if (auto u = updated_account(s)) last_is(s, u->account.did, u->update);
       });
   add(cases, catalog, "update.audit-log", {"plc.directory.audit-log", "plc.log.prev"},
-      "the audit log holds both operations, chained, and validates to the update",
-      [](Session& s) {
+      "the audit log holds both operations, chained, and validates to the update", [](Session& s) {
         if (auto u = updated_account(s)) {
           audit_matches(s, u->account.did, {u->account.genesis, u->update}, {false, false},
                         &u->update);
@@ -666,9 +668,9 @@ void add_recovery_cases(std::vector<Case>& cases, const Catalog& catalog) {
         auto recovery = a->update(cid_of(a->genesis), a->high);
         if (!s.accepted(s.submit(a->did, recovery), "a recovery by the high key")) return;
         (void)(audit_matches(s, a->did, {a->genesis, update, recovery}, {false, true, false},
-                      &recovery) &&
-            log_is(s, a->did, {a->genesis, recovery}) && last_is(s, a->did, recovery) &&
-            resolves_to(s, a->did, recovery));
+                             &recovery) &&
+               log_is(s, a->did, {a->genesis, recovery}) && last_is(s, a->did, recovery) &&
+               resolves_to(s, a->did, recovery));
       });
   add(cases, catalog, "recovery.chain", {"plc.directory.recovery", "plc.log.nullified"},
       "a recovery from the fork point nullifies every operation after it", [](Session& s) {
@@ -683,8 +685,8 @@ void add_recovery_cases(std::vector<Case>& cases, const Catalog& catalog) {
           return;
         }
         (void)(audit_matches(s, a->did, {a->genesis, first, second, recovery},
-                      {false, true, true, false}, &recovery) &&
-            log_is(s, a->did, {a->genesis, recovery}));
+                             {false, true, true, false}, &recovery) &&
+               log_is(s, a->did, {a->genesis, recovery}));
       });
   // [plc.recovery.priority] Only a strictly higher-priority key may fork.
   add(cases, catalog, "recovery.needs-higher-priority",
@@ -712,13 +714,13 @@ void add_recovery_cases(std::vector<Case>& cases, const Catalog& catalog) {
             signed_by(identity::testing::tombstone_operation(cid_of(a->genesis)), a->low);
         if (!s.accepted(s.submit(a->did, tombstone), "a tombstone")) return;
         (void)(s.status(s.get("/" + a->did), 410, "GET /{did} of a tombstoned DID") &&
-            s.status(s.get("/" + a->did + "/data"), 410, "GET /{did}/data of a tombstoned DID") &&
-            last_is(s, a->did, tombstone) &&
-            audit_matches(s, a->did, {a->genesis, tombstone}, {false, false}, nullptr));
+               s.status(s.get("/" + a->did + "/data"), 410,
+                        "GET /{did}/data of a tombstoned DID") &&
+               last_is(s, a->did, tombstone) &&
+               audit_matches(s, a->did, {a->genesis, tombstone}, {false, false}, nullptr));
       });
   // [plc.tombstone.final]
-  add(cases, catalog, "tombstone.final",
-      {"plc.directory.submit.validate", "plc.tombstone.final"},
+  add(cases, catalog, "tombstone.final", {"plc.directory.submit.validate", "plc.tombstone.final"},
       "nothing extends a tombstone", [](Session& s) {
         auto a = created(s);
         if (!a) return;
@@ -742,8 +744,8 @@ void add_recovery_cases(std::vector<Case>& cases, const Catalog& catalog) {
         auto recovery = a->update(cid_of(a->genesis), a->high);
         if (!s.accepted(s.submit(a->did, recovery), "a recovery by the high key")) return;
         (void)(resolves_to(s, a->did, recovery) &&
-            audit_matches(s, a->did, {a->genesis, tombstone, recovery}, {false, true, false},
-                          &recovery));
+               audit_matches(s, a->did, {a->genesis, tombstone, recovery}, {false, true, false},
+                             &recovery));
       });
 }
 
@@ -810,17 +812,17 @@ void add_reject_cases(std::vector<Case>& cases, const Catalog& catalog) {
           return;
         }
         (void)(s.status(s.get("/" + other.did), 404, "the other DID must stay unknown") &&
-            s.status(s.get("/" + a.did), 404, "the operation's own DID must stay unknown"));
+               s.status(s.get("/" + a.did), 404, "the operation's own DID must stay unknown"));
       });
   // [plc.op.size]
   add(cases, catalog, "reject.oversized", {"plc.directory.submit.validate", "plc.op.size"},
       "an operation over 7500 bytes of DAG-CBOR is rejected", [](Session& s) {
-        expect_genesis_rejected(s, broken_genesis([](PlcOperation& op, const Account& a) {
-                                  op.also_known_as.push_back("https://example.com/" +
-                                                             std::string(7600, 'a'));
-                                  op = signed_by(op, a.low);
-                                }),
-                                "an oversized genesis operation");
+        expect_genesis_rejected(
+            s, broken_genesis([](PlcOperation& op, const Account& a) {
+              op.also_known_as.push_back("https://example.com/" + std::string(7600, 'a'));
+              op = signed_by(op, a.low);
+            }),
+            "an oversized genesis operation");
       });
   // [plc.op.rotation-keys-count]
   add(cases, catalog, "reject.too-many-rotation-keys",
@@ -847,11 +849,11 @@ void add_reject_cases(std::vector<Case>& cases, const Catalog& catalog) {
   // [plc.sig.low-s]
   add(cases, catalog, "reject.high-s", {"plc.directory.submit.validate", "plc.sig.low-s"},
       "a signature in high-S form is rejected", [](Session& s) {
-        expect_genesis_rejected(s, broken_genesis([](PlcOperation& op, const Account&) {
-                                  op.sig = data::base64url_encode(
-                                      high_s_twin(Curve::kK256, signature_of(op)));
-                                }),
-                                "a genesis operation with a high-S signature");
+        expect_genesis_rejected(
+            s, broken_genesis([](PlcOperation& op, const Account&) {
+              op.sig = data::base64url_encode(high_s_twin(Curve::kK256, signature_of(op)));
+            }),
+            "a genesis operation with a high-S signature");
       });
   // [plc.sig.base64url]
   add(cases, catalog, "reject.padded-signature",
@@ -863,8 +865,7 @@ void add_reject_cases(std::vector<Case>& cases, const Catalog& catalog) {
       });
   add(cases, catalog, "reject.signature-trailing-bits",
       {"plc.directory.submit.validate", "plc.sig.base64url"},
-      "a signature whose unused trailing base64url bits are not zero is rejected",
-      [](Session& s) {
+      "a signature whose unused trailing base64url bits are not zero is rejected", [](Session& s) {
         expect_genesis_rejected(s, broken_genesis([](PlcOperation& op, const Account&) {
                                   static const std::string kAlphabet =
                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -907,10 +908,10 @@ void add_concurrency_case(std::vector<Case>& cases, const Catalog& catalog) {
         // All signed by the same key, so none may override another.
         std::vector<json> requests;
         for (int i = 0; i < 8; ++i) {
-          requests.push_back({{"method", "POST"},
-                              {"path", "/" + a->did},
-                              {"body", identity::to_json(a->update(cid_of(a->genesis), a->high))
-                                           .dump()}});
+          requests.push_back(
+              {{"method", "POST"},
+               {"path", "/" + a->did},
+               {"body", identity::to_json(a->update(cid_of(a->genesis), a->high)).dump()}});
         }
         std::vector<Response> responses(requests.size());
         std::atomic<bool> go{false};
@@ -930,8 +931,9 @@ void add_concurrency_case(std::vector<Case>& cases, const Catalog& catalog) {
           Http h = s.note(requests[i], responses[i]);
           if (h.accepted()) {
             ++accepted;
-            winner = identity::parse_plc_operation(json::parse(requests[i]["body"].get<std::string>()))
-                         .value();
+            winner =
+                identity::parse_plc_operation(json::parse(requests[i]["body"].get<std::string>()))
+                    .value();
           } else if (!s.check(h.rejected(), "a losing concurrent update answered HTTP " +
                                                 std::to_string(h.status) + ", want 4xx")) {
             return;
@@ -962,9 +964,9 @@ void add_export_cases(std::vector<Case>& cases, const Catalog& catalog) {
           auto got = json_lines(h.text);
           if (got.empty()) break;
           for (const auto& line : got) {
-            if (!s.check(line.is_object() && line.contains("createdAt") &&
-                             line["createdAt"].is_string(),
-                         "an /export line is not an object with createdAt")) {
+            if (!s.check(
+                    line.is_object() && line.contains("createdAt") && line["createdAt"].is_string(),
+                    "an /export line is not an object with createdAt")) {
               return;
             }
             auto at = identity::parse_created_at(line["createdAt"].get<std::string>());
@@ -987,8 +989,8 @@ void add_export_cases(std::vector<Case>& cases, const Catalog& catalog) {
         auto r = recovered_account(s);
         if (!r) return;
         for (int count : {1, 2}) {
-          Http h = s.get("/export?count=" + std::to_string(count) + "&after=" +
-                         encode_query(r->before));
+          Http h =
+              s.get("/export?count=" + std::to_string(count) + "&after=" + encode_query(r->before));
           if (!s.status(h, 200, "GET /export")) return;
           auto lines = json_lines(h.text);
           // Three operations exist after the cursor: exactly `count` lines.
