@@ -90,14 +90,18 @@ FAULTS = {
 }
 
 
-class Server:
-    """atproto-plc on a free loopback port; stop() sends SIGTERM."""
+OFFICIAL = os.path.join(ROOT, "conformance", "peers", "plc-official")
 
-    def __init__(self, data_dir, *extra):
+
+class Server:
+    """atproto-plc (or another command printing "listening on URL") on a free
+    loopback port; stop() sends SIGTERM."""
+
+    def __init__(self, data_dir, *extra, argv=None):
         self.data_dir = data_dir
-        self.proc = subprocess.Popen([PLC, "--port", "0", "--data", data_dir, *extra],
+        self.proc = subprocess.Popen(argv or [PLC, "--port", "0", "--data", data_dir, *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self._first_line(timeout=60)
+        line = self._first_line(timeout=300)  # run.sh may install its packages first
         prefix = "listening on "
         if not line.startswith(prefix):
             self.proc.kill()
@@ -231,6 +235,20 @@ class PlcServerTest(unittest.TestCase):
                     self.assertEqual(failed, FAULTS[fault], {
                         r["id"]: r.get("message", "") for r in report["results"]
                         if r["id"][len("plc-directory."):] in failed ^ FAULTS[fault]})
+
+    def test_the_official_servers_divergences_are_pinned(self):
+        # @did-plc/server in memory, as its bin.js runs without a database.
+        server = Server(None, argv=[os.path.join(OFFICIAL, "run.sh")])
+        try:
+            expected = os.path.join(OFFICIAL, "expected-failures.txt")
+            proc, report = run_suite(server.url, "--expect-fail", expected)
+            self.assertEqual(proc.returncode, 0, failing(report))
+            pinned = {line.split()[0] for line in open(expected)
+                      if line.strip() and not line.startswith("#")}
+            self.assertEqual({r["id"] for r in report["results"]
+                              if r["outcome"] == "expected-fail"}, pinned)
+        finally:
+            server.stop()
 
     def test_kill_9_loses_nothing_acknowledged(self):
         data = os.path.join(self.tmp, "data")
