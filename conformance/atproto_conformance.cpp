@@ -34,7 +34,7 @@ Target (default: our reference, in-process):
                          default, as for every outbound fetch)
 
 Selection:
-  --suite NAME           suite to run; repeatable (default: syntax). Known: syntax, data, car, crypto, mst, repo, interop, plc-directory
+  --suite NAME           suite to run; repeatable (default: syntax). Known: syntax, data, car, crypto, mst, repo, lexicon, plc, interop, plc-directory
   --filter GLOB          only case ids matching GLOB ('*', '?'); repeatable, any may match
   --interop-tests DIR    also replay a checkout of bluesky-social/atproto-interop-tests
   --list                 print every case id with its kind, level and requirements; run nothing
