@@ -133,7 +133,9 @@ TEST_CASE("fetch: URL parsing") {
   }
 }
 
-TEST_CASE("fetch: private and loopback targets are refused before connecting") {
+TEST_CASE(
+    "fetch: private and loopback targets are refused before connecting "
+    "[handle.resolve.no-internal-hosts]") {
   FetchPolicy policy;  // defaults: private addresses refused
   policy.timeout_ms = 20000;
   // Port 1 has no listener and 10.x/169.254.x would hang: an answer of
@@ -202,7 +204,9 @@ TEST_CASE("fetch: GET and POST against a loopback server") {
   CHECK(allowed->status == 200);
 }
 
-TEST_CASE("fetch: redirects are followed, bounded, and vetted at every hop") {
+TEST_CASE(
+    "fetch: redirects are followed, bounded, and vetted at every hop "
+    "[handle.resolve.no-internal-hosts]") {
   std::atomic<int> hits{0};
   HttpServer server({}, [&](const HttpRequest& req) {
     ++hits;
