@@ -3,15 +3,24 @@
 // connection is attempted.
 #include "atproto/identity/fetch.hpp"
 
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "atproto/xrpc/http_server.hpp"
+
+extern char** environ;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -346,4 +355,114 @@ TEST_CASE("fetch: connection refused is fetch.connect") {
   auto r = http_get(base(closed_port) + "/", loopback_policy());
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == "fetch.connect");
+}
+
+namespace {
+
+int run(const std::string& command) { return std::system(command.c_str()); }
+
+// A CA and two server certificates made with the openssl CLI, and
+// `openssl s_server -www` serving TLS on 127.0.0.1: a real TLS peer.
+struct TlsFixture {
+  std::string dir;
+  bool ok = false;
+
+  TlsFixture() {
+    char tmpl[] = "/tmp/atproto-fetch-tls-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return;
+    dir = tmpl;
+    std::string d = dir + "/";
+    std::string quiet = " >/dev/null 2>&1";
+    auto leaf = [&](const std::string& name, const std::string& san) {
+      return run("printf 'subjectAltName=" + san + "\\n' > " + d + name + ".ext") == 0 &&
+             run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + d +
+                 name + ".key -out " + d + name + ".csr -subj /CN=" + name + quiet) == 0 &&
+             run("openssl x509 -req -in " + d + name + ".csr -CA " + d + "ca.pem -CAkey " + d +
+                 "ca.key -CAcreateserial -out " + d + name + ".pem -days 1 -extfile " + d + name +
+                 ".ext" + quiet) == 0;
+    };
+    ok = run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + d +
+             "ca.key -out " + d + "ca.pem -days 1 -subj /CN=atproto-test-ca" + quiet) == 0 &&
+         leaf("good", "DNS:localhost,IP:127.0.0.1") && leaf("other", "DNS:other.example");
+  }
+  ~TlsFixture() {
+    if (!dir.empty()) run("rm -rf " + dir);
+  }
+  std::string ca() const { return dir + "/ca.pem"; }
+};
+
+// `openssl s_server` in the background on a free loopback port.
+struct SServer {
+  pid_t pid = 0;
+  std::uint16_t port = 0;
+
+  SServer(const TlsFixture& tls, const std::string& name) {
+    {
+      asio::io_context ioc;
+      tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+      port = a.local_endpoint().port();
+    }
+    std::vector<std::string> args = {"openssl", "s_server",
+                                     "-accept", "127.0.0.1:" + std::to_string(port),
+                                     "-cert",   tls.dir + "/" + name + ".pem",
+                                     "-key",    tls.dir + "/" + name + ".key",
+                                     "-www",    "-quiet"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid, "openssl", nullptr, nullptr, argv.data(), environ) != 0) pid = 0;
+    // Ready when it accepts a connection (bounded: 100 x 50 ms).
+    for (int i = 0; i < 100 && pid != 0; ++i) {
+      asio::io_context ioc;
+      tcp::socket s(ioc);
+      boost::system::error_code ec;
+      s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+      if (!ec) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ~SServer() {
+    if (pid != 0) {
+      kill(pid, SIGTERM);
+      int status;
+      waitpid(pid, &status, 0);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("fetch: https verifies the certificate chain and the host name") {
+  TlsFixture tls;
+  if (!tls.ok) FAIL("the openssl command is needed to make test certificates (package openssl)");
+  SServer good(tls, "good");
+  SServer other(tls, "other");
+  REQUIRE(good.pid != 0);
+  REQUIRE(other.pid != 0);
+  auto policy = loopback_policy();
+  policy.extra_ca_file = tls.ca();
+  std::string port = std::to_string(good.port);
+
+  for (const std::string& url :
+       {"https://127.0.0.1:" + port + "/", "https://localhost:" + port + "/"}) {
+    INFO(url);
+    auto r = http_get(url, policy);
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+    CHECK(r->body.find("s_server") != std::string::npos);
+  }
+  // Not signed by a trusted CA (the test CA is only trusted on request).
+  auto untrusted = http_get("https://127.0.0.1:" + port + "/", loopback_policy());
+  REQUIRE_FALSE(untrusted.ok());
+  CHECK(untrusted.error().code == "fetch.tls");
+  // Trusted chain, but the certificate names another host.
+  auto wrong_name = http_get("https://127.0.0.1:" + std::to_string(other.port) + "/", policy);
+  REQUIRE_FALSE(wrong_name.ok());
+  CHECK(wrong_name.error().code == "fetch.tls");
+  // A missing CA file is reported, not ignored.
+  auto missing = policy;
+  missing.extra_ca_file = tls.dir + "/nope.pem";
+  auto no_file = http_get("https://127.0.0.1:" + port + "/", missing);
+  REQUIRE_FALSE(no_file.ok());
+  CHECK(no_file.error().code == "fetch.tls");
 }
