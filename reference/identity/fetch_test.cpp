@@ -3,11 +3,7 @@
 // connection is attempted.
 #include "atproto/identity/fetch.hpp"
 
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -18,9 +14,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "atproto/identity/test_process.hpp"
 #include "atproto/xrpc/http_server.hpp"
-
-extern char** environ;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -393,40 +388,22 @@ struct TlsFixture {
 
 // `openssl s_server` in the background on a free loopback port.
 struct SServer {
-  pid_t pid = 0;
-  std::uint16_t port = 0;
+  std::uint16_t port = atproto::identity::testing::free_port<tcp>();
+  atproto::identity::testing::ChildProcess process;
+  bool ready = false;
 
-  SServer(const TlsFixture& tls, const std::string& name) {
-    {
-      asio::io_context ioc;
-      tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-      port = a.local_endpoint().port();
-    }
-    std::vector<std::string> args = {"openssl", "s_server",
-                                     "-accept", "127.0.0.1:" + std::to_string(port),
-                                     "-cert",   tls.dir + "/" + name + ".pem",
-                                     "-key",    tls.dir + "/" + name + ".key",
-                                     "-www",    "-quiet"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawnp(&pid, "openssl", nullptr, nullptr, argv.data(), environ) != 0) pid = 0;
-    // Ready when it accepts a connection (bounded: 100 x 50 ms).
-    for (int i = 0; i < 100 && pid != 0; ++i) {
-      asio::io_context ioc;
-      tcp::socket s(ioc);
-      boost::system::error_code ec;
-      s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-      if (!ec) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ~SServer() {
-    if (pid != 0) {
-      kill(pid, SIGTERM);
-      int status;
-      waitpid(pid, &status, 0);
-    }
+  SServer(const TlsFixture& tls, const std::string& name)
+      : process({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
+                 tls.dir + "/" + name + ".pem", "-key", tls.dir + "/" + name + ".key", "-www",
+                 "-quiet"}) {
+    // Ready when it accepts a connection.
+    ready = process.started() && atproto::identity::testing::wait_until([this] {
+              asio::io_context ioc;
+              tcp::socket s(ioc);
+              boost::system::error_code ec;
+              s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+              return !ec;
+            });
   }
 };
 
@@ -437,8 +414,8 @@ TEST_CASE("fetch: https verifies the certificate chain and the host name") {
   if (!tls.ok) FAIL("the openssl command is needed to make test certificates (package openssl)");
   SServer good(tls, "good");
   SServer other(tls, "other");
-  REQUIRE(good.pid != 0);
-  REQUIRE(other.pid != 0);
+  REQUIRE(good.ready);
+  REQUIRE(other.ready);
   auto policy = loopback_policy();
   policy.extra_ca_file = tls.ca();
   std::string port = std::to_string(good.port);

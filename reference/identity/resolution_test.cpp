@@ -1,10 +1,6 @@
 // Handle and DID resolution against real servers on loopback: dnsmasq (from
 // the dnsmasq-base package) serving TXT records on a high port, and our
 // HttpServer serving /.well-known/atproto-did, did.json and a PLC directory.
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,14 +11,14 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "atproto/identity/did_resolver.hpp"
 #include "atproto/identity/dns.hpp"
 #include "atproto/identity/handle_resolver.hpp"
+#include "atproto/identity/test_process.hpp"
 #include "atproto/xrpc/http_server.hpp"
-
-extern char** environ;
 
 namespace asio = boost::asio;
 using namespace atproto::identity;
@@ -38,12 +34,6 @@ const std::string kBob = "did:plc:bbbbbbbbbbbbbbbbbbbbbbbb";
 const std::string kCarol = "did:plc:cccccccccccccccccccccccc";
 const std::string kWeb = "did:plc:wwwwwwwwwwwwwwwwwwwwwwww";
 
-std::uint16_t free_udp_port() {
-  asio::io_context ioc;
-  asio::ip::udp::socket s(ioc, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return s.local_endpoint().port();
-}
-
 std::string find_dnsmasq() {
   for (const char* p : {"/usr/sbin/dnsmasq", "/usr/bin/dnsmasq", "/sbin/dnsmasq"})
     if (access(p, X_OK) == 0) return p;
@@ -57,7 +47,7 @@ class Dnsmasq {
   explicit Dnsmasq(const std::vector<std::pair<std::string, std::vector<std::string>>>& txt) {
     binary_ = find_dnsmasq();
     if (binary_.empty()) return;
-    port_ = free_udp_port();
+    port_ = testing::free_port<asio::ip::udp>();
     std::vector<std::string> args = {binary_,
                                      "--keep-in-foreground",
                                      "--port=" + std::to_string(port_),
@@ -78,27 +68,10 @@ class Dnsmasq {
       for (const auto& s : strings) arg += "," + s;
       args.push_back(arg);
     }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, binary_.c_str(), nullptr, nullptr, argv.data(), environ) != 0) pid_ = 0;
-    // Ready when it answers a query (bounded: 100 x 50 ms).
+    process_.emplace(std::move(args));
     DnsOptions probe{server(), 200, 1};
-    for (int i = 0; i < 100 && pid_ != 0; ++i) {
-      auto r = lookup_txt("_atproto.probe.test", probe);
-      if (r.ok()) {
-        ready_ = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ~Dnsmasq() {
-    if (pid_ != 0) {
-      kill(pid_, SIGTERM);
-      int status;
-      waitpid(pid_, &status, 0);
-    }
+    ready_ = process_->started() &&
+             testing::wait_until([&] { return lookup_txt("_atproto.probe.test", probe).ok(); });
   }
   bool available() const { return !binary_.empty(); }
   bool ready() const { return ready_; }
@@ -106,7 +79,7 @@ class Dnsmasq {
 
  private:
   std::string binary_;
-  pid_t pid_ = 0;
+  std::optional<testing::ChildProcess> process_;
   std::uint16_t port_ = 0;
   bool ready_ = false;
 };
@@ -179,6 +152,21 @@ struct WellKnown {
   }
 };
 
+// dnsmasq with kRecords and the well-known server, both on loopback.
+struct Loopback {
+  Dnsmasq dns{kRecords};
+  WellKnown web;
+  std::uint16_t web_port = 0;
+  Loopback() {
+    auto port = web.server.start();
+    if (port.ok()) web_port = *port;
+  }
+};
+
+#define REQUIRE_LOOPBACK(net) \
+  REQUIRE_DNSMASQ((net).dns); \
+  REQUIRE((net).web_port != 0)
+
 HandleResolverOptions options_for(const Dnsmasq& dns, std::uint16_t web_port) {
   HandleResolverOptions o;
   o.dns.server = dns.server();
@@ -245,12 +233,11 @@ TEST_CASE("dns: a server that never answers times out, bounded") {
 
 TEST_CASE(
     "handle resolution by DNS TXT [handle.resolve.dns-txt] [handle.resolve.dns-txt-conflict]") {
-  Dnsmasq dns(kRecords);
-  REQUIRE_DNSMASQ(dns);
-  WellKnown web;
-  auto port = web.server.start();
-  REQUIRE(port.ok());
-  auto o = options_for(dns, *port);
+  Loopback net;
+  REQUIRE_LOOPBACK(net);
+  auto& dns = net.dns;
+  auto port = net.web_port;
+  auto o = options_for(dns, port);
   o.use_https = false;
 
   auto alice = resolve_handle_dns("alice.test", o);
@@ -286,12 +273,12 @@ TEST_CASE(
 TEST_CASE(
     "handle resolution by HTTPS well-known [handle.resolve.https-well-known] "
     "[handle.resolve.https-trim] [handle.resolve.https-redirects]") {
-  Dnsmasq dns(kRecords);
-  REQUIRE_DNSMASQ(dns);
-  WellKnown web;
-  auto port = web.server.start();
-  REQUIRE(port.ok());
-  auto o = options_for(dns, *port);
+  Loopback net;
+  REQUIRE_LOOPBACK(net);
+  auto& dns = net.dns;
+  auto& web = net.web;
+  auto port = net.web_port;
+  auto o = options_for(dns, port);
 
   auto w = resolve_handle("web.test", o);  // no TXT record: the well-known answers
   REQUIRE(w.ok());
@@ -328,12 +315,11 @@ TEST_CASE(
 }
 
 TEST_CASE("handle resolution: DNS wins over a differing HTTPS answer [handle.resolve.prefer-dns]") {
-  Dnsmasq dns(kRecords);
-  REQUIRE_DNSMASQ(dns);
-  WellKnown web;
-  auto port = web.server.start();
-  REQUIRE(port.ok());
-  auto o = options_for(dns, *port);
+  Loopback net;
+  REQUIRE_LOOPBACK(net);
+  auto& dns = net.dns;
+  auto port = net.web_port;
+  auto o = options_for(dns, port);
   auto both = resolve_handle("both.test", o);
   REQUIRE(both.ok());
   CHECK(both->did == kAlice);
@@ -360,16 +346,16 @@ TEST_CASE("handle resolution refuses unusable handles before any lookup") {
 }
 
 TEST_CASE("handle resolver cache: TTLs on an injected clock [handle.resolve.cache]") {
-  Dnsmasq dns(kRecords);
-  REQUIRE_DNSMASQ(dns);
-  WellKnown web;
-  auto port = web.server.start();
-  REQUIRE(port.ok());
+  Loopback net;
+  REQUIRE_LOOPBACK(net);
+  auto& dns = net.dns;
+  auto& web = net.web;
+  auto port = net.web_port;
   auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
   HandleResolver::CacheOptions cache;
   cache.ttl = std::chrono::seconds(600);
   cache.failure_ttl = std::chrono::seconds(30);
-  HandleResolver resolver(options_for(dns, *port), cache, [&now] { return now; });
+  HandleResolver resolver(options_for(dns, port), cache, [&now] { return now; });
 
   auto first = resolver.resolve("counter.test");
   REQUIRE(first.ok());
