@@ -186,8 +186,8 @@ Result<std::vector<tcp::endpoint>> vetted_endpoints(asio::io_context& ioc, const
       return make_error("fetch.dns", "cannot resolve " + url.host + ": " + resolve_ec.message());
     }
   }
-  // Every address is vetted, not just the first: a name that mixes public and
-  // private answers is refused outright rather than half-trusted.
+  // [handle.resolve.no-internal-hosts] Every address is vetted, not just the first: a name that
+  // mixes public and private answers is refused outright rather than half-trusted.
   for (const auto& e : endpoints) {
     auto text = e.address().to_string();
     bool allowed = policy.allow_private_addresses || public_address(e.address()) ||

@@ -2,9 +2,6 @@
 // every later fetch of a server: private, loopback and link-local addresses
 // are refused (after redirects too) unless the policy allows them; every
 // fetch has a timeout and a size cap.
-//
-// API CONTRACT (integration note, remove when implemented): the net work
-// implements it in fetch.cpp.
 #pragma once
 
 #include <cstddef>

@@ -3,14 +3,18 @@
 // connection is attempted.
 #include "atproto/identity/fetch.hpp"
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
+#include "atproto/identity/test_process.hpp"
 #include "atproto/xrpc/http_server.hpp"
 
 namespace asio = boost::asio;
@@ -133,7 +137,9 @@ TEST_CASE("fetch: URL parsing") {
   }
 }
 
-TEST_CASE("fetch: private and loopback targets are refused before connecting") {
+TEST_CASE(
+    "fetch: private and loopback targets are refused before connecting "
+    "[handle.resolve.no-internal-hosts]") {
   FetchPolicy policy;  // defaults: private addresses refused
   policy.timeout_ms = 20000;
   // Port 1 has no listener and 10.x/169.254.x would hang: an answer of
@@ -202,7 +208,9 @@ TEST_CASE("fetch: GET and POST against a loopback server") {
   CHECK(allowed->status == 200);
 }
 
-TEST_CASE("fetch: redirects are followed, bounded, and vetted at every hop") {
+TEST_CASE(
+    "fetch: redirects are followed, bounded, and vetted at every hop "
+    "[handle.resolve.no-internal-hosts]") {
   std::atomic<int> hits{0};
   HttpServer server({}, [&](const HttpRequest& req) {
     ++hits;
@@ -342,4 +350,96 @@ TEST_CASE("fetch: connection refused is fetch.connect") {
   auto r = http_get(base(closed_port) + "/", loopback_policy());
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == "fetch.connect");
+}
+
+namespace {
+
+int run(const std::string& command) { return std::system(command.c_str()); }
+
+// A CA and two server certificates made with the openssl CLI, and
+// `openssl s_server -www` serving TLS on 127.0.0.1: a real TLS peer.
+struct TlsFixture {
+  std::string dir;
+  bool ok = false;
+
+  TlsFixture() {
+    char tmpl[] = "/tmp/atproto-fetch-tls-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return;
+    dir = tmpl;
+    std::string d = dir + "/";
+    std::string quiet = " >/dev/null 2>&1";
+    auto leaf = [&](const std::string& name, const std::string& san) {
+      return run("printf 'subjectAltName=" + san + "\\n' > " + d + name + ".ext") == 0 &&
+             run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + d +
+                 name + ".key -out " + d + name + ".csr -subj /CN=" + name + quiet) == 0 &&
+             run("openssl x509 -req -in " + d + name + ".csr -CA " + d + "ca.pem -CAkey " + d +
+                 "ca.key -CAcreateserial -out " + d + name + ".pem -days 1 -extfile " + d + name +
+                 ".ext" + quiet) == 0;
+    };
+    ok = run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + d +
+             "ca.key -out " + d + "ca.pem -days 1 -subj /CN=atproto-test-ca" + quiet) == 0 &&
+         leaf("good", "DNS:localhost,IP:127.0.0.1") && leaf("other", "DNS:other.example");
+  }
+  ~TlsFixture() {
+    if (!dir.empty()) run("rm -rf " + dir);
+  }
+  std::string ca() const { return dir + "/ca.pem"; }
+};
+
+// `openssl s_server` in the background on a free loopback port.
+struct SServer {
+  std::uint16_t port = atproto::identity::testing::free_port<tcp>();
+  atproto::identity::testing::ChildProcess process;
+  bool ready = false;
+
+  SServer(const TlsFixture& tls, const std::string& name)
+      : process({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
+                 tls.dir + "/" + name + ".pem", "-key", tls.dir + "/" + name + ".key", "-www",
+                 "-quiet"}) {
+    // Ready when it accepts a connection.
+    ready = process.started() && atproto::identity::testing::wait_until([this] {
+              asio::io_context ioc;
+              tcp::socket s(ioc);
+              boost::system::error_code ec;
+              s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+              return !ec;
+            });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("fetch: https verifies the certificate chain and the host name") {
+  TlsFixture tls;
+  if (!tls.ok) FAIL("the openssl command is needed to make test certificates (package openssl)");
+  SServer good(tls, "good");
+  SServer other(tls, "other");
+  REQUIRE(good.ready);
+  REQUIRE(other.ready);
+  auto policy = loopback_policy();
+  policy.extra_ca_file = tls.ca();
+  std::string port = std::to_string(good.port);
+
+  for (const std::string& url :
+       {"https://127.0.0.1:" + port + "/", "https://localhost:" + port + "/"}) {
+    INFO(url);
+    auto r = http_get(url, policy);
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+    CHECK(r->body.find("s_server") != std::string::npos);
+  }
+  // Not signed by a trusted CA (the test CA is only trusted on request).
+  auto untrusted = http_get("https://127.0.0.1:" + port + "/", loopback_policy());
+  REQUIRE_FALSE(untrusted.ok());
+  CHECK(untrusted.error().code == "fetch.tls");
+  // Trusted chain, but the certificate names another host.
+  auto wrong_name = http_get("https://127.0.0.1:" + std::to_string(other.port) + "/", policy);
+  REQUIRE_FALSE(wrong_name.ok());
+  CHECK(wrong_name.error().code == "fetch.tls");
+  // A missing CA file is reported, not ignored.
+  auto missing = policy;
+  missing.extra_ca_file = tls.dir + "/nope.pem";
+  auto no_file = http_get("https://127.0.0.1:" + port + "/", missing);
+  REQUIRE_FALSE(no_file.ok());
+  CHECK(no_file.error().code == "fetch.tls");
 }
