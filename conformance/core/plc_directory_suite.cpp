@@ -749,18 +749,82 @@ void add_recovery_cases(std::vector<Case>& cases, const Catalog& catalog) {
       });
 }
 
+// Genesis operations changed after signing so that they break exactly one
+// rule (the DID is derived from the changed form): each must get a 4xx and
+// leave the DID unknown.
+struct GenesisBreak {
+  const char* id;
+  const char* rule;
+  const char* description;
+  const char* what;
+  void (*mutate)(PlcOperation& op, const Account& a);
+};
+
+const std::vector<GenesisBreak>& genesis_breaks() {
+  static const std::vector<GenesisBreak> kBreaks = {
+      // [plc.sig.rotation-key] A signature that verifies under no key.
+      {"reject.bad-signature", "plc.sig.rotation-key",
+       "a genesis operation whose signature has one bit flipped is rejected",
+       "a genesis operation with a corrupted signature",
+       [](PlcOperation& op, const Account&) {
+         auto sig = signature_of(op);
+         sig[20] ^= 0x01;
+         op.sig = data::base64url_encode(sig);
+       }},
+      // [plc.op.size]
+      {"reject.oversized", "plc.op.size", "an operation over 7500 bytes of DAG-CBOR is rejected",
+       "an oversized genesis operation",
+       [](PlcOperation& op, const Account& a) {
+         op.also_known_as.push_back("https://example.com/" + std::string(7600, 'a'));
+         op = signed_by(op, a.low);
+       }},
+      // [plc.op.rotation-keys-count]
+      {"reject.too-many-rotation-keys", "plc.op.rotation-keys-count",
+       "an operation with six rotation keys is rejected",
+       "a genesis operation with six rotation keys",
+       [](PlcOperation& op, const Account& a) {
+         for (int i = 0; i < 4; ++i) op.rotation_keys.push_back(new_key().did_key);
+         op = signed_by(op, a.low);
+       }},
+      // [plc.op.rotation-keys-unique]
+      {"reject.duplicate-rotation-keys", "plc.op.rotation-keys-unique",
+       "an operation listing a rotation key twice is rejected",
+       "a genesis operation with a duplicated rotation key",
+       [](PlcOperation& op, const Account& a) {
+         op.rotation_keys = {a.low.did_key, a.low.did_key};
+         op = signed_by(op, a.low);
+       }},
+      // [plc.sig.low-s]
+      {"reject.high-s", "plc.sig.low-s", "a signature in high-S form is rejected",
+       "a genesis operation with a high-S signature",
+       [](PlcOperation& op, const Account&) {
+         op.sig = data::base64url_encode(high_s_twin(Curve::kK256, signature_of(op)));
+       }},
+      // [plc.sig.base64url]
+      {"reject.padded-signature", "plc.sig.base64url",
+       "a signature written with base64 '=' padding is rejected",
+       "a genesis operation with a padded signature",
+       [](PlcOperation& op, const Account&) { op.sig += "=="; }},
+      {"reject.signature-trailing-bits", "plc.sig.base64url",
+       "a signature whose unused trailing base64url bits are not zero is rejected",
+       "a genesis operation with non-zero trailing signature bits",
+       [](PlcOperation& op, const Account&) {
+         static const std::string kAlphabet =
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+         // 64 bytes are 86 characters; the last one carries 2 bits and 4
+         // unused bits, which must be zero.
+         auto v = kAlphabet.find(op.sig.back());
+         op.sig.back() = kAlphabet[v | 1];
+       }},
+  };
+  return kBreaks;
+}
+
 void add_reject_cases(std::vector<Case>& cases, const Catalog& catalog) {
-  // [plc.sig.rotation-key] A signature that verifies under no key.
-  add(cases, catalog, "reject.bad-signature",
-      {"plc.directory.submit.validate", "plc.sig.rotation-key"},
-      "a genesis operation whose signature has one bit flipped is rejected", [](Session& s) {
-        expect_genesis_rejected(s, broken_genesis([](PlcOperation& op, const Account&) {
-                                  auto sig = signature_of(op);
-                                  sig[20] ^= 0x01;
-                                  op.sig = data::base64url_encode(sig);
-                                }),
-                                "a genesis operation with a corrupted signature");
-      });
+  for (const auto& b : genesis_breaks()) {
+    add(cases, catalog, b.id, {"plc.directory.submit.validate", b.rule}, b.description,
+        [b](Session& s) { expect_genesis_rejected(s, broken_genesis(b.mutate), b.what); });
+  }
   add(cases, catalog, "reject.unlisted-key",
       {"plc.directory.submit.validate", "plc.sig.rotation-key"},
       "an update signed by a key that is not a rotation key (the signing key) is rejected",
@@ -813,69 +877,6 @@ void add_reject_cases(std::vector<Case>& cases, const Catalog& catalog) {
         }
         (void)(s.status(s.get("/" + other.did), 404, "the other DID must stay unknown") &&
                s.status(s.get("/" + a.did), 404, "the operation's own DID must stay unknown"));
-      });
-  // [plc.op.size]
-  add(cases, catalog, "reject.oversized", {"plc.directory.submit.validate", "plc.op.size"},
-      "an operation over 7500 bytes of DAG-CBOR is rejected", [](Session& s) {
-        expect_genesis_rejected(
-            s, broken_genesis([](PlcOperation& op, const Account& a) {
-              op.also_known_as.push_back("https://example.com/" + std::string(7600, 'a'));
-              op = signed_by(op, a.low);
-            }),
-            "an oversized genesis operation");
-      });
-  // [plc.op.rotation-keys-count]
-  add(cases, catalog, "reject.too-many-rotation-keys",
-      {"plc.directory.submit.validate", "plc.op.rotation-keys-count"},
-      "an operation with six rotation keys is rejected", [](Session& s) {
-        expect_genesis_rejected(s, broken_genesis([](PlcOperation& op, const Account& a) {
-                                  for (int i = 0; i < 4; ++i) {
-                                    op.rotation_keys.push_back(new_key().did_key);
-                                  }
-                                  op = signed_by(op, a.low);
-                                }),
-                                "a genesis operation with six rotation keys");
-      });
-  // [plc.op.rotation-keys-unique]
-  add(cases, catalog, "reject.duplicate-rotation-keys",
-      {"plc.directory.submit.validate", "plc.op.rotation-keys-unique"},
-      "an operation listing a rotation key twice is rejected", [](Session& s) {
-        expect_genesis_rejected(s, broken_genesis([](PlcOperation& op, const Account& a) {
-                                  op.rotation_keys = {a.low.did_key, a.low.did_key};
-                                  op = signed_by(op, a.low);
-                                }),
-                                "a genesis operation with a duplicated rotation key");
-      });
-  // [plc.sig.low-s]
-  add(cases, catalog, "reject.high-s", {"plc.directory.submit.validate", "plc.sig.low-s"},
-      "a signature in high-S form is rejected", [](Session& s) {
-        expect_genesis_rejected(
-            s, broken_genesis([](PlcOperation& op, const Account&) {
-              op.sig = data::base64url_encode(high_s_twin(Curve::kK256, signature_of(op)));
-            }),
-            "a genesis operation with a high-S signature");
-      });
-  // [plc.sig.base64url]
-  add(cases, catalog, "reject.padded-signature",
-      {"plc.directory.submit.validate", "plc.sig.base64url"},
-      "a signature written with base64 '=' padding is rejected", [](Session& s) {
-        expect_genesis_rejected(
-            s, broken_genesis([](PlcOperation& op, const Account&) { op.sig += "=="; }),
-            "a genesis operation with a padded signature");
-      });
-  add(cases, catalog, "reject.signature-trailing-bits",
-      {"plc.directory.submit.validate", "plc.sig.base64url"},
-      "a signature whose unused trailing base64url bits are not zero is rejected", [](Session& s) {
-        expect_genesis_rejected(s, broken_genesis([](PlcOperation& op, const Account&) {
-                                  static const std::string kAlphabet =
-                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                      "0123456789-_";
-                                  // 64 bytes are 86 characters; the last one
-                                  // carries 2 bits and 4 unused zero bits.
-                                  auto v = kAlphabet.find(op.sig.back());
-                                  op.sig.back() = kAlphabet[v | 1];
-                                }),
-                                "a genesis operation with non-zero trailing signature bits");
       });
   // [plc.directory.submit.malformed]
   add(cases, catalog, "reject.malformed-json", {"plc.directory.submit.malformed"},

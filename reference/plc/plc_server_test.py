@@ -243,8 +243,9 @@ class PlcServerTest(unittest.TestCase):
             expected = os.path.join(OFFICIAL, "expected-failures.txt")
             proc, report = run_suite(server.url, "--expect-fail", expected)
             self.assertEqual(proc.returncode, 0, failing(report))
-            pinned = {line.split()[0] for line in open(expected)
-                      if line.strip() and not line.startswith("#")}
+            with open(expected) as f:
+                pinned = {line.split()[0] for line in f
+                          if line.strip() and not line.startswith("#")}
             self.assertEqual({r["id"] for r in report["results"]
                               if r["outcome"] == "expected-fail"}, pinned)
         finally:
