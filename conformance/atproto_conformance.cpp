@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/plc_directory.hpp"
 #include "core/report.hpp"
 #include "core/runner.hpp"
 #include "core/suites.hpp"
@@ -25,10 +26,15 @@ const char* kUsage = R"(usage: atproto-conformance [options]
 
 Target (default: our reference, in-process):
   --adapter URL          an adapter speaking the adapter protocol, e.g. http://127.0.0.1:8123
-  --timeout-ms N         per-request timeout for --adapter (default 10000)
+  --timeout-ms N         per-request timeout for --adapter and --plc-directory (default 10000)
+  --plc-directory URL    a running did:plc directory, e.g. http://127.0.0.1:2582: runs the
+                         plc-directory service suite against it (it creates DIDs: use a test
+                         instance)
+  --allow-private        let --plc-directory reach loopback and private addresses (refused by
+                         default, as for every outbound fetch)
 
 Selection:
-  --suite NAME           suite to run; repeatable (default: syntax). Known: syntax, data, car, crypto, mst, repo, lexicon, plc, interop
+  --suite NAME           suite to run; repeatable (default: syntax). Known: syntax, data, car, crypto, mst, repo, lexicon, plc, interop, plc-directory
   --filter GLOB          only case ids matching GLOB ('*', '?'); repeatable, any may match
   --interop-tests DIR    also replay a checkout of bluesky-social/atproto-interop-tests
   --plc-interop-tests DIR  also replay the audit logs of a did-method-plc checkout
@@ -77,6 +83,8 @@ int usage_error(const std::string& message) {
 
 int main(int argc, char** argv) {
   std::string adapter;
+  std::string plc_directory;
+  bool allow_private = false;
   int timeout_ms = 10000;
   std::vector<std::string> suites;
   std::vector<std::string> filters;
@@ -106,6 +114,10 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--adapter") {
       if (!value(adapter)) return usage_error("--adapter needs a URL");
+    } else if (a == "--plc-directory") {
+      if (!value(plc_directory)) return usage_error("--plc-directory needs a URL");
+    } else if (a == "--allow-private") {
+      allow_private = true;
     } else if (a == "--timeout-ms") {
       if (!value(v) || !parse_number(v, number)) return usage_error("--timeout-ms needs a number");
       timeout_ms = static_cast<int>(number);
@@ -163,6 +175,17 @@ int main(int argc, char** argv) {
       return usage_error("unknown argument " + a);
     }
   }
+  // The plc-directory suite drives a running directory, not an adapter.
+  bool plc_suite = std::find(suites.begin(), suites.end(), "plc-directory") != suites.end();
+  if (!plc_directory.empty()) {
+    if (!adapter.empty()) return usage_error("--plc-directory and --adapter are separate runs");
+    if (suites.empty()) suites.push_back("plc-directory");
+    if (suites.size() != 1 || suites[0] != "plc-directory") {
+      return usage_error("--plc-directory runs the plc-directory suite only");
+    }
+  } else if (plc_suite && !list) {
+    return usage_error("the plc-directory suite needs --plc-directory URL");
+  }
   if (suites.empty()) suites.push_back("syntax");
   if ((!interop_dir.empty() || !plc_interop_dir.empty()) &&
       std::find(suites.begin(), suites.end(), "interop") == suites.end()) {
@@ -181,7 +204,9 @@ int main(int argc, char** argv) {
     if (name == "interop" && interop_dir.empty() && plc_interop_dir.empty()) {
       return usage_error("the interop suite needs --interop-tests DIR or --plc-interop-tests DIR");
     }
-    auto built = build_suite(name, sources, catalog);
+    auto built = name == "plc-directory"
+                     ? Result<std::vector<Case>>(build_plc_directory_suite(catalog))
+                     : build_suite(name, sources, catalog);
     if (!built) {
       std::cerr << "atproto-conformance: suite " << name << ": " << built.error().message << "\n";
       return 2;
@@ -205,8 +230,20 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<Target> target =
-      adapter.empty() ? make_reference_target() : make_http_target(adapter, timeout_ms);
-  if (!adapter.empty()) {
+      !plc_directory.empty()
+          ? make_plc_directory_target(plc_directory, timeout_ms, allow_private)
+          : (adapter.empty() ? make_reference_target() : make_http_target(adapter, timeout_ms));
+  if (!plc_directory.empty()) {
+    Response caps = target->capabilities();
+    if (!caps.ok()) {
+      std::cerr << "atproto-conformance: cannot reach the PLC directory " << plc_directory << ": "
+                << caps.transport_error << "\n";
+      if (caps.transport_error.rfind("fetch.address-refused", 0) == 0) {
+        std::cerr << "atproto-conformance: a local directory needs --allow-private\n";
+      }
+      return 2;
+    }
+  } else if (!adapter.empty()) {
     Response caps = target->capabilities();
     if (!caps.ok()) {
       std::cerr << "atproto-conformance: cannot read " << adapter << "/v0/capabilities: "

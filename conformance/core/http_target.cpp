@@ -8,6 +8,18 @@
 #include "target.hpp"
 
 namespace atproto::conformance {
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
 namespace {
 
 namespace asio = boost::asio;
@@ -28,19 +40,6 @@ std::optional<Endpoint> parse_base_url(const std::string& url) {
   std::size_t colon = rest.rfind(':');
   if (colon == std::string::npos) return Endpoint{rest, "80"};
   return Endpoint{rest.substr(0, colon), rest.substr(colon + 1)};
-}
-
-// Quotes a string for a POSIX shell.
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
 }
 
 class HttpTarget final : public Target {

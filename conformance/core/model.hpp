@@ -35,7 +35,8 @@ class Catalog {
   std::map<std::string, Requirement> by_id_;
 };
 
-enum class CaseKind { kVector, kProperty, kFuzz, kInterop };
+// kService: a case that drives a running server over its own API.
+enum class CaseKind { kVector, kProperty, kFuzz, kInterop, kService };
 std::string_view case_kind_name(CaseKind kind);
 
 // What one case observed. A case may make many calls (properties, fuzz);

@@ -29,6 +29,8 @@ std::string_view case_kind_name(CaseKind kind) {
       return "fuzz";
     case CaseKind::kInterop:
       return "interop";
+    case CaseKind::kService:
+      return "service";
   }
   return "vector";
 }

@@ -51,6 +51,9 @@ std::unique_ptr<Target> make_reference_target();
 // not enforced here; the CLI documents it.
 std::unique_ptr<Target> make_http_target(const std::string& base_url, int timeout_ms = 10000);
 
+// Quotes a string for a POSIX shell (reproduce commands).
+std::string shell_quote(const std::string& s);
+
 // The reference's answer to one protocol request: (status, body). Used by
 // the reference target and by atproto-adapter.
 Response reference_dispatch(const std::string& operation, const json& request);

@@ -2,12 +2,10 @@
 // every later fetch of a server: private, loopback and link-local addresses
 // are refused (after redirects too) unless the policy allows them; every
 // fetch has a timeout and a size cap.
-//
-// API CONTRACT (integration note, remove when implemented): the net work
-// implements it in fetch.cpp.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +22,13 @@ struct FetchPolicy {
   int timeout_ms = 10000;                // whole exchange, connect included
   std::size_t max_response_bytes = 1 << 20;
   int max_redirects = 3;
+  // Added by the implementation: a PEM file of extra trusted CAs (on top of
+  // the system store), for tests against a local TLS server.
+  std::string extra_ca_file;
+  // Added by the implementation: IP addresses (as written by inet_ntop, e.g.
+  // "127.0.0.1") contacted even though they are private, such as the address
+  // of a local PLC directory; every other address still obeys the policy.
+  std::vector<std::string> allowed_addresses;
 };
 
 struct HttpResult {
@@ -42,5 +47,22 @@ Result<HttpResult> http_request(std::string_view method, std::string_view url,
 inline Result<HttpResult> http_get(std::string_view url, const FetchPolicy& policy) {
   return http_request("GET", url, "", {}, policy);
 }
+
+// Added by the implementation. True when an IP address (literal, v4 or v6)
+// may be contacted by a fetch under the default policy: not private,
+// loopback, link-local, unspecified, multicast, documentation or otherwise
+// reserved (IPv4-mapped and similar v6 forms are judged by their v4 part).
+// False for anything that is not an IP literal.
+bool is_public_address(std::string_view ip_literal);
+
+// Added by the implementation: the parts of an http(s) URL that a fetch uses.
+struct ParsedUrl {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6, lowercased
+  std::uint16_t port = 0;
+  std::string target;  // path and query, "/" when empty
+};
+// Error code "fetch.url": other schemes, user info, bad ports, spaces.
+Result<ParsedUrl> parse_url(std::string_view url);
 
 }  // namespace atproto::identity

@@ -1,9 +1,6 @@
 // A small HTTP/1.1 server on Boost.Beast: every service binary (PLC
 // directory, PDS, relay) serves its routes through it; XRPC routing by NSID
 // sits on top. Listens on 127.0.0.1 by default.
-//
-// API CONTRACT (integration note, remove when implemented): the net work
-// implements it in http_server.cpp.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,116 @@
+#include "atproto/xrpc/router.hpp"
+
+#include <charconv>
+
+#include "atproto/syntax/nsid.hpp"
+
+namespace atproto::xrpc {
+
+namespace {
+
+constexpr std::string_view kPrefix = "/xrpc/";
+
+std::string check_param(const ParamSpec& spec, const std::vector<std::string>& values) {
+  if (values.empty()) return spec.required ? "missing required parameter " + spec.name : "";
+  if (!spec.array && values.size() > 1) return "parameter " + spec.name + " given more than once";
+  for (const auto& v : values) {
+    if (spec.kind == ParamSpec::Kind::integer) {
+      long long n = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc{} || end != v.data() + v.size())
+        return "parameter " + spec.name + " is not an integer: " + v;
+    } else if (spec.kind == ParamSpec::Kind::boolean) {
+      // Booleans travel as the strings true and false.
+      // https://atproto.com/specs/xrpc#lexicon-http-endpoints
+      if (v != "true" && v != "false")
+        return "parameter " + spec.name + " is not true or false: " + v;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+Router::Router(RouterOptions options) : options_(std::move(options)) {}
+
+Status Router::add(std::string_view nsid, MethodType type, std::vector<ParamSpec> params,
+                   Handler handler) {
+  if (auto st = syntax::validate_nsid(nsid); !st.ok()) return st;
+  methods_.insert_or_assign(std::string(nsid), Method{type, std::move(params), std::move(handler)});
+  return {};
+}
+
+Status Router::query(std::string_view nsid, std::vector<ParamSpec> params, Handler handler) {
+  return add(nsid, MethodType::query, std::move(params), std::move(handler));
+}
+
+Status Router::procedure(std::string_view nsid, std::vector<ParamSpec> params, Handler handler) {
+  return add(nsid, MethodType::procedure, std::move(params), std::move(handler));
+}
+
+void Router::route(std::string method, std::string path, Handler handler) {
+  routes_.insert_or_assign({std::move(method), std::move(path)}, std::move(handler));
+}
+
+Handler Router::handler() const {
+  return [this](const HttpRequest& request) { return handle(request); };
+}
+
+void Router::add_cors(HttpResponse& response) const {
+  if (!options_.cors) return;
+  response.headers.emplace_back("access-control-allow-origin", options_.cors_origin);
+}
+
+HttpResponse Router::handle(const HttpRequest& request) const {
+  HttpResponse response = dispatch(request);
+  add_cors(response);
+  return response;
+}
+
+HttpResponse Router::dispatch(const HttpRequest& request) const {
+  if (request.method == "OPTIONS" && options_.cors) {
+    // CORS preflight: browsers ask before sending auth or JSON bodies.
+    HttpResponse r;
+    r.status = 204;
+    r.headers.emplace_back("access-control-allow-methods", "GET, POST, OPTIONS");
+    r.headers.emplace_back("access-control-allow-headers",
+                           request.header("access-control-request-headers").value_or("*"));
+    r.headers.emplace_back("access-control-max-age", "86400");
+    return r;
+  }
+  if (request.path.rfind(kPrefix, 0) != 0) {
+    auto it = routes_.find({request.method, request.path});
+    if (it != routes_.end()) return it->second(request);
+    return xrpc_error(404, "NotFound", "no route for " + request.path);
+  }
+  std::string_view nsid = std::string_view(request.path).substr(kPrefix.size());
+  if (nsid == "_health") {
+    return HttpResponse::json(200, {{"version", options_.health_version}});
+  }
+  auto it = methods_.find(nsid);
+  if (it == methods_.end()) {
+    // The TypeScript reference answers every unregistered method with 501
+    // MethodNotImplemented; clients rely on that name.
+    // https://atproto.com/specs/xrpc#summary-of-http-status-codes
+    if (!syntax::validate_nsid(nsid).ok()) {
+      return xrpc_error(400, "InvalidRequest", "not an NSID: " + std::string(nsid));
+    }
+    return xrpc_error(501, "MethodNotImplemented", "method not implemented: " + std::string(nsid));
+  }
+  const Method& method = it->second;
+  // Queries are GET, procedures POST.
+  const char* expected = method.type == MethodType::query ? "GET" : "POST";
+  if (request.method != expected) {
+    auto r = xrpc_error(405, "InvalidRequest",
+                        "incorrect HTTP method " + request.method + ", expected " + expected);
+    r.headers.emplace_back("allow", expected);
+    return r;
+  }
+  for (const auto& spec : method.params) {
+    auto problem = check_param(spec, request.query_params(spec.name));
+    if (!problem.empty()) return xrpc_error(400, "InvalidRequest", problem);
+  }
+  return method.handler(request);
+}
+
+}  // namespace atproto::xrpc

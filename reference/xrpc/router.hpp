@@ -1,0 +1,65 @@
+// XRPC routing on top of HttpServer: `/xrpc/<nsid>` queries (GET) and
+// procedures (POST), parameter checks, XRPC error bodies, CORS, and
+// `/xrpc/_health`. Services (PLC directory, PDS) register their methods here.
+// https://atproto.com/specs/xrpc#lexicon-http-endpoints
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atproto/xrpc/http_server.hpp"
+
+namespace atproto::xrpc {
+
+enum class MethodType { query, procedure };
+
+// A Lexicon `params` entry as the router checks it: the HTTP query string
+// carries every value as text.
+struct ParamSpec {
+  enum class Kind { string, integer, boolean };
+  std::string name;
+  Kind kind = Kind::string;
+  bool required = false;
+  bool array = false;  // repeated parameter allowed
+};
+
+struct RouterOptions {
+  bool cors = true;  // CORS is encouraged by the spec; on by default
+  std::string cors_origin = "*";
+  std::string health_version = "atproto-cpp";
+};
+
+class Router {
+ public:
+  explicit Router(RouterOptions options = {});
+
+  // The NSID must be valid; registering one twice replaces the handler.
+  Status query(std::string_view nsid, std::vector<ParamSpec> params, Handler handler);
+  Status procedure(std::string_view nsid, std::vector<ParamSpec> params, Handler handler);
+  // A plain route outside /xrpc/ (e.g. "/.well-known/did.json"), exact path.
+  void route(std::string method, std::string path, Handler handler);
+
+  HttpResponse handle(const HttpRequest& request) const;
+  // For HttpServer: a handler that calls handle() on this router, which must
+  // outlive the server.
+  Handler handler() const;
+
+ private:
+  struct Method {
+    MethodType type;
+    std::vector<ParamSpec> params;
+    Handler handler;
+  };
+  Status add(std::string_view nsid, MethodType type, std::vector<ParamSpec> params,
+             Handler handler);
+  HttpResponse dispatch(const HttpRequest& request) const;
+  void add_cors(HttpResponse& response) const;
+
+  RouterOptions options_;
+  std::map<std::string, Method, std::less<>> methods_;
+  std::map<std::pair<std::string, std::string>, Handler> routes_;
+};
+
+}  // namespace atproto::xrpc
