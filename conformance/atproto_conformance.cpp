@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
       return usage_error("the interop suite needs --interop-tests DIR or --plc-interop-tests DIR");
     }
     auto built = name == "plc-directory"
-                     ? Result<std::vector<Case>>(build_plc_directory_suite(catalog))
+                     ? atproto::Result<std::vector<Case>>(build_plc_directory_suite(catalog))
                      : build_suite(name, sources, catalog);
     if (!built) {
       std::cerr << "atproto-conformance: suite " << name << ": " << built.error().message << "\n";
