@@ -28,7 +28,7 @@ Target (default: our reference, in-process):
   --timeout-ms N         per-request timeout for --adapter (default 10000)
 
 Selection:
-  --suite NAME           suite to run; repeatable (default: syntax). Known: syntax, data, car, crypto, mst, repo, interop
+  --suite NAME           suite to run; repeatable (default: syntax). Known: syntax, data, car, crypto, mst, repo, lexicon, plc, interop
   --filter GLOB          only case ids matching GLOB ('*', '?'); repeatable, any may match
   --interop-tests DIR    also replay a checkout of bluesky-social/atproto-interop-tests
   --list                 print every case id with its kind, level and requirements; run nothing

@@ -466,6 +466,65 @@ class LexiconSuite(unittest.TestCase):
         self.assertTrue(prop["error"].startswith(("lex.validate.", "data.")))
 
 
+class AcceptsEveryLog(http.server.BaseHTTPRequestHandler):
+    """A did:plc validator that checks nothing: every audit log is valid."""
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.reply({"name": "accepts-every-log", "version": "0", "operations": ["plc/validate-log"]})
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.reply({"valid": True, "document": {}})
+
+
+class PlcSuite(unittest.TestCase):
+    def test_the_reference_passes_the_plc_suite(self):
+        proc, report = json_report("--suite", "plc", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+        kinds = {r["kind"] for r in report["results"]}
+        self.assertEqual(kinds, {"vector", "property"})
+        self.assertGreaterEqual(sum(r["kind"] == "vector" for r in report["results"]), 50)
+
+    def test_the_adapter_passes_the_plc_suite_over_http(self):
+        with started([ADAPTER, "--port", "0"]) as url:
+            proc, report = json_report("--adapter", url, "--suite", "plc", *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+        self.assertFalse([r for r in report["results"] if r["outcome"] != "pass"])
+
+    def test_a_validator_that_accepts_every_log_is_caught(self):
+        with open(os.path.join(ROOT, "vectors", "plc", "audit-log.json")) as f:
+            cases = json.load(f)["cases"]
+        # Invalid logs fail on the verdict, valid ones on the (empty) document.
+        every = {"plc.vector." + c["id"] for c in cases}
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AcceptsEveryLog)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            proc, report = json_report("--adapter", url, "--suite", "plc", *FAST)
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(proc.returncode, 1)
+        failed = failed_ids(report)
+        self.assertEqual({i for i in failed if ".vector." in i}, every)
+        self.assertIn("plc.property.validate-log.one-damage", failed)
+        by_id = {r["id"]: r for r in report["results"]}
+        found = by_id["plc.property.validate-log.one-damage"]["suggested_vector"]
+        self.assertFalse(found["valid"])
+        self.assertTrue(found["error"].startswith("plc."))
+
+
 class NothingSupported(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -552,7 +611,7 @@ class ThirdPartyAdapters(unittest.TestCase):
                 cls.reports[name] = json_report("--adapter", url, "--suite", "syntax", "--suite", "data",
                                                 "--suite", "car", "--suite", "crypto",
                                                 "--suite", "mst", "--suite", "repo", "--suite", "lexicon",
-                                                "--expect-fail", expected, *FAST)
+                                                "--suite", "plc", "--expect-fail", expected, *FAST)
 
     def check(self, name):
         proc, report = self.reports[name]

@@ -135,8 +135,8 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
 }
 
 const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> kNames = {"syntax", "data", "car",     "crypto",
-                                                  "mst",    "repo", "lexicon", "interop"};
+  static const std::vector<std::string> kNames = {"syntax", "data",    "car", "crypto", "mst",
+                                                  "repo",   "lexicon", "plc", "interop"};
   return kNames;
 }
 
@@ -149,6 +149,7 @@ std::vector<Case> build_suite(const std::string& name, const SuiteSources& sourc
   if (name == "mst") return build_mst_suite(sources, catalog, error);
   if (name == "repo") return build_repo_suite(sources, catalog, error);
   if (name == "lexicon") return build_lexicon_suite(sources, catalog, error);
+  if (name == "plc") return build_plc_suite(sources, catalog, error);
   if (name == "interop") return build_interop_suite(sources, error);
   error = "unknown suite " + name;
   return {};

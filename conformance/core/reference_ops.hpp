@@ -41,4 +41,7 @@ Response lexicon_validate_schema(const json& request);
 Response lexicon_validate_record(const json& request);
 Response lexicon_validate_params(const json& request);
 
+// --- plc (reference_plc_ops.cpp)
+Response plc_validate_log(const json& request);
+
 }  // namespace atproto::conformance

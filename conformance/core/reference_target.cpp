@@ -112,7 +112,8 @@ const std::vector<std::string>& reference_operations() {
                                                        "crypto/parse-key",
                                                        "lexicon/validate-schema",
                                                        "lexicon/validate-record",
-                                                       "lexicon/validate-params"};
+                                                       "lexicon/validate-params",
+                                                       "plc/validate-log"};
   return kOperations;
 }
 
@@ -130,6 +131,7 @@ Response reference_dispatch(const std::string& operation, const json& request) {
   if (operation == "lexicon/validate-schema") return lexicon_validate_schema(request);
   if (operation == "lexicon/validate-record") return lexicon_validate_record(request);
   if (operation == "lexicon/validate-params") return lexicon_validate_params(request);
+  if (operation == "plc/validate-log") return plc_validate_log(request);
   return answer(404, json{{"error", "unsupported operation: " + operation}});
 }
 

@@ -79,6 +79,12 @@ std::vector<Case> build_repo_suite(const SuiteSources& sources, const Catalog& c
 std::vector<Case> build_lexicon_suite(const SuiteSources& sources, const Catalog& catalog,
                                       std::string& error);
 
+// The "plc" suite: vectors/plc/audit-log.json (plc/validate-log: verdict
+// and DID document), and properties over logs the reference signs at random
+// (valid, and with one damage) where the target must agree with the reference.
+std::vector<Case> build_plc_suite(const SuiteSources& sources, const Catalog& catalog,
+                                  std::string& error);
+
 // The "interop" suite: the official atproto-interop-tests files, replayed
 // through the same operations.
 std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& error);

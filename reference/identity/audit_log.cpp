@@ -5,6 +5,7 @@
 // and #key-rotation--account-recovery, #audit-logs.
 #include <cstdio>
 #include <set>
+#include <unordered_map>
 
 #include "atproto/data/base64.hpp"
 #include "atproto/data/cid.hpp"
@@ -21,6 +22,21 @@ using nlohmann::json;
 using Clock = std::chrono::system_clock;
 
 constexpr std::string_view kDidKeyPrefix = "did:key:";
+
+// A rotation key parsed from its did:key. A log names the same few keys in
+// every operation, and parsing one (base58, point decompression) costs about
+// as much as a verification, so each thread keeps the keys it parsed last;
+// the result is exactly PublicKey::from_did_key's.
+Result<crypto::PublicKey> parse_rotation_key(const std::string& did_key) {
+  thread_local std::unordered_map<std::string, crypto::PublicKey> parsed;
+  if (auto it = parsed.find(did_key); it != parsed.end()) return it->second;
+  auto key = crypto::PublicKey::from_did_key(did_key);
+  if (key) {
+    if (parsed.size() >= 256) parsed.clear();
+    parsed.emplace(did_key, *key);
+  }
+  return key;
+}
 
 Error with_context(const Error& error, const std::string& context) {
   return make_error(error.code, context + ": " + error.message);
@@ -77,7 +93,7 @@ Status check_rotation_key_types(const PlcOperation& operation) {
     keys = {operation.recovery_key, operation.signing_key};
   }
   for (const auto& key : keys) {
-    if (auto parsed = crypto::PublicKey::from_did_key(key); !parsed) {
+    if (auto parsed = parse_rotation_key(key); !parsed) {
       return make_error(
           "plc.op.rotation-key-type",
           "rotation key " + key + " is not a P-256 or K-256 did:key (" + parsed.error().code + ")");
@@ -295,7 +311,7 @@ Result<std::size_t> plc_signer_index(const PlcOperation& operation,
   bool high_s = false;
   bool out_of_range = false;
   for (std::size_t i = 0; i < rotation_keys.size(); ++i) {
-    auto key = crypto::PublicKey::from_did_key(rotation_keys[i]);
+    auto key = parse_rotation_key(rotation_keys[i]);
     if (!key) continue;
     auto status = key->verify(*bytes, *signature);
     if (status) return i;

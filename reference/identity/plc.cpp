@@ -7,6 +7,7 @@
 #include "atproto/data/base64.hpp"
 #include "atproto/data/cbor.hpp"
 #include "atproto/data/cid.hpp"
+#include "atproto/data/json.hpp"
 #include "atproto/data/multibase.hpp"
 #include "atproto/identity/plc.hpp"
 
@@ -206,38 +207,9 @@ Result<PlcOperation> parse_plc_operation(const nlohmann::json& operation) {
 }
 
 nlohmann::json to_json(const PlcOperation& operation) {
-  json out;
-  switch (operation.type) {
-    case PlcOperationType::kOperation: {
-      out["type"] = "plc_operation";
-      out["rotationKeys"] = operation.rotation_keys;
-      out["verificationMethods"] = json::object();
-      for (const auto& [name, key] : operation.verification_methods) {
-        out["verificationMethods"][name] = key;
-      }
-      out["alsoKnownAs"] = operation.also_known_as;
-      out["services"] = json::object();
-      for (const auto& [name, service] : operation.services) {
-        out["services"][name] = json{{"type", service.type}, {"endpoint", service.endpoint}};
-      }
-      out["prev"] = operation.prev ? json(*operation.prev) : json(nullptr);
-      break;
-    }
-    case PlcOperationType::kTombstone:
-      out["type"] = "plc_tombstone";
-      out["prev"] = operation.prev ? json(*operation.prev) : json(nullptr);
-      break;
-    case PlcOperationType::kLegacyCreate:
-      out["type"] = "create";
-      out["signingKey"] = operation.signing_key;
-      out["recoveryKey"] = operation.recovery_key;
-      out["handle"] = operation.handle;
-      out["service"] = operation.service;
-      out["prev"] = nullptr;
-      break;
-  }
-  if (!operation.sig.empty()) out["sig"] = operation.sig;
-  return out;
+  // The JSON form holds the same members as the DAG-CBOR one (strings, lists,
+  // maps and null only), so it is the data model value written as JSON.
+  return data::to_json(operation_value(operation, !operation.sig.empty()));
 }
 
 Result<std::vector<std::uint8_t>> unsigned_operation_bytes(const PlcOperation& operation) {

@@ -230,7 +230,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "updates chain by prev and are signed by the previous rotation keys [plc.log.prev] [plc.log.genesis] "
+    "updates chain by prev and are signed by the previous rotation keys [plc.log.prev] "
+    "[plc.log.genesis] "
     "[plc.sig.rotation-key] [plc.log.cid]",
     "[plc]") {
   Fixture f;

@@ -3,7 +3,8 @@
 // format that @atproto/syntax has no validator for (cid), for `syntax/validate`;
 // @atproto/lex-json (atproto JSON form <-> data model, strict mode),
 // @atproto/lex-cbor (DAG-CBOR) and @atproto/lex-data (CIDs) for `data/encode`
-// and `data/decode`; @atproto/repo's readCar (CIDs verified) for `car/read`.
+// and `data/decode`; @atproto/repo's readCar (CIDs verified) for `car/read`;
+// @did-plc/lib for `plc/validate-log` (plc-ops.mjs).
 //
 // Protocol: ../../../../shared/conformance-adapter.md (documented for
 // implementers under docs/). Only `syntax/validate`, `data/encode`,
@@ -46,6 +47,7 @@ import {
 } from '../common/adapter-server.mjs';
 import { repoOperations } from './repo-ops.mjs';
 import { lexiconOperations } from './lexicon-ops.mjs';
+import { plcOperations } from './plc-ops.mjs';
 
 // Versions of the wrapped packages, read from the installed package.json files
 // (not from our own package.json), so capabilities report what actually runs.
@@ -56,6 +58,7 @@ const LEX_DATA_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-dat
 const LEX_JSON_VERSION = installedVersion(import.meta.resolve, '@atproto/lex-json');
 const CRYPTO_VERSION = installedVersion(import.meta.resolve, '@atproto/crypto');
 const REPO_VERSION = installedVersion(import.meta.resolve, '@atproto/repo');
+const PLC_LIB_VERSION = installedVersion(import.meta.resolve, '@did-plc/lib');
 
 // ---------------------------------------------------------------------------
 // cid: @atproto/syntax has no CID validator. The official stack checks the
@@ -210,6 +213,7 @@ serveAdapter({
     '@atproto/lex-json': LEX_JSON_VERSION,
     '@atproto/crypto': CRYPTO_VERSION,
     '@atproto/repo': REPO_VERSION,
+    '@did-plc/lib': PLC_LIB_VERSION,
   },
   operations: {
     'syntax/validate': syntaxValidate(VALIDATORS),
@@ -219,5 +223,6 @@ serveAdapter({
     'crypto/parse-key': cryptoParseKey,
     ...carOperations({ read: readCarFile }),
     ...lexiconOperations(),
+    ...plcOperations(),
   },
 });
