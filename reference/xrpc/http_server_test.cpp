@@ -359,3 +359,45 @@ TEST_CASE("url: percent_decode and split_target") {
   REQUIRE(empty.ok());
   CHECK(empty->query.empty());
 }
+
+TEST_CASE("http server: concurrent clients on several threads") {
+  std::atomic<int> calls{0};
+  ServerOptions options;
+  options.threads = 4;
+  HttpServer server(options, [&](const HttpRequest& req) {
+    ++calls;
+    return HttpResponse::text(200, req.path, "text/plain");
+  });
+  auto port = server.start();
+  REQUIRE(port.ok());
+  constexpr int kClients = 16, kRequests = 10;
+  std::atomic<int> good{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      Client client(port.value());
+      for (int r = 0; r < kRequests; ++r) {
+        std::string path = "/c" + std::to_string(c) + "/r" + std::to_string(r);
+        auto res = client.get(path);
+        if (res.result_int() == 200 && res.body() == path) ++good;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(good == kClients * kRequests);
+  CHECK(calls == kClients * kRequests);
+}
+
+TEST_CASE("http server: an idle connection is closed after the read timeout") {
+  ServerOptions options;
+  options.read_timeout_ms = 200;
+  HttpServer server(options, echo);
+  auto port = server.start();
+  REQUIRE(port.ok());
+  Client c(port.value());
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(c.closed_by_peer());
+  auto waited = std::chrono::steady_clock::now() - t0;
+  CHECK(waited >= std::chrono::milliseconds(150));
+  CHECK(waited < std::chrono::seconds(5));
+}
