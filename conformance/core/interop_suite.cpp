@@ -134,24 +134,4 @@ std::vector<Case> build_interop_suite(const SuiteSources& sources, std::string& 
   return cases;
 }
 
-const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> kNames = {"syntax", "data", "car",     "crypto",
-                                                  "mst",    "repo", "lexicon", "interop"};
-  return kNames;
-}
-
-std::vector<Case> build_suite(const std::string& name, const SuiteSources& sources,
-                              const Catalog& catalog, std::string& error) {
-  if (name == "syntax") return build_syntax_suite(sources, catalog, error);
-  if (name == "data") return build_data_suite(sources, catalog, error);
-  if (name == "car") return build_car_suite(sources, catalog, error);
-  if (name == "crypto") return build_crypto_suite(sources, catalog, error);
-  if (name == "mst") return build_mst_suite(sources, catalog, error);
-  if (name == "repo") return build_repo_suite(sources, catalog, error);
-  if (name == "lexicon") return build_lexicon_suite(sources, catalog, error);
-  if (name == "interop") return build_interop_suite(sources, error);
-  error = "unknown suite " + name;
-  return {};
-}
-
 }  // namespace atproto::conformance
