@@ -108,7 +108,8 @@ void write_suite_list(const SuiteSources& sources, const Catalog& catalog, bool 
     if (info.needs.empty()) {
       std::string err;
       for (const auto& c : build_suite(info.name, sources, catalog, err)) {
-        if (std::find(operations.begin(), operations.end(), c.operation) == operations.end()) {
+        if (!c.operation.empty() &&
+            std::find(operations.begin(), operations.end(), c.operation) == operations.end()) {
           operations.push_back(c.operation);
         }
         codec = codec || in_profile("codec", c);
