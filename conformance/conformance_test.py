@@ -282,7 +282,22 @@ class CarSuite(unittest.TestCase):
         self.assertEqual(prop["error"], "car.block.cid-matches")
 
 
-class AcceptsHighS(http.server.BaseHTTPRequestHandler):
+class JsonHandler(http.server.BaseHTTPRequestHandler):
+    """A test adapter's plumbing: JSON answers, no logging."""
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class AcceptsHighS(JsonHandler):
     """A verifier that normalizes instead of rejecting: it forwards every call
     to a real adapter (UPSTREAM) and turns a crypto/verify answer rejected for
     the low-S rule into valid, as a library that accepts (r, n-s) would."""
@@ -298,14 +313,6 @@ class AcceptsHighS(http.server.BaseHTTPRequestHandler):
                                      headers={"content-type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, json.loads(r.read())
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self):
         self.reply(*self.forward())
@@ -559,22 +566,11 @@ def vector_count():
     return n
 
 
-class EchoAdapter(http.server.BaseHTTPRequestHandler):
+class EchoAdapter(JsonHandler):
     """Lists data/encode, keeps every request body as received and answers
     "ok" with the value of "n" echoed back (Python's json keeps big ints)."""
     bodies = []
     operations = ["data/encode"]
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self):
         self.reply(200, {"name": "echo", "version": "0", "operations": self.operations})
