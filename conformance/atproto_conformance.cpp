@@ -49,6 +49,9 @@ Selection:
 )" + profiles +
          R"(  --filter GLOB          only case ids matching GLOB ('*', '?'); repeatable, any may match
   --interop-tests DIR    also replay a checkout of bluesky-social/atproto-interop-tests
+  --plc-interop-tests DIR  also replay the audit logs of a did-method-plc checkout
+  --interop-reviews FILE decided reviews of fixture disagreements (default:
+                         the source tree's conformance/interop-reviews.json)
   --list                 print every case id with its kind, level and requirements; run nothing
   --list-suites          print the suites (with --markdown: as the docs' table); run nothing
 
@@ -172,6 +175,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> suites;
   std::vector<std::string> filters;
   std::string interop_dir;
+  std::string plc_interop_dir;
+  std::string interop_reviews =
+      std::string(ATPROTO_SOURCE_ROOT) + "/conformance/interop-reviews.json";
   bool list = false;
   bool list_suites = false;
   bool markdown = false;
@@ -208,6 +214,10 @@ int main(int argc, char** argv) {
       filters.push_back(v);
     } else if (a == "--interop-tests") {
       if (!value(interop_dir)) return usage_error("--interop-tests needs a folder");
+    } else if (a == "--plc-interop-tests") {
+      if (!value(plc_interop_dir)) return usage_error("--plc-interop-tests needs a folder");
+    } else if (a == "--interop-reviews") {
+      if (!value(interop_reviews)) return usage_error("--interop-reviews needs a file");
     } else if (a == "--list") {
       list = true;
     } else if (a == "--list-suites") {
@@ -264,8 +274,8 @@ int main(int argc, char** argv) {
     if (std::find(suite_names().begin(), suite_names().end(), name) == suite_names().end()) {
       return usage_error("unknown suite " + name);
     }
-    if (name == "interop" && interop_dir.empty()) {
-      return usage_error("the interop suite needs --interop-tests DIR");
+    if (name == "interop" && interop_dir.empty() && plc_interop_dir.empty()) {
+      return usage_error("the interop suite needs --interop-tests DIR or --plc-interop-tests DIR");
     }
   }
   if (markdown && !list_suites) return usage_error("--markdown goes with --list-suites");
@@ -276,7 +286,7 @@ int main(int argc, char** argv) {
     std::cerr << "atproto-conformance: " << err << "\n";
     return 2;
   }
-  SuiteSources sources{vectors_dir, interop_dir};
+  SuiteSources sources{vectors_dir, interop_dir, plc_interop_dir, interop_reviews};
   if (list_suites) {
     write_suite_list(sources, catalog, markdown, std::cout);
     return 0;
@@ -304,11 +314,12 @@ int main(int argc, char** argv) {
   const bool chosen_by_capabilities = suites.empty();
   if (chosen_by_capabilities) {
     for (const auto& info : suite_registry()) {
-      if (info.needs.empty() || (info.name == "interop" && !interop_dir.empty())) {
+      if (info.needs.empty() ||
+          (info.name == "interop" && (!interop_dir.empty() || !plc_interop_dir.empty()))) {
         suites.push_back(info.name);
       }
     }
-  } else if (!interop_dir.empty() &&
+  } else if ((!interop_dir.empty() || !plc_interop_dir.empty()) &&
              std::find(suites.begin(), suites.end(), "interop") == suites.end()) {
     suites.push_back("interop");
   }

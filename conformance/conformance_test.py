@@ -10,8 +10,10 @@ recorded divergences.
 
 Usage: ATPROTO_BUILD=build/asan python3 conformance/conformance_test.py
 """
+import base64
 import contextlib
 import glob
+import hashlib
 import http.server
 import json
 import os
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import threading
 import unittest
+import urllib.request
 import xml.dom.minidom
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -801,6 +804,258 @@ class Templates(unittest.TestCase):
         finally:
             os.unlink(f.name)
 
+
+def vector_file(path):
+    with open(os.path.join(ROOT, "vectors", path)) as f:
+        return json.load(f)
+
+
+def b64(hex_text):
+    return base64.b64encode(bytes.fromhex(hex_text)).decode().rstrip("=")
+
+
+def write_json(root, path, value):
+    os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
+    with open(os.path.join(root, path), "w") as f:
+        json.dump(value, f)
+
+
+def by_family(report):
+    """{family: {outcome: count}} for the interop cases, family = second id segment."""
+    out = {}
+    for r in report["results"]:
+        family = r["id"].split(".")[1]
+        out.setdefault(family, {}).setdefault(r["outcome"], 0)
+        out[family][r["outcome"]] += 1
+    return out
+
+
+class JudgesLogsByLength(AcceptsEveryRepo):
+    """Lists plc/validate-log and calls a log valid when it has one entry."""
+
+    def do_GET(self):
+        self.reply({"name": "plc", "version": "0", "operations": ["plc/validate-log"]})
+
+    def do_POST(self):
+        request = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        self.reply({"valid": len(request["log"]) == 1 and request["did"] == request["log"][0]["did"]})
+
+
+class InteropJsonFixtures(unittest.TestCase):
+    """Every JSON fixture family of atproto-interop-tests (and did-method-plc's audit
+    logs), in files of the official formats that we fill from our own vectors."""
+
+    def checkout(self, tmp):
+        verify = [c for c in vector_file("crypto/verify.json")["cases"] if "signature_hex" in c][:6]
+        write_json(tmp, "crypto/signature-fixtures.json", [
+            {"comment": c["id"], "messageBase64": b64(c["message_hex"]), "algorithm": "x",
+             "publicKeyDid": c["public_key"], "signatureBase64": b64(c["signature_hex"]),
+             "validSignature": c["valid"]} for c in verify])
+        keys = [c for c in vector_file("crypto/parse-key.json")["cases"] if c["valid"]]
+        for curve, alg in (("K256", "ES256K"), ("P256", "ES256")):
+            write_json(tmp, "crypto/w3c_didkey_%s.json" % curve, [
+                {"privateKeyBytesHex": "00", "publicDidKey": c["input"]}
+                for c in keys if c["jwt_alg"] == alg][:2])
+        encode = vector_file("data/encode.json")["cases"]
+        write_json(tmp, "data-model/data-model-fixtures.json", [
+            {"json": c["json"], "cbor_base64": b64(c["cbor_hex"]), "cid": c["cid"]}
+            for c in encode if c["valid"] and "cbor_hex" in c][:4])
+        write_json(tmp, "data-model/data-model-valid.json", [
+            {"note": c["id"], "json": c["json"]} for c in encode if c["valid"] and "json" in c][:4])
+        write_json(tmp, "data-model/data-model-invalid.json", [
+            {"note": c["id"], "json": c["json"]} for c in encode if not c["valid"] and "json" in c][:4])
+        write_json(tmp, "mst/key_heights.json", [
+            {"key": c["input"], "height": c["depth"]}
+            for c in vector_file("repo/key-depth.json")["cases"]][:6])
+        proofs = vector_file("repo/proof.json")["cases"][:3]
+        fixtures = [{k: c[k] for k in ("keys", "leafValue", "adds", "dels", "rootBeforeCommit",
+                                        "rootAfterCommit", "blocksInProof")} for c in proofs]
+        for f, c in zip(fixtures, proofs):
+            f["comment"] = c["id"]
+        # A tree over keys that are no repo paths (as in the official fixtures): adding
+        # one key to the empty tree gives one leaf node, computed here by hand.
+        leaf = proofs[0]["leafValue"]
+        fixtures.append({"comment": "bare MST keys", "keys": [], "leafValue": leaf,
+                         "adds": ["A0/374913"], "dels": [],
+                         "rootBeforeCommit": proofs[0]["rootBeforeCommit"],
+                         "rootAfterCommit": single_leaf_root("A0/374913", leaf),
+                         "blocksInProof": []})
+        write_json(tmp, "firehose/commit-proof-fixtures.json", fixtures)
+        schemas = vector_file("lexicon/schema.json")["cases"]
+        for verdict in ("valid", "invalid"):
+            write_json(tmp, "lexicon/lexicon-%s.json" % verdict, [
+                {"name": c["id"], "lexicon": c["lexicon"]}
+                for c in schemas if c["valid"] == (verdict == "valid")][:3])
+        records = vector_file("lexicon/record.json")
+        for i, doc in enumerate(records["lexicons"]):
+            write_json(tmp, "lexicon/catalog/doc%d.json" % i, doc)
+        for verdict in ("valid", "invalid"):
+            write_json(tmp, "lexicon/record-data-%s.json" % verdict, [
+                {"name": c["id"], "rkey": "self", "data": c["record"]}
+                for c in records["cases"] if c["valid"] == (verdict == "valid")][:4])
+
+    def plc_checkout(self, tmp):
+        entry = {"did": "did:plc:ewvi7nxzyoun6zhxrhs64oiz", "operation": {"type": "plc_tombstone"},
+                 "cid": "x", "nullified": False, "createdAt": "2024-01-01T00:00:00.000Z"}
+        write_json(tmp, "interop_tests/audit_log/valid/log_one.json", [entry])
+        write_json(tmp, "interop_tests/audit_log/invalid/log_two.json", [entry, entry])
+
+    def test_every_family_is_replayed(self):
+        with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as plc:
+            self.checkout(tmp)
+            self.plc_checkout(plc)
+            proc, report = json_report("--suite", "interop", "--interop-tests", tmp,
+                                       "--plc-interop-tests", plc)
+            self.assertEqual(proc.returncode, 0, proc.stdout[-3000:])
+            families = by_family(report)
+            for family in ("crypto", "data-model", "mst", "firehose", "lexicon"):
+                self.assertIn(family, families)
+                self.assertEqual(set(families[family]), {"pass"}, (family, families[family]))
+            self.assertGreaterEqual(families["firehose"]["pass"], 4)
+            self.assertGreaterEqual(families["lexicon"]["pass"], 16)
+            # Without plc/validate-log in the capabilities the audit logs are skipped, saying why.
+            plc_results = [r for r in report["results"] if r["id"].startswith("interop.plc.")]
+            self.assertEqual(sorted(r["id"] for r in plc_results),
+                             ["interop.plc.audit_log.invalid.log-two",
+                              "interop.plc.audit_log.valid.log-one"])
+            if "plc/validate-log" not in run_capabilities():
+                for r in plc_results:
+                    self.assertEqual(r["outcome"], "skipped")
+
+    def test_audit_logs_run_where_plc_validate_log_is_listed(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), JudgesLogsByLength)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            with tempfile.TemporaryDirectory() as plc:
+                self.plc_checkout(plc)
+                proc, report = json_report("--adapter", url, "--plc-interop-tests", plc,
+                                           "--suite", "interop")
+                self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+                self.assertEqual({r["outcome"] for r in report["results"]}, {"pass"})
+                self.assertEqual(len(report["results"]), 2)
+                # A log the adapter misjudges fails by its file name.
+                os.rename(os.path.join(plc, "interop_tests/audit_log/invalid/log_two.json"),
+                          os.path.join(plc, "interop_tests/audit_log/valid/log_two.json"))
+                proc, report = json_report("--adapter", url, "--plc-interop-tests", plc,
+                                           "--suite", "interop")
+                self.assertEqual(failed_ids(report), {"interop.plc.audit_log.valid.log-two"})
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    def test_a_broken_catalog_document_fails_alone(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            self.checkout(tmp)
+            # A document that does not load must not decide the records of other documents.
+            write_json(tmp, "lexicon/catalog/broken.json",
+                       {"lexicon": 1, "id": "com.example.broken", "defs": {"main": {"type": "nope"}}})
+            proc, report = json_report("--suite", "interop", "--interop-tests", tmp)
+            self.assertEqual(proc.returncode, 1)
+            self.assertEqual(failed_ids(report), {"interop.lexicon.catalog.broken"})
+            # A record of the broken document itself cannot be judged: the answer says why.
+            with open(os.path.join(tmp, "lexicon/record-data-valid.json")) as f:
+                records = json.load(f)
+            records[0]["data"]["$type"] = "com.example.broken"
+            write_json(tmp, "lexicon/record-data-valid.json", records)
+            proc, report = json_report("--suite", "interop", "--interop-tests", tmp)
+            refused = [r for r in report["results"] if r["http_status"] == 400]
+            self.assertEqual(len(refused), 1, failed_ids(report))
+            self.assertIn("com.example.broken", json.dumps(refused[0]["received"]))
+
+    def test_a_permission_set_with_wildcard_rpc_is_graded_by_its_review(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            self.checkout(tmp)
+            # The shape of the fixtures' permission set: rpc with lxm ["*"] and inheritAud,
+            # which the permission page does not allow inside a permission set.
+            write_json(tmp, "lexicon/catalog/permission-set.json", {
+                "lexicon": 1, "id": "com.example.perms",
+                "defs": {"main": {"type": "permission-set", "permissions": [
+                    {"type": "permission", "resource": "rpc", "lxm": ["*"], "inheritAud": True}]}}})
+            proc, report = json_report("--suite", "interop", "--interop-tests", tmp)
+            self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+            graded = [r for r in report["results"]
+                      if r["id"] == "interop.lexicon.catalog.permission-set"][0]
+            self.assertEqual(graded["outcome"], "informational")
+            self.assertIn("https://atproto.com/specs/permission", graded["message"])
+
+    def test_wrong_fixtures_fail_and_reviews_grade_them(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            self.checkout(tmp)
+            with open(os.path.join(tmp, "mst/key_heights.json")) as f:
+                heights = json.load(f)
+            heights[0]["height"] += 1
+            write_json(tmp, "mst/key_heights.json", heights)
+            proc, report = json_report("--suite", "interop", "--interop-tests", tmp)
+            self.assertEqual(proc.returncode, 1)
+            failed = sorted(failed_ids(report))
+            self.assertEqual(len(failed), 1)
+            self.assertTrue(failed[0].startswith("interop.mst.key_heights."))
+            reviews = os.path.join(tmp, "reviews.json")
+            write_json(tmp, "reviews.json", {"reviews": [{
+                "case": failed[0], "grade": "informational", "reason": "a test review.",
+                "spec": ["https://atproto.com/specs/repository#mst-structure"]}]})
+            proc, report = json_report("--suite", "interop", "--interop-tests", tmp,
+                                       "--interop-reviews", reviews)
+            self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+            graded = [r for r in report["results"] if r["id"] == failed[0]][0]
+            self.assertEqual(graded["outcome"], "informational")
+            self.assertIn("a test review.", graded["message"])
+
+    def test_project_reviews_are_well_formed(self):
+        with open(os.path.join(ROOT, "conformance", "interop-reviews.json")) as f:
+            doc = json.load(f)
+        with open(os.path.join(ROOT, "conformance", "interop-reviews.schema.json")) as f:
+            schema = json.load(f)
+        try:
+            import jsonschema  # python3-jsonschema, as tools/check-vectors uses
+        except ImportError:
+            jsonschema = None
+        if jsonschema:
+            jsonschema.validate(doc, schema)
+        reviews = doc["reviews"]
+        self.assertGreater(len(reviews), 0)
+        for r in reviews:
+            self.assertTrue(r["case"].startswith("interop."), r)
+            self.assertIn(r["grade"], ("informational", "non-strict"))
+            self.assertTrue(r["spec"] and all(u.startswith("https://atproto.com/specs/") or
+                                              u.startswith("https://") for u in r["spec"]), r)
+
+
+def run_capabilities():
+    """The operations our adapter lists in /v0/capabilities."""
+    with started([ADAPTER, "--port", "0"]) as url:
+        with urllib.request.urlopen(url + "/v0/capabilities", timeout=10) as answer:
+            return json.load(answer)["operations"]
+
+
+def single_leaf_root(key, value_cid):
+    """Root CID of an MST holding one key, from the node schema (repository#mst-structure)."""
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        if n < 256:
+            return bytes([major << 5 | 24, n])
+        return bytes([major << 5 | 25]) + n.to_bytes(2, "big")
+
+    def text(s):
+        return head(3, len(s)) + s.encode()
+
+    def link(cid_bytes):
+        payload = b"\x00" + cid_bytes
+        return bytes([0xd8, 42]) + head(2, len(payload)) + payload
+
+    def cid_bytes(cid):
+        data = cid[1:].upper()
+        return base64.b32decode(data + "=" * (-len(data) % 8))
+
+    k = key.encode()
+    entry = (head(5, 4) + text("k") + head(2, len(k)) + k + text("p") + head(0, 0) +
+             text("t") + bytes([0xf6]) + text("v") + link(cid_bytes(value_cid)))
+    node = head(5, 2) + text("e") + head(4, 1) + entry + text("l") + bytes([0xf6])
+    digest = hashlib.sha256(node).digest()
+    raw = bytes([0x01, 0x71, 0x12, 0x20]) + digest
+    return "b" + base64.b32encode(raw).decode().lower().rstrip("=")
 
 
 def third_party(name):

@@ -57,9 +57,12 @@ Response mst_proof(const json& request) {
   }
   auto leaf = data::Cid::parse(request["leafValue"].get<std::string>());
   if (!leaf.ok()) return bad_request("leafValue: " + leaf.error().message);
+  // The operation is about the tree, not about repositories: any key the MST
+  // rules accept is fine here, repo path or not [repo.mst.key-nonempty].
+  constexpr auto kAnyKey = repo::KeyRule::kNonEmpty;
   repo::Mst tree;
   for (const auto& k : request["keys"]) {
-    auto next = tree.add(k.get<std::string>(), *leaf);
+    auto next = tree.add(k.get<std::string>(), *leaf, kAnyKey);
     if (!next.ok()) return bad_request("keys: " + next.error().message);
     tree = std::move(next).value();
   }
@@ -67,7 +70,7 @@ Response mst_proof(const json& request) {
   if (!before.ok()) return rejected(before.error());
   std::vector<std::string> paths;
   for (const auto& k : request["adds"]) {
-    auto next = tree.add(k.get<std::string>(), *leaf);
+    auto next = tree.add(k.get<std::string>(), *leaf, kAnyKey);
     if (!next.ok()) return bad_request("adds: " + next.error().message);
     tree = std::move(next).value();
     paths.push_back(k.get<std::string>());

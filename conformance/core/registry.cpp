@@ -26,8 +26,10 @@ const std::vector<SuiteInfo>& suite_registry() {
       {"mst", "Merkle Search Tree key depths, root CIDs and commit proofs", ""},
       {"repo", "signed repository exports: commit, signature, MST structure, records", ""},
       {"lexicon", "Lexicon documents, records and query parameters validated against Lexicons", ""},
-      {"interop", "replays the text files of bluesky-social/atproto-interop-tests",
-       "--interop-tests DIR"},
+      {"interop",
+       "replays the fixtures of bluesky-social/atproto-interop-tests and the audit logs of "
+       "did-method-plc, graded by decided reviews",
+       "--interop-tests DIR or --plc-interop-tests DIR"},
   };
   return kSuites;
 }

@@ -14,8 +14,10 @@
 namespace atproto::conformance {
 
 struct SuiteSources {
-  std::string vectors_dir;        // the project's vectors/ folder
-  std::string interop_tests_dir;  // a checkout of atproto-interop-tests, or ""
+  std::string vectors_dir;            // the project's vectors/ folder
+  std::string interop_tests_dir;      // a checkout of atproto-interop-tests, or ""
+  std::string plc_interop_tests_dir;  // a checkout of did-method-plc, or ""
+  std::string interop_reviews_file;   // conformance/interop-reviews.json, or ""
 };
 
 // The suites this runner knows, in run order (registry.cpp).

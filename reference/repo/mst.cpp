@@ -42,6 +42,13 @@ Status validate_repo_path(std::string_view path) {
   return {};
 }
 
+Status validate_key(std::string_view key, KeyRule rule) {
+  if (rule == KeyRule::kRepoPath) return validate_repo_path(key);
+  // [repo.mst.key-nonempty] Any byte string but the empty one.
+  if (key.empty()) return make_error("repo.mst.key-nonempty", "an MST key is never empty");
+  return {};
+}
+
 int key_depth(std::string_view key) {
   // [repo.mst.key-depth] Count leading zero bits of SHA-256(key), in pairs.
   auto digest = data::sha256(
@@ -675,8 +682,8 @@ Result<std::optional<Cid>> Mst::get(std::string_view key) const {
   return std::optional<Cid>{};
 }
 
-Result<Mst> Mst::add(std::string_view key_view, const Cid& value) const {
-  if (auto st = validate_repo_path(key_view); !st.ok()) return st.error();
+Result<Mst> Mst::add(std::string_view key_view, const Cid& value, KeyRule rule) const {
+  if (auto st = validate_key(key_view, rule); !st.ok()) return st.error();
   std::string key(key_view);
   Reader reader(store_);
   auto layer = reader.layer_of(root_);

@@ -51,6 +51,13 @@ Status validate_repo_path(std::string_view path);
 // [repo.mst.key-depth] Leading zero bits of SHA-256(key), divided by two.
 int key_depth(std::string_view key);
 
+// Which keys a change accepts. A repository's tree holds repo paths only;
+// the MST itself is defined over any non-empty byte string
+// [repo.mst.key-nonempty], which tools that build bare trees (such as the
+// commit-proof fixtures of atproto-interop-tests) rely on.
+enum class KeyRule { kRepoPath, kNonEmpty };
+Status validate_key(std::string_view key, KeyRule rule);
+
 // One key/value pair of the tree.
 struct MstEntry {
   std::string key;
@@ -113,7 +120,8 @@ class Mst {
   // Changes; each returns a new tree. add fails with usage.key-exists when
   // the key is present, update and remove with usage.key-absent when it is
   // not; add and update validate the key (repo.path.*).
-  Result<Mst> add(std::string_view key, const data::Cid& value) const;
+  Result<Mst> add(std::string_view key, const data::Cid& value,
+                  KeyRule rule = KeyRule::kRepoPath) const;
   Result<Mst> update(std::string_view key, const data::Cid& value) const;
   Result<Mst> remove(std::string_view key) const;
 

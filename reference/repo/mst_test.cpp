@@ -75,6 +75,28 @@ TEST_CASE("mst: repo paths [repo.path.syntax] [repo.path.collection] [repo.path.
 
 // Root CIDs computed independently with @atproto/repo 0.10.14 (MST.create,
 // then add), the official implementation's own unit-test trees.
+TEST_CASE("mst: bare trees take any non-empty key [repo.mst.key-nonempty]", "[mst]") {
+  using atproto::repo::KeyRule;
+  Cid value = record_cid(1);
+  // Keys of the commit-proof fixtures' shape: not repo paths, still MST keys.
+  auto tree = Mst().add("A0/374913", value, KeyRule::kNonEmpty);
+  REQUIRE(tree.ok());
+  auto more = tree->add("B1/986427", value, KeyRule::kNonEmpty);
+  REQUIRE(more.ok());
+  CHECK(more->get("A0/374913")->has_value());
+  CHECK(more->list()->size() == 2);
+  // The same keys in a repository's tree are refused, and the empty key always.
+  CHECK(Mst().add("A0/374913", value).error().code == "repo.path.collection");
+  CHECK(Mst().add("", value, KeyRule::kNonEmpty).error().code == "repo.mst.key-nonempty");
+  CHECK(atproto::repo::validate_key("x", KeyRule::kNonEmpty).ok());
+  // Removing the keys again gives the empty tree's root.
+  auto back = more->remove("B1/986427");
+  REQUIRE(back.ok());
+  auto empty = back->remove("A0/374913");
+  REQUIRE(empty.ok());
+  CHECK(empty->root_cid()->to_string() == Mst().root_cid()->to_string());
+}
+
 TEST_CASE("mst: known root CIDs [repo.mst.node-cid] [repo.mst.empty-nodes]", "[mst]") {
   Cid leaf = parse_cid("bafyreie5cvv4h45feadgeuwhbcutmh6t2ceseocckahdoe6uat64zmz454");
   Mst empty;

@@ -1,0 +1,85 @@
+// A small HTTP/1.1 server on Boost.Beast: every service binary (PLC
+// directory, PDS, relay) serves its routes through it; XRPC routing by NSID
+// sits on top. Listens on 127.0.0.1 by default.
+//
+// API CONTRACT (integration note, remove when implemented): the net work
+// implements it in http_server.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "atproto/common/result.hpp"
+
+namespace atproto::xrpc {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as received
+  std::string path;    // percent-decoded path, no query
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  HeaderList headers;  // names lowercased
+  std::string body;
+  std::string remote_address;
+
+  std::optional<std::string> header(std::string_view name) const;       // first match
+  std::optional<std::string> query_param(std::string_view name) const;  // first match
+  std::vector<std::string> query_params(std::string_view name) const;   // all matches
+};
+
+struct HttpResponse {
+  int status = 200;
+  HeaderList headers;
+  std::string body;
+
+  static HttpResponse json(int status, const nlohmann::json& body);
+  static HttpResponse text(int status, std::string body, std::string content_type);
+};
+
+// Called on a server thread for every request; must be thread-safe. An
+// exception escaping it becomes a 500 with an XRPC error body (and is a bug).
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: any free port
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 * 1024;
+  int threads = 2;
+  int read_timeout_ms = 30000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, Handler handler);
+  ~HttpServer();  // stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and serves on background threads; returns the bound port.
+  Result<std::uint16_t> start();
+  // Graceful: stops accepting, lets requests in flight finish, joins threads.
+  void stop();
+  std::uint16_t port() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// The XRPC error envelope: {"error": <name>, "message": <message>}.
+// https://atproto.com/specs/xrpc#error-responses
+HttpResponse xrpc_error(int status, std::string_view error, std::string_view message);
+
+}  // namespace atproto::xrpc
