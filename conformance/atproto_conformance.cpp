@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
+#include "core/exact_json.hpp"
 #include "core/plc_directory.hpp"
 #include "core/report.hpp"
 #include "core/runner.hpp"
@@ -22,7 +25,18 @@ namespace {
 
 using namespace atproto::conformance;
 
-const char* kUsage = R"(usage: atproto-conformance [options]
+// The usage text; suite and profile lists come from the registry.
+std::string usage_text() {
+  std::string suites;
+  for (const auto& info : suite_registry()) {
+    suites += "                           " + info.name +
+              (info.needs.empty() ? "" : " (needs " + info.needs + ")") + "\n";
+  }
+  std::string profiles;
+  for (const auto& info : profile_registry()) {
+    profiles += "                           " + info.name + "\n";
+  }
+  return R"(usage: atproto-conformance [options]
 
 Target (default: our reference, in-process):
   --adapter URL          an adapter speaking the adapter protocol, e.g. http://127.0.0.1:8123
@@ -34,13 +48,18 @@ Target (default: our reference, in-process):
                          default, as for every outbound fetch)
 
 Selection:
-  --suite NAME           suite to run; repeatable (default: syntax). Known: syntax, data, car, crypto, mst, repo, lexicon, plc, interop, plc-directory
-  --filter GLOB          only case ids matching GLOB ('*', '?'); repeatable, any may match
+  --suite NAME           suite to run; repeatable. Default: every suite with an
+                         operation the target lists in /v0/capabilities. Known:
+)" + suites +
+         R"(  --profile NAME         which rules to check (default atproto). Known:
+)" + profiles +
+         R"(  --filter GLOB          only case ids matching GLOB ('*', '?'); repeatable, any may match
   --interop-tests DIR    also replay a checkout of bluesky-social/atproto-interop-tests
   --plc-interop-tests DIR  also replay the audit logs of a did-method-plc checkout
   --interop-reviews FILE decided reviews of fixture disagreements (default:
                          the source tree's conformance/interop-reviews.json)
   --list                 print every case id with its kind, level and requirements; run nothing
+  --list-suites          print the suites (with --markdown: as the docs' table); run nothing
 
 Cases:
   --seed N               seed for properties and fuzzing (default 1); printed in every report
@@ -56,8 +75,11 @@ Grading and output:
   --vectors DIR          vector folder (default: the source tree's vectors/)
   --spec DIR             requirement catalog folder (default: spec/requirements)
 
-Exit status: 0 when nothing unexpected failed, 1 otherwise, 2 on usage errors.
+Exit status: 0 when cases ran and nothing unexpected failed; 1 when something
+failed or no case ran (every case skipped); 2 on usage and set-up errors
+(a --filter that matches no case included).
 )";
+}
 
 struct Output {
   ReportFormat format;
@@ -75,24 +97,104 @@ bool parse_number(const std::string& s, double& out) {
 }
 
 int usage_error(const std::string& message) {
-  std::cerr << "atproto-conformance: " << message << "\n\n" << kUsage;
+  std::cerr << "atproto-conformance: " << message << "\n\n" << usage_text();
   return 2;
+}
+
+// --list-suites: the registry, with the operations each suite's cases use
+// (built, so the list cannot drift from the cases) and whether the codec
+// profile keeps any of them. With `markdown`, the table of
+// docs/conformance.md, which a test compares with this output.
+void write_suite_list(const SuiteSources& sources, const Catalog& catalog, bool markdown,
+                      std::ostream& out) {
+  if (markdown) {
+    out << "| suite | operations | `--profile codec` | what it checks |\n";
+    out << "|---|---|---|---|\n";
+  }
+  for (const auto& info : suite_registry()) {
+    std::vector<std::string> operations;
+    bool codec = false;
+    std::vector<Case> built;
+    if (info.name == "plc-directory") {
+      built = build_plc_directory_suite(catalog);
+    } else if (info.needs.empty()) {
+      if (auto r = build_suite(info.name, sources, catalog)) built = std::move(r).value();
+    }
+    {
+      for (const auto& c : built) {
+        if (!c.operation.empty() &&
+            std::find(operations.begin(), operations.end(), c.operation) == operations.end()) {
+          operations.push_back(c.operation);
+        }
+        codec = codec || in_profile("codec", c);
+      }
+    }
+    std::string ops;
+    for (const auto& op : operations) {
+      ops += (ops.empty() ? "" : markdown ? ", " : ",") + (markdown ? "`" + op + "`" : op);
+    }
+    if (ops.empty()) ops = "those of the files (needs " + info.needs + ")";
+    if (markdown) {
+      out << "| `" << info.name << "` | " << ops << " | " << (codec ? "yes" : "no") << " | "
+          << info.summary << " |\n";
+    } else {
+      out << info.name << "\t" << ops << "\t" << info.summary << "\n";
+    }
+  }
+}
+
+// Long reproduction commands are hard to read and to paste: a request body
+// longer than this goes to a file next to the report, and the command reads
+// it from there.
+constexpr std::size_t kInlineBodyLimit = 400;
+
+void shorten_reproductions(RunSummary& summary, const Target& target,
+                           const std::vector<Output>& outputs) {
+  std::string dir = "conformance-requests";
+  for (const auto& o : outputs) {
+    if (!o.path.empty()) {
+      dir = o.path + ".requests";
+      break;
+    }
+  }
+  bool made = false;
+  for (auto& r : summary.results) {
+    if (r.reproduce.empty()) continue;
+    std::string body = target.request_body(r.verdict.sent);
+    if (body.size() <= kInlineBodyLimit) continue;
+    std::string name;
+    for (char ch : r.test_case->id) {
+      bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+      name += plain ? ch : '_';
+    }
+    std::error_code ec;
+    if (!made) std::filesystem::create_directories(dir, ec);
+    made = true;
+    std::string path = dir + "/" + name + ".json";
+    std::ofstream file(path, std::ios::binary);
+    if (!(file << body)) continue;  // keep the inline command
+    r.reproduce = target.reproduce_command(r.verdict.operation, r.verdict.sent, path);
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string adapter;
-  std::string plc_directory;
-  bool allow_private = false;
   int timeout_ms = 10000;
   std::vector<std::string> suites;
   std::vector<std::string> filters;
   std::string interop_dir;
   std::string plc_interop_dir;
+  std::string plc_directory;
+  bool allow_private = false;
   std::string interop_reviews =
       std::string(ATPROTO_SOURCE_ROOT) + "/conformance/interop-reviews.json";
   bool list = false;
+  bool list_suites = false;
+  bool markdown = false;
+  std::string profile = "atproto";
   RunOptions options;
   std::string expect_file;
   std::vector<Output> outputs;
@@ -110,14 +212,10 @@ int main(int argc, char** argv) {
     std::string v;
     double number = 0;
     if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
+      std::cout << usage_text();
       return 0;
     } else if (a == "--adapter") {
       if (!value(adapter)) return usage_error("--adapter needs a URL");
-    } else if (a == "--plc-directory") {
-      if (!value(plc_directory)) return usage_error("--plc-directory needs a URL");
-    } else if (a == "--allow-private") {
-      allow_private = true;
     } else if (a == "--timeout-ms") {
       if (!value(v) || !parse_number(v, number)) return usage_error("--timeout-ms needs a number");
       timeout_ms = static_cast<int>(number);
@@ -129,12 +227,22 @@ int main(int argc, char** argv) {
       filters.push_back(v);
     } else if (a == "--interop-tests") {
       if (!value(interop_dir)) return usage_error("--interop-tests needs a folder");
+    } else if (a == "--plc-directory") {
+      if (!value(plc_directory)) return usage_error("--plc-directory needs a URL");
+    } else if (a == "--allow-private") {
+      allow_private = true;
     } else if (a == "--plc-interop-tests") {
       if (!value(plc_interop_dir)) return usage_error("--plc-interop-tests needs a folder");
     } else if (a == "--interop-reviews") {
       if (!value(interop_reviews)) return usage_error("--interop-reviews needs a file");
     } else if (a == "--list") {
       list = true;
+    } else if (a == "--list-suites") {
+      list_suites = true;
+    } else if (a == "--markdown") {
+      markdown = true;
+    } else if (a == "--profile") {
+      if (!value(profile)) return usage_error("--profile needs a name");
     } else if (a == "--seed") {
       if (!value(v) || v.empty() || v.find_first_not_of("0123456789") != std::string::npos ||
           v.size() > 19) {
@@ -175,6 +283,18 @@ int main(int argc, char** argv) {
       return usage_error("unknown argument " + a);
     }
   }
+  if (std::none_of(profile_registry().begin(), profile_registry().end(),
+                   [&](const ProfileInfo& p) { return p.name == profile; })) {
+    return usage_error("unknown profile " + profile);
+  }
+  for (const auto& name : suites) {
+    if (std::find(suite_names().begin(), suite_names().end(), name) == suite_names().end()) {
+      return usage_error("unknown suite " + name);
+    }
+    if (name == "interop" && interop_dir.empty() && plc_interop_dir.empty()) {
+      return usage_error("the interop suite needs --interop-tests DIR or --plc-interop-tests DIR");
+    }
+  }
   // The plc-directory suite drives a running directory, not an adapter.
   bool plc_suite = std::find(suites.begin(), suites.end(), "plc-directory") != suites.end();
   if (!plc_directory.empty()) {
@@ -186,11 +306,7 @@ int main(int argc, char** argv) {
   } else if (plc_suite && !list) {
     return usage_error("the plc-directory suite needs --plc-directory URL");
   }
-  if (suites.empty()) suites.push_back("syntax");
-  if ((!interop_dir.empty() || !plc_interop_dir.empty()) &&
-      std::find(suites.begin(), suites.end(), "interop") == suites.end()) {
-    suites.push_back("interop");
-  }
+  if (markdown && !list_suites) return usage_error("--markdown goes with --list-suites");
   if (outputs.empty()) outputs.push_back({ReportFormat::kText, ""});
 
   Catalog catalog;
@@ -199,11 +315,58 @@ int main(int argc, char** argv) {
     return 2;
   }
   SuiteSources sources{vectors_dir, interop_dir, plc_interop_dir, interop_reviews};
-  std::vector<Case> cases;
-  for (const auto& name : suites) {
-    if (name == "interop" && interop_dir.empty() && plc_interop_dir.empty()) {
-      return usage_error("the interop suite needs --interop-tests DIR or --plc-interop-tests DIR");
+  if (list_suites) {
+    write_suite_list(sources, catalog, markdown, std::cout);
+    return 0;
+  }
+
+  // The target first: without --suite, its capabilities choose the suites.
+  std::unique_ptr<Target> target =
+      !plc_directory.empty()
+          ? make_plc_directory_target(plc_directory, timeout_ms, allow_private)
+          : (adapter.empty() ? make_reference_target() : make_http_target(adapter, timeout_ms));
+  Capabilities capabilities;
+  Response caps = target->capabilities();
+  if (!caps.ok() && !plc_directory.empty()) {
+    std::cerr << "atproto-conformance: cannot reach the PLC directory " << plc_directory << ": "
+              << caps.transport_error << "\n";
+    if (caps.transport_error.rfind("fetch.address-refused", 0) == 0) {
+      std::cerr << "atproto-conformance: a local directory needs --allow-private\n";
     }
+    return 2;
+  }
+  if (!caps.ok()) {
+    std::cerr << "atproto-conformance: cannot read " << adapter << "/v0/capabilities: "
+              << (caps.transport_error.empty() ? "HTTP " + std::to_string(caps.status)
+                                               : caps.transport_error)
+              << "\n";
+    return 2;
+  }
+  if (caps.body.is_object() && caps.body.contains("operations") &&
+      caps.body["operations"].is_array()) {
+    for (const auto& op : caps.body["operations"]) {
+      if (op.is_string()) capabilities.operations.push_back(op.get<std::string>());
+    }
+  }
+
+  const bool chosen_by_capabilities = suites.empty();
+  if (chosen_by_capabilities) {
+    for (const auto& info : suite_registry()) {
+      if (info.needs.empty() ||
+          (info.name == "interop" && (!interop_dir.empty() || !plc_interop_dir.empty()))) {
+        suites.push_back(info.name);
+      }
+    }
+  } else if ((!interop_dir.empty() || !plc_interop_dir.empty()) &&
+             std::find(suites.begin(), suites.end(), "interop") == suites.end()) {
+    suites.push_back("interop");
+  }
+
+  std::vector<Case> cases;
+  std::vector<std::string> selected;  // suites whose cases are in `cases`
+  std::set<std::string> known_ids;    // every case of the selected suites
+  std::vector<std::size_t> filter_hits(filters.size(), 0);
+  for (const auto& name : suites) {
     auto built = name == "plc-directory"
                      ? atproto::Result<std::vector<Case>>(build_plc_directory_suite(catalog))
                      : build_suite(name, sources, catalog);
@@ -211,11 +374,56 @@ int main(int argc, char** argv) {
       std::cerr << "atproto-conformance: suite " << name << ": " << built.error().message << "\n";
       return 2;
     }
+    std::vector<Case> in_scope;
     for (auto& c : built.value()) {
+      if (in_profile(profile, c)) in_scope.push_back(std::move(c));
+    }
+    if (chosen_by_capabilities) {
+      bool usable = std::any_of(in_scope.begin(), in_scope.end(),
+                                [&](const Case& c) { return capabilities.supports(c.operation); });
+      if (!usable) continue;
+    } else if (in_scope.empty()) {
+      std::cerr << "atproto-conformance: suite " << name << " has no case in profile " << profile
+                << "\n";
+      return 2;
+    }
+    selected.push_back(name);
+    for (auto& c : in_scope) {
+      known_ids.insert(c.id);
       bool keep = filters.empty();
-      for (const auto& f : filters) keep = keep || glob_match(f, c.id);
+      for (std::size_t f = 0; f < filters.size(); ++f) {
+        if (glob_match(filters[f], c.id)) {
+          keep = true;
+          ++filter_hits[f];
+        }
+      }
       if (keep) cases.push_back(std::move(c));
     }
+  }
+  if (selected.empty()) {
+    std::string listed;
+    for (const auto& op : capabilities.operations) listed += (listed.empty() ? "" : ", ") + op;
+    std::cerr << "atproto-conformance: no suite applies: the target's /v0/capabilities lists "
+              << (listed.empty() ? "no operation" : listed) << ", and no suite"
+              << (profile == "atproto" ? "" : " of profile " + profile)
+              << " uses any of them (operation names: docs/adapter-protocol.md; suites: "
+                 "--list-suites)\n";
+    return 2;
+  }
+  for (std::size_t f = 0; f < filters.size(); ++f) {
+    if (filter_hits[f] != 0) continue;
+    std::string hint;
+    std::string prefix = filters[f].substr(0, filters[f].find('.'));
+    if (std::find(suite_names().begin(), suite_names().end(), prefix) != suite_names().end() &&
+        std::find(selected.begin(), selected.end(), prefix) == selected.end()) {
+      hint = "; the " + prefix + " suite is not selected (add --suite " + prefix + ")";
+    }
+    std::string names;
+    for (const auto& n : selected) names += (names.empty() ? "" : ", ") + n;
+    std::cerr << "atproto-conformance: --filter '" << filters[f]
+              << "' matches no case of the suites run (" << names << ")" << hint
+              << "; --list shows the case ids\n";
+    return 2;
   }
   if (list) {
     write_case_list(cases, std::cout);
@@ -229,30 +437,6 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::unique_ptr<Target> target =
-      !plc_directory.empty()
-          ? make_plc_directory_target(plc_directory, timeout_ms, allow_private)
-          : (adapter.empty() ? make_reference_target() : make_http_target(adapter, timeout_ms));
-  if (!plc_directory.empty()) {
-    Response caps = target->capabilities();
-    if (!caps.ok()) {
-      std::cerr << "atproto-conformance: cannot reach the PLC directory " << plc_directory << ": "
-                << caps.transport_error << "\n";
-      if (caps.transport_error.rfind("fetch.address-refused", 0) == 0) {
-        std::cerr << "atproto-conformance: a local directory needs --allow-private\n";
-      }
-      return 2;
-    }
-  } else if (!adapter.empty()) {
-    Response caps = target->capabilities();
-    if (!caps.ok()) {
-      std::cerr << "atproto-conformance: cannot read " << adapter << "/v0/capabilities: "
-                << (caps.transport_error.empty() ? "HTTP " + std::to_string(caps.status)
-                                                 : caps.transport_error)
-                << "\n";
-      return 2;
-    }
-  }
   // A progress line on a terminal only; nothing but the report otherwise.
   if (isatty(STDERR_FILENO)) {
     options.progress = [](std::size_t done, std::size_t total, const CaseResult& r) {
@@ -262,15 +446,23 @@ int main(int argc, char** argv) {
     };
   }
   RunSummary summary = run_cases(*target, cases, expectations, options);
-  // Expected failures for cases that were filtered out are not reported;
-  // listed ids that match no case at all are worth a warning.
+  summary.profile = profile;
+  // Entries for suites that did not run, or for cases filtered out, say so
+  // or stay quiet; an id no selected suite has is worth a warning (typos,
+  // cases renamed upstream).
   for (const auto& entry : expectations.reasons) {
     const std::string& id = entry.first;
-    bool found = std::any_of(cases.begin(), cases.end(), [&](const Case& c) { return c.id == id; });
-    if (!found && filters.empty()) {
+    std::string suite = id.substr(0, id.find('.'));
+    bool known_suite =
+        std::find(suite_names().begin(), suite_names().end(), suite) != suite_names().end();
+    if (known_suite && std::find(selected.begin(), selected.end(), suite) == selected.end()) {
+      std::cerr << "atproto-conformance: note: expected failure " << id << ": suite " << suite
+                << " was not run\n";
+    } else if (known_ids.count(id) == 0 && profile == "atproto") {
       std::cerr << "atproto-conformance: warning: expected failure " << id << " matches no case\n";
     }
   }
+  shorten_reproductions(summary, *target, outputs);
   for (const auto& o : outputs) {
     if (o.path.empty()) {
       write_report(o.format, summary, catalog, std::cout);
@@ -282,6 +474,15 @@ int main(int argc, char** argv) {
       }
       write_report(o.format, summary, catalog, file);
     }
+  }
+  std::size_t ran = summary.results.size() - summary.count(Outcome::kSkipped);
+  if (ran == 0) {
+    // A run that checked nothing must not look green in a CI.
+    std::cerr << "atproto-conformance: no case ran: all " << summary.results.size()
+              << " selected cases were skipped, since the target does not support their "
+                 "operations (see the skipped section of the report); this run checked "
+                 "nothing\n";
+    return 1;
   }
   return summary.failed() ? 1 : 0;
 }

@@ -51,6 +51,8 @@ def json_report(*args):
             return proc, json.load(f)
     finally:
         os.unlink(path)
+        # Long request bodies of reproduction commands go next to the report.
+        shutil.rmtree(path + ".requests", ignore_errors=True)
 
 
 def last_line(text):
@@ -110,13 +112,18 @@ class ReferenceRuns(unittest.TestCase):
             proc, report = json_report("--adapter", url, "--suite", "syntax", *FAST)
         self.assertEqual(proc.returncode, 0, proc.stdout[-3000:])
         self.assertEqual(failed_ids(report), set())
-        self.assertEqual(report["counts"]["skipped"], 0)
+        # Only vectors no operation carries are skipped, each with its reason.
+        skipped = [r for r in report["results"] if r["outcome"] == "skipped"]
+        self.assertTrue(all(r["kind"] == "vector" and "unit tests run it" in r["message"]
+                            for r in skipped), skipped[:3])
 
     def test_list_prints_ids_without_running(self):
         proc = run("--list", "--filter", "syntax.vector.tid.*")
         self.assertEqual(proc.returncode, 0)
         lines = proc.stdout.strip().splitlines()
-        self.assertEqual(len(lines), len(vector_cases("tid")))
+        # Every tid vector, the byte-level ones (reported skipped) included.
+        with open(os.path.join(ROOT, "vectors", "syntax", "tid.json")) as f:
+            self.assertEqual(len(lines), len(json.load(f)["cases"]))
         self.assertTrue(all(l.startswith("syntax.vector.tid.") for l in lines))
         self.assertTrue(any("tid.syntax.first-char" in l for l in lines))
 
@@ -146,6 +153,11 @@ class BrokenAdapter(unittest.TestCase):
         # The text report says what was sent, what came back, the spec URL and a curl line.
         self.assertIn("https://atproto.com/specs/tid#", proc.stdout)
         self.assertIn("curl -sS -X POST", proc.stdout)
+        # The summary by requirement comes first: one line per rule, one example.
+        head = proc.stdout.split("\nFAIL ", 1)[0]
+        self.assertRegex(head, r"by requirement \(%d cases" % len(expected))
+        self.assertRegex(head, r"\n +%d  tid\.syntax\.first-char \(must\) https://" % len(expected))
+        self.assertEqual(head.count("e.g. syntax.vector.tid."), 1)
 
     def test_fuzzing_and_properties_find_the_fault_and_minimize_it(self):
         with started([ADAPTER, "--port", "0", "--fault", "tid-high-bit"]) as url:
@@ -212,7 +224,10 @@ class BrokenAdapter(unittest.TestCase):
                 tap = f.read()
             self.assertEqual(len(re.findall(r"^not ok ", tap, re.M)), len(failures))
             with open(paths["html"]) as f:
-                self.assertIn("<html", f.read())
+                page = f.read()
+            self.assertIn("<html", page)
+            # The rules at stake come before the per-case table, one example each.
+            self.assertLess(page.index("<h2>By requirement"), page.index("<h2>Results other"))
             with open(paths["text"]) as f:
                 m = SUMMARY.match(last_line(f.read()))
             self.assertEqual(int(m.group(2)), len(failures))
@@ -275,7 +290,22 @@ class CarSuite(unittest.TestCase):
         self.assertEqual(prop["error"], "car.block.cid-matches")
 
 
-class AcceptsHighS(http.server.BaseHTTPRequestHandler):
+class JsonHandler(http.server.BaseHTTPRequestHandler):
+    """A test adapter's plumbing: JSON answers, no logging."""
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class AcceptsHighS(JsonHandler):
     """A verifier that normalizes instead of rejecting: it forwards every call
     to a real adapter (UPSTREAM) and turns a crypto/verify answer rejected for
     the low-S rule into valid, as a library that accepts (r, n-s) would."""
@@ -291,14 +321,6 @@ class AcceptsHighS(http.server.BaseHTTPRequestHandler):
                                      headers={"content-type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, json.loads(r.read())
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self):
         self.reply(*self.forward())
@@ -556,7 +578,9 @@ class Unsupported(unittest.TestCase):
         finally:
             server.shutdown()
             server.server_close()
-        self.assertEqual(proc.returncode, 0, proc.stdout[-2000:])
+        # Nothing ran: a CI must not read that as green.
+        self.assertEqual(proc.returncode, 1, proc.stdout[-2000:])
+        self.assertIn("no case ran", proc.stderr)
         outcomes = {r["outcome"] for r in report["results"]}
         self.assertEqual(outcomes, {"skipped"})
         m = SUMMARY.match(last_line(proc.stdout))
@@ -592,6 +616,252 @@ class InteropFiles(unittest.TestCase):
                                            "--interop-tests", tmp)
             failing = [r for r in report["results"] if r["outcome"] == "fail"]
             self.assertEqual(sorted(r["sent"]["value"] for r in failing), ["cn.8", "zzzzzzzzzzzzz"])
+
+
+def serve(handler):
+    """Runs an http.server handler class on a free loopback port; yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def vector_count():
+    n = 0
+    for path in glob.glob(os.path.join(ROOT, "vectors", "*", "*.json")):
+        with open(path) as f:
+            n += len(json.load(f).get("cases", []))
+    return n
+
+
+class EchoAdapter(JsonHandler):
+    """Lists data/encode, keeps every request body as received and answers
+    "ok" with the value of "n" echoed back (Python's json keeps big ints)."""
+    bodies = []
+    operations = ["data/encode"]
+
+    def do_GET(self):
+        self.reply(200, {"name": "echo", "version": "0", "operations": self.operations})
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+        self.bodies.append(raw)
+        value = json.loads(raw)["json"]
+        echo = value.get("n") if isinstance(value, dict) else None
+        self.reply(200, {"ok": True, "cbor": "oA==", "cid": "bafy", "n": echo})
+
+
+class CarOnly501(EchoAdapter):
+    """Lists car/read and answers 501 to everything: nothing can run."""
+    operations = ["car/read"]
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.reply(501, {"error": "not here"})
+
+
+class Newcomer(unittest.TestCase):
+    """What a new user meets: no silent green runs, exact numbers, every
+    vector accounted for, generated docs."""
+
+    def test_integers_keep_every_digit_on_the_wire_and_in_reports(self):
+        EchoAdapter.bodies = []
+        server, url = serve(EchoAdapter)
+        try:
+            proc, report = json_report("--adapter", url, "--suite", "data", "--filter",
+                                       "data.vector.data.encode.invalid.int-*", "--filter",
+                                       "data.vector.data.encode.invalid.duplicate-key", *FAST)
+        finally:
+            server.shutdown()
+            server.server_close()
+        sent = "\n".join(EchoAdapter.bodies)
+        for digits in ("-9223372036854775809", "18446744073709551616", "18446744073709551615",
+                       "123456789012345678901234567890"):
+            self.assertIn(digits, sent)
+            self.assertIn(digits, proc.stdout)  # the text report's sent and got lines
+        self.assertNotIn("e+18", sent)
+        # json_text vectors travel as written: the repeated key reaches the adapter.
+        self.assertIn('{"json":{"a": 1, "a": 2}}', EchoAdapter.bodies)
+        by_id = {r["id"]: r for r in report["results"]}
+        r = by_id["data.vector.data.encode.invalid.int-minus-2p63-minus-1"]
+        self.assertEqual(r["outcome"], "fail")
+        self.assertEqual(r["sent"]["json"]["n"], -9223372036854775809)
+        self.assertEqual(r["received"]["n"], -9223372036854775809)
+
+    def test_capabilities_choose_the_suites_and_a_run_of_skips_fails(self):
+        server, url = serve(CarOnly501)
+        try:
+            listed = run("--adapter", url, "--list")
+            proc = run("--adapter", url, *FAST)
+        finally:
+            server.shutdown()
+            server.server_close()
+        ids = [l.split()[0] for l in listed.stdout.splitlines()]
+        self.assertTrue(ids)
+        self.assertEqual({i.split(".")[0] for i in ids}, {"car"})
+        self.assertEqual(proc.returncode, 1, proc.stdout[-2000:])
+        self.assertIn("no case ran", proc.stderr)
+        self.assertEqual(last_line(proc.stdout), f"0 passed, 0 failed, {len(ids)} skipped")
+
+    def test_a_filter_that_matches_nothing_is_an_error(self):
+        proc = run("--suite", "syntax", "--filter", "data.*")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--filter 'data.*' matches no case", proc.stderr)
+        self.assertIn("add --suite data", proc.stderr)
+
+    def test_expected_failures_of_suites_not_run_say_so(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write("data.vector.data.encode.invalid.int-2p64 pinned for the test\n")
+            f.write("syntax.vector.no-such-case pinned for the test\n")
+        try:
+            proc = run("--suite", "syntax", "--filter", "syntax.vector.tid.valid.*",
+                       "--expect-fail", f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("data.vector.data.encode.invalid.int-2p64: suite data was not run", proc.stderr)
+        self.assertIn("syntax.vector.no-such-case matches no case", proc.stderr)
+
+    def test_every_vector_is_a_case(self):
+        proc = run("--list", "--suite", "syntax", "--suite", "data", "--suite", "car", "--suite",
+                   "crypto", "--suite", "mst", "--suite", "repo", "--suite", "lexicon")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        vectors = [l for l in proc.stdout.splitlines() if l.split()[1] == "vector"]
+        self.assertEqual(len(vectors), vector_count())
+        # Those no operation carries are reported skipped with their reason.
+        proc, report = json_report("--suite", "crypto", "--filter", "crypto.vector.crypto.did-key.*")
+        self.assertEqual(proc.returncode, 1)  # nothing ran
+        self.assertTrue(report["results"])
+        self.assertTrue(all(r["outcome"] == "skipped" and "no adapter-protocol operation"
+                            in r["message"] for r in report["results"]))
+
+    def test_codec_profile_leaves_out_record_rules(self):
+        proc = run("--list", "--profile", "codec")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rows = [l.split() for l in proc.stdout.splitlines()]
+        self.assertEqual({r[0].split(".")[0] for r in rows}, {"data", "car"})
+        record_rules = ("data.model.record-object", "data.model.type-field", "data.blob.",
+                        "car.roots.commit-included")
+        for r in rows:
+            self.assertFalse(any(req.startswith(record_rules) for req in r[3].split(",")), r)
+        self.assertIn("data.vector.data.encode.invalid.int-2p64", [r[0] for r in rows])
+        self.assertNotIn("data.vector.data.encode.invalid.top-integer", [r[0] for r in rows])
+        proc = run("--suite", "syntax", "--profile", "codec")
+        self.assertEqual(proc.returncode, 2)
+
+    def test_suite_lists_are_generated(self):
+        table = run("--list-suites", "--markdown")
+        self.assertEqual(table.returncode, 0, table.stderr)
+        with open(os.path.join(ROOT, "docs", "conformance.md")) as f:
+            self.assertTrue(table.stdout in f.read(),
+                            "paste `atproto-conformance --list-suites --markdown` into "
+                            "docs/conformance.md:\n" + table.stdout)
+        usage = run("--help").stdout
+        for line in table.stdout.splitlines()[2:]:
+            self.assertIn(line.split("`")[1], usage)
+
+    def test_long_reproduction_bodies_go_to_a_file(self):
+        with tempfile.TemporaryDirectory() as tmp, \
+                started([ADAPTER, "--port", "0", "--fault", "car-skip-cid-check"]) as url:
+            out = os.path.join(tmp, "report.txt")
+            proc = run("--adapter", url, "--suite", "car", "--filter",
+                       "car.vector.car.read.invalid.hash-mismatch-data-changed",
+                       "--format", "text", "--out", out)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            with open(out) as f:
+                text = f.read()
+            m = re.search(r"reproduce: +curl .* --data-binary @'([^']+)' ", text)
+            self.assertTrue(m, text[-2000:])
+            self.assertTrue(m.group(1).startswith(out + ".requests/"))
+            with open(m.group(1)) as f:
+                self.assertIn('"car":', f.read())
+
+
+def protocol_operations():
+    """The operations of docs/adapter-protocol.md's table."""
+    with open(os.path.join(ROOT, "docs", "adapter-protocol.md")) as f:
+        return re.findall(r"^\| `([a-z]+/[a-z-]+)` \|", f.read(), re.M)
+
+
+KEY_HEIGHT_PY = """
+import hashlib, sys
+sys.path.insert(0, {folder!r})
+import adapter
+
+def key_height(request):
+    digest = hashlib.sha256(request["key"].encode()).digest()
+    zeros = 0
+    for byte in digest:
+        if byte:
+            zeros += 8 - byte.bit_length()
+            break
+        zeros += 8
+    return {{"height": zeros // 2}}
+
+adapter.OPERATIONS["mst/key-height"] = key_height
+adapter.main()
+"""
+
+KEY_HEIGHT_JS = """
+import {{ createHash }} from 'node:crypto';
+import {{ operations, main }} from {module!r};
+operations['mst/key-height'] = (request) => {{
+  const digest = createHash('sha256').update(request.key, 'utf8').digest();
+  let zeros = 0;
+  for (const byte of digest) {{
+    if (byte) {{ zeros += Math.clz32(byte) - 24; break; }}
+    zeros += 8;
+  }}
+  return {{ height: Math.floor(zeros / 2) }};
+}};
+main();
+"""
+
+
+class Templates(unittest.TestCase):
+    """The template adapters: every operation answered, none claimed; one
+    plugged-in operation gives real results."""
+
+    def check(self, plain, plugged, source):
+        with open(source) as f:
+            text = f.read()
+        for op in protocol_operations():
+            self.assertIn(op, text)
+        with started(plain) as url:
+            chosen = run("--adapter", url)
+            forced = run("--adapter", url, "--suite", "mst", *FAST)
+        self.assertEqual(chosen.returncode, 2, chosen.stderr)
+        self.assertIn("no suite applies", chosen.stderr)
+        self.assertEqual(forced.returncode, 1, forced.stderr)
+        self.assertIn("no case ran", forced.stderr)
+        with started(plugged) as url:
+            proc, report = json_report("--adapter", url, *FAST)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-3000:])
+        outcomes = {}
+        for r in report["results"]:
+            outcomes.setdefault(r["operation"], set()).add(r["outcome"])
+        self.assertEqual(outcomes.pop("mst/key-height"), {"pass"})
+        self.assertEqual(set().union(*outcomes.values()), {"skipped"})
+
+    def test_python_template(self):
+        folder = os.path.join(ROOT, "conformance", "adapters", "template-python")
+        source = os.path.join(folder, "adapter.py")
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+            f.write(KEY_HEIGHT_PY.format(folder=folder))
+        try:
+            self.check([sys.executable, source, "--port", "0"],
+                       [sys.executable, f.name, "--port", "0"], source)
+        finally:
+            os.unlink(f.name)
+
+    @unittest.skipUnless(shutil.which("node"), "node is needed")
+    def test_javascript_template(self):
+        source = os.path.join(ROOT, "conformance", "adapters", "template-js", "adapter.mjs")
+        with tempfile.NamedTemporaryFile("w", suffix=".mjs", delete=False) as f:
+            f.write(KEY_HEIGHT_JS.format(module="file://" + source))
+        try:
+            self.check(["node", source, "--port", "0"], ["node", f.name, "--port", "0"], source)
+        finally:
+            os.unlink(f.name)
 
 
 def vector_file(path):

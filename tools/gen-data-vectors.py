@@ -454,6 +454,12 @@ REVIEWS = [
      "model requires it to be positive; zero or negative sizes are the internal marker the "
      "spec suggests for legacy blobs and must never be written in the current form.",
      "https://atproto.com/specs/data-model#blob-type"),
+    (r"^data\.encode\.invalid\.duplicate-key(-nested)?$", BOTH,
+     "Both parse the request with JSON.parse, which keeps the last of two equal keys, and "
+     "encode the result. A data model map holds each key once, so JSON text that repeats a "
+     "key is not a data model value; the runner sends the text as written (json_text), and a "
+     "reader of atproto JSON needs a parser that reports the repetition.",
+     "https://atproto.com/specs/data-model#data-types"),
 ]
 
 

@@ -327,6 +327,7 @@ Case car_property_case(bool mutated, const Catalog& catalog) {
   Case c;
   c.id = mutated ? "car.property.read.one-byte-changed" : "car.property.read.generated";
   c.suite = "car";
+  c.oracle_applies_record_rules = mutated;  // a changed byte can drop the commit root
   c.kind = CaseKind::kProperty;
   c.requirements =
       mutated ? std::vector<std::string>{"car.block.cid-matches", "car.block.frame",
@@ -373,6 +374,7 @@ Case car_fuzz_case(std::vector<Bytes> seeds, const Catalog& catalog) {
   Case c;
   c.id = "car.fuzz.read";
   c.suite = "car";
+  c.oracle_applies_record_rules = true;
   c.kind = CaseKind::kFuzz;
   c.requirements = {"car.block.frame", "car.block.cid-matches"};
   c.level = Level::kMust;

@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include "exact_json.hpp"
 #include "target.hpp"
 
 namespace atproto::conformance {
@@ -54,13 +55,14 @@ class HttpTarget final : public Target {
   Response capabilities() override { return request(http::verb::get, "/v0/capabilities", ""); }
 
   Response call(const std::string& operation, const json& body) override {
-    return request(http::verb::post, "/v0/" + operation,
-                   body.dump(-1, ' ', false, json::error_handler_t::replace));
+    return request(http::verb::post, "/v0/" + operation, dump_json(body));
   }
 
-  std::string reproduce_command(const std::string& operation, const json& body) const override {
-    return "curl -sS -X POST -H 'content-type: application/json' --data " +
-           shell_quote(body.dump(-1, ' ', false, json::error_handler_t::replace)) + " " +
+  std::string reproduce_command(const std::string& operation, const json& body,
+                                const std::string& body_file) const override {
+    std::string data =
+        body_file.empty() ? shell_quote(dump_json(body)) : "@" + shell_quote(body_file);
+    return "curl -sS -X POST -H 'content-type: application/json' --data-binary " + data + " " +
            base_url_ + "/v0/" + operation;
   }
 
@@ -108,7 +110,8 @@ class HttpTarget final : public Target {
       auto& res = parser.get();
       r.status = static_cast<int>(res.result_int());
       r.raw_body = res.body();
-      r.body = json::parse(r.raw_body, nullptr, /*allow_exceptions=*/false);
+      // Integers beyond 64 bits keep their digits, for comparison and report.
+      r.body = parse_json(r.raw_body).value;
       if (!res.keep_alive()) stream_.reset();
     } catch (const std::exception& e) {
       stream_.reset();
@@ -124,6 +127,8 @@ class HttpTarget final : public Target {
 };
 
 }  // namespace
+
+std::string Target::request_body(const json& request) const { return dump_json(request); }
 
 std::unique_ptr<Target> make_http_target(const std::string& base_url, int timeout_ms) {
   return std::make_unique<HttpTarget>(base_url, timeout_ms);

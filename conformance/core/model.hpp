@@ -76,6 +76,14 @@ struct Case {
   Level level = Level::kMust;
   std::string operation;  // the adapter operation the case needs
   std::string description;
+  // Whether the reference judges this case's generated inputs by atproto's
+  // record rules too (a top-level object, $type, blobs, the commit root), so
+  // that a library of only the codec would disagree for reasons outside the
+  // "codec" profile (registry.cpp).
+  bool oracle_applies_record_rules = false;
+  // Set for a vector that no adapter operation can carry: the case is
+  // reported skipped with this reason and never sent.
+  std::string not_run_reason;
   std::function<Verdict(RunContext&)> run;
 };
 
@@ -104,6 +112,7 @@ struct CaseResult {
 
 struct RunSummary {
   std::string target;
+  std::string profile = "atproto";
   std::string target_name;
   std::string target_version;
   std::uint64_t seed = 0;

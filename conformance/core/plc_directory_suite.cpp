@@ -91,15 +91,23 @@ class PlcDirectoryTarget final : public Target {
     return out;
   }
 
-  std::string reproduce_command(const std::string& operation, const json& request) const override {
+  std::string reproduce_command(const std::string& operation, const json& request,
+                                const std::string& body_file) const override {
     if (operation != kPlcDirectoryHttp || !request.is_object()) return "";
     std::string command = "curl -sS -X " + request.value("method", "GET") + " " +
                           shell_quote(base_url_ + request.value("path", "/"));
     if (request.contains("body") && request["body"].is_string()) {
       command += " -H 'content-type: application/json' --data-binary " +
-                 shell_quote(request["body"].get<std::string>());
+                 (body_file.empty() ? shell_quote(request["body"].get<std::string>())
+                                    : "@" + shell_quote(body_file));
     }
     return command;
+  }
+
+  std::string request_body(const json& request) const override {
+    return request.is_object() && request.contains("body") && request["body"].is_string()
+               ? request["body"].get<std::string>()
+               : "";
   }
 
  private:

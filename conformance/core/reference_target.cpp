@@ -8,6 +8,7 @@
 #include "atproto/data/json.hpp"
 #include "atproto/data/validate.hpp"
 #include "atproto/syntax/format.hpp"
+#include "exact_json.hpp"
 #include "reference_ops.hpp"
 
 namespace atproto::conformance {
@@ -90,7 +91,10 @@ class ReferenceTarget final : public Target {
   Response call(const std::string& operation, const json& request) override {
     return reference_dispatch(operation, request);
   }
-  std::string reproduce_command(const std::string&, const json&) const override { return ""; }
+  std::string reproduce_command(const std::string&, const json&,
+                                const std::string&) const override {
+    return "";
+  }
 };
 
 }  // namespace
@@ -117,7 +121,23 @@ const std::vector<std::string>& reference_operations() {
   return kOperations;
 }
 
+Response reference_dispatch_text(const std::string& operation, std::string_view body) {
+  // Our data layer sees parsed JSON, where a repeated key is already gone;
+  // the text is where it shows. Integers beyond 64 bits become doubles, which
+  // data/encode refuses as it must (data.model.int64).
+  ParsedJson parsed = parse_json(body, BigNumbers::kAsDouble);
+  if (parsed.value.is_discarded()) return bad_request("the request body is not JSON");
+  // [data.cbor.map-key-unique] A map never holds a key twice, so JSON text
+  // that repeats one is not a data model value.
+  if (operation == "data/encode" && parsed.duplicate_key) {
+    return rejected(Error{"data.cbor.map-key-unique", "an object repeats a key"});
+  }
+  return reference_dispatch(operation, parsed.value);
+}
+
 Response reference_dispatch(const std::string& operation, const json& request) {
+  // Raw JSON (exact_json.hpp) is answered as the same text over HTTP would be.
+  if (contains_raw_json(request)) return reference_dispatch_text(operation, dump_json(request));
   if (operation == "syntax/validate") return syntax_validate(request);
   if (operation == "data/encode") return data_encode(request);
   if (operation == "data/decode") return data_decode(request);

@@ -206,7 +206,10 @@ RunSummary run_cases(Target& target, const std::vector<Case>& cases,
     CaseResult result;
     result.test_case = &c;
     auto case_start = std::chrono::steady_clock::now();
-    if (!capabilities.supports(c.operation)) {
+    if (!c.not_run_reason.empty()) {
+      result.verdict.state = Verdict::State::kUnsupported;
+      result.verdict.message = c.not_run_reason;
+    } else if (!capabilities.supports(c.operation)) {
       // Confirmed unsupported through /v0/capabilities: never a failure.
       result.verdict.state = Verdict::State::kUnsupported;
       result.verdict.operation = c.operation;
@@ -226,7 +229,8 @@ RunSummary run_cases(Target& target, const std::vector<Case>& cases,
       }
     }
     if (result.verdict.state != Verdict::State::kPass && !result.verdict.sent.is_null()) {
-      result.reproduce = target.reproduce_command(result.verdict.operation, result.verdict.sent);
+      result.reproduce =
+          target.reproduce_command(result.verdict.operation, result.verdict.sent, "");
     }
     summary.results.push_back(std::move(result));
     if (options.progress) options.progress(i + 1, cases.size(), summary.results.back());

@@ -4,31 +4,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "exact_json.hpp"
 #include "suites.hpp"
 
 namespace atproto::conformance {
 
 namespace fs = std::filesystem;
-
-const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> kNames = {"syntax", "data",    "car", "crypto", "mst",
-                                                  "repo",   "lexicon", "plc", "interop"};
-  return kNames;
-}
-
-Result<std::vector<Case>> build_suite(const std::string& name, const SuiteSources& sources,
-                                      const Catalog& catalog) {
-  if (name == "syntax") return build_syntax_suite(sources, catalog);
-  if (name == "data") return build_data_suite(sources, catalog);
-  if (name == "car") return build_car_suite(sources, catalog);
-  if (name == "crypto") return build_crypto_suite(sources, catalog);
-  if (name == "mst") return build_mst_suite(sources, catalog);
-  if (name == "repo") return build_repo_suite(sources, catalog);
-  if (name == "lexicon") return build_lexicon_suite(sources, catalog);
-  if (name == "plc") return build_plc_suite(sources, catalog);
-  if (name == "interop") return build_interop_suite(sources);
-  return make_error("conformance.suite", "unknown suite " + name);
-}
 
 Error bad_vector(const std::string& message) { return make_error("conformance.vectors", message); }
 
@@ -46,7 +27,9 @@ Status for_each_vector_file(const std::string& dir, bool optional,
   std::sort(files.begin(), files.end());
   for (const auto& path : files) {
     std::ifstream in(path);
-    json doc = json::parse(in, nullptr, false);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Numbers beyond 64 bits keep their digits (exact_json.hpp).
+    json doc = parse_json(text).value;
     if (doc.is_discarded() || !doc.is_object()) {
       return bad_vector("malformed vector file " + path.string());
     }

@@ -24,8 +24,26 @@ struct SuiteSources {
   std::string interop_reviews_file;   // conformance/interop-reviews.json, or ""
 };
 
-// Names of the suites this runner knows, in run order.
+// The suites this runner knows, in run order (registry.cpp).
+struct SuiteInfo {
+  std::string name;
+  std::string summary;  // one line for --help, --list-suites and the docs
+  std::string needs;    // an option the suite cannot run without, or ""
+};
+const std::vector<SuiteInfo>& suite_registry();
 const std::vector<std::string>& suite_names();
+
+// Profiles select the rules a run checks (--profile).
+struct ProfileInfo {
+  std::string name;
+  std::string summary;
+};
+const std::vector<ProfileInfo>& profile_registry();
+// Whether a requirement is one of atproto's record rules rather than a rule
+// of the codec (DRISL, CID, CAR).
+bool is_record_rule(const std::string& requirement_id);
+// Whether the case belongs to the profile ("atproto": every case).
+bool in_profile(const std::string& profile, const Case& c);
 
 // Cases of one suite, or an error when its sources cannot be read.
 Result<std::vector<Case>> build_suite(const std::string& name, const SuiteSources& sources,

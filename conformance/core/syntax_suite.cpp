@@ -7,6 +7,7 @@
 #include "atproto/syntax/format.hpp"
 #include "atproto/syntax/test_generators.hpp"
 #include "engine.hpp"
+#include "exact_json.hpp"
 #include "suites.hpp"
 #include "utf8.hpp"
 

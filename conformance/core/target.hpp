@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -39,8 +40,13 @@ class Target {
   // operation is "<area>/<operation>", e.g. "syntax/validate".
   virtual Response call(const std::string& operation, const json& request) = 0;
   // A one-line shell command that reproduces the call, or "" if none applies.
-  virtual std::string reproduce_command(const std::string& operation,
-                                        const json& request) const = 0;
+  // With body_file, the command reads the request body from that file (which
+  // the caller writes) instead of carrying it inline.
+  virtual std::string reproduce_command(const std::string& operation, const json& request,
+                                        const std::string& body_file) const = 0;
+  // The body a reproduction sends for `request` (what body_file holds): the
+  // request itself for adapters; service targets carry their HTTP body inside.
+  virtual std::string request_body(const json& request) const;
 };
 
 // Our reference implementation, called in-process. The same dispatch backs
@@ -57,6 +63,10 @@ std::string shell_quote(const std::string& s);
 // The reference's answer to one protocol request: (status, body). Used by
 // the reference target and by atproto-adapter.
 Response reference_dispatch(const std::string& operation, const json& request);
+// The same for a request body as JSON text (atproto-adapter's entry): a body
+// that is not JSON gets 400, and data/encode refuses objects that repeat a
+// key, which parsed JSON can no longer show.
+Response reference_dispatch_text(const std::string& operation, std::string_view body);
 // The operations reference_dispatch answers.
 const std::vector<std::string>& reference_operations();
 

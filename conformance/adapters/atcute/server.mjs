@@ -5,8 +5,8 @@
 // `data/encode` and `data/decode`; @atcute/car's reader for `car/read`;
 // @atcute/crypto for `crypto/verify` and `crypto/parse-key`.
 //
-// Protocol: ../../../../shared/conformance-adapter.md (documented for
-// implementers under docs/). Only `syntax/validate`, `data/encode`,
+// Protocol: ../../../docs/adapter-protocol.md (the contract every
+// adapter follows). Only `syntax/validate`, `data/encode`,
 // `data/decode`, `car/read`, `crypto/verify` and `crypto/parse-key` are implemented here; every other operation
 // answers 404, which the runner reports as "skipped".
 // The HTTP plumbing is shared with the other adapters: ../common/adapter-server.mjs.

@@ -5,8 +5,8 @@
 // answer plumbing of `data/encode` and `data/decode` (base64, ok/error), and
 // the lookup of an installed package's version.
 //
-// Protocol: ../../../../shared/conformance-adapter.md (documented for
-// implementers under docs/). Operations an adapter does not list answer 404,
+// Protocol: ../../../docs/adapter-protocol.md (the contract every
+// adapter follows). Operations an adapter does not list answer 404,
 // which the runner reports as "skipped".
 //
 // Node built-ins only: this folder has no package.json and no dependencies.

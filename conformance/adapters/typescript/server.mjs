@@ -6,8 +6,8 @@
 // and `data/decode`; @atproto/repo's readCar (CIDs verified) for `car/read`;
 // @did-plc/lib for `plc/validate-log` (plc-ops.mjs).
 //
-// Protocol: ../../../../shared/conformance-adapter.md (documented for
-// implementers under docs/). Only `syntax/validate`, `data/encode`,
+// Protocol: ../../../docs/adapter-protocol.md (the contract every
+// adapter follows). Only `syntax/validate`, `data/encode`,
 // `data/decode` and `car/read` are implemented here; every other operation
 // answers 404, which the runner reports as "skipped".
 // The HTTP plumbing is shared with the other adapters: ../common/adapter-server.mjs.
