@@ -155,7 +155,7 @@ HttpResponse PlcDirectory::resolve(const std::string& did, const std::string& wh
     if (!entry.nullified || has(Fault::kIncludeNullified)) chain.push_back(&entry);
   }
   if (chain.empty()) return failure(500, "the log of " + did + " has no current operation");
-  if (has(Fault::kStaleReads)) chain.resize(1);
+  if (has(Fault::kStaleReads)) chain.erase(chain.begin() + 1, chain.end());
   if (what == "log") {
     json out = json::array();
     for (const auto* entry : chain) out.push_back(identity::to_json(entry->operation));
