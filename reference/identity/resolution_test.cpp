@@ -9,9 +9,11 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "atproto/identity/did_resolver.hpp"
@@ -507,4 +509,122 @@ TEST_CASE("bidirectional handle verification [handle.resolve.bidirectional]") {
   doc.also_known_as = {"at://ALICE.test"};
   CHECK(check_handle_claim("Alice.test", doc).ok());
   CHECK_FALSE(check_handle_claim("bob.test", doc).ok());
+}
+
+// ---------------------------------------------------------------------------
+// The shared handle resolution vectors (vectors/identity/handle-resolution.json,
+// format in vectors/README.md), replayed against the resolver: one dnsmasq
+// with the TXT records of every case (each case has its own handle under
+// .test) and one well-known server answering by Host header from the cases.
+
+namespace {
+
+std::string lowercase_ascii(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+// Serves each case's `https` answers for the Host of its handle; other
+// paths and hosts get 404. Counts every request, to show that refused
+// handles cause none.
+struct VectorWellKnown {
+  std::map<std::string, json> answers;  // lowercase handle -> path -> answer
+  std::mutex mu;
+  int requests = 0;
+  HttpServer server{{}, [this](const HttpRequest& req) { return serve(req); }};
+
+  HttpResponse serve(const HttpRequest& req) {
+    std::string host = lowercase_ascii(req.header("host").value_or(""));
+    {
+      std::lock_guard lock(mu);
+      ++requests;
+    }
+    auto it = answers.find(host);
+    if (it == answers.end() || !it->second.contains(req.path))
+      return HttpResponse::text(404, "not found", "text/plain");
+    const json& answer = it->second.at(req.path);
+    std::string body;
+    const std::string unit = answer.value("body", "");
+    for (int i = 0; i < answer.value("body_repeat", 1); ++i) body += unit;
+    auto res = HttpResponse::text(answer.at("status").get<int>(), std::move(body),
+                                  answer.value("content_type", "text/plain"));
+    if (answer.contains("location"))
+      res.headers.emplace_back("location", answer.at("location").get<std::string>());
+    return res;
+  }
+  int request_count() {
+    std::lock_guard lock(mu);
+    return requests;
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "vectors: handle resolution with DNS and HTTPS answers [handle.resolve.dns-txt] "
+    "[handle.resolve.dns-txt-conflict] [handle.resolve.https-well-known] "
+    "[handle.resolve.https-status] [handle.resolve.https-trim] [handle.resolve.https-redirects] "
+    "[handle.resolve.did-syntax] [handle.resolve.prefer-dns]",
+    "[vectors][handle-resolution]") {
+  std::ifstream in(std::string(ATPROTO_VECTORS_DIR) + "/identity/handle-resolution.json");
+  REQUIRE(in);
+  const json doc = json::parse(in);
+  const json& cases = doc.at("cases");
+  // The file covers every resolution rule; a loader that finds few cases is broken.
+  REQUIRE(cases.size() >= 20);
+
+  // dnsmasq serves the TXT records of every case that may be looked up.
+  // Its --txt-record separates character-strings with commas, so a value
+  // cannot contain one.
+  std::vector<std::pair<std::string, std::vector<std::string>>> records;
+  VectorWellKnown web;
+  std::set<std::string> handles;
+  for (const auto& c : cases) {
+    std::string handle = lowercase_ascii(c.at("handle").get<std::string>());
+    INFO(c.at("id").get<std::string>());
+    REQUIRE(handles.insert(handle).second);  // the servers tell cases apart by handle
+    for (const auto& record : c.at("dns")) {
+      std::vector<std::string> strings;
+      if (record.is_string()) {
+        strings.push_back(record.get<std::string>());
+      } else {
+        for (const auto& s : record) strings.push_back(s.get<std::string>());
+      }
+      for (const auto& s : strings) REQUIRE(s.find(',') == std::string::npos);
+      records.emplace_back("_atproto." + handle, std::move(strings));
+    }
+    if (c.at("https").is_object()) web.answers[handle] = c.at("https");
+  }
+  Dnsmasq dns(records);
+  REQUIRE_DNSMASQ(dns);
+  auto port = web.server.start();
+  REQUIRE(port.ok());
+  // For `"https": null`: a port nothing listens on (connection refused).
+  const auto refused_port = testing::free_port<asio::ip::tcp>();
+
+  int checked = 0;
+  for (const auto& c : cases) {
+    const std::string id = c.at("id").get<std::string>();
+    INFO(id);
+    auto o = options_for(dns, *port);
+    if (c.at("https").is_null())
+      o.well_known_origin_for_tests = "http://127.0.0.1:" + std::to_string(refused_port);
+    const int before = web.request_count();
+    auto r = resolve_handle(c.at("handle").get<std::string>(), o);
+    INFO("got: " << (r.ok() ? r->did : r.error().code + " (" + r.error().message + ")"));
+    if (!c.value("lookups", true)) CHECK(web.request_count() == before);
+    const bool valid = c.at("valid").get<bool>();
+    CHECK(r.ok() == valid);
+    if (r.ok() && valid) {
+      CHECK(r->did == c.at("did").get<std::string>());
+      CHECK((r->method == HandleMethod::dns ? "dns" : "https") ==
+            c.at("method").get<std::string>());
+      CHECK(r->conflicting_https_answer == c.at("conflict").get<bool>());
+    } else if (!r.ok() && !valid) {
+      CHECK(r.error().code == c.at("error").get<std::string>());
+    }
+    ++checked;
+  }
+  CHECK(checked == static_cast<int>(cases.size()));
 }
