@@ -548,14 +548,7 @@ class PlcSuite(unittest.TestCase):
             cases = json.load(f)["cases"]
         # Invalid logs fail on the verdict, valid ones on the (empty) document.
         every = {"plc.vector." + c["id"] for c in cases}
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AcceptsEveryLog)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            url = f"http://127.0.0.1:{server.server_address[1]}"
-            proc, report = json_report("--adapter", url, "--suite", "plc", *FAST)
-        finally:
-            server.shutdown()
-            server.server_close()
+        proc, report = report_against(AcceptsEveryLog, "--suite", "plc", *FAST)
         self.assertEqual(proc.returncode, 1)
         failed = failed_ids(report)
         self.assertEqual({i for i in failed if ".vector." in i}, every)
@@ -574,14 +567,7 @@ class PlcSuite(unittest.TestCase):
         tombstoned = {"plc.vector." + c["id"] for c in cases if c.get("tombstoned")}
         self.assertGreaterEqual(len(tombstoned), 2)
         every = {"plc.vector." + c["id"] for c in cases}
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ClaimsTombstonedWithDocument)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            url = f"http://127.0.0.1:{server.server_address[1]}"
-            proc, report = json_report("--adapter", url, "--suite", "plc", *FAST)
-        finally:
-            server.shutdown()
-            server.server_close()
+        proc, report = report_against(ClaimsTombstonedWithDocument, "--suite", "plc", *FAST)
         self.assertEqual(proc.returncode, 1)
         self.assertEqual({i for i in failed_ids(report) if ".vector." in i}, every)
         by_id = {r["id"]: r for r in report["results"]}
@@ -662,6 +648,16 @@ def serve(handler):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def report_against(handler, *args):
+    """json_report(*args) with --adapter the handler class, served on loopback."""
+    server, url = serve(handler)
+    try:
+        return json_report("--adapter", url, *args)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def vector_count():
