@@ -513,6 +513,14 @@ class AcceptsEveryLog(http.server.BaseHTTPRequestHandler):
         self.reply({"valid": True, "document": {}})
 
 
+class ClaimsTombstonedWithDocument(AcceptsEveryLog):
+    """Says every log is valid, tombstoned, and still gives a document."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.reply({"valid": True, "tombstoned": True, "document": {}})
+
+
 class PlcSuite(unittest.TestCase):
     def test_the_reference_passes_the_plc_suite(self):
         proc, report = json_report("--suite", "plc", *FAST)
@@ -540,14 +548,7 @@ class PlcSuite(unittest.TestCase):
             cases = json.load(f)["cases"]
         # Invalid logs fail on the verdict, valid ones on the (empty) document.
         every = {"plc.vector." + c["id"] for c in cases}
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AcceptsEveryLog)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            url = f"http://127.0.0.1:{server.server_address[1]}"
-            proc, report = json_report("--adapter", url, "--suite", "plc", *FAST)
-        finally:
-            server.shutdown()
-            server.server_close()
+        proc, report = report_against(AcceptsEveryLog, "--suite", "plc", *FAST)
         self.assertEqual(proc.returncode, 1)
         failed = failed_ids(report)
         self.assertEqual({i for i in failed if ".vector." in i}, every)
@@ -556,6 +557,22 @@ class PlcSuite(unittest.TestCase):
         found = by_id["plc.property.validate-log.one-damage"]["suggested_vector"]
         self.assertFalse(found["valid"])
         self.assertTrue(found["error"].startswith("plc."))
+
+    def test_tombstoned_answers_are_checked(self):
+        # [plc.tombstoned] A valid log ending in a tombstone is answered
+        # tombstoned: true with no document. An adapter claiming tombstoned
+        # for live DIDs, or giving a document for a deactivated one, fails.
+        with open(os.path.join(ROOT, "vectors", "plc", "audit-log.json")) as f:
+            cases = json.load(f)["cases"]
+        tombstoned = {"plc.vector." + c["id"] for c in cases if c.get("tombstoned")}
+        self.assertGreaterEqual(len(tombstoned), 2)
+        every = {"plc.vector." + c["id"] for c in cases}
+        proc, report = report_against(ClaimsTombstonedWithDocument, "--suite", "plc", *FAST)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual({i for i in failed_ids(report) if ".vector." in i}, every)
+        by_id = {r["id"]: r for r in report["results"]}
+        for i in tombstoned:
+            self.assertIn("gave a DID document", by_id[i]["message"])
 
 
 class NothingSupported(http.server.BaseHTTPRequestHandler):
@@ -631,6 +648,16 @@ def serve(handler):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def report_against(handler, *args):
+    """json_report(*args) with --adapter the handler class, served on loopback."""
+    server, url = serve(handler)
+    try:
+        return json_report("--adapter", url, *args)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def vector_count():

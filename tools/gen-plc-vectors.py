@@ -312,9 +312,17 @@ class File:
 
 
 def log_valid(f, cid, reqs, log, comment):
-    f.cases.append({"id": "plc.validate-log.valid." + cid, "requirements": reqs, "did": log.did,
-                    "log": log.entries, "valid": True,
-                    "document": document(log.did, current_op(log)), "comment": comment})
+    """A valid log resolves to the document of its operation in effect, or, when that
+    operation is a tombstone, to none: the DID is deactivated (tombstoned: true)."""
+    case = {"id": "plc.validate-log.valid." + cid, "requirements": reqs, "did": log.did,
+            "log": log.entries, "valid": True}
+    op = current_op(log)
+    if op["type"] == "plc_tombstone":
+        case["tombstoned"] = True
+    else:
+        case["document"] = document(log.did, op)
+    case["comment"] = comment
+    f.cases.append(case)
 
 
 def log_invalid(f, cid, error, log, comment, did=None, alternate=(), reqs=None):
@@ -440,10 +448,18 @@ def audit_log_file():
 
     # ---- deactivated
     log = base_log()
+    # A tombstone ends a log that stays valid: the DID is deactivated and resolves to no
+    # document (the official interop fixture audit_log/valid/log_tombstone.json agrees).
     log.add(tombstone(log.cid(0)), K_RECOVERY, 1)
-    log_invalid(f, "tombstoned", "plc.tombstoned", log,
-                "A well-formed log whose last operation is a tombstone: the DID is deactivated "
-                "and resolves to no document.")
+    log_valid(f, "tombstoned", ["plc.tombstoned"], log,
+              "A well-formed log whose last operation is a tombstone: the log is valid, the DID "
+              "is deactivated and resolves to no document.")
+    log = base_log()
+    prev = log.add(regular([K_RECOVERY, K_ROTATION], "bob.test", log.cid(0)), K_ROTATION, 1)
+    log.add(tombstone(prev), K_ROTATION, 2)
+    log_valid(f, "update-then-tombstoned", ["plc.tombstoned", "plc.log.prev"], log,
+              "An update, then a tombstone by the lower-priority rotation key whose prev is the "
+              "update: valid, and the DID is deactivated.")
 
     # ---- one rule broken per case
     log_invalid(f, "did-syntax", "did.plc.syntax", base_log(),

@@ -1,5 +1,6 @@
 // The plc suite: vectors/plc/audit-log.json through plc/validate-log (the
-// verdict, and for valid logs the DID document), and properties over audit
+// verdict, and for valid logs the DID document or, when a tombstone is in
+// effect, "tombstoned": true and no document), and properties over audit
 // logs the reference signs at random: valid ones, ones with one damage, and
 // recoveries around the 72-hour boundary. The reference is the oracle.
 // Spec: https://web.plc.directory/spec/v0.1/did-plc
@@ -19,7 +20,10 @@ constexpr const char* kOperation = "plc/validate-log";
 
 struct PlcAnswer {
   bool valid = false;
-  json document;  // valid answers only
+  // [plc.tombstoned] A valid log whose operation in effect is a tombstone:
+  // the DID is deactivated and has no document.
+  bool tombstoned = false;
+  json document;  // valid answers only; null when tombstoned
   std::string code;
 };
 
@@ -79,6 +83,9 @@ std::optional<PlcAnswer> read_answer(const Response& r, Verdict& v) {
   PlcAnswer a;
   a.valid = b["valid"].get<bool>();
   if (a.valid) a.document = b.value("document", json());
+  if (a.valid && b.contains("tombstoned") && b["tombstoned"].is_boolean()) {
+    a.tombstoned = b["tombstoned"].get<bool>();
+  }
   if (b.contains("code") && b["code"].is_string()) a.code = b["code"].get<std::string>();
   return a;
 }
@@ -95,7 +102,8 @@ Verdict run_one(RunContext& ctx, const json& request, const PlcAnswer& want) {
   v.sent = request;
   v.calls = 1;
   v.expected = json{{"valid", want.valid}};
-  if (want.valid) v.expected["document"] = want.document;
+  if (want.valid && want.tombstoned) v.expected["tombstoned"] = true;
+  if (want.valid && !want.tombstoned) v.expected["document"] = want.document;
   if (!want.valid && !want.code.empty()) v.expected["code"] = want.code;
   Response r = ctx.target.call(kOperation, request);
   auto got = read_answer(r, v);
@@ -107,7 +115,16 @@ Verdict run_one(RunContext& ctx, const json& request, const PlcAnswer& want) {
                           (got->code.empty() ? std::string() : " (" + got->code + ")")
                     : "the log breaks " + (want.code.empty() ? std::string("a rule") : want.code) +
                           ", the adapter accepted it";
-  } else if (want.valid &&
+  } else if (want.valid && want.tombstoned != got->tombstoned) {
+    v.state = Verdict::State::kMismatch;
+    v.message = want.tombstoned ? "the log ends in a tombstone, the adapter did not answer "
+                                  "\"tombstoned\": true"
+                                : "the log's DID is not deactivated, the adapter answered "
+                                  "\"tombstoned\": true";
+  } else if (want.valid && want.tombstoned && !got->document.is_null()) {
+    v.state = Verdict::State::kMismatch;
+    v.message = "the DID is deactivated (tombstoned), but the adapter gave a DID document";
+  } else if (want.valid && !want.tombstoned &&
              normalized_document(got->document) != normalized_document(want.document)) {
     v.state = Verdict::State::kMismatch;
     v.message = "the log is valid, but the adapter resolved it to another DID document";
@@ -121,14 +138,19 @@ Level level_at_stake(const Catalog& catalog, const PlcAnswer& want) {
 
 json suggested(const std::string& slug, const json& request, const PlcAnswer& want,
                const std::string& how) {
-  json vector{{"id", "plc.validate-log." + std::string(want.valid ? "valid" : "invalid") + "." +
-                         slug + "-" + stable_hash_hex(request.dump(), 10)},
-              {"requirements",
-               want.valid ? json::array({"plc.sig.rotation-key"}) : json::array({want.code})},
-              {"did", request["did"]},
-              {"log", request["log"]},
-              {"valid", want.valid}};
-  if (want.valid) {
+  json vector{
+      {"id", "plc.validate-log." + std::string(want.valid ? "valid" : "invalid") + "." + slug +
+                 "-" + stable_hash_hex(request.dump(), 10)},
+      {"requirements",
+       want.valid ? (want.tombstoned ? json::array({"plc.sig.rotation-key", "plc.tombstoned"})
+                                     : json::array({"plc.sig.rotation-key"}))
+                  : json::array({want.code})},
+      {"did", request["did"]},
+      {"log", request["log"]},
+      {"valid", want.valid}};
+  if (want.valid && want.tombstoned) {
+    vector["tombstoned"] = true;
+  } else if (want.valid) {
     vector["document"] = want.document;
   } else {
     vector["error"] = want.code;
@@ -151,6 +173,7 @@ Case vector_case(const json& c, const Catalog& catalog) {
   json request{{"did", c.value("did", json())}, {"log", c.value("log", json())}};
   PlcAnswer want;
   want.valid = valid;
+  want.tombstoned = valid && c.value("tombstoned", false);
   want.document = c.value("document", json());
   want.code = c.value("error", "");
   out.run = [request, want](RunContext& ctx) { return run_one(ctx, request, want); };
@@ -183,10 +206,11 @@ Case property_case(const std::string& variant, const Catalog& catalog) {
   c.kind = CaseKind::kProperty;
   if (variant == "generated") {
     c.requirements = {"plc.sig.rotation-key", "plc.log.prev", "plc.recovery.priority",
-                      "plc.doc.render"};
+                      "plc.doc.render", "plc.tombstoned"};
     c.description =
         "accept random logs the reference signs (updates, rotations, recoveries, "
-        "tombstones) and resolve them to the same DID document";
+        "tombstones) and resolve them to the same DID document, or to none when a "
+        "tombstone is in effect";
   } else if (variant == "one-damage") {
     c.requirements = {"plc.sig.rotation-key", "plc.log.prev", "plc.log.nullified",
                       "plc.sig.base64url"};

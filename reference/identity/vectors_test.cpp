@@ -3,7 +3,10 @@
 // mismatch is reported with the case id.
 //
 // audit-log: parse_audit_log then validate_audit_log; the verdict, the error
-// code (or one of the alternates) and the DID document must match.
+// code (or one of the alternates) and the DID document must match. A valid
+// log ending in a tombstone ("tombstoned": true) has no document:
+// validate_audit_log, which resolves the document, fails with exactly
+// plc.tombstoned, and only after every rule held.
 // operation: parse_plc_operation then validate_plc_operation; valid cases
 // must give the same unsigned DAG-CBOR, CID and (genesis) DID.
 // did-document: parse_did_document, then the signing key, PDS and handle.
@@ -61,11 +64,18 @@ Result<DidDocument> run_log(const json& c) {
 
 TEST_CASE("vectors: did:plc audit logs", "[vectors][plc]") {
   auto doc = read_file("audit-log.json");
-  int valid = 0, invalid = 0;
+  int valid = 0, invalid = 0, tombstoned = 0;
   for (const auto& c : doc.at("cases")) {
     INFO("case " << c.at("id").get<std::string>());
     auto result = run_log(c);
-    if (c.at("valid")) {
+    if (c.at("valid") && c.value("tombstoned", false)) {
+      // [plc.tombstoned] Valid, deactivated: no document to compare.
+      ++tombstoned;
+      CHECK_FALSE(c.contains("document"));
+      REQUIRE_FALSE(result.ok());
+      INFO("got " << result.error().code << ": " << result.error().message);
+      CHECK(result.error().code == "plc.tombstoned");
+    } else if (c.at("valid")) {
       ++valid;
       INFO((result.ok() ? std::string() : result.error().code + ": " + result.error().message));
       REQUIRE(result.ok());
@@ -78,6 +88,7 @@ TEST_CASE("vectors: did:plc audit logs", "[vectors][plc]") {
     }
   }
   CHECK(valid >= 10);
+  CHECK(tombstoned >= 1);
   CHECK(invalid >= 30);
 }
 

@@ -107,7 +107,7 @@ export const operations = {
   'lexicon/validate-params': unsupported(() => {
     throw new Unsupported();
   }),
-  // {did, log} -> {valid, document?, error?}
+  // {did, log} -> {valid, document?, tombstoned?, error?}
   'plc/validate-log': unsupported(() => {
     throw new Unsupported();
   }),

@@ -139,7 +139,7 @@ def lexicon_validate_params(request):
 
 @unsupported
 def plc_validate_log(request):
-    """{"did", "log": [<audit-log entries>]} -> {"valid": bool, "document"?, "error"?}."""
+    """{"did", "log": [<audit-log entries>]} -> {"valid": bool, "document"?, "tombstoned"?, "error"?}."""
     raise Unsupported()
 
 

@@ -8,8 +8,10 @@
 // still in effect, with Date.now() set to the entry's createdAt; the
 // operations it nullifies are dropped. The log is valid when every entry is
 // admitted and the nullified flags it carries are the ones the replay gives;
-// the document is formatDidDoc(opToData(...)) of the last operation in effect
-// (a tombstone gives none: invalid). A throw means invalid. The entries' did
+// the document is formatDidDoc(opToData(...)) of the last operation in effect.
+// A tombstone there gives none (opToData is null): the log is valid and the
+// DID deactivated, answered {valid: true, tombstoned: true} with no document
+// (plc.tombstoned). A throw means invalid. The entries' did
 // and cid fields are not read: the library computes CIDs itself
 // (getLastOpWithCid) and has no notion of an audit-log entry.
 import { assureValidNextOp, formatDidDoc, getLastOpWithCid, opToData } from '@did-plc/lib';
@@ -46,8 +48,8 @@ async function replay(did, log) {
   });
   if (inEffect.length === 0) throw new Error('empty log');
   const data = opToData(did, inEffect[inEffect.length - 1].operation);
-  if (data === null) throw new Error('the DID is tombstoned');
-  return formatDidDoc(data);
+  if (data === null) return { valid: true, tombstoned: true };
+  return { valid: true, document: formatDidDoc(data) };
 }
 
 async function validateLog(req, res) {
@@ -56,8 +58,7 @@ async function validateLog(req, res) {
     throw new HttpError(400, 'needs a string "did" and a "log"');
   }
   try {
-    const document = await replay(body.did, body.log);
-    sendJson(res, 200, { valid: true, document });
+    sendJson(res, 200, await replay(body.did, body.log));
   } catch (err) {
     sendJson(res, 200, { valid: false, error: String(err?.message ?? err) });
   }
