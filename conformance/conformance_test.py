@@ -660,11 +660,27 @@ def report_against(handler, *args):
         server.server_close()
 
 
+# Vector folders no runner suite reads, and why; every other folder's vectors
+# must each be a case (run, or reported skipped with its reason).
+FOLDERS_WITHOUT_SUITE = {
+    # Handle resolution needs a DNS server and a web server per case; no
+    # adapter operation carries it yet. identity_net_tests replays it.
+    "identity",
+}
+
+
 def vector_count():
     n = 0
+    folders = set()
     for path in glob.glob(os.path.join(ROOT, "vectors", "*", "*.json")):
+        folder = os.path.basename(os.path.dirname(path))
+        folders.add(folder)
+        if folder in FOLDERS_WITHOUT_SUITE:
+            continue
         with open(path) as f:
             n += len(json.load(f).get("cases", []))
+    # A folder listed here that no longer exists is a stale exception.
+    assert FOLDERS_WITHOUT_SUITE <= folders, FOLDERS_WITHOUT_SUITE - folders
     return n
 
 

@@ -28,7 +28,8 @@ const std::vector<SuiteInfo>& suite_registry() {
       {"lexicon", "Lexicon documents, records and query parameters validated against Lexicons", ""},
       {"plc",
        "did:plc audit logs: operations, signatures, rotation-key authority, the 72-hour "
-       "recovery window, tombstones, limits, and the DID document a valid log resolves to",
+       "recovery window, tombstones, limits, and the DID document a valid log resolves to (none "
+       "for a tombstoned DID)",
        ""},
       {"interop",
        "replays the fixtures of bluesky-social/atproto-interop-tests and the audit logs of "
