@@ -31,25 +31,6 @@ namespace crypto = atproto::crypto;
 
 namespace {
 
-std::array<std::uint8_t, 64> high_s_twin(crypto::Curve c, std::array<std::uint8_t, 64> sig) {
-  static const std::uint8_t p256_n[32] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
-                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                          0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
-                                          0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
-  static const std::uint8_t k256_n[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
-                                          0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b,
-                                          0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
-  const std::uint8_t* n = c == crypto::Curve::kP256 ? p256_n : k256_n;
-  int borrow = 0;
-  for (std::size_t i = 32; i-- > 0;) {
-    int d = n[i] - sig[32 + i] - borrow;
-    borrow = d < 0 ? 1 : 0;
-    sig[32 + i] = static_cast<std::uint8_t>(d + 256 * borrow);
-  }
-  return sig;
-}
-
 // The libraries' own verdicts, without atproto's form rules.
 bool k256_library_verify(std::span<const std::uint8_t> point, const atproto::data::Digest& digest,
                          std::span<const std::uint8_t> sig) {
@@ -145,7 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::array<std::uint8_t, 64> compact{};
   std::copy(sig.begin(), sig.end(), compact.begin());
-  auto twin = key->verify(message, high_s_twin(curve, compact));
+  auto twin = key->verify(message, crypto::high_s_twin(curve, compact));
   FUZZ_CHECK(!twin.ok() && twin.error().code == "crypto.sig.low-s");
   return 0;
 }

@@ -282,7 +282,7 @@ json request_for(const VerifyInput& in) {
       signature[(in.position / 8) % 64] ^= static_cast<std::uint8_t>(1u << (in.position % 8));
       break;
     case kHighSTwin: {
-      auto twin = high_s_twin(in.curve, sig);
+      auto twin = crypto::high_s_twin(in.curve, sig);
       signature.assign(twin.begin(), twin.end());
       break;
     }
@@ -489,20 +489,6 @@ Case crypto_fuzz_case(const std::string& operation, std::vector<json> seeds,
 }
 
 }  // namespace
-
-std::array<std::uint8_t, 64> high_s_twin(crypto::Curve c, std::array<std::uint8_t, 64> sig) {
-  const std::vector<std::uint8_t> n =
-      *hex_decode(c == crypto::Curve::kP256
-                      ? "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"
-                      : "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
-  int borrow = 0;
-  for (std::size_t i = 32; i-- > 0;) {
-    int d = n[i] - sig[32 + i] - borrow;
-    borrow = d < 0 ? 1 : 0;
-    sig[32 + i] = static_cast<std::uint8_t>(d + 256 * borrow);
-  }
-  return sig;
-}
 
 Result<std::vector<Case>> build_crypto_suite(const SuiteSources& sources, const Catalog& catalog) {
   std::vector<CryptoVector> vectors;

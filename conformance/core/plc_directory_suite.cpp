@@ -806,7 +806,7 @@ const std::vector<GenesisBreak>& genesis_breaks() {
       {"reject.high-s", "plc.sig.low-s", "a signature in high-S form is rejected",
        "a genesis operation with a high-S signature",
        [](PlcOperation& op, const Account&) {
-         op.sig = data::base64url_encode(high_s_twin(Curve::kK256, signature_of(op)));
+         op.sig = data::base64url_encode(crypto::high_s_twin(Curve::kK256, signature_of(op)));
        }},
       // [plc.sig.base64url]
       {"reject.padded-signature", "plc.sig.base64url",

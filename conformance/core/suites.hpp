@@ -61,10 +61,6 @@ Error bad_vector(const std::string& message);
 std::vector<std::string> string_list(const json& array);
 // A short, stable hex digest (FNV-1a) for case ids derived from values.
 std::string stable_hash_hex(const std::string& s, std::size_t digits);
-// The other valid-looking form of a low-S compact signature r||s: the same
-// r with s replaced by n - s (n the curve's group order), which strict
-// verifiers must reject as high-S.
-std::array<std::uint8_t, 64> high_s_twin(crypto::Curve c, std::array<std::uint8_t, 64> sig);
 Level strongest_level(const Catalog& catalog, const std::vector<std::string>& requirements);
 
 // The "syntax" suite: vectors/syntax, RapidCheck properties and

@@ -35,6 +35,18 @@ Error key_error(std::string code, std::string message) {
 std::string_view curve_name(Curve curve) { return curve == Curve::kP256 ? "p256" : "k256"; }
 std::string_view jwt_algorithm(Curve curve) { return curve == Curve::kP256 ? "ES256" : "ES256K"; }
 
+std::array<std::uint8_t, kSignatureSize> high_s_twin(Curve curve,
+                                                     std::array<std::uint8_t, kSignatureSize> sig) {
+  const detail::Bytes32& n = detail::order_of(curve);
+  int borrow = 0;
+  for (std::size_t i = 32; i-- > 0;) {
+    int d = n[i] - sig[32 + i] - borrow;
+    borrow = d < 0 ? 1 : 0;
+    sig[32 + i] = static_cast<std::uint8_t>(d + 256 * borrow);
+  }
+  return sig;
+}
+
 Status check_signature_form(Curve curve, std::span<const std::uint8_t> signature) {
   if (signature.size() != kSignatureSize) {
     // [crypto.sig.der] A DER-encoded ECDSA-Sig-Value is the classic mix-up;

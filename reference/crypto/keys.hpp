@@ -57,6 +57,12 @@ inline constexpr std::string_view kLegacyK256Type = "EcdsaSecp256k1VerificationK
 // crypto.sig.scalar-range, crypto.sig.low-s.
 Status check_signature_form(Curve curve, std::span<const std::uint8_t> signature);
 
+// (r, n - s): the other valid ECDSA signature for the same key and message,
+// which strict verifiers refuse as high-S [crypto.sig.low-s]. For tests and
+// conformance cases that must show a high-S signature is rejected.
+std::array<std::uint8_t, kSignatureSize> high_s_twin(Curve curve,
+                                                     std::array<std::uint8_t, kSignatureSize> sig);
+
 namespace detail {
 struct PublicKeyState;
 struct PrivateKeyState;

@@ -20,20 +20,6 @@ using atproto::testing::hex_bytes;
 
 using atproto::testing::code_of;
 
-// n - s for a 32-byte big-endian s (the high-S twin of a signature).
-std::array<std::uint8_t, 64> high_s_twin(Curve curve, std::array<std::uint8_t, 64> sig) {
-  const auto n = hex_bytes(
-      curve == Curve::kP256 ? "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"
-                            : "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
-  int borrow = 0;
-  for (int i = 31; i >= 0; --i) {
-    int d = n[static_cast<std::size_t>(i)] - sig[static_cast<std::size_t>(32 + i)] - borrow;
-    borrow = d < 0 ? 1 : 0;
-    sig[static_cast<std::size_t>(32 + i)] = static_cast<std::uint8_t>(d + 256 * borrow);
-  }
-  return sig;
-}
-
 const Curve kCurves[] = {Curve::kP256, Curve::kK256};
 
 }  // namespace

@@ -2,6 +2,8 @@
 // broken once and the failure must name it.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <string>
 
@@ -205,18 +207,10 @@ TEST_CASE(
   auto der_op = op;
   der_op.sig = data::base64url_encode(der);
   CHECK(code_of(validate_plc_operation(der_op)) == "plc.sig.compact");
-  // High-S twin (s -> n - s) of the genuine signature: refused as such.
-  // The P-256 group order n.
-  const std::uint8_t n[32] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-                              0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
-                              0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
-  auto twin = bytes;
-  int borrow = 0;
-  for (std::size_t i = 32; i-- > 0;) {
-    int d = n[i] - bytes[32 + i] - borrow;
-    borrow = d < 0 ? 1 : 0;
-    twin[32 + i] = static_cast<std::uint8_t>(d + (borrow ? 256 : 0));
-  }
+  // High-S twin (s -> n - s) of the genuine (P-256) signature: refused as such.
+  std::array<std::uint8_t, crypto::kSignatureSize> compact{};
+  std::copy(bytes.begin(), bytes.end(), compact.begin());
+  const auto twin = crypto::high_s_twin(crypto::Curve::kP256, compact);
   auto high = op;
   high.sig = data::base64url_encode(twin);
   CHECK(code_of(plc_signer_index(high, op.rotation_keys)) == "plc.sig.low-s");
