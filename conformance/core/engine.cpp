@@ -22,6 +22,23 @@ bool answered(const Response& r, Verdict& v, const std::string& unsupported) {
   return true;
 }
 
+const json* verdict_answer(const Response& r, Verdict& v) {
+  if (!answered(r, v, "the adapter does not support this operation (HTTP 501)")) return nullptr;
+  if (r.status == 404) {
+    v.state = Verdict::State::kUnsupported;
+    v.message = "the adapter does not support this operation (HTTP 404)";
+    return nullptr;
+  }
+  const json& b = r.body;
+  if (r.status != 200 || !b.is_object() || !b.contains("valid") || !b["valid"].is_boolean()) {
+    v.state = Verdict::State::kAdapterError;
+    v.message = "the adapter did not answer with a verdict (HTTP " + std::to_string(r.status) +
+                ", expected 200 with {\"valid\": bool, ...})";
+    return nullptr;
+  }
+  return &b;
+}
+
 void mutate_bytes(std::vector<std::uint8_t>& bytes, std::mt19937_64& rng, bool may_truncate) {
   const std::size_t pos = bytes.empty() ? 0 : rng() % bytes.size();
   switch (rng() % (may_truncate ? 5 : 4)) {

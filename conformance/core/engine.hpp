@@ -38,6 +38,12 @@ bool disagrees(const Verdict& v);
 bool answered(const Response& r, Verdict& v,
               const std::string& unsupported = "the adapter answered 501 for this input");
 
+// Reads an answer of the form {"valid": bool, ...} (the lexicon and plc
+// operations): the shared framing above, HTTP 404 or 501 as unsupported, and
+// any other shape as an adapter error. Returns the body when it holds a
+// verdict, nullptr otherwise (with the verdict set).
+const json* verdict_answer(const Response& r, Verdict& v);
+
 // One random edit of a byte string: replace a byte, flip a bit, insert a
 // byte, delete a byte, or (with may_truncate) cut the string short.
 void mutate_bytes(std::vector<std::uint8_t>& bytes, std::mt19937_64& rng,

@@ -23,21 +23,9 @@ struct LexAnswer {
 };
 
 std::optional<LexAnswer> read_answer(const Response& r, Verdict& v) {
-  if (!engine::answered(r, v, "the adapter does not support this operation (HTTP 501)")) {
-    return std::nullopt;
-  }
-  if (r.status == 404) {
-    v.state = Verdict::State::kUnsupported;
-    v.message = "the adapter does not support this operation (HTTP 404)";
-    return std::nullopt;
-  }
-  const json& b = r.body;
-  if (r.status != 200 || !b.is_object() || !b.contains("valid") || !b["valid"].is_boolean()) {
-    v.state = Verdict::State::kAdapterError;
-    v.message = "the adapter did not answer with a verdict (HTTP " + std::to_string(r.status) +
-                ", expected 200 with {\"valid\": bool, ...})";
-    return std::nullopt;
-  }
+  const json* body = engine::verdict_answer(r, v);
+  if (!body) return std::nullopt;
+  const json& b = *body;
   LexAnswer a;
   a.valid = b["valid"].get<bool>();
   if (b.contains("code") && b["code"].is_string()) a.code = b["code"].get<std::string>();

@@ -60,26 +60,9 @@ json normalized_document(const json& doc) {
 }
 
 std::optional<PlcAnswer> read_answer(const Response& r, Verdict& v) {
-  v.http_status = r.status;
-  v.received = r.body.is_discarded() ? json(r.raw_body) : r.body;
-  if (!r.transport_error.empty()) {
-    v.state = Verdict::State::kAdapterError;
-    v.message = "no answer from the adapter: " + r.transport_error;
-    return std::nullopt;
-  }
-  if (r.status == 501 || r.status == 404) {
-    v.state = Verdict::State::kUnsupported;
-    v.message =
-        "the adapter does not support this operation (HTTP " + std::to_string(r.status) + ")";
-    return std::nullopt;
-  }
-  const json& b = r.body;
-  if (r.status != 200 || !b.is_object() || !b.contains("valid") || !b["valid"].is_boolean()) {
-    v.state = Verdict::State::kAdapterError;
-    v.message = "the adapter did not answer with a verdict (HTTP " + std::to_string(r.status) +
-                ", expected 200 with {\"valid\": bool, ...})";
-    return std::nullopt;
-  }
+  const json* body = engine::verdict_answer(r, v);
+  if (!body) return std::nullopt;
+  const json& b = *body;
   PlcAnswer a;
   a.valid = b["valid"].get<bool>();
   if (a.valid) a.document = b.value("document", json());
