@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atproto/common/result.hpp"
+#include "atproto/xrpc/websocket.hpp"
 
 namespace atproto::xrpc {
 
@@ -39,6 +40,11 @@ struct HttpResponse {
   int status = 200;
   HeaderList headers;
   std::string body;
+  // Set by a subscription handler: when the request is a WebSocket upgrade
+  // the server accepts it (status, headers and body are then ignored) and
+  // hands the connection to this callback; for a request that is not an
+  // upgrade the server answers 400 InvalidRequest instead.
+  UpgradeCallback upgrade;
 
   static HttpResponse json(int status, const nlohmann::json& body);
   static HttpResponse text(int status, std::string body, std::string content_type);
@@ -55,6 +61,9 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 * 1024;
   int threads = 2;
   int read_timeout_ms = 30000;
+  // Per WebSocket connection: bytes queued for a consumer before it is
+  // dropped as too slow (see WebSocketConnection::send_binary).
+  std::size_t max_queued_bytes = 64 << 20;
 };
 
 class HttpServer {

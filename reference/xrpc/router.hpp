@@ -13,7 +13,7 @@
 
 namespace atproto::xrpc {
 
-enum class MethodType { query, procedure };
+enum class MethodType { query, procedure, subscription };
 
 // A Lexicon `params` entry as the router checks it: the HTTP query string
 // carries every value as text.
@@ -38,6 +38,11 @@ class Router {
   // The NSID must be valid; registering one twice replaces the handler.
   Status query(std::string_view nsid, std::vector<ParamSpec> params, Handler handler);
   Status procedure(std::string_view nsid, std::vector<ParamSpec> params, Handler handler);
+  // A subscription (GET with a WebSocket upgrade). The handler checks the
+  // parameters and returns an HttpResponse whose `upgrade` is set, or an
+  // error response (sent before the upgrade).
+  // https://atproto.com/specs/event-stream
+  Status subscription(std::string_view nsid, std::vector<ParamSpec> params, Handler handler);
   // A plain route outside /xrpc/ (e.g. "/.well-known/did.json"), exact path.
   void route(std::string method, std::string path, Handler handler);
 

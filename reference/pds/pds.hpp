@@ -1,0 +1,28 @@
+// atproto-pds: the composition of the parts (accounts, repositories, blobs,
+// sequencer) behind one XRPC router and HttpServer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "atproto/common/result.hpp"
+#include "atproto/pds/config.hpp"
+
+namespace atproto::pds {
+
+class Pds {
+ public:
+  // Opens (creating if needed) <data_dir>/pds.sqlite and the blob folder,
+  // loads the lexicons and the server's keys.
+  static Result<std::unique_ptr<Pds>> open(PdsConfig config);
+  ~Pds();
+  Result<std::uint16_t> start();  // listens on config.host:config.port
+  void stop();                    // graceful
+
+ private:
+  Pds();
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace atproto::pds

@@ -1,0 +1,123 @@
+// The event stream's wire format and the messages of
+// com.atproto.sync.subscribeRepos: each WebSocket binary message is a frame,
+// a DAG-CBOR header followed by a DAG-CBOR body.
+// https://atproto.com/specs/event-stream#streaming-wire-protocol-v0 and
+// https://atproto.com/specs/sync#firehose
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "atproto/common/result.hpp"
+#include "atproto/data/cid.hpp"
+#include "atproto/data/value.hpp"
+#include "atproto/repo/inversion.hpp"
+
+namespace atproto::sync {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Frame header: op 1 is a message (with `t`, the message type such as
+// "#commit"), op -1 an error (no `t`).
+struct FrameHeader {
+  std::int64_t op = 1;
+  std::optional<std::string> t;
+};
+
+struct Frame {
+  FrameHeader header;
+  data::Value body;  // a map
+};
+
+// Header bytes then body bytes, each canonical DAG-CBOR.
+Bytes encode_frame(const FrameHeader& header, const data::Value& body);
+// Strict: both parts strict DRISL-CBOR maps, nothing after the body, the
+// header's op 1 with a string t or op -1 without. Error codes:
+// "sync.frame.header", "sync.frame.body", "sync.frame.trailing", and the
+// data.* codes of the CBOR decoder.
+Result<Frame> decode_frame(std::span<const std::uint8_t> bytes);
+
+// #commit: one signed commit and what it changed (sync 1.1).
+struct CommitEvent {
+  std::int64_t seq = 0;
+  std::string repo;  // DID
+  data::Cid commit;
+  std::string rev;
+  std::optional<std::string> since;  // rev of the previous commit; null for the first
+  Bytes blocks;                      // a CAR slice: commit, MST nodes, records
+  std::vector<repo::RecordOp> ops;
+  std::vector<data::Cid> blobs;  // deprecated: always empty when written
+  std::optional<data::Cid> prev_data;
+  std::string time;  // RFC 3339, when the event was sequenced
+  bool rebase = false;   // deprecated, always false
+  bool too_big = false;  // deprecated, always false
+};
+
+// #sync: the account's repository state was reset to `blocks` (a CAR
+// holding only the signed commit).
+struct SyncEvent {
+  std::int64_t seq = 0;
+  std::string did;
+  Bytes blocks;
+  std::string rev;
+  std::string time;
+};
+
+// #identity: the account's DID document or handle may have changed.
+struct IdentityEvent {
+  std::int64_t seq = 0;
+  std::string did;
+  std::string time;
+  std::optional<std::string> handle;
+};
+
+// #account: the account's hosting status changed.
+struct AccountEvent {
+  std::int64_t seq = 0;
+  std::string did;
+  std::string time;
+  bool active = true;
+  std::optional<std::string> status;  // when inactive: takendown, suspended, deleted, deactivated, ...
+};
+
+// #info: informational, not sequenced (e.g. "OutdatedCursor").
+struct InfoEvent {
+  std::string name;
+  std::optional<std::string> message;
+};
+
+using Event = std::variant<CommitEvent, SyncEvent, IdentityEvent, AccountEvent, InfoEvent>;
+
+// An error frame: {"error": name, "message"?}; the server closes after it.
+struct ErrorFrame {
+  std::string error;  // "FutureCursor", "ConsumerTooSlow", ...
+  std::optional<std::string> message;
+};
+
+// A message type this version does not know: consumers skip it.
+struct UnknownMessage {
+  std::string type;
+  data::Value body;
+};
+
+using Message = std::variant<Event, ErrorFrame, UnknownMessage>;
+
+// The message type names: "#commit", "#sync", "#identity", "#account", "#info".
+const char* event_type(const Event& event);
+std::int64_t event_seq(const Event& event);  // 0 for #info
+
+// The body as a data model map (the lexicon's field names), and the frame.
+data::Value event_body(const Event& event);
+Bytes encode_event(const Event& event);
+Bytes encode_error_frame(const ErrorFrame& error);
+
+// decode_frame, then the body by its type. Field errors name the message
+// and field: "sync.event.fields" (missing, extra-required or mistyped
+// fields), "sync.event.ops" (an op whose cid/prev do not fit its action).
+Result<Message> decode_message(std::span<const std::uint8_t> bytes);
+
+}  // namespace atproto::sync
