@@ -283,3 +283,11 @@ TEST_CASE(
   CHECK(post("com.example.lex.ping", "application/json", "{}").status == 400);
   CHECK(calls == 4);
 }
+
+TEST_CASE("router: HEAD reaches queries and GET routes", "[xrpc][router]") {
+  auto router = sample_router();
+  auto head = router.handle(request("HEAD", "/xrpc/com.example.getThing", {{"id", "a"}}));
+  CHECK(head.status == 200);
+  CHECK(router.handle(request("HEAD", "/.well-known/atproto-did")).status == 200);
+  CHECK(router.handle(request("HEAD", "/xrpc/com.example.doThing")).status == 405);
+}
