@@ -404,7 +404,7 @@ Result<Caller> Accounts::authenticate(const xrpc::HttpRequest& request, AuthOpti
   auto found = find(caller.did);
   if (!found) return found.error();
   if (!*found) return make_error("InvalidToken", "the token's account does not exist");
-  // [account.status.inactive-no-content] Inactive accounts may manage their
+  // [account.status.inactive] Inactive accounts may manage their
   // session and status but not act on their repository.
   if ((*found)->status == AccountStatus::kTakendown) {
     return make_error("AccountTakedown", "Account has been taken down");
@@ -450,6 +450,7 @@ Result<std::string> Accounts::check_local_handle(std::string_view input) const {
   if (!parsed) return make_error("InvalidHandle", "Input/handle must be a valid handle");
   // [handle.normalize.lowercase] stored and compared in lowercase.
   std::string handle = *parsed;
+  // [pds.account.handle-domain] Under one of this server's domains.
   if (!is_local_domain(handle)) {
     return make_error("UnsupportedDomain", "Not a supported handle domain");
   }
@@ -546,7 +547,7 @@ Result<Session> Accounts::create_account(const NewAccount& input) {
     did = *input.did;
     status = AccountStatus::kDeactivated;
   } else {
-    // [account.create.plc-genesis] A new did:plc: the server's rotation key
+    // [pds.account.plc-genesis] A new did:plc: the server's rotation key
     // (after the client's recovery key, when given), the account's new
     // signing key as #atproto, the handle and this PDS as #atproto_pds.
     identity::PlcOperation op;
@@ -601,7 +602,7 @@ Result<Session> Accounts::create_account(const NewAccount& input) {
       st.bind(1, *input.invite_code).bind(2, did).bind(3, info.created_at);
       if (auto s = st.run(); !s) return storage(s.error());
     }
-    // [account.lifecycle.create-events] #identity and #account come first,
+    // [pds.account.create-events] #identity and #account come first,
     // then the repository's first #commit, in one transaction.
     sync::IdentityEvent identity_event;
     identity_event.did = did;
@@ -927,7 +928,7 @@ Status Accounts::sequence_identity(const std::string& did) {
 
 Status Accounts::update_handle(const std::string& did, const std::string& handle) {
   if (did.rfind("did:plc:", 0) == 0) {
-    // [account.identity.plc-update] The handle lives in the DID document:
+    // [account.migration.identity-event] The handle lives in the DID document:
     // a new operation on top of the last one, signed by the rotation key.
     auto last = last_plc_operation(did);
     if (!last) return last.error();

@@ -249,7 +249,7 @@ void register_identity_routes(xrpc::Router& router, PdsContext& context, Account
         if (!info) return error_response(info.error());
         auto key = acc->signing_key(caller->did);
         if (!key) return error_response(key.error());
-        // [account.migration.plc-op-checks] The operation must keep this
+        // [account.migration.did-points-here] The operation must keep this
         // PDS able to serve the account: our rotation key, the account's
         // signing key, its handle and this server as #atproto_pds.
         const auto& keys = op->rotation_keys;
@@ -275,6 +275,7 @@ void register_identity_routes(xrpc::Router& router, PdsContext& context, Account
         if (auto s = acc->submit_plc_operation(caller->did, *op); !s) {
           return error_response(s.error());
         }
+        // [account.migration.identity-event]
         if (auto s = acc->sequence_identity(caller->did); !s) return error_response(s.error());
         return HttpResponse{};
       }));
@@ -335,7 +336,7 @@ std::optional<HttpResponse> proxy_request(const HttpRequest& request, Accounts& 
     if (!key) return error_response(key.error());
     xrpc::ServiceAuthClaims claims;
     claims.iss = caller->did;
-    claims.aud = target->did;
+    claims.aud = target->did + "#" + target->service_id;
     claims.lxm = nsid;
     claims.iat = accounts.now();
     claims.exp = claims.iat + kProxyTokenSeconds;

@@ -89,14 +89,16 @@ Result<std::unique_ptr<Pds>> Pds::open(PdsConfig config) {
   s.accounts = std::make_unique<Accounts>(context);
   s.repos = std::make_unique<Repos>(context);
   s.blobs = std::make_unique<Blobs>(context);
-  s.sequencer = std::make_unique<Sequencer>(context);
   context.accounts = s.accounts.get();
   context.repos = s.repos.get();
   context.blobs = s.blobs.get();
-  context.sequencer = s.sequencer.get();
   if (auto st = s.accounts->init_schema(); !st) return st.error();
   if (auto st = s.repos->init_schema(); !st) return st.error();
   if (auto st = s.blobs->init_schema(); !st) return st.error();
+  // The sequencer starts its fan-out thread when constructed: its tables
+  // must follow at once.
+  s.sequencer = std::make_unique<Sequencer>(context);
+  context.sequencer = s.sequencer.get();
   if (auto st = s.sequencer->init_schema(); !st) return st.error();
 
   register_account_routes(s.router, context, *s.accounts);
@@ -135,6 +137,8 @@ Result<std::uint16_t> Pds::start() {
   if (config.public_url.empty()) config.public_url = "http://localhost:" + std::to_string(*port);
   return port;
 }
+
+PdsContext& Pds::context() { return *state_->context; }
 
 void Pds::stop() {
   if (!state_) return;
