@@ -38,11 +38,12 @@ json session_json(const Session& session) {
 }
 
 // The fields getSession, createSession and refreshSession share.
-void add_account_state(json& out, const AccountInfo& account, bool with_email) {
+void add_account_state(json& out, const Accounts& accounts, const AccountInfo& account,
+                       bool with_email) {
   if (with_email && !account.email.empty()) {
+    auto confirmed = accounts.email_confirmed(account.did);
     out["email"] = account.email;
-    // No mail is sent, so no address is ever confirmed.
-    out["emailConfirmed"] = false;
+    out["emailConfirmed"] = confirmed.ok() && *confirmed;
     out["emailAuthFactor"] = false;
   }
   const bool active = account.status == AccountStatus::kActive;
@@ -188,7 +189,7 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         auto session = acc->create_session(str(*body, "identifier"), str(*body, "password"));
         if (!session) return error_response(session.error());
         json out = session_json(*session);
-        add_account_state(out, session->account, true);
+        add_account_state(out, *acc, session->account, true);
         return ok_json(out);
       }));
 
@@ -196,7 +197,7 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
     auto session = acc->refresh_session(request);
     if (!session) return error_response(session.error());
     json out = session_json(*session);
-    add_account_state(out, session->account, false);
+    add_account_state(out, *acc, session->account, false);
     return ok_json(out);
   }));
 
@@ -207,7 +208,7 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
     if (!info) return error_response(info.error());
     json out = {{"handle", info->handle}, {"did", info->did}};
     // A plain app password does not see the account's email.
-    add_account_state(out, *info, caller->scope != AuthScope::kAppPassword);
+    add_account_state(out, *acc, *info, caller->scope != AuthScope::kAppPassword);
     return ok_json(out);
   }));
 
@@ -396,6 +397,80 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         auto key = acc->signing_key(caller->did);
         if (!key) return error_response(key.error());
         return ok_json({{"token", xrpc::create_service_auth(*key, claims)}});
+      }));
+
+  // Email: no mail is sent; each token is written to the server's log.
+  must(router.procedure(
+      "com.atproto.server.requestEmailConfirmation", {}, [acc](const HttpRequest& request) {
+        auto caller = acc->authenticate(request, {.allow_deactivated = true});
+        if (!caller) return error_response(caller.error());
+        auto info = acc->account(caller->did);
+        if (!info) return error_response(info.error());
+        if (info->email.empty()) {
+          return error_response(make_error("InvalidRequest", "account has no email address"));
+        }
+        auto token = acc->issue_token(caller->did, "confirm_email");
+        if (!token) return error_response(token.error());
+        return ok_empty();
+      }));
+  must(router.procedure(
+      "com.atproto.server.confirmEmail", {}, [ctx, acc](const HttpRequest& request) {
+        auto caller = acc->authenticate(request, {.allow_deactivated = true});
+        if (!caller) return error_response(caller.error());
+        auto body = read_input(*ctx, request, "com.atproto.server.confirmEmail");
+        if (!body) return error_response(body.error());
+        if (auto s = acc->confirm_email(caller->did, str(*body, "email"), str(*body, "token"));
+            !s) {
+          return error_response(s.error());
+        }
+        return ok_empty();
+      }));
+  must(router.procedure("com.atproto.server.requestEmailUpdate", {},
+                        [acc](const HttpRequest& request) {
+                          auto caller = acc->authenticate(request, {.allow_deactivated = true});
+                          if (!caller) return error_response(caller.error());
+                          auto confirmed = acc->email_confirmed(caller->did);
+                          if (!confirmed) return error_response(confirmed.error());
+                          if (*confirmed) {
+                            auto token = acc->issue_token(caller->did, "update_email");
+                            if (!token) return error_response(token.error());
+                          }
+                          return ok_json({{"tokenRequired", *confirmed}});
+                        }));
+  must(router.procedure(
+      "com.atproto.server.updateEmail", {}, [ctx, acc](const HttpRequest& request) {
+        auto caller =
+            acc->authenticate(request, {.allow_deactivated = true, .require_privileged = true});
+        if (!caller) return error_response(caller.error());
+        auto body = read_input(*ctx, request, "com.atproto.server.updateEmail");
+        if (!body) return error_response(body.error());
+        if (auto s = acc->update_email(caller->did, str(*body, "email"), opt_str(*body, "token"));
+            !s) {
+          return error_response(s.error());
+        }
+        return ok_empty();
+      }));
+  must(router.procedure(
+      "com.atproto.server.requestPasswordReset", {}, [ctx, acc](const HttpRequest& request) {
+        auto body = read_input(*ctx, request, "com.atproto.server.requestPasswordReset");
+        if (!body) return error_response(body.error());
+        auto did = acc->did_for_email(str(*body, "email"));
+        if (!did) return error_response(did.error());
+        // An unknown address answers the same, so addresses cannot be probed.
+        if (*did) {
+          auto token = acc->issue_token(**did, "reset_password");
+          if (!token) return error_response(token.error());
+        }
+        return ok_empty();
+      }));
+  must(router.procedure(
+      "com.atproto.server.resetPassword", {}, [ctx, acc](const HttpRequest& request) {
+        auto body = read_input(*ctx, request, "com.atproto.server.resetPassword");
+        if (!body) return error_response(body.error());
+        if (auto s = acc->reset_password(str(*body, "token"), str(*body, "password")); !s) {
+          return error_response(s.error());
+        }
+        return ok_empty();
       }));
 
   auto invite_codes = [ctx, acc](const HttpRequest& request, bool many) {

@@ -96,7 +96,8 @@ CREATE TABLE IF NOT EXISTS account (
   password_scrypt TEXT NOT NULL,
   signing_key BLOB NOT NULL,
   status TEXT NOT NULL DEFAULT 'active',
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  email_confirmed_at TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS account_email ON account(email) WHERE email IS NOT NULL;
 CREATE TABLE IF NOT EXISTS account_app_password (
@@ -962,6 +963,100 @@ Status Accounts::update_handle(const std::string& did, const std::string& handle
     if (auto s = tx.commit(); !s) return storage(s.error());
   }
   context_.sequencer->notify();
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// Email: addresses are stored and confirmed with logged tokens; nothing is
+// ever mailed.
+
+namespace {
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+}  // namespace
+
+Result<bool> Accounts::email_confirmed(const std::string& did) const {
+  std::lock_guard lock(context_.db_mutex);
+  auto st = context_.db.prepare("SELECT email_confirmed_at FROM account WHERE did = ?");
+  st.bind(1, did);
+  if (st.step() != SQLITE_ROW) return make_error("AccountNotFound", "no account " + did);
+  return !st.is_null(0);
+}
+
+Status Accounts::confirm_email(const std::string& did, std::string_view email,
+                               std::string_view token) {
+  auto info = account(did);
+  if (!info) return info.error();
+  if (info->email.empty() || info->email != lowercase(std::string(email))) {
+    return make_error("InvalidEmail", "invalid email");
+  }
+  if (auto s = consume_token(did, "confirm_email", token); !s) return s;
+  std::lock_guard lock(context_.db_mutex);
+  auto st = context_.db.prepare("UPDATE account SET email_confirmed_at = ? WHERE did = ?");
+  st.bind(1, now_datetime()).bind(2, did);
+  if (auto s = st.run(); !s) return storage(s.error());
+  return {};
+}
+
+Status Accounts::update_email(const std::string& did, std::string_view email,
+                              const std::optional<std::string>& token) {
+  auto confirmed = email_confirmed(did);
+  if (!confirmed) return confirmed.error();
+  // A confirmed address only changes with a token sent to it.
+  if (*confirmed) {
+    if (!token) return make_error("TokenRequired", "confirmation token required");
+    if (auto s = consume_token(did, "update_email", *token); !s) return s;
+  }
+  std::string address = lowercase(std::string(email));
+  if (address.find('@') == std::string::npos) {
+    return make_error("InvalidRequest", "This email address is not supported");
+  }
+  std::lock_guard lock(context_.db_mutex);
+  auto st =
+      context_.db.prepare("UPDATE account SET email = ?, email_confirmed_at = NULL WHERE did = ?");
+  st.bind(1, address).bind(2, did);
+  if (auto s = st.run(); !s)
+    return make_error("InvalidRequest", "This email address is already in use");
+  return {};
+}
+
+Result<std::optional<std::string>> Accounts::did_for_email(std::string_view email) const {
+  std::lock_guard lock(context_.db_mutex);
+  auto st = context_.db.prepare("SELECT did FROM account WHERE email = ?");
+  st.bind(1, lowercase(std::string(email)));
+  if (st.step() != SQLITE_ROW) return std::optional<std::string>();
+  return std::optional<std::string>(st.text(0));
+}
+
+Status Accounts::reset_password(std::string_view token, std::string_view password) {
+  std::string did;
+  {
+    std::lock_guard lock(context_.db_mutex);
+    auto st = context_.db.prepare(
+        "SELECT did FROM account_email_token WHERE purpose = 'reset_password' AND token = ?");
+    st.bind(1, token);
+    if (st.step() != SQLITE_ROW) return make_error("InvalidToken", "Token is invalid");
+    did = st.text(0);
+  }
+  if (auto s = consume_token(did, "reset_password", token); !s) return s;
+  if (password.empty()) return make_error("InvalidRequest", "a password is required");
+  auto hash = hash_password(password);
+  if (!hash) return hash.error();
+  std::lock_guard lock(context_.db_mutex);
+  sqlite::Transaction tx(context_.db);
+  auto st = context_.db.prepare("UPDATE account SET password_scrypt = ? WHERE did = ?");
+  st.bind(1, *hash).bind(2, did);
+  if (auto s = st.run(); !s) return storage(s.error());
+  // A new password ends every session opened with the old one.
+  auto del = context_.db.prepare("DELETE FROM account_refresh_token WHERE did = ?");
+  del.bind(1, did);
+  if (auto s = del.run(); !s) return storage(s.error());
+  if (auto s = tx.commit(); !s) return storage(s.error());
   return {};
 }
 

@@ -139,9 +139,21 @@ class Accounts final : public AccountAccess {
 
   // One-time tokens sent by email in the official PDS; here logged to
   // stderr and kept in the database (15 minutes). Purposes:
-  // "delete_account", "plc_operation".
+  // "delete_account", "plc_operation" and the email ones below.
   Result<std::string> issue_token(const std::string& did, std::string_view purpose);
   Status consume_token(const std::string& did, std::string_view purpose, std::string_view token);
+
+  // Email addresses are kept and confirmed with logged tokens (purposes
+  // "confirm_email", "update_email", "reset_password"); no mail is sent.
+  Result<bool> email_confirmed(const std::string& did) const;
+  Status confirm_email(const std::string& did, std::string_view email, std::string_view token);
+  // A confirmed address needs an "update_email" token (TokenRequired).
+  Status update_email(const std::string& did, std::string_view email,
+                      const std::optional<std::string>& token);
+  Result<std::optional<std::string>> did_for_email(std::string_view email) const;
+  // Sets the password of the account the token was issued for and ends its
+  // sessions.
+  Status reset_password(std::string_view token, std::string_view password);
 
   Result<std::vector<std::string>> create_invite_codes(int code_count, int use_count,
                                                        const std::string& for_account);

@@ -777,3 +777,68 @@ TEST_CASE(
         std::vector<std::string>{"#identity", "#account:active", "#commit", "#account:deactivated",
                                  "#identity", "#account:active", "#identity", "#account:deleted"});
 }
+
+TEST_CASE("email addresses are confirmed and changed with logged tokens; passwords reset",
+          "[pds][accounts]") {
+  PlcServer plc;
+  PdsServer server(plc);
+  auto created = server.create_account("olga.test", "old-password", "olga@example.com");
+  const std::string did = created["did"];
+  std::string access = created["accessJwt"];
+  CHECK(server.get("com.atproto.server.getSession", access).body["emailConfirmed"] == false);
+  // Nothing to update without a token while the address is unconfirmed.
+  auto update = server.post("com.atproto.server.requestEmailUpdate", nullptr, access);
+  REQUIRE(update.status == 200);
+  CHECK(update.body["tokenRequired"] == false);
+
+  REQUIRE(server.post("com.atproto.server.requestEmailConfirmation", nullptr, access).status ==
+          200);
+  std::string token = server.emailed_token(did, "confirm_email");
+  CHECK(server
+            .post("com.atproto.server.confirmEmail",
+                  {{"email", "other@example.com"}, {"token", token}}, access)
+            .error() == "InvalidEmail");
+  REQUIRE(server
+              .post("com.atproto.server.confirmEmail",
+                    {{"email", "OLGA@example.com"}, {"token", token}}, access)
+              .status == 200);
+  CHECK(server.get("com.atproto.server.getSession", access).body["emailConfirmed"] == true);
+
+  // A confirmed address changes only with a token.
+  update = server.post("com.atproto.server.requestEmailUpdate", nullptr, access);
+  CHECK(update.body["tokenRequired"] == true);
+  CHECK(server.post("com.atproto.server.updateEmail", {{"email", "new@example.com"}}, access)
+            .error() == "TokenRequired");
+  REQUIRE(server
+              .post("com.atproto.server.updateEmail",
+                    {{"email", "new@example.com"},
+                     {"token", server.emailed_token(did, "update_email")}},
+                    access)
+              .status == 200);
+  auto session = server.get("com.atproto.server.getSession", access);
+  CHECK(session.body["email"] == "new@example.com");
+  CHECK(session.body["emailConfirmed"] == false);
+
+  // Password reset: the token goes to the log, the old sessions end.
+  REQUIRE(server.post("com.atproto.server.requestPasswordReset", {{"email", "new@example.com"}})
+              .status == 200);
+  CHECK(server
+            .post("com.atproto.server.resetPassword",
+                  {{"token", "wrong"}, {"password", "new-password"}})
+            .error() == "InvalidToken");
+  REQUIRE(server
+              .post("com.atproto.server.resetPassword",
+                    {{"token", server.emailed_token(did, "reset_password")},
+                     {"password", "new-password"}})
+              .status == 200);
+  CHECK(server
+            .post("com.atproto.server.createSession",
+                  {{"identifier", "olga.test"}, {"password", "old-password"}})
+            .status == 401);
+  CHECK(server
+            .post("com.atproto.server.createSession",
+                  {{"identifier", "olga.test"}, {"password", "new-password"}})
+            .status == 200);
+  CHECK(server.post("com.atproto.server.refreshSession", nullptr, created["refreshJwt"]).error() ==
+        "InvalidToken");
+}
