@@ -418,6 +418,20 @@ Bytes encode_error_frame(const ErrorFrame& error) {
   return encode_frame(FrameHeader{-1, std::nullopt}, Value(std::move(body)));
 }
 
+CommitEvent commit_event(const repo::CommitResult& result, std::int64_t seq, std::string time) {
+  CommitEvent e;
+  e.seq = seq;
+  e.repo = result.commit.did;
+  e.commit = result.cid;
+  e.rev = result.commit.rev;
+  e.since = result.since;
+  e.blocks = car::write_car(car::CarFile{{result.cid}, result.blocks});
+  e.ops = result.ops;
+  e.prev_data = result.prev_data;
+  e.time = std::move(time);
+  return e;
+}
+
 Result<Message> decode_message(std::span<const std::uint8_t> bytes) {
   auto frame = decode_frame(bytes);
   if (!frame) return frame.error();

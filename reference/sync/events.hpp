@@ -16,6 +16,7 @@
 #include "atproto/data/cid.hpp"
 #include "atproto/data/value.hpp"
 #include "atproto/repo/inversion.hpp"
+#include "atproto/repo/repository.hpp"
 
 namespace atproto::sync {
 
@@ -120,6 +121,12 @@ std::int64_t event_seq(const Event& event);  // 0 for #info
 data::Value event_body(const Event& event);
 Bytes encode_event(const Event& event);
 Bytes encode_error_frame(const ErrorFrame& error);
+
+// The #commit event of one commit (repo::Repository::apply_writes): its
+// blocks as a CAR whose only root is the commit, since, prevData and ops as
+// the commit result has them, blobs empty, tooBig and rebase false
+// (what a PDS emits, https://atproto.com/specs/sync#commit-events).
+CommitEvent commit_event(const repo::CommitResult& result, std::int64_t seq, std::string time);
 
 // decode_frame, then the body by its type. Field errors name the message
 // and field: "sync.event.fields" (a missing or mistyped field, a repo/did
