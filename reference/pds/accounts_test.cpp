@@ -259,7 +259,7 @@ TEST_CASE("passwords are scrypt hashes with a random salt, compared in constant 
 TEST_CASE(
     "createAccount makes a did:plc at the directory and a session [pds.account.plc-genesis] "
     "[pds.xrpc.input-lexicon] [handle.resolve.https-well-known] "
-    "[pds.session.token-kinds]",
+    "[pds.session.token-kinds] [pds.auth.status]",
     "[pds][accounts]") {
   PlcServer plc;
   PdsServer server(plc);
