@@ -188,6 +188,11 @@ std::string Accounts::service_did() const {
 identity::FetchPolicy Accounts::fetch_policy() const {
   identity::FetchPolicy policy;
   policy.allow_private_addresses = context_.config.allow_private_addresses;
+  // The operator chose the PLC directory: its address is reachable even on
+  // a private network, without opening every other fetch to one.
+  if (auto url = identity::parse_url(context_.config.plc_url); url.ok()) {
+    policy.allowed_addresses.push_back(url->host);
+  }
   return policy;
 }
 

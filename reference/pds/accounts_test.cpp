@@ -3,6 +3,7 @@
 // way the official client drives them.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -228,6 +229,20 @@ json plc_document(const PlcServer& plc, const std::string& did) {
   return r.body;
 }
 
+// A service DID at the directory naming `endpoint` as its #bsky_appview.
+std::string register_service(const PlcServer& plc, const std::string& endpoint) {
+  auto service_key = crypto::PrivateKey::generate(crypto::Curve::kK256);
+  REQUIRE(service_key.ok());
+  identity::PlcOperation op;
+  op.rotation_keys = {service_key->public_key().did_key()};
+  op.verification_methods["atproto"] = service_key->public_key().did_key();
+  op.services["bsky_appview"] = {"BskyAppView", endpoint};
+  REQUIRE(identity::sign_plc_operation(op, *service_key).ok());
+  const std::string did = identity::did_for_genesis(op).value();
+  REQUIRE(http("POST", plc.url + "/" + did, identity::to_json(op).dump()).status == 200);
+  return did;
+}
+
 json jwt_payload(const std::string& token) {
   auto jwt = xrpc::decode_jwt(token);
   REQUIRE(jwt.ok());
@@ -349,6 +364,29 @@ TEST_CASE(
   CHECK(
       http("GET", server.url + "/.well-known/atproto-did", "", {{"host", "nobody.test"}}).status ==
       404);
+}
+
+TEST_CASE("the configured PLC directory is reachable on loopback without opening other fetches",
+          "[pds][accounts]") {
+  PlcServer plc;
+  PdsServer server(plc, [](pds::PdsConfig& c) { c.allow_private_addresses = false; });
+  auto created = server.create_account("paul.test");
+  CHECK(std::string(created["did"]).rfind("did:plc:", 0) == 0);
+  // Another loopback address stays out of reach.
+  std::atomic<int> calls{0};
+  xrpc::ServerOptions options;
+  options.host = "127.0.0.2";
+  xrpc::HttpServer upstream(options, [&](const xrpc::HttpRequest&) {
+    ++calls;
+    return xrpc::HttpResponse::json(200, json::object());
+  });
+  auto port = upstream.start();
+  REQUIRE(port.ok());
+  const std::string service = register_service(plc, "http://127.0.0.2:" + std::to_string(*port));
+  auto proxied = server.get("app.bsky.actor.getProfile?actor=x", created["accessJwt"],
+                            {{"atproto-proxy", service + "#bsky_appview"}});
+  CHECK(proxied.status == 502);
+  CHECK(calls == 0);
 }
 
 TEST_CASE("handles of new accounts follow the server's rules [pds.account.handle-domain]",
@@ -677,17 +715,8 @@ TEST_CASE(
   });
   auto upstream_port = upstream.start();
   REQUIRE(upstream_port.ok());
-  // A service DID at the directory naming the upstream as #bsky_appview.
-  auto service_key = crypto::PrivateKey::generate(crypto::Curve::kK256);
-  REQUIRE(service_key.ok());
-  identity::PlcOperation op;
-  op.rotation_keys = {service_key->public_key().did_key()};
-  op.verification_methods["atproto"] = service_key->public_key().did_key();
-  op.services["bsky_appview"] = {"BskyAppView",
-                                 "http://127.0.0.1:" + std::to_string(*upstream_port)};
-  REQUIRE(identity::sign_plc_operation(op, *service_key).ok());
-  const std::string service_did = identity::did_for_genesis(op).value();
-  REQUIRE(http("POST", plc.url + "/" + service_did, identity::to_json(op).dump()).status == 200);
+  const std::string service_did =
+      register_service(plc, "http://127.0.0.1:" + std::to_string(*upstream_port));
 
   auto created = server.create_account("liam.test");
   const std::string did = created["did"];
