@@ -167,6 +167,8 @@ bool verify_password(std::string_view password, std::string_view stored) {
 
 xrpc::HttpResponse error_response(const Error& error) {
   const std::string& code = error.code;
+  // [pds.auth.status] Credential problems are 401 with a WWW-Authenticate
+  // challenge; an account that may not act is refused with 400.
   if (code == "AuthenticationRequired" || code == "ExpiredToken" || code == "InvalidToken" ||
       code == "AccountDeactivated" || code == "AccountTakedown") {
     return auth_error_response(error);
