@@ -307,16 +307,26 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
   std::vector<repo::WriteOp> ops;
   ops.reserve(writes.size());
   for (const auto& w : writes) {
-    if (w.swap_record) {
-      auto current = repository.tree().get(path_of(w.op.collection, w.op.rkey));
-      if (!current.ok()) return invalid_request(current.error());
-      if (*current != *w.swap_record) {
-        return make_error("InvalidSwap",
-                          "record was at " + (current->has_value() ? (*current)->to_string()
-                                                                   : std::string("null")));
-      }
+    std::optional<std::optional<Cid>> current;
+    if (w.swap_record || w.upsert || w.skip_if_absent) {
+      std::string path = path_of(w.op.collection, w.op.rkey);
+      if (auto st = repo::validate_repo_path(path); !st.ok()) return invalid_request(st.error());
+      auto found = repository.tree().get(path);
+      if (!found.ok()) return invalid_request(found.error());
+      current = *found;
     }
+    if (w.swap_record && *current != *w.swap_record) {
+      return make_error("InvalidSwap",
+                        "record was at " +
+                            (current->has_value() ? (*current)->to_string() : std::string("null")));
+    }
+    if (w.skip_if_absent && !current->has_value()) continue;
     ops.push_back(w.op);
+    if (w.upsert && !current->has_value()) ops.back().action = repo::Action::kCreate;
+  }
+  if (ops.empty() && !writes.empty()) {
+    return repo::CommitResult{
+        repository.commit_cid(), repository.commit(), std::nullopt, std::nullopt, {}, {}};
   }
   auto key = context_.accounts->signing_key(did);
   if (!key.ok()) return key.error();

@@ -31,6 +31,10 @@ struct RecordWrite {
   // swapRecord: when set, the record's current CID must be the inner value
   // (an inner nullopt: the record must not exist). Mismatch: InvalidSwap.
   std::optional<std::optional<data::Cid>> swap_record;
+  // putRecord: an update of a record that does not exist creates it.
+  bool upsert = false;
+  // deleteRecord: deleting a record that does not exist is no change.
+  bool skip_if_absent = false;
 };
 
 // A record as the index holds it.
@@ -62,7 +66,8 @@ class Repos {
   // `swap_commit`, the current commit must be that CID. Error codes:
   // RepoNotFound, InvalidSwap, InvalidRequest (the repo layer's reason in
   // the message), BlobNotFound (a record references a blob this account
-  // never uploaded), storage.io.
+  // never uploaded), storage.io. When nothing is left to write (deletes of
+  // absent records), no commit is made: the result has no ops.
   Result<repo::CommitResult> apply_writes(const std::string& did,
                                           const std::vector<RecordWrite>& writes,
                                           const std::optional<data::Cid>& swap_commit);
