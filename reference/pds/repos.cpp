@@ -113,9 +113,10 @@ Bytes car_of(const Cid& root, std::vector<car::CarBlock> blocks) {
   return car::write_car(file);
 }
 
-// https://atproto.com/specs/sync#firehose The #commit of one commit: its
-// diff blocks (enough to invert the ops), the ops with their CIDs, since
-// and prevData.
+// [sync.pds.commit-events] The #commit of one commit: its diff blocks
+// (the commit first, then enough to invert the ops), the ops with their
+// CIDs (prev for updates and deletes), since and prevData; no blobs, not
+// tooBig. https://atproto.com/specs/sync#firehose
 sync::CommitEvent commit_event(const std::string& did, const repo::CommitResult& result) {
   return sync::CommitEvent{.seq = 0,
                            .repo = did,
@@ -617,8 +618,9 @@ Result<RepoRoot> Repos::import_car(const std::string& did,
         return s.error();
     }
   }
-  // https://atproto.com/specs/sync#firehose A #sync: the repository's state
-  // was replaced; its blocks are the signed commit alone.
+  // [sync.pds.sync-events] A #sync: the repository's state was replaced;
+  // its blocks are the signed commit alone.
+  // https://atproto.com/specs/sync#firehose
   sync::SyncEvent event;
   event.did = did;
   event.rev = *rev;

@@ -75,8 +75,10 @@ TEST_CASE("pds repos: a new account's repository is an empty signed commit and a
   CHECK(commit.ops.empty());
 }
 
-TEST_CASE("pds repos: each write is one commit chained to the last, with an invertible #commit",
-          "[pds][repos]") {
+TEST_CASE(
+    "pds repos: each write is one commit chained to the last, with an invertible #commit "
+    "[sync.pds.commit-events] [repo.commit.rev-increases] [repo.diff.inversion]",
+    "[pds][repos]") {
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   std::vector<repo::CommitResult> commits;
@@ -118,6 +120,9 @@ TEST_CASE("pds repos: each write is one commit chained to the last, with an inve
     REQUIRE(e.prev_data.has_value());
     CHECK(repo::verify_inversion(blocks, commit->data, e.ops, *e.prev_data).ok());
     REQUIRE(e.ops.size() == 1);
+    CHECK(e.blobs.empty());
+    CHECK_FALSE(e.too_big);
+    CHECK(car->blocks.front().cid == e.commit);  // the commit block first
   }
   const auto& last = std::get<sync::CommitEvent>(events.back());
   CHECK(last.ops[0].action == repo::Action::kDelete);
