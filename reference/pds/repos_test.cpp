@@ -287,6 +287,32 @@ TEST_CASE("pds repos: a since-diff and a record proof verify", "[pds][repos]") {
   CHECK_FALSE(none->has_value());
 }
 
+TEST_CASE(
+    "pds repos: a write the firehose could not carry is refused and changes nothing "
+    "[sync.limits.record-size] [sync.limits.commit-blocks]",
+    "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  auto before = f.repos->root(kAlice);
+  auto big = post(std::string(1'000'001, 'x'));
+  auto refused = f.repos->apply_writes(kAlice, {create("app.bsky.feed.post", "3kaaaaaaaaa22", big)},
+                                       std::nullopt);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "InvalidRequest");
+  // Three records under the per-record limit, over the commit's together.
+  std::vector<RecordWrite> writes;
+  for (int i = 0; i < 3; ++i) {
+    writes.push_back(create("app.bsky.feed.post", "3kaaaaaaaaa2" + std::to_string(i + 2),
+                            post(std::string(700'000, static_cast<char>('a' + i)))));
+  }
+  auto too_much = f.repos->apply_writes(kAlice, writes, std::nullopt);
+  REQUIRE_FALSE(too_much.ok());
+  CHECK((*f.repos->root(kAlice))->commit == (*before)->commit);
+  CHECK(stored_events(f).size() == 1);
+  writes.pop_back();
+  CHECK(f.repos->apply_writes(kAlice, writes, std::nullopt).ok());
+}
+
 TEST_CASE("pds repos: deleting an account's repository leaves the others", "[pds][repos]") {
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
