@@ -100,6 +100,16 @@ const env = {
   plcRotationKeyK256PrivateKeyHex: ui8ToString(await rotationKey.export(), 'hex'),
 }
 const server = await pds.PDS.create(pds.envToCfg(env), pds.envToSecrets(env))
+// No mail is sent: the account deletion token goes to stderr in the form
+// atproto-pds writes it ("delete_account token for DID: TOKEN"), where
+// client-lifecycle.mjs --server-log reads it.
+const mailer = server.ctx.mailer
+const sendAccountDelete = mailer.sendAccountDelete.bind(mailer)
+mailer.sendAccountDelete = async (params, mailOpts) => {
+  const account = await server.ctx.accountManager.getAccountByEmail(mailOpts.to)
+  console.error(`pds-official: delete_account token for ${account?.did}: ${params.token}`)
+  return sendAccountDelete(params, mailOpts)
+}
 // PDS.start() listens on every interface; keep it on loopback.
 const listen = server.app.listen.bind(server.app)
 server.app.listen = (p, ...rest) => listen(p, '127.0.0.1', ...rest)
