@@ -30,29 +30,22 @@ import {
   verifyRecords,
   verifyRepo,
 } from '@atproto/repo'
+import { cli } from './cli.mjs'
 import { makeResolver } from './resolver.mjs'
 
-const usage =
-  'usage: node client-lifecycle.mjs PDS_URL --plc PLC_URL [--server-log FILE] [--refresh-grace]'
-const argv = process.argv.slice(2)
-let pdsUrl = null
-let plcUrl = null
-let serverLog = null
-let refreshGrace = false
-for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--plc' && i + 1 < argv.length) plcUrl = argv[++i]
-  else if (argv[i] === '--server-log' && i + 1 < argv.length) serverLog = argv[++i]
-  else if (argv[i] === '--refresh-grace') refreshGrace = true
-  else if (!argv[i].startsWith('--') && !pdsUrl) pdsUrl = argv[i].replace(/\/+$/, '')
-  else {
-    console.error(usage)
-    process.exit(2)
-  }
-}
-if (!pdsUrl || !plcUrl) {
-  console.error(usage)
-  process.exit(2)
-}
+const args = cli(
+  'node client-lifecycle.mjs PDS_URL --plc PLC_URL [--server-log FILE] [--refresh-grace]',
+  {
+    plc: { type: 'string' },
+    'server-log': { type: 'string' },
+    'refresh-grace': { type: 'boolean', default: false },
+  },
+  ['plc'],
+)
+const pdsUrl = args.url
+const plcUrl = args.plc
+const serverLog = args['server-log'] ?? null
+const refreshGrace = args['refresh-grace']
 
 const resolver = makeResolver(plcUrl, pdsUrl)
 const newAgent = () => new AtpAgent({ service: pdsUrl })

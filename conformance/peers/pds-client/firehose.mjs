@@ -22,40 +22,26 @@
 import fs from 'node:fs'
 import { Firehose } from '@atproto/sync'
 import { def, getAndParseByDef, readCarWithRoot, verifyCommitSig } from '@atproto/repo'
+import { cli } from './cli.mjs'
 import { makeResolver } from './resolver.mjs'
 
-const usage =
-  'usage: node firehose.mjs PDS_URL --plc PLC_URL [--cursor N] [--expect-min N] [--timeout S] [--out FILE]'
-const argv = process.argv.slice(2)
-let pdsUrl = null
-let plcUrl = null
-let cursor
-let expectMin = 0
-let timeoutS = 60
-let outFile = null
-for (let i = 0; i < argv.length; i++) {
-  const value = () => {
-    if (i + 1 >= argv.length) {
-      console.error(usage)
-      process.exit(2)
-    }
-    return argv[++i]
-  }
-  if (argv[i] === '--plc') plcUrl = value()
-  else if (argv[i] === '--cursor') cursor = Number(value())
-  else if (argv[i] === '--expect-min') expectMin = Number(value())
-  else if (argv[i] === '--timeout') timeoutS = Number(value())
-  else if (argv[i] === '--out') outFile = value()
-  else if (!argv[i].startsWith('--') && !pdsUrl) pdsUrl = argv[i].replace(/\/+$/, '')
-  else {
-    console.error(usage)
-    process.exit(2)
-  }
-}
-if (!pdsUrl || !plcUrl) {
-  console.error(usage)
-  process.exit(2)
-}
+const args = cli(
+  'node firehose.mjs PDS_URL --plc PLC_URL [--cursor N] [--expect-min N] [--timeout S] [--out FILE]',
+  {
+    plc: { type: 'string' },
+    cursor: { type: 'string' },
+    'expect-min': { type: 'string', default: '0' },
+    timeout: { type: 'string', default: '60' },
+    out: { type: 'string' },
+  },
+  ['plc'],
+)
+const pdsUrl = args.url
+const plcUrl = args.plc
+const cursor = args.cursor === undefined ? undefined : Number(args.cursor)
+const expectMin = Number(args['expect-min'])
+const timeoutS = Number(args.timeout)
+const outFile = args.out ?? null
 
 const out = outFile ? fs.openSync(outFile, 'a') : 1
 const emit = (line) => fs.writeSync(out, JSON.stringify(line) + '\n')

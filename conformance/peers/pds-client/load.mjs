@@ -20,30 +20,22 @@ import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { verifyRepoCar } from '@atproto/repo'
 import WebSocket from 'ws'
+import { cli } from './cli.mjs'
 
-const usage =
-  'usage: node load.mjs PDS_URL [--seconds S] [--records N] [--consumers N] [--events E]'
-const argv = process.argv.slice(2)
-let base = null
-let seconds = Number(process.env.ATPROTO_BENCH_SECONDS || 2)
-let records = 2000
-let consumers = 10
-let events = 200
-for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--seconds' && i + 1 < argv.length) seconds = Number(argv[++i])
-  else if (argv[i] === '--records' && i + 1 < argv.length) records = Number(argv[++i])
-  else if (argv[i] === '--consumers' && i + 1 < argv.length) consumers = Number(argv[++i])
-  else if (argv[i] === '--events' && i + 1 < argv.length) events = Number(argv[++i])
-  else if (!argv[i].startsWith('--') && !base) base = argv[i].replace(/\/+$/, '')
-  else {
-    console.error(usage)
-    process.exit(2)
-  }
-}
-if (!base) {
-  console.error(usage)
-  process.exit(2)
-}
+const args = cli(
+  'node load.mjs PDS_URL [--seconds S] [--records N] [--consumers N] [--events E]',
+  {
+    seconds: { type: 'string', default: process.env.ATPROTO_BENCH_SECONDS || '2' },
+    records: { type: 'string', default: '2000' },
+    consumers: { type: 'string', default: '10' },
+    events: { type: 'string', default: '200' },
+  },
+)
+const base = args.url
+const seconds = Number(args.seconds)
+const records = Number(args.records)
+const consumers = Number(args.consumers)
+const events = Number(args.events)
 const url = new URL(base)
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
 
