@@ -1530,15 +1530,16 @@ void add_blob_cases(Builder& b) {
         });
   // [pds.service.blob-limit]
   b.add("blob.limit", {"pds.service.blob-limit", "pds.service.bad-request"},
-        "a 100 MB blob is refused with 413 or 400 and an XRPC error, never 5xx", kWrite,
-        [](Session& s, PdsRun& run) {
+        "a 6 MiB blob (over the usual 5 MB limit) is refused with 413 or 400 and an XRPC error, "
+        "never 5xx",
+        kWrite, [](Session& s, PdsRun& run) {
           Account* a = main_account(s, run);
           if (!a) return;
           Http h = s.request("POST", "/xrpc/com.atproto.repo.uploadBlob",
                              {{"authorization", "Bearer " + a->access},
                               {"content-type", "application/octet-stream"}},
-                             std::nullopt, std::size_t{100} << 20);
-          s.rejected(h, "uploadBlob of 100 MB", {400, 413});
+                             std::nullopt, std::size_t{6} << 20);
+          s.rejected(h, "uploadBlob of 6 MiB", {400, 413});
         });
 }
 
@@ -1585,15 +1586,15 @@ void add_request_cases(Builder& b) {
         });
   // [pds.service.body-limit]
   b.add("xrpc.oversized-body", {"pds.service.body-limit", "pds.service.bad-request"},
-        "a 100 MB JSON body answers 413 or 400 with an XRPC error, never 5xx", kWrite,
+        "a 6 MiB JSON body answers 413 or 400 with an XRPC error, never 5xx", kWrite,
         [](Session& s, PdsRun& run) {
           Account* a = main_account(s, run);
           if (!a) return;
           Http h = s.request(
               "POST", "/xrpc/com.atproto.repo.createRecord",
               {{"authorization", "Bearer " + a->access}, {"content-type", "application/json"}},
-              std::nullopt, std::size_t{100} << 20);
-          s.rejected(h, "a 100 MB createRecord body", {400, 413});
+              std::nullopt, std::size_t{6} << 20);
+          s.rejected(h, "a 6 MiB createRecord body", {400, 413});
         });
   b.add("xrpc.wrong-method", {"pds.service.bad-request"},
         "GET of a procedure and POST to a query answer 4xx, never 5xx", kBoth,
@@ -1996,6 +1997,11 @@ void add_firehose_cases(Builder& b) {
             if (seq_of(r) > cursor && seq_of(r) <= last) want.push_back(&r);
           }
           for (const auto& r : replay.messages) {
+            if (!s.check(seq_of(r) == 0 || seq_of(r) >= cursor,
+                         "the replay from cursor " + std::to_string(cursor) +
+                             " holds the older event seq " + std::to_string(seq_of(r)))) {
+              return;
+            }
             if (seq_of(r) > cursor && seq_of(r) <= last) got.push_back(&r);
           }
           if (!s.check(got.size() == want.size(),
