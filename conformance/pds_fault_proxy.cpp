@@ -21,7 +21,9 @@
 #include <thread>
 #include <vector>
 
-#include "atproto/data/cbor.hpp"
+#include <nlohmann/json.hpp>
+
+#include "atproto/data/cid.hpp"
 #include "atproto/identity/fetch.hpp"
 #include "atproto/sync/events.hpp"
 #include "atproto/xrpc/client.hpp"
@@ -56,6 +58,17 @@ const std::vector<Fault>& fault_table() {
       {"stale-cursor", "ask upstream for cursor - 2 instead of the client's cursor"},
       {"drop-identity-events", "drop every #identity message of the firehose"},
       {"drop-account-events", "drop every #account message of the firehose"},
+      {"drop-error-frames", "drop every error frame of the firehose"},
+      {"wrong-record-cid", "answer repo.getRecord with the CID of another record"},
+      {"list-drops-record", "drop the last record of every listRecords page"},
+      {"describe-without-did", "drop the server's did from describeServer"},
+      {"describe-repo-no-collections", "answer describeRepo with no collections"},
+      {"stale-resolve-handle",
+       "answer resolveHandle from the first answer seen for the handle, never refreshed"},
+      {"refresh-reuses-token", "answer refreshSession with the refresh token it was sent"},
+      {"corrupt-record-proof", "flip one byte of the last block of every sync.getRecord CAR"},
+      {"corrupt-blob", "flip one byte of every getBlob body"},
+      {"admin-forbidden", "answer 403 to every com.atproto.admin.* call"},
   };
   return kFaults;
 }
@@ -172,7 +185,60 @@ class Proxy {
     } else if (fault_ == "well-known-wrong-did" && path == "/.well-known/atproto-did" &&
                r.status == 200) {
       r.body = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa";
+    } else if (fault_ == "corrupt-record-proof" && path == "/xrpc/com.atproto.sync.getRecord" &&
+               r.status == 200 && !r.body.empty()) {
+      r.body.back() = static_cast<char>(r.body.back() ^ 0x01);
+    } else if (fault_ == "corrupt-blob" && path == "/xrpc/com.atproto.sync.getBlob" &&
+               r.status == 200 && !r.body.empty()) {
+      r.body.back() = static_cast<char>(r.body.back() ^ 0x01);
+    } else if (fault_ == "admin-forbidden" && path.rfind("/xrpc/com.atproto.admin.", 0) == 0) {
+      r = xrpc::xrpc_error(403, "Forbidden", "pds-fault-proxy: admin-forbidden");
+    } else if (fault_ == "stale-resolve-handle" &&
+               path == "/xrpc/com.atproto.identity.resolveHandle") {
+      // Once a handle resolved, it keeps resolving the same way, even after
+      // the server answered otherwise.
+      std::string handle = request.query_param("handle").value_or("");
+      std::lock_guard lock(mutex_);
+      auto it = resolved_.find(handle);
+      if (it != resolved_.end()) {
+        r.status = 200;
+        r.body = it->second;
+      } else if (r.status == 200) {
+        resolved_.emplace(handle, r.body);
+      }
+    } else {
+      edit_json(request, r);
     }
+  }
+
+  // The faults that change one field of a JSON answer.
+  void edit_json(const xrpc::HttpRequest& request, xrpc::HttpResponse& r) {
+    const std::string& path = request.path;
+    if (r.status != 200) return;
+    nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+    if (!body.is_object()) return;
+    if (fault_ == "wrong-record-cid" && path == "/xrpc/com.atproto.repo.getRecord") {
+      // A CID that is valid but names other bytes.
+      std::string other = r.body + " (another record)";
+      body["cid"] =
+          data::Cid::compute(data::Codec::kDagCbor, Bytes(other.begin(), other.end())).to_string();
+    } else if (fault_ == "list-drops-record" && path == "/xrpc/com.atproto.repo.listRecords" &&
+               body.contains("records") && body["records"].is_array() && !body["records"].empty()) {
+      body["records"].erase(body["records"].size() - 1);
+    } else if (fault_ == "describe-without-did" &&
+               path == "/xrpc/com.atproto.server.describeServer") {
+      body.erase("did");
+    } else if (fault_ == "describe-repo-no-collections" &&
+               path == "/xrpc/com.atproto.repo.describeRepo") {
+      body["collections"] = nlohmann::json::array();
+    } else if (fault_ == "refresh-reuses-token" &&
+               path == "/xrpc/com.atproto.server.refreshSession") {
+      std::string sent = request.header("authorization").value_or("");
+      if (sent.rfind("Bearer ", 0) == 0) body["refreshJwt"] = sent.substr(7);
+    } else {
+      return;
+    }
+    r.body = body.dump();
   }
 
   xrpc::HttpResponse subscribe(const xrpc::HttpRequest& request) {
@@ -255,6 +321,10 @@ class Proxy {
     const char* type = event ? sync::event_type(*event) : "";
     const std::string t(type);
     if (fault_ == "duplicate-events" && t == "#commit") return {bytes, bytes};
+    if (fault_ == "drop-error-frames" && message.ok() &&
+        std::holds_alternative<sync::ErrorFrame>(*message)) {
+      return {};
+    }
     if (fault_ == "drop-identity-events" && t == "#identity") return {};
     if (fault_ == "drop-account-events" && t == "#account") return {};
     if (fault_ == "corrupt-prevdata" && t == "#commit") {
@@ -275,6 +345,7 @@ class Proxy {
   std::mutex mutex_;
   std::vector<std::thread> relays_;
   std::map<std::string, std::string> latest_;
+  std::map<std::string, std::string> resolved_;
   std::atomic<bool> stopping_{false};
 };
 

@@ -3,6 +3,7 @@
 // WebSocket client, each message decoded by the sync layer only to decide
 // when a window is complete (the suite decodes and judges them itself).
 #include <chrono>
+#include <cstdlib>
 #include <variant>
 
 #include "atproto/common/hex.hpp"
@@ -155,11 +156,10 @@ class PdsTarget final : public Target {
       if (e.code == "xrpc.ws.handshake") {
         // The upgrade was refused with an HTTP status: that is an answer.
         out.status = 400;
-        for (int code = 100; code < 600; ++code) {
-          if (e.message.find(std::to_string(code)) != std::string::npos) {
-            out.status = code;
-            break;
-          }
+        auto at = e.message.find("HTTP ");
+        if (at != std::string::npos && at + 8 <= e.message.size()) {
+          int code = std::atoi(e.message.substr(at + 5, 3).c_str());
+          if (code >= 100 && code < 600) out.status = code;
         }
         out.raw_body = e.message;
         out.body = {{"messages", json::array()}, {"closed", true}, {"refused", e.message}};
