@@ -521,9 +521,32 @@ TEST_CASE(
   REQUIRE(status.status == 200);
   CHECK(status.body["activated"] == false);
   CHECK(status.body["validDid"] == true);
+  CHECK(status.body["indexedRecords"] == 0);
+  CHECK(status.body["repoBlocks"].get<int>() >= 2);  // the commit and the empty MST root
 
   REQUIRE(server.post("com.atproto.server.activateAccount", nullptr, access).status == 200);
   CHECK(server.get("com.atproto.server.getSession", access).body["active"] == true);
+  // A record referencing an uploaded blob shows in the counts.
+  auto blob = http("POST", server.url + "/xrpc/com.atproto.repo.uploadBlob", "some image bytes",
+                   {{"authorization", "Bearer " + access}, {"content-type", "image/png"}});
+  INFO(blob.text);
+  REQUIRE(blob.status == 200);
+  json record = {
+      {"$type", "app.bsky.actor.profile"}, {"displayName", "Erin"}, {"avatar", blob.body["blob"]}};
+  auto put = server.post("com.atproto.repo.putRecord",
+                         {{"repo", did},
+                          {"collection", "app.bsky.actor.profile"},
+                          {"rkey", "self"},
+                          {"record", record}},
+                         access);
+  INFO(put.text);
+  REQUIRE(put.status == 200);
+  status = server.get("com.atproto.server.checkAccountStatus", access);
+  CHECK(status.body["activated"] == true);
+  CHECK(status.body["indexedRecords"] == 1);
+  CHECK(status.body["expectedBlobs"] == 1);
+  CHECK(status.body["importedBlobs"] == 1);
+  CHECK(status.body["privateStateValues"] == 0);
 
   // Deletion needs the password and the token the server logged.
   REQUIRE(server.post("com.atproto.server.requestAccountDelete", nullptr, access).status == 200);
