@@ -182,7 +182,7 @@ TEST_CASE("websocket: close sends the queue, then the close frame; on_close once
   CHECK(s.accepted.closes == 1);
 }
 
-TEST_CASE("websocket: frames from the client are ignored [xrpc.ws.ignore-client-frames]",
+TEST_CASE("websocket: frames from the client are ignored [sync.stream.ignore-client-frames]",
           "[xrpc][websocket]") {
   SubscriptionServer s;
   RawClient client(s.port, "/xrpc/com.example.subscribe");
@@ -331,7 +331,7 @@ TEST_CASE("websocket: stop() with open connections closes them and does not hang
 
 TEST_CASE(
     "subscription: GET only, parameters and handler errors answered before the upgrade "
-    "[xrpc.ws.upgrade]",
+    "[xrpc.ws.upgrade] [sync.stream.http-errors]",
     "[xrpc][websocket]") {
   SubscriptionServer s;
   auto upgrade_request = [](std::string target) {
