@@ -39,6 +39,14 @@ std::string random_token(std::size_t bytes);
 Result<nlohmann::json> read_input(const PdsContext& context, const xrpc::HttpRequest& request,
                                   std::string_view nsid);
 
+// Fields of a request body, read without throwing: a missing or mistyped
+// field reads as absent (with the lexicons loaded, read_input has already
+// refused a mistyped one).
+std::string string_field(const nlohmann::json& body, const char* key);
+std::optional<std::string> optional_string_field(const nlohmann::json& body, const char* key);
+std::optional<std::int64_t> integer_field(const nlohmann::json& body, const char* key);
+bool boolean_field(const nlohmann::json& body, const char* key, bool fallback);
+
 // The scopes and token types of session tokens, as the official PDS writes
 // them (clients read them back to tell an app-password session).
 inline constexpr std::string_view kScopeAccess = "com.atproto.access";
@@ -97,6 +105,10 @@ class Accounts final : public AccountAccess {
   const crypto::PrivateKey& rotation_key() const { return *rotation_key_; }
   std::int64_t now() const { return clock_(); }
   void set_clock_for_tests(Clock clock) { clock_ = std::move(clock); }
+  // Tests only: did:web documents are fetched from this origin (with the
+  // DID's host as the Host header) instead of https://<host>. Set before
+  // the server takes requests.
+  void set_did_web_origin_for_tests(std::string origin) { did_web_origin_ = std::move(origin); }
 
   // AccountAccess: active accounts only (AccountDeactivated, AccountTakedown).
   Result<Caller> authenticate(const xrpc::HttpRequest& request) const override;
@@ -182,6 +194,7 @@ class Accounts final : public AccountAccess {
   Clock clock_;
   std::vector<std::uint8_t> jwt_secret_;
   std::optional<crypto::PrivateKey> rotation_key_;
+  std::string did_web_origin_;
 };
 
 // com.atproto.server.* (sessions, accounts, app passwords, invite codes,
