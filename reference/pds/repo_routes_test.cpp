@@ -114,6 +114,8 @@ TEST_CASE("pds routes: validate true, unset and false", "[pds][routes]") {
   CHECK(skipped.status == 200);
   CHECK_FALSE(skipped.body.contains("validationStatus"));
   CHECK(create(unknown, "app.bsky.feed.post", false).status == 400);  // $type != collection
+  Json untyped = {{"text", "no type"}};
+  CHECK(create(untyped, "com.example.thing", false).status == 400);  // $type missing
   Json with_float = {{"$type", "com.example.thing"}, {"n", 1.5}};
   CHECK(create(with_float, "com.example.thing", false).status == 400);
   // Record keys: the base syntax always, the lexicon's key type when known.
