@@ -381,7 +381,7 @@ struct Relay::State {
     xrpc::WebSocketClientOptions options;
     options.policy = fetch;
     options.max_message_bytes = 5'000'000;  // [relay.verify.size] the frame limit
-    std::int64_t window_start = now_ms();
+    std::int64_t window_start = 0;
     int window_count = 0;
     while (!stopping) {
       auto state = store->host(host);
@@ -402,20 +402,10 @@ struct Relay::State {
           if (!message.value()) break;  // closed by the PDS
           failures = 0;
           count(&RelayStats::received);
-          handle_frame(host, *message.value(), cursor);
-          if (config.host_events_per_second > 0 &&
-              ++window_count >= config.host_events_per_second) {
-            // [relay.host.limits] Over the host's rate: stop reading from it
-            // (only it) until the second is over.
-            std::int64_t wait = window_start + 1000 - now_ms();
-            if (wait > 0) {
-              (void)store->set_host_status(host, kHostThrottled);
-              if (!pause(static_cast<int>(wait))) break;
-              (void)store->set_host_status(host, kHostActive);
-            }
-            window_start = now_ms();
-            window_count = 0;
+          if (config.host_events_per_second > 0 && !within_rate(host, window_start, window_count)) {
+            break;
           }
+          handle_frame(host, *message.value(), cursor);
         }
         client.value()->close();
       }
@@ -428,6 +418,24 @@ struct Relay::State {
       delay = std::min<long>(delay, config.reconnect_max_ms);
       if (!pause(static_cast<int>(delay))) break;
     }
+  }
+
+  // [relay.host.limits] At most host_events_per_second events of one host
+  // per one-second window: over it, this host's reading (only it) waits for
+  // the next window. False when the relay stops meanwhile.
+  bool within_rate(const std::string& host, std::int64_t& window_start, int& window_count) {
+    std::int64_t now = now_ms();
+    if (now - window_start >= 1000) {
+      window_start = now;
+      window_count = 0;
+    }
+    if (++window_count <= config.host_events_per_second) return true;
+    (void)store->set_host_status(host, kHostThrottled);
+    if (!pause(static_cast<int>(window_start + 1000 - now))) return false;
+    (void)store->set_host_status(host, kHostActive);
+    window_start = now_ms();
+    window_count = 1;
+    return true;
   }
 
   void handle_frame(const std::string& host, const std::vector<std::uint8_t>& bytes,

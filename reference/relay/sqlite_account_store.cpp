@@ -48,13 +48,37 @@ AccountState read_account(const sqlite::Statement& s) {
 constexpr const char* kAccountColumns =
     "did, host, rev, head, data, active, status, desynchronized";
 
+// A statement prepared once and reused: reset when taken and when given
+// back, so that no read stays open (an open read would hold back WAL
+// checkpoints).
+class Cached {
+ public:
+  Cached(sqlite::Database& db, std::string sql) : db_(db), sql_(std::move(sql)) {}
+  sqlite::Statement& take() {
+    if (!statement_) statement_ = std::make_unique<sqlite::Statement>(db_.handle(), sql_);
+    statement_->reset();
+    return *statement_;
+  }
+
+ private:
+  sqlite::Database& db_;
+  std::string sql_;
+  std::unique_ptr<sqlite::Statement> statement_;
+};
+
+struct Returned {
+  sqlite::Statement& statement;
+  ~Returned() { statement.reset(); }
+};
+
 class SqliteAccountStore final : public AccountStore {
  public:
   explicit SqliteAccountStore(sqlite::Database db) : db_(std::move(db)) {}
 
   Result<std::optional<AccountState>> account(std::string_view did) override {
     std::lock_guard lock(mutex_);
-    auto s = db_.prepare(std::string("SELECT ") + kAccountColumns + " FROM account WHERE did = ?");
+    auto& s = select_account_.take();
+    Returned done{s};
     if (!s.ok()) return s.error("prepare");
     s.bind(1, did);
     int rc = s.step();
@@ -142,17 +166,22 @@ class SqliteAccountStore final : public AccountStore {
     if (!hostname.empty()) {
       if (auto s = write_cursor(hostname, host_cursor); !s) return s.error();
     }
-    // The row first, with an empty frame, so that SQLite hands out the seq
-    // (AUTOINCREMENT: never reused, also after pruning and restarts).
-    auto insert = db_.prepare("INSERT INTO event (time_ms, frame) VALUES (?, x'')");
-    insert.bind(1, time_ms);
-    if (auto s = insert.run(); !s) return s.error();
-    std::int64_t seq = db_.last_insert_rowid();
-    auto update = db_.prepare("UPDATE event SET frame = ? WHERE seq = ?");
+    // The next seq is counted here (appends are serialized by the mutex);
+    // AUTOINCREMENT keeps the highest one ever used in sqlite_sequence, so a
+    // seq is never reused, also after pruning and restarts.
+    if (next_seq_ == 0) {
+      auto last = last_seq_locked();
+      if (!last) return last.error();
+      next_seq_ = last.value() + 1;
+    }
+    std::int64_t seq = next_seq_;
     Bytes frame = encode(seq);
-    update.bind_blob(1, frame).bind(2, seq);
-    if (auto s = update.run(); !s) return s.error();
+    auto& insert = insert_event_.take();
+    Returned done{insert};
+    insert.bind(1, seq).bind(2, time_ms).bind_blob(3, frame);
+    if (auto s = insert.run(); !s) return s.error();
     if (auto s = tx.commit(); !s) return s.error();
+    ++next_seq_;
     return seq;
   }
 
@@ -170,6 +199,10 @@ class SqliteAccountStore final : public AccountStore {
 
   Result<std::int64_t> last_seq() override {
     std::lock_guard lock(mutex_);
+    return last_seq_locked();
+  }
+
+  Result<std::int64_t> last_seq_locked() {
     // The AUTOINCREMENT counter, not MAX(seq): it survives pruning the log empty.
     auto s = db_.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'event'");
     int rc = s.step();
@@ -210,21 +243,29 @@ class SqliteAccountStore final : public AccountStore {
   }
 
   Status write_account(const AccountState& a) {
-    auto s = db_.prepare(std::string("INSERT OR REPLACE INTO account (") + kAccountColumns +
-                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    auto& s = upsert_account_.take();
+    Returned done{s};
     s.bind(1, a.did).bind(2, a.host).bind(3, a.rev).bind(4, a.head).bind(5, a.data);
     s.bind(6, a.active ? 1 : 0).bind(7, a.status).bind(8, a.desynchronized ? 1 : 0);
     return s.run();
   }
 
   Status write_cursor(std::string_view hostname, std::int64_t cursor) {
-    auto s = db_.prepare("UPDATE host SET cursor = ? WHERE hostname = ?");
+    auto& s = update_cursor_.take();
+    Returned done{s};
     s.bind(1, cursor).bind(2, hostname);
     return s.run();
   }
 
   std::mutex mutex_;
   sqlite::Database db_;
+  std::int64_t next_seq_ = 0;  // 0: not read yet
+  Cached select_account_{db_, std::string("SELECT ") + kAccountColumns +
+                                  " FROM account WHERE did = ?"};
+  Cached upsert_account_{db_, std::string("INSERT OR REPLACE INTO account (") + kAccountColumns +
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"};
+  Cached update_cursor_{db_, "UPDATE host SET cursor = ? WHERE hostname = ?"};
+  Cached insert_event_{db_, "INSERT INTO event (seq, time_ms, frame) VALUES (?, ?, ?)"};
 };
 
 }  // namespace
