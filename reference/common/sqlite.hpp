@@ -57,8 +57,12 @@ class Statement {
   }
   Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
   Statement& bind_blob(int index, std::span<const std::uint8_t> bytes) {
-    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
-                      SQLITE_TRANSIENT);
+    // A null pointer would bind SQL NULL: an empty span is a zero-length blob.
+    if (bytes.empty()) {
+      sqlite3_bind_zeroblob(stmt_, index, 0);
+      return *this;
+    }
+    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
     return *this;
   }
   Statement& bind_null(int index) {
@@ -122,8 +126,8 @@ class Database {
     }
     Database out(db);
     sqlite3_busy_timeout(db, 5000);
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                               "PRAGMA foreign_keys=ON"}) {
+    for (const char* pragma :
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
       if (auto s = out.exec(pragma); !s) return s.error();
     }
     return out;

@@ -147,7 +147,9 @@ class Decoder {
   Decoder(std::span<const std::uint8_t> in, const DecodeLimits& limits)
       : in_(in), limits_(limits) {}
 
-  Result<Value> top() {
+  // The first item; with `consumed` set, what follows it is the caller's
+  // (the body after a frame header) and its length goes there.
+  Result<Value> top(std::size_t* consumed = nullptr) {
     // [data.limits.size] Refuse oversized input before reading any of it.
     if (in_.size() > limits_.max_input_bytes) {
       return make_error("data.limits.size", "input of " + std::to_string(in_.size()) +
@@ -156,6 +158,10 @@ class Decoder {
     }
     auto v = item(0);
     if (!v) return v;
+    if (consumed != nullptr) {
+      *consumed = pos_;
+      return v;
+    }
     // [data.cbor.trailing-bytes] A block is exactly one data item.
     if (pos_ != in_.size()) {
       return error("data.cbor.trailing-bytes",
@@ -397,6 +403,11 @@ Result<std::vector<std::uint8_t>> encode_cbor(const Value& value) {
 
 Result<Value> decode_cbor(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {
   return Decoder(bytes, limits).top();
+}
+
+Result<Value> decode_cbor_prefix(std::span<const std::uint8_t> bytes, std::size_t& consumed,
+                                 const DecodeLimits& limits) {
+  return Decoder(bytes, limits).top(&consumed);
 }
 
 Result<Cid> cid_of(const Value& value) {

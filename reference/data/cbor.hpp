@@ -62,6 +62,13 @@ Result<std::vector<std::uint8_t>> encode_cbor(const Value& value);
 // Strict decoding of exactly one DRISL-CBOR item; see the codes above.
 Result<Value> decode_cbor(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {});
 
+// The same strict decoding of the first item of `bytes`, which may be
+// followed by more: `consumed` receives the item's length. For formats that
+// concatenate items, such as event stream frames (a header then a body,
+// https://atproto.com/specs/event-stream#framing).
+Result<Value> decode_cbor_prefix(std::span<const std::uint8_t> bytes, std::size_t& consumed,
+                                 const DecodeLimits& limits = {});
+
 // The dag-cbor CID of a value: SHA-256 over encode_cbor(value).
 Result<Cid> cid_of(const Value& value);
 

@@ -230,7 +230,7 @@ HttpResponse PlcDirectory::submit(const std::string& did, const std::string& bod
     return plan;
   };
 
-  Result<StoredOperation> stored = make_error("plc.store.io", "not attempted");
+  Result<StoredOperation> stored = make_error("storage.io", "not attempted");
   if (has(Fault::kNoSerialization)) {
     // The race the transaction prevents: check first, write later.
     auto log = store_.audit_log(did);
@@ -248,7 +248,9 @@ HttpResponse PlcDirectory::submit(const std::string& did, const std::string& bod
   }
   if (!stored.ok()) {
     const Error& error = stored.error();
-    if (error.code.rfind("plc.store.", 0) == 0) return rejected(500, error);
+    if (error.code.rfind("plc.store.", 0) == 0 || error.code == "storage.io") {
+      return rejected(500, error);
+    }
     if (unknown_did && operation.prev) {
       return failure(404, "DID not registered: " + did + " (" + error.message + ")", error.code);
     }

@@ -7,10 +7,9 @@
 // transaction that reads the DID's log, checks the operation against it and
 // writes, so two submissions can never both extend the same head. WAL mode
 // with synchronous=FULL: COMMIT returns once the write-ahead log is on disk.
-#include <sqlite3.h>
-
 #include <mutex>
 
+#include "atproto/common/sqlite.hpp"
 #include "atproto/plc/store.hpp"
 
 namespace atproto::plc {
@@ -20,41 +19,6 @@ namespace {
 using identity::AuditEntry;
 using identity::PlcOperation;
 using Clock = std::chrono::system_clock;
-
-Error store_error(sqlite3* db, const std::string& what) {
-  return make_error("plc.store.io", what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
-}
-
-// A prepared statement that finalizes itself, with the binds this store uses.
-class Query {
- public:
-  Query(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
-  }
-  ~Query() { sqlite3_finalize(stmt_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  bool ok() const { return stmt_ != nullptr; }
-  bool text(int index, std::string_view value) {
-    return sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                             SQLITE_TRANSIENT) == SQLITE_OK;
-  }
-  bool integer(int index, std::int64_t value) {
-    return sqlite3_bind_int64(stmt_, index, value) == SQLITE_OK;
-  }
-  int step() { return sqlite3_step(stmt_); }
-  std::string column_text(int index) const {
-    const auto* p = sqlite3_column_text(stmt_, index);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index)))
-             : std::string();
-  }
-  std::int64_t column_integer(int index) const { return sqlite3_column_int64(stmt_, index); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS operations ("
@@ -72,20 +36,9 @@ constexpr const char* kColumns = "seq, did, cid, operation, nullified, created_a
 
 class SqliteStore final : public PlcStore {
  public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override { sqlite3_close(db_); }
-  SqliteStore(const SqliteStore&) = delete;
-  SqliteStore& operator=(const SqliteStore&) = delete;
+  explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
 
-  Status exec(const char* sql) {
-    char* message = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-      std::string text = message ? message : "unknown error";
-      sqlite3_free(message);
-      return make_error("plc.store.io", std::string(sql).substr(0, 40) + ": " + text);
-    }
-    return {};
-  }
+  Status exec(const char* sql) { return db_.exec(sql); }
 
   Result<std::vector<AuditEntry>> audit_log(std::string_view did) override {
     std::lock_guard lock(mutex_);
@@ -97,17 +50,12 @@ class SqliteStore final : public PlcStore {
     auto cid = identity::plc_operation_cid(operation);
     if (!cid.ok()) return cid.error();
     std::lock_guard lock(mutex_);
-    if (auto st = exec("BEGIN IMMEDIATE"); !st.ok()) return st.error();
+    sqlite::Transaction tx(db_);
+    if (!tx.began()) return make_error(sqlite::kIoError, "append: cannot begin a transaction");
     auto result = append_in_transaction(did, operation, *cid, check);
-    if (!result.ok()) {
-      (void)exec("ROLLBACK");
-      return result;
-    }
+    if (!result.ok()) return result;  // the guard rolls back
     // [plc.directory.durable] Acknowledged only after this COMMIT returns.
-    if (auto st = exec("COMMIT"); !st.ok()) {
-      (void)exec("ROLLBACK");
-      return st.error();
-    }
+    if (auto st = tx.commit(); !st.ok()) return st.error();
     return result;
   }
 
@@ -116,10 +64,9 @@ class SqliteStore final : public PlcStore {
     std::lock_guard lock(mutex_);
     std::string sql =
         std::string("SELECT ") + kColumns + " FROM operations WHERE seq > ? ORDER BY seq LIMIT ?";
-    Query q(db_, sql.c_str());
-    if (!q.ok() || !q.integer(1, after) || !q.integer(2, static_cast<std::int64_t>(count))) {
-      return store_error(db_, "export");
-    }
+    auto q = db_.prepare(sql);
+    if (!q.ok()) return q.error("export");
+    q.bind(1, after).bind(2, static_cast<std::int64_t>(count));
     return read_rows(q);
   }
 
@@ -132,10 +79,9 @@ class SqliteStore final : public PlcStore {
     std::string bound = after ? identity::format_created_at(*after) : std::string();
     std::string sql = std::string("SELECT ") + kColumns +
                       " FROM operations WHERE created_at > ? ORDER BY created_at, seq LIMIT ?";
-    Query q(db_, sql.c_str());
-    if (!q.ok() || !q.text(1, bound) || !q.integer(2, static_cast<std::int64_t>(count))) {
-      return store_error(db_, "export");
-    }
+    auto q = db_.prepare(sql);
+    if (!q.ok()) return q.error("export");
+    q.bind(1, bound).bind(2, static_cast<std::int64_t>(count));
     return read_rows(q);
   }
 
@@ -145,17 +91,17 @@ class SqliteStore final : public PlcStore {
   }
 
  private:
-  Result<std::vector<StoredOperation>> read_rows(Query& q) {
+  Result<std::vector<StoredOperation>> read_rows(sqlite::Statement& q) {
     std::vector<StoredOperation> out;
     for (;;) {
       int rc = q.step();
       if (rc == SQLITE_DONE) return out;
-      if (rc != SQLITE_ROW) return store_error(db_, "read");
+      if (rc != SQLITE_ROW) return q.error("read");
       StoredOperation row;
-      row.seq = q.column_integer(0);
-      row.entry.did = q.column_text(1);
-      row.entry.cid = q.column_text(2);
-      auto doc = nlohmann::json::parse(q.column_text(3), nullptr, false);
+      row.seq = q.integer(0);
+      row.entry.did = q.text(1);
+      row.entry.cid = q.text(2);
+      auto doc = nlohmann::json::parse(q.text(3), nullptr, false);
       auto op = identity::parse_plc_operation(doc);
       if (!op.ok()) {
         return make_error("plc.store.corrupt", "stored operation " + row.entry.cid + " of " +
@@ -163,8 +109,8 @@ class SqliteStore final : public PlcStore {
                                                    " does not parse: " + op.error().message);
       }
       row.entry.operation = std::move(op).value();
-      row.entry.nullified = q.column_integer(4) != 0;
-      row.entry.created_at = q.column_text(5);
+      row.entry.nullified = q.integer(4) != 0;
+      row.entry.created_at = q.text(5);
       out.push_back(std::move(row));
     }
   }
@@ -172,8 +118,9 @@ class SqliteStore final : public PlcStore {
   Result<std::vector<AuditEntry>> read_log(std::string_view did) {
     std::string sql =
         std::string("SELECT ") + kColumns + " FROM operations WHERE did = ? ORDER BY seq";
-    Query q(db_, sql.c_str());
-    if (!q.ok() || !q.text(1, did)) return store_error(db_, "audit log");
+    auto q = db_.prepare(sql);
+    if (!q.ok()) return q.error("audit log");
+    q.bind(1, did);
     auto rows = read_rows(q);
     if (!rows.ok()) return rows.error();
     std::vector<AuditEntry> log;
@@ -186,10 +133,9 @@ class SqliteStore final : public PlcStore {
   // stored (clocks step back; two operations may land in one millisecond).
   Result<Clock::time_point> next_created_at() {
     auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now());
-    Query q(db_, "SELECT max(created_at) FROM operations");
-    if (!q.ok()) return store_error(db_, "clock");
-    if (q.step() != SQLITE_ROW) return store_error(db_, "clock");
-    std::string latest = q.column_text(0);
+    auto q = db_.prepare("SELECT max(created_at) FROM operations");
+    if (!q.ok() || q.step() != SQLITE_ROW) return q.error("clock");
+    std::string latest = q.text(0);
     if (latest.empty()) return Clock::time_point(now);
     auto last = identity::parse_created_at(latest);
     if (!last.ok()) return last.error();
@@ -213,50 +159,39 @@ class SqliteStore final : public PlcStore {
     stored.entry.operation = operation;
     stored.entry.cid = cid;
     stored.entry.created_at = identity::format_created_at(*now);
-    Query insert(db_,
-                 "INSERT INTO operations (did, cid, operation, nullified, created_at) "
-                 "VALUES (?, ?, ?, 0, ?)");
-    std::string text = identity::to_json(operation).dump();
-    if (!insert.ok() || !insert.text(1, did) || !insert.text(2, cid) || !insert.text(3, text) ||
-        !insert.text(4, stored.entry.created_at) || insert.step() != SQLITE_DONE) {
-      return store_error(db_, "insert");
-    }
-    stored.seq = sqlite3_last_insert_rowid(db_);
+    auto insert = db_.prepare(
+        "INSERT INTO operations (did, cid, operation, nullified, created_at) "
+        "VALUES (?, ?, ?, 0, ?)");
+    insert.bind(1, did).bind(2, cid).bind(3, identity::to_json(operation).dump());
+    insert.bind(4, stored.entry.created_at);
+    if (auto st = insert.run(); !st.ok()) return st.error();
+    stored.seq = db_.last_insert_rowid();
     // [plc.directory.recovery] The overridden entries are nullified in the
     // same transaction that stores the recovery operation.
     for (std::size_t index : plan->nullifies) {
       if (index >= log->size()) {
         return make_error("plc.store.plan", "nullified index out of range");
       }
-      Query update(db_, "UPDATE operations SET nullified = 1 WHERE did = ? AND cid = ?");
-      if (!update.ok() || !update.text(1, did) || !update.text(2, (*log)[index].cid) ||
-          update.step() != SQLITE_DONE) {
-        return store_error(db_, "nullify");
-      }
+      auto update = db_.prepare("UPDATE operations SET nullified = 1 WHERE did = ? AND cid = ?");
+      update.bind(1, did).bind(2, (*log)[index].cid);
+      if (auto st = update.run(); !st.ok()) return st.error();
     }
     return stored;
   }
 
-  sqlite3* db_;
+  sqlite::Database db_;
   std::mutex mutex_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<PlcStore>> open_sqlite_store(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
-    Error e = store_error(db, "cannot open " + path);
-    sqlite3_close(db);
-    return e;
-  }
-  auto store = std::make_unique<SqliteStore>(db);
-  // [plc.directory.durable] WAL with full syncs: a committed operation
-  // survives a crash of the process and of the machine.
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                          "PRAGMA busy_timeout=5000", kSchema}) {
-    if (auto st = store->exec(sql); !st.ok()) return st.error();
-  }
+  // [plc.directory.durable] The wrapper opens in WAL mode with full syncs:
+  // a committed operation survives a crash of the process and the machine.
+  auto db = sqlite::Database::open(path);
+  if (!db.ok()) return db.error();
+  auto store = std::make_unique<SqliteStore>(std::move(db).value());
+  if (auto st = store->exec(kSchema); !st.ok()) return st.error();
   return std::unique_ptr<PlcStore>(std::move(store));
 }
 

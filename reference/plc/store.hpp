@@ -62,7 +62,7 @@ class PlcStore {
 };
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode with
-// full synchronous commits. Error code: plc.store.io.
+// full synchronous commits. Error code: storage.io.
 Result<std::unique_ptr<PlcStore>> open_sqlite_store(const std::string& path);
 
 }  // namespace atproto::plc

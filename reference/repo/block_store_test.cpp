@@ -61,7 +61,7 @@ TEST_CASE("block stores: sqlite, in memory and on disk", "[store]") {
   std::remove((path + "-shm").c_str());
   auto bad = SqliteBlockStore::open("/nonexistent-dir/x/y.sqlite");
   REQUIRE(!bad.ok());
-  CHECK(bad.error().code == "repo.store.io");
+  CHECK(bad.error().code == "storage.io");
 }
 
 }  // namespace

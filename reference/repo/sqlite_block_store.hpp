@@ -1,14 +1,15 @@
 // SQLite block store: the on-disk store a PDS keeps repositories in.
 // One table, blocks(cid BLOB PRIMARY KEY, bytes BLOB), keyed by the binary
-// CID. Errors from SQLite come back as repo.store.io with SQLite's message.
+// CID. Errors from SQLite come back as storage.io with SQLite's message
+// (reference/common/sqlite.hpp, the wrapper every on-disk store shares).
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "atproto/repo/block_store.hpp"
+#include "atproto/common/sqlite.hpp"
 
-struct sqlite3;
+#include "atproto/repo/block_store.hpp"
 
 namespace atproto::repo {
 
@@ -16,7 +17,6 @@ class SqliteBlockStore final : public BlockStore {
  public:
   // Opens (creating if needed) the database at `path`; ":memory:" works too.
   static Result<std::unique_ptr<SqliteBlockStore>> open(const std::string& path);
-  ~SqliteBlockStore() override;
   SqliteBlockStore(const SqliteBlockStore&) = delete;
   SqliteBlockStore& operator=(const SqliteBlockStore&) = delete;
 
@@ -28,9 +28,9 @@ class SqliteBlockStore final : public BlockStore {
   Status put_many(const std::vector<std::pair<data::Cid, Bytes>>& blocks) override;
 
  private:
-  explicit SqliteBlockStore(sqlite3* db) : db_(db) {}
-  Status exec(const char* sql);
-  sqlite3* db_;
+  explicit SqliteBlockStore(sqlite::Database db) : db_(std::move(db)) {}
+  // Reads prepare statements too; the wrapper's methods are not const.
+  mutable sqlite::Database db_;
 };
 
 }  // namespace atproto::repo

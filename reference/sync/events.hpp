@@ -16,6 +16,7 @@
 #include "atproto/data/cid.hpp"
 #include "atproto/data/value.hpp"
 #include "atproto/repo/inversion.hpp"
+#include "atproto/repo/repository.hpp"
 
 namespace atproto::sync {
 
@@ -33,10 +34,13 @@ struct Frame {
   data::Value body;  // a map
 };
 
-// Header bytes then body bytes, each canonical DAG-CBOR.
+// Header bytes then body bytes, each canonical DAG-CBOR. Precondition:
+// every string in `body` (and `t`) is valid UTF-8, the one thing the CBOR
+// encoder can refuse; a violation is a programming error and throws.
 Bytes encode_frame(const FrameHeader& header, const data::Value& body);
 // Strict: both parts strict DRISL-CBOR maps, nothing after the body, the
-// header's op 1 with a string t or op -1 without. Error codes:
+// header's op 1 with a string t or op -1 without (other ops pass with any
+// string t or none: decode_message skips them). Error codes:
 // "sync.frame.header", "sync.frame.body", "sync.frame.trailing", and the
 // data.* codes of the CBOR decoder.
 Result<Frame> decode_frame(std::span<const std::uint8_t> bytes);
@@ -45,14 +49,16 @@ Result<Frame> decode_frame(std::span<const std::uint8_t> bytes);
 struct CommitEvent {
   std::int64_t seq = 0;
   std::string repo;  // DID
-  data::Cid commit;
+  // Cid has no default constructor; an all-zero digest placeholder keeps
+  // CommitEvent default-constructible (every decoded or built event sets it).
+  data::Cid commit{data::Codec::kDagCbor, data::Digest{}};
   std::string rev;
   std::optional<std::string> since;  // rev of the previous commit; null for the first
   Bytes blocks;                      // a CAR slice: commit, MST nodes, records
   std::vector<repo::RecordOp> ops;
   std::vector<data::Cid> blobs;  // deprecated: always empty when written
   std::optional<data::Cid> prev_data;
-  std::string time;  // RFC 3339, when the event was sequenced
+  std::string time;      // RFC 3339, when the event was sequenced
   bool rebase = false;   // deprecated, always false
   bool too_big = false;  // deprecated, always false
 };
@@ -81,7 +87,8 @@ struct AccountEvent {
   std::string did;
   std::string time;
   bool active = true;
-  std::optional<std::string> status;  // when inactive: takendown, suspended, deleted, deactivated, ...
+  // When inactive: takendown, suspended, deleted, deactivated, ...
+  std::optional<std::string> status;
 };
 
 // #info: informational, not sequenced (e.g. "OutdatedCursor").
@@ -115,9 +122,20 @@ data::Value event_body(const Event& event);
 Bytes encode_event(const Event& event);
 Bytes encode_error_frame(const ErrorFrame& error);
 
+// The #commit event of one commit (repo::Repository::apply_writes): its
+// blocks as a CAR whose only root is the commit, since, prevData and ops as
+// the commit result has them, blobs empty, tooBig and rebase false
+// (what a PDS emits, https://atproto.com/specs/sync#commit-events).
+CommitEvent commit_event(const repo::CommitResult& result, std::int64_t seq, std::string time);
+
 // decode_frame, then the body by its type. Field errors name the message
-// and field: "sync.event.fields" (missing, extra-required or mistyped
-// fields), "sync.event.ops" (an op whose cid/prev do not fit its action).
+// and field: "sync.event.fields" (a missing or mistyped field, a repo/did
+// that is not a DID, a rev/since that is not a TID), "sync.event.ops" (an
+// op whose cid/prev do not fit its action, or an unknown action). Fields
+// the lexicon does not define are ignored; `time` is kept as sent (the spec
+// calls it informal). A frame of an unknown op, or of op 1 with an unknown
+// t, decodes to UnknownMessage (type: the t, or "op <n>"). Size limits are
+// the checklist's (checklist.hpp), not the decoder's.
 Result<Message> decode_message(std::span<const std::uint8_t> bytes);
 
 }  // namespace atproto::sync

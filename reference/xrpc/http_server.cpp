@@ -81,6 +81,7 @@ HttpResponse HttpResponse::text(int status, std::string body, std::string conten
   return r;
 }
 
+// [xrpc.error.body] {"error": <name>, "message": <text>} with a JSON content type.
 HttpResponse xrpc_error(int status, std::string_view error, std::string_view message) {
   return HttpResponse::json(status, nlohmann::json{{"error", error}, {"message", message}});
 }

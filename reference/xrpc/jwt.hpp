@@ -47,10 +47,11 @@ struct ServiceAuthClaims {
   std::optional<std::string> lxm;  // the NSID the token is bound to
   std::int64_t exp = 0;            // seconds since the epoch
   std::int64_t iat = 0;
-  std::string jti;                 // a random nonce
+  std::string jti;  // a random nonce
 };
 
 // Signs the claims with `key`; "alg" is ES256K or ES256 by the key's curve.
+// An empty jti is replaced by 16 random bytes in hex.
 std::string create_service_auth(const crypto::PrivateKey& key, const ServiceAuthClaims& claims);
 
 struct ServiceAuthExpectations {
@@ -63,14 +64,15 @@ struct ServiceAuthExpectations {
 // `fresh` asks the resolver to bypass its cache: verify_service_auth calls
 // it once more with fresh=true when the signature does not verify with the
 // first key (the account may have rotated its key).
-using SigningKeyLookup =
-    std::function<Result<crypto::PublicKey>(std::string_view did, bool fresh)>;
+using SigningKeyLookup = std::function<Result<crypto::PublicKey>(std::string_view did, bool fresh)>;
 
 // Error codes, in the order checked: "xrpc.jwt.malformed", "xrpc.jwt.alg"
-// (not ES256K/ES256, or not the key's curve), "xrpc.jwt.claims" (iss, aud or
-// exp missing or mistyped), "xrpc.jwt.expired", "xrpc.jwt.audience",
-// "xrpc.jwt.lxm", the lookup's error, "xrpc.jwt.signature" (also for a
-// high-S or non-compact signature).
+// (not ES256K/ES256, or not the key's curve), "xrpc.jwt.typ" (a session
+// token's typ: at+jwt, refresh+jwt, dpop+jwt), "xrpc.jwt.kid" (a kid other
+// than "#atproto"), "xrpc.jwt.claims" (iss, aud or exp missing or mistyped,
+// iss not a DID; iat, lxm, jti mistyped), "xrpc.jwt.expired",
+// "xrpc.jwt.audience", "xrpc.jwt.lxm", the lookup's error,
+// "xrpc.jwt.signature" (also for a high-S or non-compact signature).
 Result<ServiceAuthClaims> verify_service_auth(std::string_view token,
                                               const ServiceAuthExpectations& expect,
                                               const SigningKeyLookup& lookup);

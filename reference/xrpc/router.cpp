@@ -8,6 +8,7 @@ namespace atproto::xrpc {
 
 namespace {
 
+// [xrpc.http.path] Methods live at the top-level /xrpc/<nsid>.
 constexpr std::string_view kPrefix = "/xrpc/";
 
 std::string check_param(const ParamSpec& spec, const std::vector<std::string>& values) {

@@ -16,6 +16,10 @@ namespace atproto::xrpc {
 // followed by two hex digits is an error ("xrpc.url.escape").
 Result<std::string> percent_decode(std::string_view in, bool plus_is_space);
 
+// Percent-encodes every byte outside the RFC 3986 unreserved set
+// (A-Z a-z 0-9 - . _ ~), with uppercase hex digits.
+std::string percent_encode(std::string_view in);
+
 struct RequestTarget {
   std::string path;                                        // decoded
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order

@@ -1,0 +1,458 @@
+// Event stream frames and the subscribeRepos messages (events.hpp).
+// Spec: https://atproto.com/specs/event-stream#framing and
+// https://atproto.com/specs/sync#repository-event-stream
+#include "atproto/sync/events.hpp"
+
+#include <type_traits>
+#include <utility>
+
+#include "atproto/data/cbor.hpp"
+#include "atproto/syntax/did.hpp"
+#include "atproto/syntax/tid.hpp"
+
+namespace atproto::sync {
+
+namespace {
+
+using data::Map;
+using data::Value;
+
+Bytes must_encode(const Value& value) {
+  // encode_cbor fails only on strings that are not UTF-8: a caller's bug
+  // (events.hpp states the precondition), so value() may throw here.
+  return data::encode_cbor(value).value();
+}
+
+Error fields_error(const std::string& type, const std::string& what) {
+  return make_error("sync.event.fields", type + ": " + what);
+}
+
+// Reads the fields of one message body, naming the message in every error.
+// Fields the lexicon does not define are ignored
+// [sync.stream.unknown-fields].
+class Fields {
+ public:
+  Fields(std::string type, const Map& body) : type_(std::move(type)), body_(body) {}
+
+  const Value* find(const char* name) const {
+    auto it = body_.find(name);
+    return it == body_.end() ? nullptr : &it->second;
+  }
+
+  Result<const Value*> get(const char* name, data::Kind kind) const {
+    const Value* v = find(name);
+    if (v == nullptr) return fields_error(type_, std::string("missing field ") + name);
+    if (v->kind() != kind) {
+      return fields_error(type_, std::string("field ") + name + " is " +
+                                     data::kind_name(v->kind()) + ", not " + data::kind_name(kind));
+    }
+    return v;
+  }
+
+  // An optional field: absent gives nullptr; present must have `kind`.
+  Result<const Value*> optional(const char* name, data::Kind kind) const {
+    const Value* v = find(name);
+    if (v == nullptr) return v;
+    return get(name, kind);
+  }
+
+  Result<std::int64_t> integer(const char* name) const {
+    auto v = get(name, data::Kind::kInteger);
+    if (!v) return v.error();
+    return (*v)->as_integer();
+  }
+  Result<std::string> string(const char* name) const {
+    auto v = get(name, data::Kind::kString);
+    if (!v) return v.error();
+    return (*v)->as_string();
+  }
+  Result<std::optional<std::string>> optional_string(const char* name) const {
+    auto v = optional(name, data::Kind::kString);
+    if (!v) return v.error();
+    if (*v == nullptr) return std::optional<std::string>();
+    return std::optional<std::string>((*v)->as_string());
+  }
+  Result<bool> boolean(const char* name) const {
+    auto v = get(name, data::Kind::kBool);
+    if (!v) return v.error();
+    return (*v)->as_bool();
+  }
+  Result<Bytes> bytes(const char* name) const {
+    auto v = get(name, data::Kind::kBytes);
+    if (!v) return v.error();
+    return (*v)->as_bytes();
+  }
+  Result<std::string> did(const char* name) const {
+    auto s = string(name);
+    if (!s) return s;
+    if (auto ok = syntax::validate_did(*s); !ok) {
+      return fields_error(type_,
+                          std::string("field ") + name + " is not a DID: " + ok.error().message);
+    }
+    return s;
+  }
+  Status tid(const char* name, const std::string& value) const {
+    if (auto ok = syntax::validate_tid(value); !ok) {
+      return fields_error(type_,
+                          std::string("field ") + name + " is not a TID: " + ok.error().message);
+    }
+    return {};
+  }
+
+  const std::string& type() const { return type_; }
+
+ private:
+  std::string type_;
+  const Map& body_;
+};
+
+// Early return of a failed Result from a function returning Result<U>.
+#define SYNC_TRY(var, expr)                       \
+  auto var##_result = (expr);                     \
+  if (!var##_result) return var##_result.error(); \
+  auto var = std::move(var##_result).value()
+
+// [sync.event.ops] Each op's cid and prev fit its action: create has a new
+// cid and no prev; update a new cid; delete a null cid. prev is optional for
+// update and delete in the lexicon, but inversion needs it
+// ([repo.diff.inversion] reports its absence).
+Result<repo::RecordOp> decode_op(const Value& item, std::size_t index) {
+  const std::string where = "#commit op " + std::to_string(index);
+  if (!item.is_map()) return make_error("sync.event.fields", where + " is not a map");
+  Fields f(where, item.as_map());
+  SYNC_TRY(action, f.string("action"));
+  SYNC_TRY(path, f.string("path"));
+  const Value* cid = f.find("cid");
+  if (cid == nullptr) return fields_error(where, "missing field cid");
+  if (!cid->is_null() && !cid->is_link())
+    return fields_error(where, "field cid is not a link or null");
+  SYNC_TRY(prev, f.optional("prev", data::Kind::kLink));
+  repo::RecordOp op{repo::Action::kCreate, path, std::nullopt, std::nullopt};
+  if (cid->is_link()) op.cid = cid->as_link();
+  if (prev != nullptr) op.prev = prev->as_link();
+  if (action == "create") {
+    op.action = repo::Action::kCreate;
+    if (!op.cid) return make_error("sync.event.ops", where + ": a create needs a cid");
+    if (f.find("prev") != nullptr) {
+      return make_error("sync.event.ops", where + ": a create has no prev");
+    }
+  } else if (action == "update") {
+    op.action = repo::Action::kUpdate;
+    if (!op.cid) return make_error("sync.event.ops", where + ": an update needs a cid");
+  } else if (action == "delete") {
+    op.action = repo::Action::kDelete;
+    if (op.cid) return make_error("sync.event.ops", where + ": a delete has a null cid");
+  } else {
+    return make_error("sync.event.ops", where + ": unknown action " + action);
+  }
+  return op;
+}
+
+Result<CommitEvent> decode_commit(const Map& body) {
+  Fields f("#commit", body);
+  CommitEvent e;
+  SYNC_TRY(seq, f.integer("seq"));
+  SYNC_TRY(repo, f.did("repo"));
+  SYNC_TRY(commit, f.get("commit", data::Kind::kLink));
+  SYNC_TRY(rev, f.string("rev"));
+  if (auto ok = f.tid("rev", rev); !ok) return ok.error();
+  const Value* since = f.find("since");
+  if (since == nullptr)
+    return fields_error("#commit", "missing field since (null when there is none)");
+  if (!since->is_null() && !since->is_string()) {
+    return fields_error("#commit", "field since is not a string or null");
+  }
+  if (since->is_string()) {
+    if (auto ok = f.tid("since", since->as_string()); !ok) return ok.error();
+    e.since = since->as_string();
+  }
+  SYNC_TRY(blocks, f.bytes("blocks"));
+  SYNC_TRY(ops, f.get("ops", data::Kind::kArray));
+  SYNC_TRY(blobs, f.get("blobs", data::Kind::kArray));
+  SYNC_TRY(prev_data, f.optional("prevData", data::Kind::kLink));
+  SYNC_TRY(time, f.string("time"));
+  SYNC_TRY(rebase, f.boolean("rebase"));
+  SYNC_TRY(too_big, f.boolean("tooBig"));
+  e.seq = seq;
+  e.repo = std::move(repo);
+  e.commit = commit->as_link();
+  e.rev = std::move(rev);
+  e.blocks = std::move(blocks);
+  for (std::size_t i = 0; i < ops->as_array().size(); ++i) {
+    SYNC_TRY(op, decode_op(ops->as_array()[i], i));
+    e.ops.push_back(std::move(op));
+  }
+  for (const Value& blob : blobs->as_array()) {
+    if (!blob.is_link()) return fields_error("#commit", "a blobs entry is not a link");
+    e.blobs.push_back(blob.as_link());
+  }
+  if (prev_data != nullptr) e.prev_data = prev_data->as_link();
+  e.time = std::move(time);
+  e.rebase = rebase;
+  e.too_big = too_big;
+  return e;
+}
+
+Result<SyncEvent> decode_sync(const Map& body) {
+  Fields f("#sync", body);
+  SyncEvent e;
+  SYNC_TRY(seq, f.integer("seq"));
+  SYNC_TRY(did, f.did("did"));
+  SYNC_TRY(blocks, f.bytes("blocks"));
+  SYNC_TRY(rev, f.string("rev"));
+  if (auto ok = f.tid("rev", rev); !ok) return ok.error();
+  SYNC_TRY(time, f.string("time"));
+  e.seq = seq;
+  e.did = std::move(did);
+  e.blocks = std::move(blocks);
+  e.rev = std::move(rev);
+  e.time = std::move(time);
+  return e;
+}
+
+Result<IdentityEvent> decode_identity(const Map& body) {
+  Fields f("#identity", body);
+  IdentityEvent e;
+  SYNC_TRY(seq, f.integer("seq"));
+  SYNC_TRY(did, f.did("did"));
+  SYNC_TRY(time, f.string("time"));
+  SYNC_TRY(handle, f.optional_string("handle"));
+  e.seq = seq;
+  e.did = std::move(did);
+  e.time = std::move(time);
+  e.handle = std::move(handle);
+  return e;
+}
+
+Result<AccountEvent> decode_account(const Map& body) {
+  Fields f("#account", body);
+  AccountEvent e;
+  SYNC_TRY(seq, f.integer("seq"));
+  SYNC_TRY(did, f.did("did"));
+  SYNC_TRY(time, f.string("time"));
+  SYNC_TRY(active, f.boolean("active"));
+  SYNC_TRY(status, f.optional_string("status"));
+  e.seq = seq;
+  e.did = std::move(did);
+  e.time = std::move(time);
+  e.active = active;
+  e.status = std::move(status);
+  return e;
+}
+
+Result<InfoEvent> decode_info(const Map& body) {
+  Fields f("#info", body);
+  InfoEvent e;
+  SYNC_TRY(name, f.string("name"));
+  SYNC_TRY(message, f.optional_string("message"));
+  e.name = std::move(name);
+  e.message = std::move(message);
+  return e;
+}
+
+// [sync.stream.error-frame] An error payload: a string error name and an
+// optional string message.
+Result<ErrorFrame> decode_error(const Map& body) {
+  Fields f("error frame", body);
+  ErrorFrame e;
+  SYNC_TRY(error, f.string("error"));
+  SYNC_TRY(message, f.optional_string("message"));
+  e.error = std::move(error);
+  e.message = std::move(message);
+  return e;
+}
+
+template <typename T>
+Result<Message> as_message(Result<T> event) {
+  if (!event) return event.error();
+  return Message(Event(std::move(event).value()));
+}
+
+Value optional_string_value(const std::optional<std::string>& s) { return s ? Value(*s) : Value(); }
+
+}  // namespace
+
+Bytes encode_frame(const FrameHeader& header, const data::Value& body) {
+  Map head{{"op", Value(header.op)}};
+  if (header.t) head.emplace("t", Value(*header.t));
+  Bytes out = must_encode(Value(std::move(head)));
+  Bytes payload = must_encode(body);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+Result<Frame> decode_frame(std::span<const std::uint8_t> bytes) {
+  // [sync.frame.encoding] Both parts are strict DRISL-CBOR; any encoding
+  // error is a hard error (the data.* code says which rule).
+  std::size_t header_size = 0;
+  auto header = data::decode_cbor_prefix(bytes, header_size);
+  if (!header) return header.error();
+  // [sync.frame.header] A map with an integer op; op 1 names its type in a
+  // string t, op -1 (an error) has no t.
+  if (!header->is_map()) return make_error("sync.frame.header", "frame header is not a map");
+  const Value* op = header->find("op");
+  if (op == nullptr || !op->is_integer()) {
+    return make_error("sync.frame.header", "frame header has no integer op");
+  }
+  Frame frame;
+  frame.header.op = op->as_integer();
+  const Value* t = header->find("t");
+  if (t != nullptr && !t->is_string()) {
+    return make_error("sync.frame.header", "frame header t is not a string");
+  }
+  if (t != nullptr) frame.header.t = t->as_string();
+  if (frame.header.op == 1 && !frame.header.t) {
+    return make_error("sync.frame.header", "message frame (op 1) without t");
+  }
+  if (frame.header.op == -1 && frame.header.t) {
+    return make_error("sync.frame.header", "error frame (op -1) with t");
+  }
+  auto rest = bytes.subspan(header_size);
+  if (rest.empty()) return make_error("sync.frame.body", "frame has no body after its header");
+  // [sync.frame.trailing] Exactly two items: the body decoder's trailing
+  // bytes check is this rule for a frame.
+  auto body = data::decode_cbor(rest);
+  if (!body) {
+    if (body.error().code == "data.cbor.trailing-bytes") {
+      return make_error("sync.frame.trailing",
+                        "bytes after the frame body: " + body.error().message);
+    }
+    return body.error();
+  }
+  // [sync.frame.body] Payloads are always maps.
+  if (!body->is_map()) return make_error("sync.frame.body", "frame body is not a map");
+  frame.body = std::move(body).value();
+  return frame;
+}
+
+const char* event_type(const Event& event) {
+  return std::visit(
+      [](const auto& e) -> const char* {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, CommitEvent>) return "#commit";
+        if constexpr (std::is_same_v<T, SyncEvent>) return "#sync";
+        if constexpr (std::is_same_v<T, IdentityEvent>) return "#identity";
+        if constexpr (std::is_same_v<T, AccountEvent>) return "#account";
+        if constexpr (std::is_same_v<T, InfoEvent>) return "#info";
+      },
+      event);
+}
+
+std::int64_t event_seq(const Event& event) {
+  return std::visit(
+      [](const auto& e) -> std::int64_t {
+        if constexpr (std::is_same_v<std::decay_t<decltype(e)>, InfoEvent>) {
+          return 0;
+        } else {
+          return e.seq;
+        }
+      },
+      event);
+}
+
+data::Value event_body(const Event& event) {
+  // [sync.event.fields] The lexicon's field names and types; no $type, the
+  // header's t says it [sync.stream.no-type-field].
+  struct Visitor {
+    Value operator()(const CommitEvent& e) const {
+      data::Array ops;
+      for (const auto& op : e.ops) {
+        Map m{{"action", Value(repo::action_name(op.action))},
+              {"path", Value(op.path)},
+              {"cid", op.cid ? Value(*op.cid) : Value()}};
+        if (op.prev) m.emplace("prev", Value(*op.prev));
+        ops.emplace_back(std::move(m));
+      }
+      data::Array blobs;
+      for (const auto& b : e.blobs) blobs.emplace_back(b);
+      Map m{{"seq", Value(e.seq)},
+            {"rebase", Value(e.rebase)},
+            {"tooBig", Value(e.too_big)},
+            {"repo", Value(e.repo)},
+            {"commit", Value(e.commit)},
+            {"rev", Value(e.rev)},
+            {"since", optional_string_value(e.since)},
+            {"blocks", Value(e.blocks)},
+            {"ops", Value(std::move(ops))},
+            {"blobs", Value(std::move(blobs))},
+            {"time", Value(e.time)}};
+      if (e.prev_data) m.emplace("prevData", Value(*e.prev_data));
+      return m;
+    }
+    Value operator()(const SyncEvent& e) const {
+      return Map{{"seq", Value(e.seq)},
+                 {"did", Value(e.did)},
+                 {"blocks", Value(e.blocks)},
+                 {"rev", Value(e.rev)},
+                 {"time", Value(e.time)}};
+    }
+    Value operator()(const IdentityEvent& e) const {
+      Map m{{"seq", Value(e.seq)}, {"did", Value(e.did)}, {"time", Value(e.time)}};
+      if (e.handle) m.emplace("handle", Value(*e.handle));
+      return m;
+    }
+    Value operator()(const AccountEvent& e) const {
+      Map m{{"seq", Value(e.seq)},
+            {"did", Value(e.did)},
+            {"time", Value(e.time)},
+            {"active", Value(e.active)}};
+      if (e.status) m.emplace("status", Value(*e.status));
+      return m;
+    }
+    Value operator()(const InfoEvent& e) const {
+      Map m{{"name", Value(e.name)}};
+      if (e.message) m.emplace("message", Value(*e.message));
+      return m;
+    }
+  };
+  return std::visit(Visitor{}, event);
+}
+
+Bytes encode_event(const Event& event) {
+  return encode_frame(FrameHeader{1, std::string(event_type(event))}, event_body(event));
+}
+
+Bytes encode_error_frame(const ErrorFrame& error) {
+  Map body{{"error", Value(error.error)}};
+  if (error.message) body.emplace("message", Value(*error.message));
+  return encode_frame(FrameHeader{-1, std::nullopt}, Value(std::move(body)));
+}
+
+CommitEvent commit_event(const repo::CommitResult& result, std::int64_t seq, std::string time) {
+  CommitEvent e;
+  e.seq = seq;
+  e.repo = result.commit.did;
+  e.commit = result.cid;
+  e.rev = result.commit.rev;
+  e.since = result.since;
+  e.blocks = car::write_car(car::CarFile{{result.cid}, result.blocks});
+  e.ops = result.ops;
+  e.prev_data = result.prev_data;
+  e.time = std::move(time);
+  return e;
+}
+
+Result<Message> decode_message(std::span<const std::uint8_t> bytes) {
+  auto frame = decode_frame(bytes);
+  if (!frame) return frame.error();
+  const Map& body = frame->body.as_map();
+  if (frame->header.op == -1) {
+    auto error = decode_error(body);
+    if (!error) return error.error();
+    return Message(std::move(error).value());
+  }
+  // [sync.stream.unknown-types] Frames of an unknown op or t are skipped by
+  // consumers, not treated as errors.
+  if (frame->header.op != 1) {
+    return Message(UnknownMessage{"op " + std::to_string(frame->header.op), frame->body});
+  }
+  const std::string& t = *frame->header.t;
+  if (t == "#commit") return as_message(decode_commit(body));
+  if (t == "#sync") return as_message(decode_sync(body));
+  if (t == "#identity") return as_message(decode_identity(body));
+  if (t == "#account") return as_message(decode_account(body));
+  if (t == "#info") return as_message(decode_info(body));
+  return Message(UnknownMessage{t, frame->body});
+}
+
+}  // namespace atproto::sync
