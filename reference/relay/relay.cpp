@@ -19,9 +19,9 @@
 #include "atproto/car/car.hpp"
 #include "atproto/identity/did_resolver.hpp"
 #include "atproto/relay/firehose.hpp"
-#include "atproto/relay/verify.hpp"
 #include "atproto/repo/commit.hpp"
 #include "atproto/repo/repository.hpp"
+#include "atproto/sync/checklist.hpp"
 #include "atproto/sync/events.hpp"
 #include "atproto/syntax/datetime.hpp"
 #include "atproto/syntax/did.hpp"
@@ -156,8 +156,8 @@ struct Relay::State {
     return scheme + std::string(hostname);
   }
 
-  // [relay.verify.identity] The account's identity: its DID document must
-  // name a signing key and a PDS. Cached for identity_ttl_seconds; `fresh`
+  // The account's identity, resolved by the relay itself: its DID document
+  // must name a signing key and a PDS ([sync.check.identity]). Cached for identity_ttl_seconds; `fresh`
   // resolves again.
   Result<Identity> identity_of(const std::string& did, bool fresh) {
     if (!fresh) {
@@ -166,10 +166,12 @@ struct Relay::State {
       if (it != identities.end() && it->second.expires > Clock::now()) return it->second.identity;
     }
     Result<Identity> out = resolve(did);
+    // A failure is kept for a short while only: an account created just
+    // after a failed lookup must not wait a whole TTL.
+    int ttl = out ? config.identity_ttl_seconds : std::min(config.identity_ttl_seconds, 30);
     std::lock_guard lock(identity_mutex);
     if (identities.size() > 100'000) identities.clear();  // bounded memory
-    identities.insert_or_assign(
-        did, CachedIdentity{out, Clock::now() + std::chrono::seconds(config.identity_ttl_seconds)});
+    identities.insert_or_assign(did, CachedIdentity{out, Clock::now() + std::chrono::seconds(ttl)});
     return out;
   }
 
@@ -178,29 +180,14 @@ struct Relay::State {
     if (!doc) return doc.error();
     auto key = identity::atproto_signing_key(doc.value());
     if (!key) {
-      return make_error("relay.verify.identity", did + " has no usable signing key: " +
+      return make_error("sync.check.identity", did + " has no usable signing key: " +
                                                       key.error().message);
     }
     auto endpoint = identity::atproto_pds_endpoint(doc.value());
-    if (!endpoint) return make_error("relay.verify.identity", did + " names no PDS");
+    if (!endpoint) return make_error("sync.check.identity", did + " names no PDS");
     auto host = hostname_of_url(*endpoint);
-    if (!host) return make_error("relay.verify.identity", did + ": bad PDS endpoint");
+    if (!host) return make_error("sync.check.identity", did + ": bad PDS endpoint");
     return Identity{host.value(), key.value(), identity::claimed_handle(doc.value())};
-  }
-
-  // The identity, checked against the host the event came from
-  // ([relay.verify.host]); a mismatch is resolved once more in case the
-  // account just moved.
-  Result<Identity> authoritative_identity(const std::string& did, const std::string& host) {
-    auto id = identity_of(did, false);
-    if (id && id.value().pds_host == host) return id;
-    id = identity_of(did, true);
-    if (!id) return id.error();
-    if (id.value().pds_host != host) {
-      return make_error("relay.verify.host", did + " is hosted at " + id.value().pds_host +
-                                                 ", not at " + host);
-    }
-    return id;
   }
 
   // Appends an output event (and the account's state and host cursor with
@@ -236,120 +223,145 @@ struct Relay::State {
   // ---- upstream events ----
 
   // Whether the host may take one more account ([relay.host.limits]).
-  bool host_has_room(const std::string& host) {
-    if (config.host_max_accounts <= 0) return true;
+  Status check_host_room(const std::optional<AccountState>& account, const std::string& host) {
+    if (config.host_max_accounts <= 0 || (account && account->host == host)) return {};
     auto h = store->host(host);
-    return h && h.value() && h.value()->account_count < config.host_max_accounts;
+    if (h && h.value() && h.value()->account_count < config.host_max_accounts) return {};
+    return make_error("relay.host.limits", host + " has reached its account limit");
   }
 
-  // Checks shared by #commit and #sync: identity, host, account status.
-  Result<std::pair<Identity, std::optional<AccountState>>> account_for_repo_event(
-      const std::string& did, const std::string& host) {
-    auto id = authoritative_identity(did, host);
-    if (!id) return id.error();
+  // The checklist's view of an account: the relay's stored state plus the
+  // identity resolved for it.
+  static sync::AccountState checklist_state(const std::string& did,
+                                            const std::optional<AccountState>& account,
+                                            const Result<Identity>& id, bool fresh) {
+    sync::AccountState s;
+    s.did = did;
+    if (id) {
+      s.host = id.value().pds_host;
+      s.signing_key = id.value().key;
+    }
+    s.identity_fresh = fresh;
+    if (account) {
+      s.active = account->active;
+      s.status = account->status;
+      s.last_rev = account->rev.value_or("");
+      if (account->data) {
+        if (auto cid = data::Cid::parse(*account->data)) s.last_data = cid.value();
+      }
+    }
+    return s;
+  }
+
+  // [relay.verify.checklist] The one place the relay runs the sync layer's
+  // checklist on a #commit or #sync: with the cached identity, resolved
+  // again first when the event comes from another host than the cached one
+  // (the account may just have moved), and once more when the checklist
+  // asks for it after a signature failure.
+  template <typename E, typename Check>
+  sync::Verdict run_checklist(const E& event, const std::string& did, const std::string& host,
+                              const std::optional<AccountState>& account, Check check) {
+    sync::CheckContext context;
+    context.host = host;
+    context.now_micros = now_ms() * 1000;
+    context.clock_skew_micros = std::int64_t{config.rev_clock_skew_seconds} * 1'000'000;
+    auto id = identity_of(did, false);
+    bool fresh = false;
+    if (id && id.value().pds_host != host) {
+      id = identity_of(did, true);
+      fresh = true;
+    }
+    auto verdict = check(event, checklist_state(did, account, id, fresh), context);
+    if (verdict.action == sync::VerdictAction::kRefreshIdentity) {
+      id = identity_of(did, true);
+      verdict = check(event, checklist_state(did, account, id, true), context);
+      if (verdict.action == sync::VerdictAction::kRefreshIdentity) {
+        verdict.action = sync::VerdictAction::kDrop;
+      }
+    }
+    return verdict;
+  }
+
+  static Error verdict_error(const sync::Verdict& verdict) {
+    return make_error(verdict.rule.empty() ? "relay.verify.checklist" : verdict.rule,
+                      verdict.message);
+  }
+
+  // What #commit and #sync share: the account's stored state, which must
+  // not be waiting for a resync, and the host's account limit.
+  Result<std::optional<AccountState>> repo_event_account(const std::string& did,
+                                                         const std::string& host) {
     auto account = store->account(did);
     if (!account) return account.error();
-    if (account.value() && !account.value()->active) {
-      // [relay.verify.active]
-      return make_error("relay.verify.active", did + " is not active");
-    }
     if (account.value() && account.value()->desynchronized) {
-      // [relay.resync] Out of sync: events wait for the resync to finish.
+      // [relay.resync] Out of sync: its events are dropped until the resync
+      // has fetched the repository.
       enqueue_resync(did);
       return make_error("relay.resync", did + " is being resynchronized");
     }
-    if ((!account.value() || account.value()->host != host) && !host_has_room(host)) {
-      return make_error("relay.host.limits", host + " has reached its account limit");
-    }
-    return std::make_pair(std::move(id).value(), std::move(account).value());
+    if (auto s = check_host_room(account.value(), host); !s) return s.error();
+    return account;
   }
 
-  CheckOptions check_options() const {
-    CheckOptions o;
-    o.now_us = now_ms() * 1000;
-    o.rev_clock_skew_seconds = config.rev_clock_skew_seconds;
-    return o;
-  }
-
-  static ChainState chain_of(const std::optional<AccountState>& account) {
-    ChainState chain;
-    if (!account) return chain;
-    chain.rev = account->rev;
-    if (account->data) {
-      if (auto cid = data::Cid::parse(*account->data)) chain.data = cid.value();
-    }
-    return chain;
-  }
-
-  template <typename E, typename Check>
-  EventCheck checked(const E& event, const std::string& did, const ChainState& chain,
-                     const Identity& id, Check check) {
-    auto result = check(event, chain, id.key, check_options());
-    if (result.signature_failed) {
-      // [relay.verify.signature] One re-resolve: the key may have just rotated.
-      auto again = identity_of(did, true);
-      if (again) result = check(event, chain, again.value().key, check_options());
-    }
-    return result;
+  // [relay.resync] Marks the account out of sync and queues the fetch.
+  Status desynchronize(std::optional<AccountState> account, const std::string& did,
+                       const std::string& host, const sync::Verdict& verdict) {
+    AccountState next = account.value_or(AccountState{});
+    next.did = did;
+    next.host = host;
+    next.desynchronized = true;
+    if (auto s = store->put_account(next); !s) return s.error();
+    enqueue_resync(did);
+    return verdict_error(verdict);
   }
 
   Status on_commit(sync::CommitEvent event, const std::string& host, std::int64_t upstream) {
-    auto ctx = account_for_repo_event(event.repo, host);
-    if (!ctx) return ctx.error();
-    auto& [id, account] = ctx.value();
-    ChainState chain = chain_of(account);
-    auto check = checked(event, event.repo, chain, id, check_commit_event);
-    AccountState next = account.value_or(AccountState{});
+    auto account = repo_event_account(event.repo, host);
+    if (!account) return account.error();
+    auto verdict = run_checklist(event, event.repo, host, account.value(), sync::check_commit);
+    if (verdict.action == sync::VerdictAction::kResync) {
+      return desynchronize(account.value(), event.repo, host, verdict);
+    }
+    if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
+    AccountState next = account.value().value_or(AccountState{});
     next.did = event.repo;
     next.host = host;
-    switch (check.verdict) {
-      case Verdict::reject:
-      case Verdict::stale:
-        return check.reason;
-      case Verdict::desync: {
-        // [relay.resync] Mark the account and fetch the repository again.
-        next.desynchronized = true;
-        if (auto s = store->put_account(next); !s) return s.error();
-        enqueue_resync(event.repo);
-        return check.reason;
-      }
-      case Verdict::accept:
-        break;
-    }
-    next.rev = check.commit->rev;
-    next.head = check.commit_cid->to_string();
-    next.data = check.commit->data.to_string();
+    next.rev = verdict.next_rev;
+    next.head = event.commit.to_string();
+    if (verdict.next_data) next.data = verdict.next_data->to_string();
     return emit(std::move(event), &next, host, upstream);
   }
 
   Status on_sync(sync::SyncEvent event, const std::string& host, std::int64_t upstream) {
-    auto ctx = account_for_repo_event(event.did, host);
-    if (!ctx) return ctx.error();
-    auto& [id, account] = ctx.value();
-    auto check = checked(event, event.did, chain_of(account), id, check_sync_event);
-    if (check.verdict != Verdict::accept) return check.reason;
-    AccountState next = account.value_or(AccountState{});
+    auto account = repo_event_account(event.did, host);
+    if (!account) return account.error();
+    auto verdict = run_checklist(event, event.did, host, account.value(), sync::check_sync);
+    if (verdict.action == sync::VerdictAction::kResync) {
+      return desynchronize(account.value(), event.did, host, verdict);
+    }
+    if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
+    auto carried = sync::read_carried_commit(event.blocks);  // accepted: it reads
+    if (!carried) return carried.error();
+    AccountState next = account.value().value_or(AccountState{});
     next.did = event.did;
     next.host = host;
-    next.rev = check.commit->rev;
-    next.head = check.commit_cid->to_string();
-    next.data = check.commit->data.to_string();
+    next.rev = verdict.next_rev;
+    next.head = carried.value().cid.to_string();
+    if (verdict.next_data) next.data = verdict.next_data->to_string();
     return emit(std::move(event), &next, host, upstream);
   }
 
   Status on_identity(sync::IdentityEvent event, const std::string& host, std::int64_t upstream) {
     // The DID document may have changed: resolve it again, then only the
-    // account's current PDS may speak for it.
+    // account's current PDS may speak for it ([sync.check.host]).
     auto id = identity_of(event.did, true);
-    if (!id) return id.error();
-    if (id.value().pds_host != host) {
-      return make_error("relay.verify.host", event.did + " is hosted at " + id.value().pds_host);
-    }
     auto account = store->account(event.did);
     if (!account) return account.error();
-    if ((!account.value() || account.value()->host != host) && !host_has_room(host)) {
-      return make_error("relay.host.limits", host + " has reached its account limit");
-    }
+    auto state = checklist_state(event.did, account.value(), id, true);
+    auto verdict = sync::check_identity_event(event, state);
+    if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
+    if (auto s = sync::check_host(state, host); !s) return s.error();
+    if (auto s = check_host_room(account.value(), host); !s) return s.error();
     AccountState next = account.value().value_or(AccountState{});
     next.did = event.did;
     next.host = host;
@@ -357,20 +369,26 @@ struct Relay::State {
   }
 
   Status on_account(sync::AccountEvent event, const std::string& host, std::int64_t upstream) {
-    // [relay.verify.host] Hosting status is hop-by-hop: only the account's
-    // current PDS says whether it hosts it.
-    auto id = authoritative_identity(event.did, host);
-    if (!id) return id.error();
+    // Hosting status is hop-by-hop: only the account's current PDS says
+    // whether it hosts the account ([sync.check.host]).
+    auto id = identity_of(event.did, false);
+    bool fresh = false;
+    if (!id || id.value().pds_host != host) {
+      id = identity_of(event.did, true);
+      fresh = true;
+    }
     auto account = store->account(event.did);
     if (!account) return account.error();
-    if ((!account.value() || account.value()->host != host) && !host_has_room(host)) {
-      return make_error("relay.host.limits", host + " has reached its account limit");
-    }
+    auto state = checklist_state(event.did, account.value(), id, fresh);
+    if (auto s = sync::check_host(state, host); !s) return s.error();
+    auto verdict = sync::check_account_event(event, state);
+    if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
+    if (auto s = check_host_room(account.value(), host); !s) return s.error();
     AccountState next = account.value().value_or(AccountState{});
     next.did = event.did;
     next.host = host;
-    next.active = event.active;
-    next.status = event.active ? std::nullopt : event.status;
+    if (verdict.next_active) next.active = *verdict.next_active;
+    if (verdict.next_status) next.status = *verdict.next_status;
     return emit(std::move(event), &next, host, upstream);
   }
 
@@ -380,7 +398,7 @@ struct Relay::State {
     int failures = 0;
     xrpc::WebSocketClientOptions options;
     options.policy = fetch;
-    options.max_message_bytes = 5'000'000;  // [relay.verify.size] the frame limit
+    options.max_message_bytes = sync::kMaxFrameBytes;
     std::int64_t window_start = 0;
     int window_count = 0;
     while (!stopping) {
@@ -440,6 +458,10 @@ struct Relay::State {
 
   void handle_frame(const std::string& host, const std::vector<std::uint8_t>& bytes,
                     std::int64_t& cursor) {
+    if (auto s = sync::check_frame_size(bytes.size()); !s) {
+      dropped(s.error());
+      return;
+    }
     auto message = sync::decode_message(bytes);
     if (!message) {
       dropped(message.error());

@@ -47,7 +47,7 @@ struct RelayConfig {
   int host_max_accounts = 0;
   // [relay.output.retention] Output events older than this are pruned.
   int event_retention_hours = 72;
-  // [relay.verify.rev-future] Clock drift allowed for a commit's rev.
+  // Clock drift allowed for a commit's rev (the checklist's rev-future rule).
   int rev_clock_skew_seconds = 300;
   // How long a resolved identity is trusted before resolving again.
   int identity_ttl_seconds = 3600;

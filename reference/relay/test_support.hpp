@@ -79,73 +79,74 @@ inline data::Value test_record(int i, std::size_t padding = 0) {
                    {"createdAt", "2024-01-01T00:00:00.000Z"}};
 }
 
-// An account with a real repository; commit() applies writes and returns
-// the #commit event a PDS would emit for them.
+// An account with a real repository. Its first commit() creates the
+// repository and returns the first #commit a PDS emits for a new account
+// (since null, no prevData: it inverts to the empty tree); later ones apply
+// writes to it.
 struct TestAccount {
   std::string did;
   crypto::PrivateKey key;
   repo::MemoryBlockStore blocks;
-  std::shared_ptr<std::int64_t> clock_offset_us = std::make_shared<std::int64_t>(0);
   std::optional<repo::Repository> repository;
   int records = 0;
 
   explicit TestAccount(std::string d)
-      : did(std::move(d)), key(crypto::PrivateKey::generate(crypto::Curve::kK256).value()) {
-    repository.emplace(repo::Repository::create(blocks, did, key, {}, clock()).value());
-  }
+      : did(std::move(d)), key(crypto::PrivateKey::generate(crypto::Curve::kK256).value()) {}
 
-  repo::Repository::RevClock clock() const {
-    auto offset = clock_offset_us;
-    return [offset] {
+  static repo::Repository::RevClock clock(std::int64_t offset_us = 0) {
+    return [offset_us] {
       auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
-      return syntax::encode_tid({static_cast<std::uint64_t>(now + *offset), 0}).value();
+      return syntax::encode_tid({static_cast<std::uint64_t>(now + offset_us), 0}).value();
     };
-  }
-
-  static sync::CommitEvent event_of(const std::string& did, const repo::CommitResult& c) {
-    car::CarFile car;
-    car.roots = {c.cid};
-    car.blocks = c.blocks;
-    return sync::CommitEvent{.seq = 0,
-                             .repo = did,
-                             .commit = c.cid,
-                             .rev = c.commit.rev,
-                             .since = c.since,
-                             .blocks = car::write_car(car),
-                             .ops = c.ops,
-                             .blobs = {},
-                             .prev_data = c.prev_data,
-                             .time = now_datetime_for_tests()};
   }
 
   std::vector<repo::WriteOp> creates(int n, std::size_t padding = 0) {
     std::vector<repo::WriteOp> writes;
     for (int i = 0; i < n; ++i) {
       ++records;
-      writes.push_back({repo::Action::kCreate, "app.bsky.feed.post",
-                        syntax::encode_tid({1'700'000'000'000'000ULL + static_cast<std::uint64_t>(records), 0}).value(),
+      auto rkey =
+          syntax::encode_tid({1'700'000'000'000'000ULL + static_cast<std::uint64_t>(records), 0});
+      writes.push_back({repo::Action::kCreate, "app.bsky.feed.post", rkey.value(),
                         test_record(records, padding)});
     }
     return writes;
   }
 
-  // A new commit of n created records on the account's chain.
+  // The next commit of n created records on the account's chain.
   sync::CommitEvent commit(int n = 1, std::size_t padding = 0) {
+    if (!repository) {
+      repository.emplace(repo::Repository::create(blocks, did, key, creates(n, padding), clock())
+                             .value());
+      std::vector<repo::RecordOp> ops;
+      for (const auto& entry : repository->list_records().value()) {
+        ops.push_back({repo::Action::kCreate, entry.key, entry.value, std::nullopt});
+      }
+      return sync::CommitEvent{.seq = 0,
+                               .repo = did,
+                               .commit = repository->commit_cid(),
+                               .rev = repository->commit().rev,
+                               .since = std::nullopt,
+                               .blocks = repository->export_car().value(),
+                               .ops = std::move(ops),
+                               .blobs = {},
+                               .prev_data = std::nullopt,
+                               .time = now_datetime_for_tests()};
+    }
     auto result = repository->apply_writes(creates(n, padding), key);
-    return event_of(did, result.value());
+    return sync::commit_event(result.value(), 0, now_datetime_for_tests());
   }
 
-  // A commit off the chain: built on the current head, signed by `signer`,
-  // leaving the account's own chain where it was.
+  // A commit off the chain: built on the current head (after the first
+  // commit), signed by `signer`, leaving the account's own chain as it was.
   sync::CommitEvent fork(const crypto::PrivateKey& signer, int n = 1,
                          repo::Repository::RevClock fork_clock = {}) {
     auto other = repo::Repository::load(blocks, repository->commit_cid(),
                                         fork_clock ? fork_clock : clock())
                      .value();
     auto result = other.apply_writes(creates(n), signer);
-    return event_of(did, result.value());
+    return sync::commit_event(result.value(), 0, now_datetime_for_tests());
   }
 };
 
