@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   // The events: commits of 100 accounts, round robin, one record each;
   // about 4 s of the raw verify rate per second of --seconds.
   const int accounts = 100;
-  const auto events = static_cast<int>(
-      std::clamp(raw_rate * bench::min_seconds() * 2, 2000.0, 400000.0));
+  const auto events =
+      static_cast<int>(std::clamp(raw_rate * bench::min_seconds() * 2, 2000.0, 400000.0));
   FakePlc plc;
   std::vector<std::unique_ptr<TestAccount>> people;
   std::vector<std::vector<std::uint8_t>> frames;

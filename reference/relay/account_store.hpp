@@ -79,10 +79,9 @@ class AccountStore {
   // given), the host's cursor (when a host is given) and one output event
   // under the next sequence number. `encode` receives that number and
   // returns the frame to store; the number is returned.
-  virtual Result<std::int64_t> append_event(const AccountState* account,
-                                            std::string_view hostname, std::int64_t host_cursor,
-                                            std::int64_t time_ms,
-                                            const std::function<Bytes(std::int64_t seq)>& encode) = 0;
+  virtual Result<std::int64_t> append_event(
+      const AccountState* account, std::string_view hostname, std::int64_t host_cursor,
+      std::int64_t time_ms, const std::function<Bytes(std::int64_t seq)>& encode) = 0;
   // Output events with seq > `after`, oldest first, at most `limit`.
   virtual Result<std::vector<StoredEvent>> events_after(std::int64_t after, int limit) = 0;
   // Last and first stored seq; 0 when the log is empty.

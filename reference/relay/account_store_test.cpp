@@ -2,27 +2,15 @@
 // numbers (never reused, also across reopening and pruning).
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <random>
-
+#include "atproto/common/testing.hpp"
 #include "atproto/relay/account_store.hpp"
 
 namespace {
 
 using namespace atproto::relay;
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           ("relay-store-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+struct TempDir : atproto::testing::TempDir {
+  TempDir() : atproto::testing::TempDir("relay-store-") {}
   std::string db() const { return (path / "relay.sqlite").string(); }
 };
 
@@ -36,7 +24,8 @@ Bytes frame_for(std::int64_t seq) { return Bytes{static_cast<std::uint8_t>(seq),
 
 }  // namespace
 
-TEST_CASE("relay store: accounts round-trip and page in DID order", "[relay][relay.account.state]") {
+TEST_CASE("relay store: accounts round-trip and page in DID order",
+          "[relay][relay.account.state]") {
   TempDir dir;
   auto store = open(dir);
   for (const char* did : {"did:plc:ccc", "did:plc:aaa", "did:plc:bbb"}) {

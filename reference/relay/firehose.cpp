@@ -93,7 +93,7 @@ struct Firehose::State {
       std::int64_t start = c.next;
       auto frames = frames_from(start, 256);
       if (frames.empty()) return true;  // storage error: try again next round
-      c.next = start;  // later than asked when events were pruned meanwhile
+      c.next = start;                   // later than asked when events were pruned meanwhile
       for (const auto& f : frames) {
         if (!c.connection->send_binary(*f)) return false;
         ++c.next;

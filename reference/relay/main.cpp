@@ -40,7 +40,7 @@ bool parse_int(const std::string& s, long min, long max, long& out) {
 
 template <typename T>
 std::function<bool(relay::RelayConfig&, const std::string&)> integer(T relay::RelayConfig::*field,
-                                                                      long min, long max) {
+                                                                     long min, long max) {
   return [=](relay::RelayConfig& c, const std::string& v) {
     long n = 0;
     if (!parse_int(v, min, max, n)) return false;
@@ -63,7 +63,8 @@ const std::vector<Flag>& flags() {
   static const std::vector<Flag> table = {
       {"port", "P", "port to listen on (required; 0: any free port, printed on start)",
        integer(&C::port, 0, 65535)},
-      {"data", "DIR", "folder of relay.sqlite (required; created when missing)", text(&C::data_dir)},
+      {"data", "DIR", "folder of relay.sqlite (required; created when missing)",
+       text(&C::data_dir)},
       {"crawl", "URL", "subscribe to this PDS (URL or hostname); repeatable",
        [](C& c, const std::string& v) {
          if (v.empty()) return false;
@@ -88,7 +89,8 @@ const std::vector<Flag>& flags() {
        integer(&C::slow_consumer_ms, 1, 3'600'000)},
       {"reconnect-min-ms", "MS", "first reconnect delay to a host (default 1000)",
        integer(&C::reconnect_min_ms, 1, 3'600'000)},
-      {"reconnect-max-ms", "MS", "longest reconnect delay, the backoff doubles up to it (default 60000)",
+      {"reconnect-max-ms", "MS",
+       "longest reconnect delay, the backoff doubles up to it (default 60000)",
        integer(&C::reconnect_max_ms, 1, 3'600'000)},
       {"host-events-per-second", "N", "events read per second from one host (default 0: no limit)",
        integer(&C::host_events_per_second, 0, 1'000'000'000)},

@@ -152,13 +152,14 @@ struct Relay::State {
 
   std::string base_url(std::string_view hostname, bool websocket) const {
     bool plain = config.allow_private_addresses && is_local_host(hostname);
-    std::string scheme = websocket ? (plain ? "ws://" : "wss://") : (plain ? "http://" : "https://");
+    std::string scheme =
+        websocket ? (plain ? "ws://" : "wss://") : (plain ? "http://" : "https://");
     return scheme + std::string(hostname);
   }
 
   // The account's identity, resolved by the relay itself: its DID document
-  // must name a signing key and a PDS ([sync.check.identity]). Cached for identity_ttl_seconds; `fresh`
-  // resolves again.
+  // must name a signing key and a PDS ([sync.check.identity]). Cached for identity_ttl_seconds;
+  // `fresh` resolves again.
   Result<Identity> identity_of(const std::string& did, bool fresh) {
     if (!fresh) {
       std::lock_guard lock(identity_mutex);
@@ -180,8 +181,8 @@ struct Relay::State {
     if (!doc) return doc.error();
     auto key = identity::atproto_signing_key(doc.value());
     if (!key) {
-      return make_error("sync.check.identity", did + " has no usable signing key: " +
-                                                      key.error().message);
+      return make_error("sync.check.identity",
+                        did + " has no usable signing key: " + key.error().message);
     }
     auto endpoint = identity::atproto_pds_endpoint(doc.value());
     if (!endpoint) return make_error("sync.check.identity", did + " names no PDS");
@@ -502,8 +503,9 @@ struct Relay::State {
     if (!host) return host.error();
     if (is_local_host(host.value()) && !config.allow_private_addresses) {
       return make_error("relay.host.private-addresses",
-                        host.value() + " is a loopback or private address; the relay was not "
-                                       "started with --allow-private-addresses");
+                        host.value() +
+                            " is a loopback or private address; the relay was not "
+                            "started with --allow-private-addresses");
     }
     auto existing = store->host(host.value());
     if (!existing) return existing.error();
@@ -536,8 +538,8 @@ struct Relay::State {
     auto response = client.query("com.atproto.sync.getRepo", {{"did", did}});
     if (!response) return response.error();
     if (!response.value().ok()) {
-      return make_error("relay.resync", "getRepo answered " +
-                                            std::to_string(response.value().status));
+      return make_error("relay.resync",
+                        "getRepo answered " + std::to_string(response.value().status));
     }
     const std::string& body = response.value().body;
     auto verified = repo::verify_repo_car(
@@ -587,7 +589,8 @@ struct Relay::State {
       }
       if (!did.empty()) {
         auto s = resync(did);
-        if (!s) std::cerr << "atproto-relay: resync of " << did << ": " << s.error().message << "\n";
+        if (!s)
+          std::cerr << "atproto-relay: resync of " << did << ": " << s.error().message << "\n";
         std::lock_guard lock(resync_mutex);
         resync_pending.erase(did);
       }
@@ -637,26 +640,28 @@ void Relay::State::add_routes() {
   using xrpc::ParamSpec;
   using Kind = ParamSpec::Kind;
   // [relay.api.list-repos] Accounts with a verified commit, in DID order.
-  (void)router.query(
-      "com.atproto.sync.listRepos", {{"limit", Kind::integer}, {"cursor", Kind::string}},
-      [this](const xrpc::HttpRequest& request) {
-        int limit = limit_param(request, 500);
-        std::string after = request.query_param("cursor").value_or("");
-        auto rows = store->list_accounts(after, limit);
-        if (!rows) return xrpc::xrpc_error(500, "InternalServerError", rows.error().message);
-        nlohmann::json repos = nlohmann::json::array();
-        for (const auto& a : rows.value()) {
-          if (!a.head || !a.rev) continue;
-          nlohmann::json r = {{"did", a.did}, {"head", *a.head}, {"rev", *a.rev}};
-          r["active"] = a.active && !a.desynchronized;
-          if (!a.active && a.status) r["status"] = *a.status;
-          if (a.active && a.desynchronized) r["status"] = "desynchronized";
-          repos.push_back(std::move(r));
-        }
-        nlohmann::json out = {{"repos", repos}};
-        if (static_cast<int>(rows.value().size()) == limit) out["cursor"] = rows.value().back().did;
-        return xrpc::HttpResponse::json(200, out);
-      });
+  (void)router.query("com.atproto.sync.listRepos",
+                     {{"limit", Kind::integer}, {"cursor", Kind::string}},
+                     [this](const xrpc::HttpRequest& request) {
+                       int limit = limit_param(request, 500);
+                       std::string after = request.query_param("cursor").value_or("");
+                       auto rows = store->list_accounts(after, limit);
+                       if (!rows)
+                         return xrpc::xrpc_error(500, "InternalServerError", rows.error().message);
+                       nlohmann::json repos = nlohmann::json::array();
+                       for (const auto& a : rows.value()) {
+                         if (!a.head || !a.rev) continue;
+                         nlohmann::json r = {{"did", a.did}, {"head", *a.head}, {"rev", *a.rev}};
+                         r["active"] = a.active && !a.desynchronized;
+                         if (!a.active && a.status) r["status"] = *a.status;
+                         if (a.active && a.desynchronized) r["status"] = "desynchronized";
+                         repos.push_back(std::move(r));
+                       }
+                       nlohmann::json out = {{"repos", repos}};
+                       if (static_cast<int>(rows.value().size()) == limit)
+                         out["cursor"] = rows.value().back().did;
+                       return xrpc::HttpResponse::json(200, out);
+                     });
 
   // [relay.api.repo-status]
   (void)router.query(
@@ -697,54 +702,55 @@ void Relay::State::add_routes() {
       });
 
   // [relay.api.hosts] Hosts in order of first sight.
-  (void)router.query(
-      "com.atproto.sync.listHosts", {{"limit", Kind::integer}, {"cursor", Kind::string}},
-      [this](const xrpc::HttpRequest& request) {
-        int limit = limit_param(request, 200);
-        std::int64_t after = 0;
-        if (auto c = request.query_param("cursor"); c && !c->empty()) {
-          auto parsed = int_param(request, "cursor");
-          if (!parsed) return bad_request("bad cursor");
-          after = *parsed;
-        }
-        auto rows = store->list_hosts(after, limit);
-        if (!rows) return xrpc::xrpc_error(500, "InternalServerError", rows.error().message);
-        nlohmann::json hosts = nlohmann::json::array();
-        for (const auto& h : rows.value()) hosts.push_back(host_json(h));
-        nlohmann::json out = {{"hosts", hosts}};
-        if (static_cast<int>(rows.value().size()) == limit) {
-          out["cursor"] = std::to_string(rows.value().back().id);
-        }
-        return xrpc::HttpResponse::json(200, out);
-      });
+  (void)router.query("com.atproto.sync.listHosts",
+                     {{"limit", Kind::integer}, {"cursor", Kind::string}},
+                     [this](const xrpc::HttpRequest& request) {
+                       int limit = limit_param(request, 200);
+                       std::int64_t after = 0;
+                       if (auto c = request.query_param("cursor"); c && !c->empty()) {
+                         auto parsed = int_param(request, "cursor");
+                         if (!parsed) return bad_request("bad cursor");
+                         after = *parsed;
+                       }
+                       auto rows = store->list_hosts(after, limit);
+                       if (!rows)
+                         return xrpc::xrpc_error(500, "InternalServerError", rows.error().message);
+                       nlohmann::json hosts = nlohmann::json::array();
+                       for (const auto& h : rows.value()) hosts.push_back(host_json(h));
+                       nlohmann::json out = {{"hosts", hosts}};
+                       if (static_cast<int>(rows.value().size()) == limit) {
+                         out["cursor"] = std::to_string(rows.value().back().id);
+                       }
+                       return xrpc::HttpResponse::json(200, out);
+                     });
 
   (void)router.query("com.atproto.sync.getHostStatus", {{"hostname", Kind::string, true}},
                      [this](const xrpc::HttpRequest& request) {
                        auto name = normalize_hostname(request.query_param("hostname").value_or(""));
                        if (!name) return bad_request(name.error().message);
                        auto h = store->host(name.value());
-                       if (!h) return xrpc::xrpc_error(500, "InternalServerError", h.error().message);
+                       if (!h)
+                         return xrpc::xrpc_error(500, "InternalServerError", h.error().message);
                        if (!h.value()) return xrpc::xrpc_error(400, "HostNotFound", "unknown host");
                        return xrpc::HttpResponse::json(200, host_json(*h.value()));
                      });
 
   // [relay.api.request-crawl]
-  (void)router.procedure("com.atproto.sync.requestCrawl", {},
-                         [this](const xrpc::HttpRequest& request) {
-                           auto body = nlohmann::json::parse(request.body, nullptr, false);
-                           if (!body.is_object() || !body.contains("hostname") ||
-                               !body["hostname"].is_string()) {
-                             return bad_request("the body must be {\"hostname\": string}");
-                           }
-                           auto s = crawl(body["hostname"].get<std::string>());
-                           if (!s) {
-                             if (s.error().code == "relay.host.banned") {
-                               return xrpc::xrpc_error(400, "HostBanned", s.error().message);
-                             }
-                             return bad_request(s.error().message);
-                           }
-                           return xrpc::HttpResponse::json(200, nlohmann::json::object());
-                         });
+  (void)router.procedure(
+      "com.atproto.sync.requestCrawl", {}, [this](const xrpc::HttpRequest& request) {
+        auto body = nlohmann::json::parse(request.body, nullptr, false);
+        if (!body.is_object() || !body.contains("hostname") || !body["hostname"].is_string()) {
+          return bad_request("the body must be {\"hostname\": string}");
+        }
+        auto s = crawl(body["hostname"].get<std::string>());
+        if (!s) {
+          if (s.error().code == "relay.host.banned") {
+            return xrpc::xrpc_error(400, "HostBanned", s.error().message);
+          }
+          return bad_request(s.error().message);
+        }
+        return xrpc::HttpResponse::json(200, nlohmann::json::object());
+      });
 
   // [relay.output.seq] The re-sequenced output.
   (void)router.subscription(
@@ -771,8 +777,8 @@ Result<std::unique_ptr<Relay>> Relay::open(RelayConfig config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return make_error("storage.io", "cannot create " + config.data_dir + ": " + ec.message());
-  auto store = open_sqlite_account_store(
-      (std::filesystem::path(config.data_dir) / "relay.sqlite").string());
+  auto store =
+      open_sqlite_account_store((std::filesystem::path(config.data_dir) / "relay.sqlite").string());
   if (!store) return store.error();
   std::unique_ptr<Relay> relay(new Relay());
   auto& s = *relay->state_;

@@ -4,9 +4,7 @@
 // dropped while fast ones continue, and replay by cursor.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <random>
-
+#include "atproto/common/testing.hpp"
 #include "atproto/relay/relay.hpp"
 #include "atproto/relay/test_support.hpp"
 #include "atproto/xrpc/client.hpp"
@@ -17,19 +15,7 @@ using namespace atproto;
 using namespace atproto::relay;
 using namespace atproto::relay::testing;
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           ("relay-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
+using TempDir = atproto::testing::TempDir;
 
 template <typename F>
 bool eventually(F condition, int timeout_ms = 15000) {
@@ -54,6 +40,19 @@ struct Net {
     c.reconnect_min_ms = 50;
     c.reconnect_max_ms = 400;
     c.threads = 2;
+    return c;
+  }
+};
+
+// One PDS host with one account on it; config() crawls the host.
+struct OneHost {
+  Net net;
+  FakePds a;
+  TestAccount alice{test_did(1)};
+  OneHost() { net.plc.put(alice.did, alice.key.public_key(), a.url()); }
+  RelayConfig config() const {
+    auto c = net.config();
+    c.crawl = {a.url()};
     return c;
   }
 };
@@ -248,11 +247,8 @@ TEST_CASE("relay: each kind of invalid event is dropped, the stream goes on",
       },
       "sync.check.inversion");
   expect_dropped([&] { a.emit(first); }, "sync.check.rev-order");  // replayed: rev not newer
-  expect_dropped(
-      [&] {
-        a.emit(alice.fork(alice.key, 1, TestAccount::clock(3600LL * 1'000'000)));
-      },
-      "sync.check.rev-future");
+  expect_dropped([&] { a.emit(alice.fork(alice.key, 1, TestAccount::clock(3600LL * 1'000'000))); },
+                 "sync.check.rev-future");
   expect_dropped([&] { a.emit(alice.fork(alice.key, 201)); }, "sync.limits.commit-ops");
   expect_dropped([&] { a.emit(carol.commit()); }, "sync.check.host");
   expect_dropped([&] { a.emit(dave.commit()); }, "sync.check.identity");
@@ -277,12 +273,10 @@ TEST_CASE("relay: each kind of invalid event is dropped, the stream goes on",
 
 TEST_CASE("relay: a broken chain marks the account out of sync and resyncs it from getRepo",
           "[relay][relay.resync][relay.verify.checklist]") {
-  Net net;
-  FakePds a;
-  TestAccount alice(test_did(1));
-  net.plc.put(alice.did, alice.key.public_key(), a.url());
-  auto config = net.config();
-  config.crawl = {a.url()};
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  auto config = h.config();
   auto r = start(config);
   auto reader = Reader::connect(r.port, 0);
   REQUIRE(reader);
@@ -347,7 +341,7 @@ TEST_CASE("relay: the upstream cursor and the output seq survive a restart",
   CHECK(c.seq == 3);  // the output seq continues
   CHECK(c.rev == missed.rev);
   REQUIRE(eventually([&] { return a.cursors().size() == 2; }));
-  CHECK(a.cursors().back() == 11);  // resumed after the last processed upstream event
+  CHECK(a.cursors().back() == 11);       // resumed after the last processed upstream event
   CHECK_FALSE(reader->next_event(300));  // nothing replayed twice
 }
 
@@ -386,12 +380,10 @@ TEST_CASE("relay: a host that goes away is retried with backoff and resumed by c
 
 TEST_CASE("relay: replay by cursor, from the oldest, live only, and a future cursor",
           "[relay][relay.output.cursor]") {
-  Net net;
-  FakePds a;
-  TestAccount alice(test_did(1));
-  net.plc.put(alice.did, alice.key.public_key(), a.url());
-  auto config = net.config();
-  config.crawl = {a.url()};
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  auto config = h.config();
   auto r = start(config);
   std::vector<std::string> revs;
   {
@@ -430,12 +422,10 @@ TEST_CASE("relay: replay by cursor, from the oldest, live only, and a future cur
 
 TEST_CASE("relay: a slow consumer is dropped while a fast one continues, and resumes by cursor",
           "[relay][relay.consumer.slow]") {
-  Net net;
-  FakePds a;
-  TestAccount alice(test_did(1));
-  net.plc.put(alice.did, alice.key.public_key(), a.url());
-  auto config = net.config();
-  config.crawl = {a.url()};
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  auto config = h.config();
   config.consumer_queue_bytes = 256 * 1024;
   config.slow_consumer_ms = 300;
   auto r = start(config);
@@ -494,7 +484,8 @@ TEST_CASE("relay: requestCrawl adds a host; loopback hosts need the private-addr
     auto refused = r.relay->request_crawl(a.url());
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == "relay.host.private-addresses");
-    auto answer = r.client().procedure("com.atproto.sync.requestCrawl", {{"hostname", a.hostname()}});
+    auto answer =
+        r.client().procedure("com.atproto.sync.requestCrawl", {{"hostname", a.hostname()}});
     REQUIRE(answer.ok());
     CHECK(answer.value().status == 400);
   }

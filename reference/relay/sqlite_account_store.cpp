@@ -87,8 +87,7 @@ class SqliteAccountStore final : public AccountStore {
     return std::optional<AccountState>(read_account(s));
   }
 
-  Result<std::vector<AccountState>> list_accounts(std::string_view after_did,
-                                                  int limit) override {
+  Result<std::vector<AccountState>> list_accounts(std::string_view after_did, int limit) override {
     std::lock_guard lock(mutex_);
     auto s = db_.prepare(std::string("SELECT ") + kAccountColumns +
                          " FROM account WHERE did > ? ORDER BY did LIMIT ?");
@@ -187,7 +186,8 @@ class SqliteAccountStore final : public AccountStore {
 
   Result<std::vector<StoredEvent>> events_after(std::int64_t after, int limit) override {
     std::lock_guard lock(mutex_);
-    auto s = db_.prepare("SELECT seq, time_ms, frame FROM event WHERE seq > ? ORDER BY seq LIMIT ?");
+    auto s =
+        db_.prepare("SELECT seq, time_ms, frame FROM event WHERE seq > ? ORDER BY seq LIMIT ?");
     if (!s.ok()) return s.error("prepare");
     s.bind(1, after).bind(2, limit);
     std::vector<StoredEvent> out;
@@ -260,8 +260,8 @@ class SqliteAccountStore final : public AccountStore {
   std::mutex mutex_;
   sqlite::Database db_;
   std::int64_t next_seq_ = 0;  // 0: not read yet
-  Cached select_account_{db_, std::string("SELECT ") + kAccountColumns +
-                                  " FROM account WHERE did = ?"};
+  Cached select_account_{db_,
+                         std::string("SELECT ") + kAccountColumns + " FROM account WHERE did = ?"};
   Cached upsert_account_{db_, std::string("INSERT OR REPLACE INTO account (") + kAccountColumns +
                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"};
   Cached update_cursor_{db_, "UPDATE host SET cursor = ? WHERE hostname = ?"};

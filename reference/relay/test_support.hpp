@@ -117,8 +117,8 @@ struct TestAccount {
   // The next commit of n created records on the account's chain.
   sync::CommitEvent commit(int n = 1, std::size_t padding = 0) {
     if (!repository) {
-      repository.emplace(repo::Repository::create(blocks, did, key, creates(n, padding), clock())
-                             .value());
+      repository.emplace(
+          repo::Repository::create(blocks, did, key, creates(n, padding), clock()).value());
       std::vector<repo::RecordOp> ops;
       for (const auto& entry : repository->list_records().value()) {
         ops.push_back({repo::Action::kCreate, entry.key, entry.value, std::nullopt});
@@ -142,9 +142,9 @@ struct TestAccount {
   // commit), signed by `signer`, leaving the account's own chain as it was.
   sync::CommitEvent fork(const crypto::PrivateKey& signer, int n = 1,
                          repo::Repository::RevClock fork_clock = {}) {
-    auto other = repo::Repository::load(blocks, repository->commit_cid(),
-                                        fork_clock ? fork_clock : clock())
-                     .value();
+    auto other =
+        repo::Repository::load(blocks, repository->commit_cid(), fork_clock ? fork_clock : clock())
+            .value();
     auto result = other.apply_writes(creates(n), signer);
     return sync::commit_event(result.value(), 0, now_datetime_for_tests());
   }
