@@ -451,7 +451,8 @@ def firehose_file():
     st = a.state()
     c = a.commit([("create", a.path(), None)], at=NOW + SKEW - SECOND)
     add("rev-within-skew", "A rev four minutes 59 seconds ahead: inside the drift window.", st, [
-        event(c.frame(), c.summary("rev at now + 4:59"), "accept")], extra=["sync.check.rev-future"])
+        event(c.frame(), c.summary("rev at now + 4:59"), "accept")],
+        extra=["sync.check.rev-future"])
 
     a = Account()
     st = a.state()

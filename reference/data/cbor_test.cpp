@@ -301,6 +301,25 @@ TEST_CASE("cbor: exactly one item [data.cbor.trailing-bytes]", "[data][cbor]") {
   CHECK(code_of({0xf6, 0xf6}) == "data.cbor.trailing-bytes");
 }
 
+TEST_CASE("cbor: decode_cbor_prefix reads the first item and says where it ends", "[data][cbor]") {
+  const B first = encoded(Value(Map{{"op", Value(1)}, {"t", Value("#info")}}));
+  const B second = encoded(Value(Map{{"name", Value("x")}}));
+  std::size_t consumed = 0;
+  auto v = decode_cbor_prefix(cat(first, second), consumed);
+  REQUIRE(v.ok());
+  CHECK(consumed == first.size());
+  CHECK(*v == Value(Map{{"op", Value(1)}, {"t", Value("#info")}}));
+  consumed = 7;
+  REQUIRE(decode_cbor_prefix(first, consumed).ok());
+  CHECK(consumed == first.size());
+  // The first item is decoded as strictly as by decode_cbor; it may not be cut short.
+  CHECK(atproto::testing::code_of(decode_cbor_prefix(B{0x18, 0x01, 0x00}, consumed)) ==
+        "data.cbor.int-shortest");
+  CHECK(atproto::testing::code_of(decode_cbor_prefix(B(first.begin(), first.end() - 1),
+                                                     consumed)) == "data.cbor.truncated");
+  CHECK(atproto::testing::code_of(decode_cbor_prefix(B{}, consumed)) == "data.cbor.truncated");
+}
+
 // [data.limits.depth]
 TEST_CASE("cbor: nesting limit [data.limits.depth]", "[data][cbor]") {
   auto nested = [](std::size_t depth) {

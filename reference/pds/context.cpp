@@ -23,7 +23,7 @@ const char* account_status_name(AccountStatus status) {
 }
 
 xrpc::HttpResponse auth_error_response(const Error& error) {
-  // [xrpc.auth.status] Missing or invalid credentials are 401 with a
+  // [xrpc.error.body] Missing or invalid credentials are 401 with a
   // WWW-Authenticate challenge; a valid token for an account that may not
   // act (deactivated, taken down) is a 400-class refusal of the request.
   const bool credentials_problem = error.code == "AuthenticationRequired" ||

@@ -10,6 +10,8 @@
 
 namespace atproto::pds {
 
+struct PdsContext;
+
 class Pds {
  public:
   // Opens (creating if needed) <data_dir>/pds.sqlite and the blob folder,
@@ -18,6 +20,8 @@ class Pds {
   ~Pds();
   Result<std::uint16_t> start();  // listens on config.host:config.port
   void stop();                    // graceful
+  // The parts, for tests and tools in the same process.
+  PdsContext& context();
 
  private:
   Pds();

@@ -4,8 +4,12 @@
 // https://atproto.com/specs/repository
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "atproto/common/result.hpp"
 #include "atproto/crypto/keys.hpp"
@@ -21,10 +25,85 @@ struct RepoRoot {
   data::Cid data;  // MST root
 };
 
+// One write of a request, with its compare-and-swap condition.
+struct RecordWrite {
+  repo::WriteOp op;
+  // swapRecord: when set, the record's current CID must be the inner value
+  // (an inner nullopt: the record must not exist). Mismatch: InvalidSwap.
+  std::optional<std::optional<data::Cid>> swap_record;
+  // putRecord: an update of a record that does not exist creates it.
+  bool upsert = false;
+  // deleteRecord: deleting a record that does not exist is no change.
+  bool skip_if_absent = false;
+};
+
+// A record as the index holds it.
+struct RecordEntry {
+  std::string collection;
+  std::string rkey;
+  data::Cid cid;
+  data::Value value;
+};
+
+// A repository as com.atproto.sync.listRepos reports it.
+struct RepoListing {
+  std::string did;
+  data::Cid head;
+  std::string rev;
+};
+
 class Repos {
  public:
   explicit Repos(PdsContext& context);
+  ~Repos();
+  Repos(const Repos&) = delete;
+  Repos& operator=(const Repos&) = delete;
   Status init_schema();
+
+  // The write path: `writes` as one signed commit of `did`'s repository,
+  // stored (blocks, root, record index, blob references) and sequenced as a
+  // #commit in one transaction, then the firehose is notified. With
+  // `swap_commit`, the current commit must be that CID. Error codes:
+  // RepoNotFound, InvalidSwap, InvalidRequest (the repo layer's reason in
+  // the message), BlobNotFound (a record references a blob this account
+  // never uploaded), storage.io. When nothing is left to write (deletes of
+  // absent records), no commit is made: the result has no ops.
+  Result<repo::CommitResult> apply_writes(const std::string& did,
+                                          const std::vector<RecordWrite>& writes,
+                                          const std::optional<data::Cid>& swap_commit);
+
+  // Reads (the record index and the stored blocks).
+  Result<std::optional<RecordEntry>> get_record(const std::string& did,
+                                                const std::string& collection,
+                                                const std::string& rkey) const;
+  // Newest first (descending record key) unless `reverse`; `cursor` is the
+  // last record key of the previous page.
+  Result<std::vector<RecordEntry>> list_records(const std::string& did,
+                                                const std::string& collection, int limit,
+                                                const std::optional<std::string>& cursor,
+                                                bool reverse) const;
+  Result<std::vector<std::string>> collections(const std::string& did) const;
+  Result<std::vector<RepoListing>> list_repos(int limit,
+                                              const std::optional<std::string>& cursor) const;
+  // The whole repository as a CAR, or with `since` (a rev) what changed
+  // after that revision (from the newest commit at or before it).
+  Result<std::vector<std::uint8_t>> export_car(const std::string& did,
+                                               const std::optional<std::string>& since) const;
+  // A CAR proving the record's presence or absence: the commit, the MST
+  // path to the key and the record block when present.
+  Result<std::vector<std::uint8_t>> record_proof_car(const std::string& did,
+                                                     const std::string& collection,
+                                                     const std::string& rkey) const;
+  // The blocks of `did` with these CIDs; missing ones are listed apart.
+  struct Blocks {
+    std::vector<car::CarBlock> found;
+    std::vector<data::Cid> missing;
+  };
+  Result<Blocks> get_blocks(const std::string& did, const std::vector<data::Cid>& cids) const;
+  // importRepo: `car` verified against the account's signing key replaces
+  // the repository; sequenced as a #sync event. Error codes: those of
+  // repo::verify_repo_car, RepoNotFound, InvalidRequest.
+  Result<RepoRoot> import_car(const std::string& did, std::span<const std::uint8_t> car);
 
   // In the caller's transaction: a new empty repository for `did` signed by
   // `key`, and its #commit event. Called by createAccount.
@@ -36,7 +115,12 @@ class Repos {
   Result<std::optional<RepoRoot>> root(const std::string& did) const;
 
  private:
+  Result<repo::CommitResult> apply_writes_in_tx(const std::string& did,
+                                                const std::vector<RecordWrite>& writes,
+                                                const std::optional<data::Cid>& swap_commit);
+  struct State;
   PdsContext& context_;
+  std::unique_ptr<State> state_;
 };
 
 // com.atproto.repo.*: createRecord, putRecord, deleteRecord, applyWrites,

@@ -276,7 +276,11 @@ Result<std::vector<std::uint8_t>> Repository::diff_car_since(std::string_view si
     if (c.ok() && c->rev == since) old = std::move(c).value();
   }
   if (!old) return make_error("usage.key-absent", "no commit with rev " + std::string(since));
-  auto d = Mst::diff(Mst::load(*store_, old->data), tree_);
+  return diff_car_from(*old);
+}
+
+Result<std::vector<std::uint8_t>> Repository::diff_car_from(const Commit& earlier) const {
+  auto d = Mst::diff(Mst::load(*store_, earlier.data), tree_);
   if (!d.ok()) return d.error();
   std::vector<std::string> paths;
   BlockList blocks;

@@ -79,6 +79,9 @@ class Repository {
   // [repo.diff.contents] A CAR of what changed since the commit with rev
   // `since` (one of this repository's earlier commits in the store).
   Result<std::vector<std::uint8_t>> diff_car_since(std::string_view since) const;
+  // The same from an earlier commit of this repository whose tree is in the
+  // store (a service that keeps old nodes finds it by rev itself).
+  Result<std::vector<std::uint8_t>> diff_car_from(const Commit& earlier) const;
 
  private:
   friend class RepositoryBuilder;

@@ -324,6 +324,17 @@ Status check_sync_matches(const CarriedCommit& carried, const AccountState& stat
   return {};
 }
 
+Status check_seq_order(std::int64_t last_seq, std::int64_t seq) {
+  // [sync.stream.seq-positive]
+  if (seq <= 0) return make_error("sync.stream.seq-positive", "seq " + std::to_string(seq));
+  // [sync.stream.seq-order]
+  if (seq <= last_seq) {
+    return make_error("sync.stream.seq-order",
+                      "seq " + std::to_string(seq) + " after seq " + std::to_string(last_seq));
+  }
+  return {};
+}
+
 // ---- Whole checklists ----
 
 Verdict check_commit(const CommitEvent& event, const AccountState& state,

@@ -175,6 +175,15 @@ Status check_prev_data(const CommitEvent& event, const AccountState& state);
 // has; otherwise the repository must be fetched again.
 Status check_sync_matches(const CarriedCommit& carried, const AccountState& state);
 
+// ---- Per connection. ----
+
+// [sync.stream.seq-positive] [sync.stream.seq-order] A sequenced event's seq
+// (every type but #info) is positive and greater than the last seq received
+// on the same connection (`last_seq` 0 before the first). Out-of-order or
+// repeated seqs are errors: the consumer does not process the event and
+// drops the connection (https://atproto.com/specs/event-stream#sequence-numbers).
+Status check_seq_order(std::int64_t last_seq, std::int64_t seq);
+
 // ---- Whole checklists for one event. ----
 
 Verdict check_commit(const CommitEvent& event, const AccountState& state,

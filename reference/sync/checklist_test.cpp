@@ -495,3 +495,16 @@ TEST_CASE("check_frame decodes, then dispatches by type", "[sync]") {
   CHECK(std::string(verdict_action_name(VerdictAction::kResync)) == "resync");
   CHECK(std::string(verdict_action_name(VerdictAction::kRefreshIdentity)) == "refresh-identity");
 }
+
+TEST_CASE(
+    "seqs on a connection are positive and increase [sync.stream.seq-positive] "
+    "[sync.stream.seq-order]",
+    "[sync]") {
+  CHECK(check_seq_order(0, 1).ok());
+  CHECK(check_seq_order(5, 9).ok());  // gaps are allowed
+  CHECK(check_seq_order(5, (std::int64_t{1} << 53) + 1).ok());
+  CHECK(code_of(check_seq_order(0, 0)) == "sync.stream.seq-positive");
+  CHECK(code_of(check_seq_order(0, -3)) == "sync.stream.seq-positive");
+  CHECK(code_of(check_seq_order(9, 9)) == "sync.stream.seq-order");
+  CHECK(code_of(check_seq_order(9, 4)) == "sync.stream.seq-order");
+}

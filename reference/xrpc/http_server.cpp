@@ -9,11 +9,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cctype>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -26,6 +29,7 @@ namespace atproto::xrpc {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -89,6 +93,7 @@ HttpResponse xrpc_error(int status, std::string_view error, std::string_view mes
 namespace {
 
 class Session;
+class WsConnection;
 
 // The server's shared state; HttpServer::State is private, so sessions see it
 // through this base.
@@ -102,6 +107,7 @@ struct ServerCore {
   std::atomic<std::uint16_t> port{0};
   std::mutex mu;  // guards sessions
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<WsConnection*, std::weak_ptr<WsConnection>> websockets;
   bool running = false;
 
   void do_accept();
@@ -112,6 +118,299 @@ struct ServerCore {
 struct HttpServer::State : ServerCore {};
 
 namespace {
+
+// One accepted WebSocket connection (the server side of a subscription).
+//
+// Every operation on the stream runs on the connection's strand. The send
+// queue is guarded by a mutex so that any thread may call send_binary; it
+// posts the first write and returns, never waiting for the network.
+//
+// The stream and its executor live in optionals that are released on the
+// strand once the connection has ended and no operation is pending: a
+// service may keep its shared_ptr after the server (and its io_context) is
+// gone, and then holds no Asio object.
+class WsConnection : public WebSocketConnection, public std::enable_shared_from_this<WsConnection> {
+ public:
+  using Stream = websocket::stream<beast::tcp_stream>;
+  using Executor = Stream::executor_type;
+
+  WsConnection(beast::tcp_stream stream, ServerCore& server, std::string remote)
+      : server_(&server), max_queued_(server.options.max_queued_bytes), remote_(std::move(remote)) {
+    stream_.emplace(std::move(stream));
+    executor_.emplace(stream_->get_executor());
+    timer_.emplace(*executor_);
+  }
+
+  // Completes the opening handshake on `request`, then hands the connection
+  // to `callback`.
+  void accept(http::request<http::string_body> request, UpgradeCallback callback) {
+    beast::get_lowest_layer(*stream_).expires_never();
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.handshake_timeout = std::chrono::seconds(10);
+    stream_->set_option(timeouts);
+    // Subscribers send nothing of substance; a big message from one is refused.
+    stream_->read_message_max(64 * 1024);
+    stream_->binary(true);
+    auto req = std::make_shared<http::request<http::string_body>>(std::move(request));
+    reading_ = true;  // the handshake holds the stream like a read
+    stream_->async_accept(*req, [self = shared_from_this(), req,
+                                 callback = std::move(callback)](beast::error_code ec) {
+      self->reading_ = false;
+      if (ec) return self->finish();
+      self->on_accepted(callback);
+    });
+  }
+
+  bool send_binary(std::vector<std::uint8_t> message) override {
+    std::unique_lock lock(mu_);
+    if (!open_) return false;
+    if (queued_bytes_ + message.size() > max_queued_) {
+      // [xrpc.ws.slow-consumer] Too far behind: dropped, never waited for.
+      open_ = false;
+      queue_.clear();
+      asio::post(*executor_, [self = shared_from_this()] { self->drop(); });
+      return false;
+    }
+    queued_bytes_ += message.size();
+    queue_.push_back(std::move(message));
+    if (accepted_ && !writing_) {
+      writing_ = true;
+      asio::post(*executor_, [self = shared_from_this()] { self->write_next(); });
+    }
+    return true;
+  }
+
+  void close(std::uint16_t code, std::string reason) override {
+    request_close(code, std::move(reason), /*flush=*/true, std::chrono::seconds(10));
+  }
+
+  // Server stop: the queue is dropped, a going-away close frame is sent, and
+  // the socket is closed after a short grace period whatever the peer does.
+  void shutdown() {
+    request_close(websocket::close_code::going_away, "server shutting down", /*flush=*/false,
+                  std::chrono::milliseconds(1000));
+  }
+
+  bool is_open() const override {
+    std::lock_guard lock(mu_);
+    return open_;
+  }
+
+  std::size_t queued_bytes() const override {
+    std::lock_guard lock(mu_);
+    return queued_bytes_;
+  }
+
+  void on_close(std::function<void()> callback) override {
+    std::unique_lock lock(mu_);
+    if (!finished_) {
+      on_close_ = std::move(callback);
+      return;
+    }
+    // Already ended (the callback came late): run it now, still only once.
+    lock.unlock();
+    if (callback) callback();
+  }
+
+  std::string remote_address() const override { return remote_; }
+
+ private:
+  void on_accepted(const UpgradeCallback& callback) {
+    {
+      std::lock_guard lock(server_->mu);
+      server_->websockets.emplace(this, weak_from_this());
+    }
+    try {
+      if (callback) callback(shared_from_this());
+    } catch (...) {
+      // A throwing subscription handler is a bug; the connection is ended.
+      request_close(websocket::close_code::internal_error, "internal error", false,
+                    std::chrono::milliseconds(1000));
+    }
+    {
+      std::lock_guard lock(mu_);
+      accepted_ = true;
+      // Messages sent (and a close requested) from inside the callback go
+      // out now; a requested close follows the queue.
+      if (!queue_.empty() && !writing_) {
+        writing_ = true;
+        asio::post(*executor_, [self = shared_from_this()] { self->write_next(); });
+      }
+    }
+    if (server_->stopping) shutdown();
+    read_next();
+  }
+
+  // [xrpc.ws.ignore-client-frames] Incoming messages are read and dropped:
+  // reading keeps control frames (ping, pong, close) flowing.
+  void read_next() {
+    if (finished_flag_) return release_if_idle();
+    reading_ = true;
+    stream_->async_read(read_buffer_,
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                          self->reading_ = false;
+                          self->read_buffer_.clear();
+                          if (ec) return self->finish();
+                          self->read_next();
+                        });
+  }
+
+  void write_next() {
+    enum class Next { write, close, idle } next;
+    {
+      std::lock_guard lock(mu_);
+      if (!finished_ && !queue_.empty()) {
+        current_ = std::move(queue_.front());
+        queue_.pop_front();
+        next = Next::write;
+      } else {
+        writing_ = false;
+        next = close_requested_ && !finished_ ? Next::close : Next::idle;
+      }
+    }
+    if (next == Next::close) return start_close();
+    if (next == Next::idle) return release_if_idle();
+    stream_->async_write(
+        asio::buffer(current_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          {
+            std::lock_guard lock(self->mu_);
+            self->queued_bytes_ -= std::min(self->queued_bytes_, self->current_.size());
+            if (ec) self->writing_ = false;
+          }
+          self->current_ = {};
+          if (ec) return self->finish();
+          self->write_next();
+        });
+  }
+
+  void request_close(std::uint16_t code, std::string reason, bool flush,
+                     std::chrono::steady_clock::duration grace) {
+    std::lock_guard lock(mu_);
+    if (finished_ || close_requested_) return;
+    open_ = false;
+    close_requested_ = true;
+    websocket::close_reason close_reason;
+    close_reason.code = code;
+    // A close frame's reason is at most 123 bytes.
+    auto text = std::string_view(reason).substr(0, close_reason.reason.max_size());
+    close_reason.reason.assign(text.data(), text.size());
+    if (!flush) {
+      for (const auto& m : queue_) queued_bytes_ -= std::min(queued_bytes_, m.size());
+      queue_.clear();
+    }
+    asio::post(*executor_, [self = shared_from_this(), grace, close_reason] {
+      if (self->finished_flag_) return;
+      self->close_reason_ = close_reason;
+      self->timer_->expires_after(grace);
+      self->timer_pending_ = true;
+      self->timer_->async_wait([self](beast::error_code ec) {
+        self->timer_pending_ = false;
+        if (!ec) self->drop();
+        self->release_if_idle();
+      });
+      bool busy;
+      {
+        std::lock_guard inner(self->mu_);
+        busy = self->writing_ || !self->accepted_;
+      }
+      // A write in flight starts the close when it completes.
+      if (!busy) self->start_close();
+    });
+  }
+
+  void start_close() {
+    if (close_started_ || finished_flag_) return;
+    close_started_ = true;
+    closing_ = true;
+    stream_->async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+      self->closing_ = false;
+      self->finish();
+    });
+  }
+
+  // Ends the connection at once: pending operations complete with errors.
+  void drop() {
+    if (finished_flag_) return;
+    beast::error_code ec;
+    auto& socket = beast::get_lowest_layer(*stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    finish();
+  }
+
+  // Runs on the strand; the first call ends the connection and calls the
+  // on_close callback, later calls only release what is idle.
+  void finish() {
+    std::function<void()> callback;
+    {
+      std::lock_guard lock(mu_);
+      if (!finished_) {
+        finished_ = true;
+        open_ = false;
+        queue_.clear();
+        callback = std::move(on_close_);
+        on_close_ = nullptr;
+      }
+    }
+    if (!finished_flag_) {
+      finished_flag_ = true;
+      beast::error_code ec;
+      beast::get_lowest_layer(*stream_).socket().close(ec);
+      timer_->cancel();
+      {
+        std::lock_guard lock(server_->mu);
+        server_->websockets.erase(this);
+      }
+      if (callback) {
+        try {
+          callback();
+        } catch (...) {
+          // Nothing sensible to do; the connection is already gone.
+        }
+      }
+    }
+    release_if_idle();
+  }
+
+  // Once ended and with no operation pending, the Asio objects go, on the
+  // strand, while the io_context is still alive.
+  void release_if_idle() {
+    if (!finished_flag_ || reading_ || closing_ || timer_pending_) return;
+    std::lock_guard lock(mu_);
+    if (writing_ || !stream_) return;
+    timer_.reset();
+    stream_.reset();
+    executor_.reset();
+  }
+
+  ServerCore* server_;
+  const std::size_t max_queued_;
+  const std::string remote_;
+
+  // Guarded by mu_ (touched by any thread).
+  mutable std::mutex mu_;
+  std::deque<std::vector<std::uint8_t>> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool open_ = true;
+  bool accepted_ = false;
+  bool writing_ = false;
+  bool close_requested_ = false;
+  bool finished_ = false;
+  std::function<void()> on_close_;
+  std::optional<Executor> executor_;
+  std::optional<Stream> stream_;
+
+  // Strand only.
+  std::optional<asio::steady_timer> timer_;
+  std::vector<std::uint8_t> current_;
+  beast::flat_buffer read_buffer_;
+  websocket::close_reason close_reason_;
+  bool reading_ = false;
+  bool closing_ = false;
+  bool close_started_ = false;
+  bool timer_pending_ = false;
+  bool finished_flag_ = false;
+};
 
 // One connection. All its handlers run on its strand; the user handler runs
 // synchronously on that strand (so it occupies one io thread while it works).
@@ -188,6 +487,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void handle(http::request<http::string_body> req) {
     keep_alive_ = req.keep_alive();
+    head_ = req.method() == http::verb::head;
     HttpResponse response;
     HttpRequest request;
     request.method = std::string(req.method_string());
@@ -213,6 +513,17 @@ class Session : public std::enable_shared_from_this<Session> {
         response = xrpc_error(500, "InternalServerError", "internal error");
       }
     }
+    if (response.upgrade) {
+      // [xrpc.ws.upgrade] A subscription is a GET upgraded to a WebSocket
+      // (426 without the upgrade); the handler's own errors go out as
+      // plain HTTP, before any upgrade.
+      if (websocket::is_upgrade(req) && !server_.stopping) {
+        auto connection = std::make_shared<WsConnection>(std::move(stream_), server_, remote_);
+        connection->accept(std::move(req), std::move(response.upgrade));
+        return;
+      }
+      response = xrpc_error(426, "InvalidRequest", "this endpoint needs a WebSocket upgrade");
+    }
     send(std::move(response), keep_alive_ && !server_.stopping);
   }
 
@@ -229,6 +540,13 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
+    if (head_) {
+      // A HEAD answer is the GET answer's head: its Content-Length, no body.
+      auto length = res->body().size();
+      res->body().clear();
+      res->content_length(length);
+      head_ = false;
+    }
     stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
     http::async_write(
         stream_, *res,
@@ -251,6 +569,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   bool reading_ = false;
   bool keep_alive_ = false;
+  bool head_ = false;
 };
 
 }  // namespace
@@ -313,6 +632,16 @@ void HttpServer::stop() {
   }
   for (auto& session : live) session->shutdown_if_idle();
   live.clear();
+  // Open WebSockets are closed (going away); a peer that does not answer
+  // the close is cut off after a short grace period.
+  std::vector<std::shared_ptr<WsConnection>> sockets;
+  {
+    std::lock_guard lock(s.mu);
+    for (auto& [_, weak] : s.websockets)
+      if (auto p = weak.lock()) sockets.push_back(std::move(p));
+  }
+  for (auto& socket : sockets) socket->shutdown();
+  sockets.clear();
   // Sessions in flight finish their response and then close; when no work
   // is left, run() returns on every thread.
   for (auto& t : s.threads) t.join();

@@ -23,11 +23,11 @@ namespace atproto::xrpc {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query as received
-  std::string path;    // percent-decoded path, no query
+  std::string method;                                      // "GET", "POST", ...
+  std::string target;                                      // path and query as received
+  std::string path;                                        // percent-decoded path, no query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
-  HeaderList headers;  // names lowercased
+  HeaderList headers;                                      // names lowercased
   std::string body;
   std::string remote_address;
 
@@ -43,7 +43,8 @@ struct HttpResponse {
   // Set by a subscription handler: when the request is a WebSocket upgrade
   // the server accepts it (status, headers and body are then ignored) and
   // hands the connection to this callback; for a request that is not an
-  // upgrade the server answers 400 InvalidRequest instead.
+  // upgrade the server answers 426 (Upgrade Required, as the event-stream
+  // spec asks) with an InvalidRequest error body instead.
   UpgradeCallback upgrade;
 
   static HttpResponse json(int status, const nlohmann::json& body);

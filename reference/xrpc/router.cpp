@@ -49,6 +49,10 @@ Status Router::procedure(std::string_view nsid, std::vector<ParamSpec> params, H
   return add(nsid, MethodType::procedure, std::move(params), std::move(handler));
 }
 
+Status Router::subscription(std::string_view nsid, std::vector<ParamSpec> params, Handler handler) {
+  return add(nsid, MethodType::subscription, std::move(params), std::move(handler));
+}
+
 void Router::route(std::string method, std::string path, Handler handler) {
   routes_.insert_or_assign({std::move(method), std::move(path)}, std::move(handler));
 }
@@ -81,6 +85,8 @@ HttpResponse Router::dispatch(const HttpRequest& request) const {
   }
   if (request.path.rfind(kPrefix, 0) != 0) {
     auto it = routes_.find({request.method, request.path});
+    // HEAD is served by the GET route (the server drops the body).
+    if (it == routes_.end() && request.method == "HEAD") it = routes_.find({"GET", request.path});
     if (it != routes_.end()) return it->second(request);
     return xrpc_error(404, "NotFound", "no route for " + request.path);
   }
@@ -99,9 +105,11 @@ HttpResponse Router::dispatch(const HttpRequest& request) const {
     return xrpc_error(501, "MethodNotImplemented", "method not implemented: " + std::string(nsid));
   }
   const Method& method = it->second;
-  // Queries are GET, procedures POST.
-  const char* expected = method.type == MethodType::query ? "GET" : "POST";
-  if (request.method != expected) {
+  // [xrpc.http.method] Queries are GET (HEAD too), procedures POST;
+  // subscriptions are a GET upgraded to a WebSocket.
+  const char* expected = method.type == MethodType::procedure ? "POST" : "GET";
+  bool head_ok = method.type == MethodType::query && request.method == "HEAD";
+  if (request.method != expected && !head_ok) {
     auto r = xrpc_error(405, "InvalidRequest",
                         "incorrect HTTP method " + request.method + ", expected " + expected);
     r.headers.emplace_back("allow", expected);

@@ -1,0 +1,633 @@
+// The accounts' repositories on the PDS. https://atproto.com/specs/repository
+//
+// Tables (all keyed by DID first, so an account's data is found, served and
+// deleted on its own):
+//   repo_root   the current commit of each repository
+//   repo_block  every block an account's repository wrote (commits, MST
+//               nodes, records) with the rev of the commit that wrote it;
+//               old nodes stay so that a `since` diff can load the tree it
+//               starts from; record blocks no record uses any more go
+//   record      the record index: (collection, rkey) -> CID, for reads and
+//               listRecords paging without walking the tree
+#include "atproto/pds/repos.hpp"
+
+#include <unordered_map>
+
+#include "atproto/data/cbor.hpp"
+#include "atproto/pds/blobs.hpp"
+#include "atproto/pds/sequencer.hpp"
+#include "atproto/pds/statement_cache.hpp"
+#include "atproto/syntax/tid.hpp"
+
+namespace atproto::pds {
+
+using data::Cid;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+// The repository blocks of one account, over the shared database. Puts are
+// staged in memory until flush(rev): the repo layer writes a commit's blocks
+// before it knows the commit's rev, and one batch of inserts is cheaper.
+class DidBlockStore final : public repo::BlockStore {
+ public:
+  DidBlockStore(StatementCache& statements, std::string did)
+      : statements_(&statements), did_(std::move(did)) {}
+
+  Result<std::optional<Bytes>> get(const Cid& cid) const override {
+    if (auto it = staged_.find(cid); it != staged_.end()) return std::optional<Bytes>(it->second);
+    auto& q = statements_->get("SELECT bytes FROM repo_block WHERE did = ? AND cid = ?");
+    if (!q.ok()) return q.error("block");
+    q.bind(1, did_).bind_blob(2, cid.to_bytes());
+    int rc = q.step();
+    std::optional<Bytes> out;
+    if (rc == SQLITE_ROW) out = q.blob(0);
+    q.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.error("block");
+    return out;
+  }
+  Result<bool> has(const Cid& cid) const override {
+    auto bytes = get(cid);
+    if (!bytes.ok()) return bytes.error();
+    return bytes->has_value();
+  }
+  Status put(const Cid& cid, std::span<const std::uint8_t> bytes) override {
+    staged_.try_emplace(cid, bytes.begin(), bytes.end());
+    return {};
+  }
+  Status remove(const Cid& cid) override {
+    staged_.erase(cid);
+    auto& q = statements_->get("DELETE FROM repo_block WHERE did = ? AND cid = ?");
+    q.bind(1, did_).bind_blob(2, cid.to_bytes());
+    auto st = q.run();
+    q.reset();
+    return st;
+  }
+
+  // Writes the staged blocks with the rev of the commit they belong to.
+  Status flush(const std::string& rev) {
+    auto& q = statements_->get(
+        "INSERT OR IGNORE INTO repo_block (did, cid, bytes, rev) VALUES (?, ?, ?, ?)");
+    if (!q.ok()) return q.error("block");
+    for (const auto& [cid, bytes] : staged_) {
+      q.reset();
+      q.bind(1, did_).bind_blob(2, cid.to_bytes()).bind_blob(3, bytes).bind(4, rev);
+      if (auto st = q.run(); !st.ok()) return st;
+    }
+    q.reset();
+    staged_.clear();
+    return {};
+  }
+  void discard() { staged_.clear(); }
+
+ private:
+  StatementCache* statements_;
+  std::string did_;
+  std::unordered_map<Cid, Bytes, repo::CidHash> staged_;
+};
+
+struct LoadedRepo {
+  std::unique_ptr<DidBlockStore> store;
+  std::optional<repo::Repository> repository;
+};
+
+constexpr std::size_t kMaxLoaded = 1024;
+
+std::pair<std::string, std::string> split_path(const std::string& path) {
+  auto slash = path.find('/');
+  return {path.substr(0, slash), path.substr(slash + 1)};
+}
+
+std::string path_of(const std::string& collection, const std::string& rkey) {
+  return collection + "/" + rkey;
+}
+
+Error invalid_request(const Error& e) {
+  return make_error("InvalidRequest", e.code + ": " + e.message);
+}
+
+Bytes car_of(const Cid& root, std::vector<car::CarBlock> blocks) {
+  car::CarFile file;
+  file.roots.push_back(root);
+  file.blocks = std::move(blocks);
+  return car::write_car(file);
+}
+
+// https://atproto.com/specs/sync#firehose The #commit of one commit: its
+// diff blocks (enough to invert the ops), the ops with their CIDs, since
+// and prevData.
+sync::CommitEvent commit_event(const std::string& did, const repo::CommitResult& result) {
+  return sync::CommitEvent{.seq = 0,
+                           .repo = did,
+                           .commit = result.cid,
+                           .rev = result.commit.rev,
+                           .since = result.since,
+                           .blocks = car_of(result.cid, result.blocks),
+                           .ops = result.ops,
+                           .blobs = {},
+                           .prev_data = result.prev_data,
+                           .time = {},
+                           .rebase = false,
+                           .too_big = false};
+}
+
+std::string fresh_tid() {
+  static syntax::TidGenerator generator;
+  return generator.next();
+}
+
+}  // namespace
+
+struct Repos::State {
+  explicit State(sqlite::Database& db) : statements(db) {}
+  StatementCache statements;
+  // Loaded repositories by DID (a lazily read tree each), so a write touches
+  // only the nodes on its paths. Dropped on any failed write.
+  std::unordered_map<std::string, std::unique_ptr<LoadedRepo>> loaded;
+
+  Result<LoadedRepo*> load(const std::string& did, PdsContext& context);
+  void forget(const std::string& did) { loaded.erase(did); }
+};
+
+Result<LoadedRepo*> Repos::State::load(const std::string& did, PdsContext& context) {
+  if (auto it = loaded.find(did); it != loaded.end()) return it->second.get();
+  (void)context;
+  auto& q = statements.get("SELECT commit_cid FROM repo_root WHERE did = ?");
+  if (!q.ok()) return q.error("repo_root");
+  q.bind(1, did);
+  if (q.step() != SQLITE_ROW) {
+    q.reset();
+    return make_error("RepoNotFound", "could not find repo for DID: " + did);
+  }
+  auto commit_cid = Cid::from_bytes(q.blob(0));
+  q.reset();
+  if (!commit_cid.ok()) return commit_cid.error();
+  if (loaded.size() >= kMaxLoaded) loaded.clear();
+  auto entry = std::make_unique<LoadedRepo>();
+  entry->store = std::make_unique<DidBlockStore>(statements, did);
+  auto repository = repo::Repository::load(*entry->store, *commit_cid);
+  if (!repository.ok()) return repository.error();
+  entry->repository.emplace(std::move(repository).value());
+  return loaded.emplace(did, std::move(entry)).first->second.get();
+}
+
+Repos::Repos(PdsContext& context)
+    : context_(context), state_(std::make_unique<State>(context.db)) {}
+Repos::~Repos() = default;
+
+Status Repos::init_schema() {
+  std::lock_guard lock(context_.db_mutex);
+  return context_.db.exec(
+      "CREATE TABLE IF NOT EXISTS repo_root ("
+      " did TEXT PRIMARY KEY, commit_cid BLOB NOT NULL, rev TEXT NOT NULL,"
+      " data_cid BLOB NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS repo_block ("
+      " did TEXT NOT NULL, cid BLOB NOT NULL, bytes BLOB NOT NULL, rev TEXT NOT NULL,"
+      " PRIMARY KEY (did, cid)) WITHOUT ROWID;"
+      "CREATE INDEX IF NOT EXISTS repo_block_rev ON repo_block(did, rev);"
+      "CREATE TABLE IF NOT EXISTS record ("
+      " did TEXT NOT NULL, collection TEXT NOT NULL, rkey TEXT NOT NULL,"
+      " cid TEXT NOT NULL, rev TEXT NOT NULL,"
+      " PRIMARY KEY (did, collection, rkey)) WITHOUT ROWID;"
+      "CREATE INDEX IF NOT EXISTS record_cid ON record(did, cid);");
+}
+
+namespace {
+
+Status set_root(StatementCache& statements, const std::string& did, const Cid& commit,
+                const repo::Commit& c) {
+  auto& q = statements.get(
+      "INSERT INTO repo_root (did, commit_cid, rev, data_cid) VALUES (?, ?, ?, ?)"
+      " ON CONFLICT (did) DO UPDATE SET commit_cid = excluded.commit_cid, rev = excluded.rev,"
+      " data_cid = excluded.data_cid");
+  q.bind(1, did).bind_blob(2, commit.to_bytes()).bind(3, c.rev).bind_blob(4, c.data.to_bytes());
+  auto st = q.run();
+  q.reset();
+  return st;
+}
+
+}  // namespace
+
+Result<repo::CommitResult> Repos::create_repo_in_tx(const std::string& did,
+                                                    const crypto::PrivateKey& key) {
+  std::lock_guard lock(context_.db_mutex);
+  if (auto r = root(did); !r.ok() || r->has_value()) {
+    if (!r.ok()) return r.error();
+    return make_error("InvalidRequest", "a repository exists for " + did);
+  }
+  DidBlockStore store(state_->statements, did);
+  auto repository = repo::Repository::create(store, did, key);
+  if (!repository.ok()) return invalid_request(repository.error());
+  repo::CommitResult result{
+      repository->commit_cid(), repository->commit(), std::nullopt, std::nullopt, {}, {}};
+  // The event carries the commit and the (empty) root node.
+  result.blocks.push_back({result.cid, repo::encode_commit(result.commit)});
+  auto st = repository->tree().for_each_node([&](const car::CarBlock& node) {
+    result.blocks.push_back(node);
+    return Status{};
+  });
+  if (!st.ok()) return st.error();
+  if (auto s = store.flush(result.commit.rev); !s.ok()) return s.error();
+  if (auto s = set_root(state_->statements, did, result.cid, result.commit); !s.ok())
+    return s.error();
+  sync::Event event = commit_event(did, result);
+  if (auto seq = context_.sequencer->append_in_tx(std::move(event)); !seq.ok()) return seq.error();
+  state_->forget(did);
+  return result;
+}
+
+Status Repos::delete_repo_in_tx(const std::string& did) {
+  std::lock_guard lock(context_.db_mutex);
+  state_->forget(did);
+  for (const char* sql :
+       {"DELETE FROM repo_block WHERE did = ?", "DELETE FROM record WHERE did = ?",
+        "DELETE FROM repo_root WHERE did = ?"}) {
+    auto& q = state_->statements.get(sql);
+    q.bind(1, did);
+    auto st = q.run();
+    q.reset();
+    if (!st.ok()) return st;
+  }
+  return {};
+}
+
+Result<std::optional<RepoRoot>> Repos::root(const std::string& did) const {
+  std::lock_guard lock(context_.db_mutex);
+  auto& q = state_->statements.get("SELECT commit_cid, rev, data_cid FROM repo_root WHERE did = ?");
+  if (!q.ok()) return q.error("repo_root");
+  q.bind(1, did);
+  if (q.step() != SQLITE_ROW) {
+    q.reset();
+    return std::optional<RepoRoot>{};
+  }
+  auto commit = Cid::from_bytes(q.blob(0));
+  auto data = Cid::from_bytes(q.blob(2));
+  std::string rev = q.text(1);
+  q.reset();
+  if (!commit.ok()) return commit.error();
+  if (!data.ok()) return data.error();
+  return std::optional<RepoRoot>{RepoRoot{*commit, rev, *data}};
+}
+
+Result<repo::CommitResult> Repos::apply_writes(const std::string& did,
+                                               const std::vector<RecordWrite>& writes,
+                                               const std::optional<Cid>& swap_commit) {
+  std::unique_lock lock(context_.db_mutex);
+  sqlite::Transaction tx(context_.db);
+  if (!tx.began()) return make_error(sqlite::kIoError, "cannot begin a transaction");
+  auto result = apply_writes_in_tx(did, writes, swap_commit);
+  if (!result.ok()) {
+    state_->forget(did);
+    return result.error();
+  }
+  if (auto st = tx.commit(); !st.ok()) {
+    state_->forget(did);
+    return st.error();
+  }
+  lock.unlock();
+  context_.sequencer->notify();
+  bool removed = false;
+  for (const auto& op : result->ops) removed = removed || op.action != repo::Action::kCreate;
+  if (removed && context_.blobs) context_.blobs->collect();
+  return result;
+}
+
+Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
+                                                     const std::vector<RecordWrite>& writes,
+                                                     const std::optional<Cid>& swap_commit) {
+  auto loaded = state_->load(did, context_);
+  if (!loaded.ok()) return loaded.error();
+  auto& repository = *(*loaded)->repository;
+  auto& store = *(*loaded)->store;
+  // https://atproto.com/specs/xrpc (com.atproto.repo.applyWrites):
+  // swapCommit and swapRecord are compare-and-swap conditions.
+  if (swap_commit && *swap_commit != repository.commit_cid()) {
+    return make_error("InvalidSwap", "commit was at " + repository.commit_cid().to_string());
+  }
+  std::vector<repo::WriteOp> ops;
+  ops.reserve(writes.size());
+  for (const auto& w : writes) {
+    std::optional<std::optional<Cid>> current;
+    if (w.swap_record || w.upsert || w.skip_if_absent) {
+      std::string path = path_of(w.op.collection, w.op.rkey);
+      if (auto st = repo::validate_repo_path(path); !st.ok()) return invalid_request(st.error());
+      auto found = repository.tree().get(path);
+      if (!found.ok()) return invalid_request(found.error());
+      current = *found;
+    }
+    if (w.swap_record && *current != *w.swap_record) {
+      return make_error("InvalidSwap",
+                        "record was at " +
+                            (current->has_value() ? (*current)->to_string() : std::string("null")));
+    }
+    if (w.skip_if_absent && !current->has_value()) continue;
+    ops.push_back(w.op);
+    if (w.upsert && !current->has_value()) ops.back().action = repo::Action::kCreate;
+  }
+  if (ops.empty() && !writes.empty()) {
+    return repo::CommitResult{
+        repository.commit_cid(), repository.commit(), std::nullopt, std::nullopt, {}, {}};
+  }
+  auto key = context_.accounts->signing_key(did);
+  if (!key.ok()) return key.error();
+  auto result = repository.apply_writes(ops, *key);
+  if (!result.ok()) {
+    store.discard();
+    return invalid_request(result.error());
+  }
+  const std::string& rev = result->commit.rev;
+  if (auto st = store.flush(rev); !st.ok()) return st.error();
+  if (auto st = set_root(state_->statements, did, result->cid, result->commit); !st.ok())
+    return st.error();
+  // The record index and the blob references.
+  for (std::size_t i = 0; i < result->ops.size(); ++i) {
+    const auto& op = result->ops[i];
+    auto [collection, rkey] = split_path(op.path);
+    if (op.action == repo::Action::kDelete) {
+      auto& q = state_->statements.get(
+          "DELETE FROM record WHERE did = ? AND collection = ? AND rkey = ?");
+      q.bind(1, did).bind(2, collection).bind(3, rkey);
+      auto st = q.run();
+      q.reset();
+      if (!st.ok()) return st.error();
+    } else {
+      auto& q = state_->statements.get(
+          "INSERT INTO record (did, collection, rkey, cid, rev) VALUES (?, ?, ?, ?, ?)"
+          " ON CONFLICT (did, collection, rkey) DO UPDATE SET cid = excluded.cid,"
+          " rev = excluded.rev");
+      q.bind(1, did).bind(2, collection).bind(3, rkey).bind(4, op.cid->to_string()).bind(5, rev);
+      auto st = q.run();
+      q.reset();
+      if (!st.ok()) return st.error();
+    }
+    if (op.prev) {
+      // The old record's block goes once no record of the account uses
+      // it: deleted content is not served again.
+      auto& q = state_->statements.get(
+          "DELETE FROM repo_block WHERE did = ? AND cid = ? AND NOT EXISTS"
+          " (SELECT 1 FROM record WHERE did = ? AND cid = ?)");
+      std::string prev = op.prev->to_string();
+      q.bind(1, did).bind_blob(2, op.prev->to_bytes()).bind(3, did).bind(4, prev);
+      auto st = q.run();
+      q.reset();
+      if (!st.ok()) return st.error();
+    }
+    if (context_.blobs) {
+      std::vector<data::BlobRef> refs;
+      if (ops[i].record) refs = blob_refs(*ops[i].record);
+      // A new record with no blobs has no references to replace.
+      if (!(op.action == repo::Action::kCreate && refs.empty())) {
+        auto st = context_.blobs->set_record_blobs_in_tx(did, op.path, refs, rev, true);
+        if (!st.ok()) return st.error();
+      }
+    }
+  }
+  sync::Event event = commit_event(did, *result);
+  if (auto seq = context_.sequencer->append_in_tx(std::move(event)); !seq.ok()) return seq.error();
+  return result;
+}
+
+Result<std::optional<RecordEntry>> Repos::get_record(const std::string& did,
+                                                     const std::string& collection,
+                                                     const std::string& rkey) const {
+  std::lock_guard lock(context_.db_mutex);
+  auto& find = state_->statements.get(
+      "SELECT cid FROM record WHERE did = ? AND collection = ? AND rkey = ?");
+  if (!find.ok()) return find.error("record");
+  find.bind(1, did).bind(2, collection).bind(3, rkey);
+  if (find.step() != SQLITE_ROW) {
+    find.reset();
+    return std::optional<RecordEntry>{};
+  }
+  auto cid = Cid::parse(find.text(0));
+  find.reset();
+  if (!cid.ok()) return cid.error();
+  DidBlockStore store(state_->statements, did);
+  auto bytes = store.get(*cid);
+  if (!bytes.ok()) return bytes.error();
+  if (!bytes->has_value()) return make_error(sqlite::kIoError, "record block missing");
+  auto value = data::decode_cbor(**bytes);
+  if (!value.ok()) return value.error();
+  return std::optional<RecordEntry>{RecordEntry{collection, rkey, *cid, std::move(value).value()}};
+}
+
+Result<std::vector<RecordEntry>> Repos::list_records(const std::string& did,
+                                                     const std::string& collection, int limit,
+                                                     const std::optional<std::string>& cursor,
+                                                     bool reverse) const {
+  std::lock_guard lock(context_.db_mutex);
+  // Newest first by default: TID keys sort by time, so descending key order.
+  const char* sql = reverse ? "SELECT rkey, cid FROM record WHERE did = ? AND collection = ?"
+                              " AND rkey > ? ORDER BY rkey ASC LIMIT ?"
+                            : "SELECT rkey, cid FROM record WHERE did = ? AND collection = ?"
+                              " AND (? IS NULL OR rkey < ?) ORDER BY rkey DESC LIMIT ?";
+  std::vector<std::pair<std::string, std::string>> rows;
+  {
+    auto& q = state_->statements.get(sql);
+    if (!q.ok()) return q.error("listRecords");
+    q.bind(1, did).bind(2, collection);
+    if (reverse) {
+      q.bind(3, cursor.value_or("")).bind(4, limit);
+    } else {
+      q.bind(3, cursor).bind(4, cursor).bind(5, limit);
+    }
+    while (q.step() == SQLITE_ROW) rows.emplace_back(q.text(0), q.text(1));
+    q.reset();
+  }
+  std::vector<RecordEntry> out;
+  DidBlockStore store(state_->statements, did);
+  for (auto& [rkey, cid_text] : rows) {
+    auto cid = Cid::parse(cid_text);
+    if (!cid.ok()) return cid.error();
+    auto bytes = store.get(*cid);
+    if (!bytes.ok()) return bytes.error();
+    if (!bytes->has_value()) continue;
+    auto value = data::decode_cbor(**bytes);
+    if (!value.ok()) return value.error();
+    out.push_back(RecordEntry{collection, std::move(rkey), *cid, std::move(value).value()});
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> Repos::collections(const std::string& did) const {
+  std::lock_guard lock(context_.db_mutex);
+  auto& q = state_->statements.get(
+      "SELECT DISTINCT collection FROM record WHERE did = ? ORDER BY collection");
+  if (!q.ok()) return q.error("collections");
+  q.bind(1, did);
+  std::vector<std::string> out;
+  while (q.step() == SQLITE_ROW) out.push_back(q.text(0));
+  q.reset();
+  return out;
+}
+
+Result<std::vector<RepoListing>> Repos::list_repos(int limit,
+                                                   const std::optional<std::string>& cursor) const {
+  std::lock_guard lock(context_.db_mutex);
+  auto& q = state_->statements.get(
+      "SELECT did, commit_cid, rev FROM repo_root WHERE did > ? ORDER BY did LIMIT ?");
+  if (!q.ok()) return q.error("listRepos");
+  q.bind(1, cursor.value_or("")).bind(2, limit);
+  std::vector<RepoListing> out;
+  while (q.step() == SQLITE_ROW) {
+    auto cid = Cid::from_bytes(q.blob(1));
+    if (cid.ok()) out.push_back(RepoListing{q.text(0), *cid, q.text(2)});
+  }
+  q.reset();
+  return out;
+}
+
+Result<Bytes> Repos::export_car(const std::string& did,
+                                const std::optional<std::string>& since) const {
+  std::lock_guard lock(context_.db_mutex);
+  auto loaded = state_->load(did, context_);
+  if (!loaded.ok()) return loaded.error();
+  const auto& repository = *(*loaded)->repository;
+  if (!since) return repository.export_car();
+  // [repo.diff.contents] From the newest commit at or before `since`: its
+  // blocks carry its rev, and its tree's nodes are kept.
+  auto& q = state_->statements.get(
+      "SELECT bytes FROM repo_block WHERE did = ? AND rev ="
+      " (SELECT max(rev) FROM repo_block WHERE did = ? AND rev <= ?)");
+  if (!q.ok()) return q.error("getRepo");
+  q.bind(1, did).bind(2, did).bind(3, *since);
+  std::optional<repo::Commit> earlier;
+  std::string base_rev;
+  while (q.step() == SQLITE_ROW) {
+    auto commit = repo::decode_commit(q.blob(0));
+    if (commit.ok() && commit->did == did && (!earlier || commit->rev > earlier->rev))
+      earlier = std::move(commit).value();
+  }
+  q.reset();
+  // No commit that old (an imported or newer repository): everything.
+  if (!earlier) return repository.export_car();
+  return repository.diff_car_from(*earlier);
+}
+
+Result<Bytes> Repos::record_proof_car(const std::string& did, const std::string& collection,
+                                      const std::string& rkey) const {
+  std::lock_guard lock(context_.db_mutex);
+  auto loaded = state_->load(did, context_);
+  if (!loaded.ok()) return loaded.error();
+  const auto& repository = *(*loaded)->repository;
+  std::string path = path_of(collection, rkey);
+  if (auto st = repo::validate_repo_path(path); !st.ok()) return invalid_request(st.error());
+  // [repo.mst.proof] The commit, the nodes from the root to the key, and
+  // the record itself when present.
+  std::vector<car::CarBlock> blocks{
+      {repository.commit_cid(), repo::encode_commit(repository.commit())}};
+  auto proof = repository.tree().prove(path);
+  if (!proof.ok()) return proof.error();
+  for (auto& b : *proof) blocks.push_back(std::move(b));
+  auto value = repository.tree().get(path);
+  if (!value.ok()) return value.error();
+  if (value->has_value()) {
+    auto bytes = (*loaded)->store->get(**value);
+    if (!bytes.ok()) return bytes.error();
+    if (bytes->has_value()) blocks.push_back({**value, std::move(**bytes)});
+  }
+  return car_of(repository.commit_cid(), std::move(blocks));
+}
+
+Result<Repos::Blocks> Repos::get_blocks(const std::string& did,
+                                        const std::vector<Cid>& cids) const {
+  std::lock_guard lock(context_.db_mutex);
+  DidBlockStore store(state_->statements, did);
+  Blocks out;
+  for (const auto& cid : cids) {
+    auto bytes = store.get(cid);
+    if (!bytes.ok()) return bytes.error();
+    if (bytes->has_value()) {
+      out.found.push_back({cid, std::move(**bytes)});
+    } else {
+      out.missing.push_back(cid);
+    }
+  }
+  return out;
+}
+
+Result<RepoRoot> Repos::import_car(const std::string& did,
+                                   std::span<const std::uint8_t> car_bytes) {
+  auto key = context_.accounts->signing_key(did);
+  if (!key.ok()) return key.error();
+  auto verified = repo::verify_repo_car(car_bytes, did, key->public_key());
+  if (!verified.ok()) return invalid_request(verified.error());
+  auto car = car::read_car(car_bytes);
+  if (!car.ok()) return invalid_request(car.error());
+  repo::MemoryBlockStore blocks;
+  for (auto& b : std::move(car).value().blocks) blocks.put_owned(b.cid, std::move(b.bytes));
+
+  std::unique_lock lock(context_.db_mutex);
+  auto current = root(did);
+  if (!current.ok()) return current.error();
+  if (!current->has_value()) return make_error("RepoNotFound", "no repository for " + did);
+  // [repo.commit.rev-increases] The imported tree under a new commit of
+  // ours, with a rev after both the current and the imported one, so that
+  // consumers take it as the newest state.
+  std::string after = std::max((*current)->rev, verified->commit.rev);
+  auto rev = repo::next_rev(after, fresh_tid());
+  if (!rev.ok()) return rev.error();
+  repo::Commit commit{did, verified->commit.data, *rev, std::nullopt, {}, repo::kRepoVersion};
+  repo::sign_commit(commit, *key);
+  Bytes commit_bytes = repo::encode_commit(commit);
+  Cid commit_cid = Cid::compute(data::Codec::kDagCbor, commit_bytes);
+
+  sqlite::Transaction tx(context_.db);
+  if (!tx.began()) return make_error(sqlite::kIoError, "cannot begin a transaction");
+  state_->forget(did);
+  std::vector<const char*> clear{"DELETE FROM repo_block WHERE did = ?",
+                                 "DELETE FROM record WHERE did = ?"};
+  if (context_.blobs) clear.push_back("DELETE FROM record_blob WHERE did = ?");
+  for (const char* sql : clear) {
+    auto q = context_.db.prepare(sql);
+    q.bind(1, did);
+    if (auto st = q.run(); !st.ok()) return st.error();
+  }
+  DidBlockStore store(state_->statements, did);
+  if (auto st = store.put(commit_cid, commit_bytes); !st.ok()) return st.error();
+  // [car.import.unlinked-blocks] Only what the tree reaches is kept.
+  repo::Mst tree = repo::Mst::load(blocks, commit.data);
+  auto walked =
+      tree.for_each_node([&](const car::CarBlock& node) { return store.put(node.cid, node.bytes); },
+                         [&](const Cid& record) -> Status {
+                           const Bytes* bytes = blocks.find(record);
+                           if (bytes == nullptr)
+                             return make_error("car.export.complete", "record block missing");
+                           return store.put(record, *bytes);
+                         });
+  if (!walked.ok()) return invalid_request(walked.error());
+  if (auto st = store.flush(*rev); !st.ok()) return st.error();
+  if (auto st = set_root(state_->statements, did, commit_cid, commit); !st.ok()) return st.error();
+  for (const auto& entry : verified->records) {
+    auto [collection, rkey] = split_path(entry.key);
+    auto& q = state_->statements.get(
+        "INSERT INTO record (did, collection, rkey, cid, rev) VALUES (?, ?, ?, ?, ?)");
+    q.bind(1, did).bind(2, collection).bind(3, rkey).bind(4, entry.value.to_string()).bind(5, *rev);
+    auto st = q.run();
+    q.reset();
+    if (!st.ok()) return st.error();
+    if (context_.blobs) {
+      auto value = data::decode_cbor(*blocks.find(entry.value));
+      if (!value.ok()) return invalid_request(value.error());
+      auto refs = blob_refs(*value);
+      if (refs.empty()) continue;
+      // Blobs not uploaded yet are listed by listMissingBlobs.
+      if (auto s = context_.blobs->set_record_blobs_in_tx(did, entry.key, refs, *rev, false);
+          !s.ok())
+        return s.error();
+    }
+  }
+  // https://atproto.com/specs/sync#firehose A #sync: the repository's state
+  // was replaced; its blocks are the signed commit alone.
+  sync::SyncEvent event;
+  event.did = did;
+  event.rev = *rev;
+  event.blocks = car_of(commit_cid, {{commit_cid, commit_bytes}});
+  if (auto seq = context_.sequencer->append_in_tx(std::move(event)); !seq.ok()) return seq.error();
+  if (auto st = tx.commit(); !st.ok()) return st.error();
+  lock.unlock();
+  context_.sequencer->notify();
+  return RepoRoot{commit_cid, *rev, commit.data};
+}
+
+}  // namespace atproto::pds

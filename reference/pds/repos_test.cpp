@@ -1,0 +1,312 @@
+// The repositories part's storage and write path, without HTTP: commits
+// chain and verify, swaps conflict, the record index pages, exports and
+// diffs verify, proofs verify, and each write is one sequenced #commit.
+#include <catch2/catch.hpp>
+
+#include "atproto/car/car.hpp"
+#include "atproto/data/cbor.hpp"
+#include "atproto/pds/repo_test_support.hpp"
+#include "atproto/repo/inversion.hpp"
+#include "atproto/sync/events.hpp"
+
+using namespace atproto;
+using namespace atproto::pds;
+using pds::testing::RepoFixture;
+
+namespace {
+
+const std::string kAlice = "did:plc:aliceaaaaaaaaaaaaaaaaaaa";
+const std::string kBob = "did:plc:bobbbbbbbbbbbbbbbbbbbbbb";
+
+data::Value post(const std::string& text) {
+  return data::Value(data::Map{
+      {"$type", "app.bsky.feed.post"}, {"text", text}, {"createdAt", "2026-12-06T09:00:00.000Z"}});
+}
+
+RecordWrite create(const std::string& collection, const std::string& rkey, data::Value record) {
+  RecordWrite w;
+  w.op = repo::WriteOp{repo::Action::kCreate, collection, rkey, std::move(record)};
+  return w;
+}
+
+RecordWrite remove(const std::string& collection, const std::string& rkey) {
+  RecordWrite w;
+  w.op = repo::WriteOp{repo::Action::kDelete, collection, rkey, std::nullopt};
+  return w;
+}
+
+// Every stored event, decoded, in order.
+std::vector<sync::Event> stored_events(RepoFixture& f) {
+  std::lock_guard lock(f.context->db_mutex);
+  auto q = f.context->db.prepare("SELECT seq, frame FROM repo_seq ORDER BY seq");
+  std::vector<sync::Event> out;
+  while (q.step() == SQLITE_ROW) {
+    auto message = sync::decode_message(q.blob(1));
+    REQUIRE(message.ok());
+    auto* event = std::get_if<sync::Event>(&*message);
+    REQUIRE(event != nullptr);
+    CHECK(sync::event_seq(*event) == q.integer(0));
+    out.push_back(*event);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("pds repos: a new account's repository is an empty signed commit and a #commit",
+          "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  auto root = f.repos->root(kAlice);
+  REQUIRE(root.ok());
+  REQUIRE(root->has_value());
+  auto car = f.repos->export_car(kAlice, std::nullopt);
+  REQUIRE(car.ok());
+  auto verified = repo::verify_repo_car(*car, kAlice, f.accounts.public_key(kAlice));
+  REQUIRE(verified.ok());
+  CHECK(verified->records.empty());
+  CHECK(verified->commit_cid == (*root)->commit);
+  auto events = stored_events(f);
+  REQUIRE(events.size() == 1);
+  const auto& commit = std::get<sync::CommitEvent>(events[0]);
+  CHECK(commit.repo == kAlice);
+  CHECK(commit.commit == (*root)->commit);
+  CHECK_FALSE(commit.since.has_value());
+  CHECK(commit.ops.empty());
+}
+
+TEST_CASE("pds repos: each write is one commit chained to the last, with an invertible #commit",
+          "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  std::vector<repo::CommitResult> commits;
+  for (int i = 0; i < 5; ++i) {
+    auto r = f.repos->apply_writes(
+        kAlice, {create("app.bsky.feed.post", "3kaaaaaaaaa2" + std::to_string(i), post("p"))},
+        std::nullopt);
+    REQUIRE(r.ok());
+    commits.push_back(*r);
+  }
+  auto deleted =
+      f.repos->apply_writes(kAlice, {remove("app.bsky.feed.post", "3kaaaaaaaaa22")}, std::nullopt);
+  REQUIRE(deleted.ok());
+  commits.push_back(*deleted);
+
+  auto events = stored_events(f);
+  REQUIRE(events.size() == 7);  // the empty repository, five creates, a delete
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    const auto& previous_commit = std::get<sync::CommitEvent>(events[i - 1]);
+    const auto& e = std::get<sync::CommitEvent>(events[i]);
+    // [repo.commit.rev-increases] and the chain: since is the previous rev,
+    // prevData the previous tree.
+    CHECK(e.rev > previous_commit.rev);
+    REQUIRE(e.since.has_value());
+    CHECK(*e.since == previous_commit.rev);
+    auto car = car::read_car(e.blocks);
+    REQUIRE(car.ok());
+    REQUIRE(car->roots.size() == 1);
+    CHECK(car->roots[0] == e.commit);
+    repo::MemoryBlockStore blocks;
+    for (const auto& b : car->blocks) REQUIRE(blocks.put(b.cid, b.bytes).ok());
+    auto commit_bytes = blocks.find(e.commit);
+    REQUIRE(commit_bytes != nullptr);
+    auto commit = repo::decode_commit(*commit_bytes);
+    REQUIRE(commit.ok());
+    CHECK(repo::verify_commit_signature(*commit, f.accounts.public_key(kAlice)).ok());
+    // [repo.diff.inversion] The blocks carry what inverting the ops needs,
+    // and inverting gives prevData.
+    REQUIRE(e.prev_data.has_value());
+    CHECK(repo::verify_inversion(blocks, commit->data, e.ops, *e.prev_data).ok());
+    REQUIRE(e.ops.size() == 1);
+  }
+  const auto& last = std::get<sync::CommitEvent>(events.back());
+  CHECK(last.ops[0].action == repo::Action::kDelete);
+  CHECK_FALSE(last.ops[0].cid.has_value());
+  CHECK(last.ops[0].prev.has_value());
+
+  // The stored repository is the last commit, and it verifies in full.
+  auto car = f.repos->export_car(kAlice, std::nullopt);
+  REQUIRE(car.ok());
+  auto verified = repo::verify_repo_car(*car, kAlice, f.accounts.public_key(kAlice));
+  REQUIRE(verified.ok());
+  CHECK(verified->commit_cid == commits.back().cid);
+  CHECK(verified->records.size() == 4);
+  CHECK(repo::check_block_order(*car).ok());
+}
+
+TEST_CASE("pds repos: swapCommit and swapRecord conflicts change nothing", "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  auto first = f.repos->apply_writes(
+      kAlice, {create("app.bsky.feed.post", "3kaaaaaaaaa22", post("a"))}, std::nullopt);
+  REQUIRE(first.ok());
+  auto second = f.repos->apply_writes(
+      kAlice, {create("app.bsky.feed.post", "3kaaaaaaaaa23", post("b"))}, first->cid);
+  REQUIRE(second.ok());
+  // The first commit is no longer current.
+  auto conflict = f.repos->apply_writes(
+      kAlice, {create("app.bsky.feed.post", "3kaaaaaaaaa24", post("c"))}, first->cid);
+  REQUIRE_FALSE(conflict.ok());
+  CHECK(conflict.error().code == "InvalidSwap");
+  // swapRecord: the record's CID must match; null means "must not exist".
+  RecordWrite update;
+  update.op =
+      repo::WriteOp{repo::Action::kUpdate, "app.bsky.feed.post", "3kaaaaaaaaa22", post("a2")};
+  update.swap_record = std::optional<data::Cid>{second->cid};  // a CID, but not the record's
+  auto wrong = f.repos->apply_writes(kAlice, {update}, std::nullopt);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.error().code == "InvalidSwap");
+  update.swap_record = std::optional<data::Cid>{};
+  auto must_be_absent = f.repos->apply_writes(kAlice, {update}, std::nullopt);
+  REQUIRE_FALSE(must_be_absent.ok());
+  CHECK(must_be_absent.error().code == "InvalidSwap");
+  update.swap_record = std::optional<data::Cid>{*first->ops[0].cid};
+  auto right = f.repos->apply_writes(kAlice, {update}, std::nullopt);
+  REQUIRE(right.ok());
+  CHECK(right->ops[0].action == repo::Action::kUpdate);
+  CHECK(right->ops[0].prev == first->ops[0].cid);
+  // Failed writes left no commit and no event behind.
+  auto root = f.repos->root(kAlice);
+  CHECK((*root)->commit == right->cid);
+  CHECK(stored_events(f).size() == 4);
+  // A create over an existing record fails and the repository still works.
+  auto exists = f.repos->apply_writes(
+      kAlice, {create("app.bsky.feed.post", "3kaaaaaaaaa22", post("again"))}, std::nullopt);
+  REQUIRE_FALSE(exists.ok());
+  CHECK(exists.error().code == "InvalidRequest");
+  auto after = f.repos->apply_writes(
+      kAlice, {create("app.bsky.feed.post", "3kaaaaaaaaa25", post("d"))}, right->cid);
+  CHECK(after.ok());
+}
+
+TEST_CASE("pds repos: listRecords pages in both directions without gaps or repeats",
+          "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  f.add_account(kBob, "bob.test");
+  std::vector<std::string> keys;
+  for (int i = 0; i < 23; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "3kaaaaaaa%04d", i);
+    keys.push_back(key);
+    REQUIRE(
+        f.repos->apply_writes(kAlice, {create("app.bsky.feed.post", key, post(key))}, std::nullopt)
+            .ok());
+  }
+  // Another collection and another account do not leak in.
+  REQUIRE(f.repos
+              ->apply_writes(kAlice,
+                             {create("app.bsky.feed.like", "3kaaaaaaa0001",
+                                     data::Value(data::Map{{"$type", "app.bsky.feed.like"}}))},
+                             std::nullopt)
+              .ok());
+  REQUIRE(f.repos
+              ->apply_writes(kBob, {create("app.bsky.feed.post", "3kaaaaaaa0005", post("b"))},
+                             std::nullopt)
+              .ok());
+  for (bool reverse : {false, true}) {
+    std::vector<std::string> seen;
+    std::optional<std::string> cursor;
+    for (int page = 0; page < 10; ++page) {
+      auto records = f.repos->list_records(kAlice, "app.bsky.feed.post", 5, cursor, reverse);
+      REQUIRE(records.ok());
+      for (const auto& r : *records) {
+        seen.push_back(r.rkey);
+        CHECK(r.value.find("text")->as_string() == r.rkey);
+      }
+      if (records->size() < 5) break;
+      cursor = records->back().rkey;
+    }
+    auto expected = keys;
+    if (!reverse) std::reverse(expected.begin(), expected.end());
+    CHECK(seen == expected);
+  }
+  auto collections = f.repos->collections(kAlice);
+  REQUIRE(collections.ok());
+  CHECK(*collections == std::vector<std::string>{"app.bsky.feed.like", "app.bsky.feed.post"});
+}
+
+TEST_CASE("pds repos: a since-diff and a record proof verify", "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  for (int i = 0; i < 40; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "3kaaaaaaa%04d", i);
+    REQUIRE(
+        f.repos->apply_writes(kAlice, {create("app.bsky.feed.post", key, post(key))}, std::nullopt)
+            .ok());
+  }
+  auto middle = f.repos->root(kAlice);
+  REQUIRE(middle.ok());
+  std::string since = (*middle)->rev;
+  auto later = f.repos->apply_writes(kAlice,
+                                     {create("app.bsky.feed.post", "3kzzzzzzz0001", post("new")),
+                                      remove("app.bsky.feed.post", "3kaaaaaaa0003")},
+                                     std::nullopt);
+  REQUIRE(later.ok());
+
+  // [repo.diff.contents] The diff starts at the newest commit and carries
+  // the new record but none of the unchanged ones.
+  auto diff = f.repos->export_car(kAlice, since);
+  REQUIRE(diff.ok());
+  auto car = car::read_car(*diff);
+  REQUIRE(car.ok());
+  CHECK(car->roots[0] == later->cid);
+  repo::MemoryBlockStore blocks;
+  for (const auto& b : car->blocks) REQUIRE(blocks.put(b.cid, b.bytes).ok());
+  CHECK(blocks.find(*later->ops[0].cid) != nullptr);
+  auto full = f.repos->export_car(kAlice, std::nullopt);
+  REQUIRE(full.ok());
+  CHECK(diff->size() < full->size() / 4);
+  // Applied in reverse, its ops give the tree the client had at `since`.
+  CHECK(repo::verify_inversion(blocks, later->commit.data, later->ops, (*middle)->data).ok());
+
+  // [repo.mst.proof] The proof CAR proves presence (with the CID) and absence.
+  auto proof = f.repos->record_proof_car(kAlice, "app.bsky.feed.post", "3kzzzzzzz0001");
+  REQUIRE(proof.ok());
+  auto proof_car = car::read_car(*proof);
+  REQUIRE(proof_car.ok());
+  auto commit = repo::decode_commit(proof_car->blocks.front().bytes);
+  REQUIRE(commit.ok());
+  CHECK(repo::verify_commit_signature(*commit, f.accounts.public_key(kAlice)).ok());
+  auto proven =
+      repo::verify_proof(commit->data, "app.bsky.feed.post/3kzzzzzzz0001", proof_car->blocks);
+  REQUIRE(proven.ok());
+  CHECK(*proven == later->ops[0].cid);
+  auto absent = f.repos->record_proof_car(kAlice, "app.bsky.feed.post", "3kaaaaaaa0003");
+  REQUIRE(absent.ok());
+  auto absent_car = car::read_car(*absent);
+  auto none =
+      repo::verify_proof(commit->data, "app.bsky.feed.post/3kaaaaaaa0003", absent_car->blocks);
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+}
+
+TEST_CASE("pds repos: deleting an account's repository leaves the others", "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  f.add_account(kBob, "bob.test");
+  REQUIRE(f.repos
+              ->apply_writes(kAlice, {create("app.bsky.feed.post", "3kaaaaaaa0001", post("a"))},
+                             std::nullopt)
+              .ok());
+  REQUIRE(f.repos
+              ->apply_writes(kBob, {create("app.bsky.feed.post", "3kaaaaaaa0001", post("a"))},
+                             std::nullopt)
+              .ok());
+  {
+    std::lock_guard lock(f.context->db_mutex);
+    sqlite::Transaction tx(f.context->db);
+    REQUIRE(f.repos->delete_repo_in_tx(kAlice).ok());
+    REQUIRE(tx.commit().ok());
+  }
+  CHECK_FALSE(f.repos->root(kAlice)->has_value());
+  CHECK_FALSE(f.repos->get_record(kAlice, "app.bsky.feed.post", "3kaaaaaaa0001")->has_value());
+  auto bob = f.repos->get_record(kBob, "app.bsky.feed.post", "3kaaaaaaa0001");
+  REQUIRE(bob.ok());
+  CHECK(bob->has_value());
+  auto write =
+      f.repos->apply_writes(kAlice, {create("app.bsky.feed.post", "3k2", post("x"))}, std::nullopt);
+  REQUIRE_FALSE(write.ok());
+  CHECK(write.error().code == "RepoNotFound");
+}

@@ -1,0 +1,188 @@
+// The sequencer and the firehose fan-out, with fake connections: the
+// cursor cases of https://atproto.com/specs/event-stream, numbering that
+// survives pruning, and a stalled consumer that delays nobody else.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "atproto/pds/repo_test_support.hpp"
+#include "atproto/sync/events.hpp"
+
+using namespace atproto;
+using namespace atproto::pds;
+using pds::testing::FakeConnection;
+using pds::testing::RepoFixture;
+
+namespace {
+
+const std::string kAlice = "did:plc:aliceaaaaaaaaaaaaaaaaaaa";
+
+void write_posts(RepoFixture& f, int count) {
+  static int serial = 0;
+  for (int i = 0; i < count; ++i) {
+    RecordWrite w;
+    char key[16];
+    std::snprintf(key, sizeof key, "3kaaaaaa%05d", serial++);
+    w.op = repo::WriteOp{repo::Action::kCreate, "app.bsky.feed.post", key,
+                         data::Value(data::Map{{"$type", "app.bsky.feed.post"},
+                                               {"text", std::string(key)},
+                                               {"createdAt", "2026-12-06T09:00:00.000Z"}})};
+    REQUIRE(f.repos->apply_writes(kAlice, {w}, std::nullopt).ok());
+  }
+}
+
+// Waits (bounded) until the connection got `n` messages or closed.
+bool wait_for(const FakeConnection& c, std::size_t n, int ms = 5000) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (c.count() >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return c.count() >= n;
+}
+
+struct Received {
+  std::vector<std::int64_t> seqs;
+  std::vector<std::string> infos;
+  std::vector<std::string> errors;
+};
+
+Received decode_all(const FakeConnection& c) {
+  Received out;
+  for (const auto& m : c.messages()) {
+    auto message = sync::decode_message(m);
+    REQUIRE(message.ok());
+    if (auto* e = std::get_if<sync::Event>(&*message)) {
+      if (auto* info = std::get_if<sync::InfoEvent>(e)) {
+        out.infos.push_back(info->name);
+      } else {
+        out.seqs.push_back(sync::event_seq(*e));
+      }
+    } else if (auto* error = std::get_if<sync::ErrorFrame>(&*message)) {
+      out.errors.push_back(error->error);
+    }
+  }
+  return out;
+}
+
+std::vector<std::int64_t> range(std::int64_t from, std::int64_t to) {
+  std::vector<std::int64_t> out;
+  for (auto i = from; i <= to; ++i) out.push_back(i);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("pds sequencer: without a cursor, live events only", "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  write_posts(f, 3);
+  auto c = std::make_shared<FakeConnection>();
+  f.sequencer->subscribe(c, std::nullopt);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(c->count() == 0);
+  write_posts(f, 2);
+  REQUIRE(wait_for(*c, 2));
+  CHECK(decode_all(*c).seqs == range(5, 6));
+}
+
+TEST_CASE("pds sequencer: a cursor in the past replays everything after it, then live",
+          "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  write_posts(f, 5);  // events 1..6
+  auto c = std::make_shared<FakeConnection>();
+  f.sequencer->subscribe(c, 2);
+  REQUIRE(wait_for(*c, 4));
+  write_posts(f, 2);
+  REQUIRE(wait_for(*c, 6));
+  auto got = decode_all(*c);
+  CHECK(got.seqs == range(3, 8));
+  CHECK(got.infos.empty());
+  // Cursor 0 is the start of the stream.
+  auto all = std::make_shared<FakeConnection>();
+  f.sequencer->subscribe(all, 0);
+  REQUIRE(wait_for(*all, 8));
+  CHECK(decode_all(*all).seqs == range(1, 8));
+}
+
+TEST_CASE("pds sequencer: a cursor in the future gets FutureCursor and the connection closes",
+          "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  auto c = std::make_shared<FakeConnection>();
+  f.sequencer->subscribe(c, 1000);
+  REQUIRE(wait_for(*c, 1));
+  auto got = decode_all(*c);
+  CHECK(got.errors == std::vector<std::string>{"FutureCursor"});
+  CHECK(got.seqs.empty());
+  CHECK_FALSE(c->is_open());
+}
+
+TEST_CASE("pds sequencer: a cursor older than the kept events gets OutdatedCursor, then the rest",
+          "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  write_posts(f, 5);  // events 1..6
+  {
+    // What pruning past the retention window does.
+    std::lock_guard lock(f.context->db_mutex);
+    REQUIRE(f.context->db.exec("DELETE FROM repo_seq WHERE seq <= 3").ok());
+  }
+  auto c = std::make_shared<FakeConnection>();
+  f.sequencer->subscribe(c, 1);
+  REQUIRE(wait_for(*c, 4));
+  auto got = decode_all(*c);
+  CHECK(got.infos == std::vector<std::string>{"OutdatedCursor"});
+  CHECK(got.seqs == range(4, 6));
+  // The info comes first.
+  auto first = sync::decode_message(c->messages().front());
+  REQUIRE(first.ok());
+  CHECK(std::holds_alternative<sync::InfoEvent>(std::get<sync::Event>(*first)));
+  // A cursor just before the oldest kept event is not outdated.
+  auto d = std::make_shared<FakeConnection>();
+  f.sequencer->subscribe(d, 3);
+  REQUIRE(wait_for(*d, 3));
+  CHECK(decode_all(*d).infos.empty());
+}
+
+TEST_CASE("pds sequencer: numbers are never reused, also after the newest events are pruned",
+          "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  write_posts(f, 2);
+  CHECK(f.sequencer->last_seq() == 3);
+  {
+    std::lock_guard lock(f.context->db_mutex);
+    REQUIRE(f.context->db.exec("DELETE FROM repo_seq").ok());
+  }
+  write_posts(f, 1);
+  CHECK(f.sequencer->last_seq() == 4);
+  // A cursor older than everything kept, with everything pruned but one.
+  auto c = std::make_shared<FakeConnection>();
+  f.sequencer->subscribe(c, 1);
+  REQUIRE(wait_for(*c, 2));
+  auto got = decode_all(*c);
+  CHECK(got.infos == std::vector<std::string>{"OutdatedCursor"});
+  CHECK(got.seqs == range(4, 4));
+}
+
+TEST_CASE("pds sequencer: a stalled consumer does not delay another, and catches up in order",
+          "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  auto slow = std::make_shared<FakeConnection>();
+  auto fast = std::make_shared<FakeConnection>();
+  slow->stalled = true;  // reads nothing: its queue reports full
+  f.sequencer->subscribe(slow, 0);
+  f.sequencer->subscribe(fast, 0);
+  write_posts(f, 30);
+  REQUIRE(wait_for(*fast, 31));
+  CHECK(decode_all(*fast).seqs == range(1, 31));
+  // Once it drains, the slow one gets every event, in order, from the log.
+  slow->stalled = false;
+  REQUIRE(wait_for(*slow, 31));
+  CHECK(decode_all(*slow).seqs == range(1, 31));
+  CHECK(slow->is_open());
+}

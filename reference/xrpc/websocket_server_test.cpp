@@ -1,0 +1,370 @@
+// The WebSocket side of HttpServer and Router::subscription, against a plain
+// Beast client on loopback: ordering, slow-consumer drops, on_close, stop().
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "atproto/xrpc/router.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using namespace atproto::xrpc;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Collects the connections a subscription handler accepts.
+struct Accepted {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::shared_ptr<WebSocketConnection>> connections;
+  std::atomic<int> closes{0};
+
+  UpgradeCallback callback() {
+    return [this](std::shared_ptr<WebSocketConnection> c) {
+      c->on_close([this] { ++closes; });
+      std::lock_guard lock(mu);
+      connections.push_back(std::move(c));
+      cv.notify_all();
+    };
+  }
+  std::shared_ptr<WebSocketConnection> wait(std::size_t index) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, 10s, [&] { return connections.size() > index; });
+    return connections.size() > index ? connections[index] : nullptr;
+  }
+};
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return condition();
+}
+
+std::vector<std::uint8_t> message(std::uint32_t n, std::size_t size = 8) {
+  std::vector<std::uint8_t> m(std::max<std::size_t>(size, 4), static_cast<std::uint8_t>(n));
+  for (int i = 0; i < 4; ++i)
+    m[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+  return m;
+}
+
+std::uint32_t number_of(const beast::flat_buffer& b) {
+  auto* p = static_cast<const std::uint8_t*>(b.data().data());
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+         std::uint32_t{p[3]} << 24;
+}
+
+// A synchronous Beast client; `receive_buffer` shrinks the socket's
+// receive buffer so a client that stops reading backs up quickly.
+struct RawClient {
+  asio::io_context ioc;
+  websocket::stream<tcp::socket> ws{ioc};
+  beast::flat_buffer buffer;
+
+  RawClient(std::uint16_t port, const std::string& target, int receive_buffer = 0) {
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
+    ws.next_layer().open(tcp::v4());
+    if (receive_buffer > 0)
+      ws.next_layer().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+    ws.next_layer().connect(ep);
+    ws.handshake("127.0.0.1", target);
+  }
+  // Reads one message; false on close or error.
+  bool read(beast::error_code& ec) {
+    buffer.clear();
+    ws.read(buffer, ec);
+    return !ec;
+  }
+};
+
+// Sends a raw HTTP request and returns the response (for refused upgrades).
+http::response<http::string_body> raw_http(std::uint16_t port,
+                                           http::request<http::string_body> req) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(10s);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  req.version(11);
+  req.set(http::field::host, "127.0.0.1");
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return res;
+}
+
+struct SubscriptionServer {
+  Accepted accepted;
+  Router router;
+  HttpServer server;
+  std::uint16_t port = 0;
+
+  explicit SubscriptionServer(ServerOptions options = {}) : server(options, router.handler()) {
+    REQUIRE(router
+                .subscription("com.example.subscribe",
+                              {{"cursor", ParamSpec::Kind::integer, false, false}},
+                              [this](const HttpRequest& req) {
+                                if (req.query_param("cursor") == "-1")
+                                  return xrpc_error(400, "FutureCursor", "cursor in the future");
+                                HttpResponse r;
+                                r.upgrade = accepted.callback();
+                                return r;
+                              })
+                .ok());
+    port = server.start().value();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("websocket: many messages arrive in order [xrpc.ws.upgrade]", "[xrpc][websocket]") {
+  SubscriptionServer s;
+  RawClient client(s.port, "/xrpc/com.example.subscribe?cursor=5");
+  auto conn = s.accepted.wait(0);
+  REQUIRE(conn);
+  CHECK(conn->is_open());
+  CHECK(conn->remote_address() == "127.0.0.1");
+  constexpr std::uint32_t kCount = 2000;
+  // From several producer threads in turn: the queue keeps call order.
+  std::thread producer([&] {
+    for (std::uint32_t i = 0; i < kCount; ++i) CHECK(conn->send_binary(message(i, 100)));
+  });
+  std::uint32_t expected = 0;
+  beast::error_code ec;
+  while (expected < kCount && client.read(ec)) {
+    CHECK(client.ws.got_binary());
+    CHECK(client.buffer.size() == 100);
+    if (number_of(client.buffer) != expected) break;
+    ++expected;
+  }
+  producer.join();
+  CHECK(expected == kCount);
+  CHECK(eventually([&] { return conn->queued_bytes() == 0; }));
+  CHECK(s.accepted.closes == 0);
+}
+
+TEST_CASE("websocket: close sends the queue, then the close frame; on_close once",
+          "[xrpc][websocket]") {
+  SubscriptionServer s;
+  RawClient client(s.port, "/xrpc/com.example.subscribe");
+  auto conn = s.accepted.wait(0);
+  REQUIRE(conn);
+  for (std::uint32_t i = 0; i < 10; ++i) REQUIRE(conn->send_binary(message(i)));
+  conn->close(4000, "bye now");
+  CHECK_FALSE(conn->is_open());
+  CHECK_FALSE(conn->send_binary(message(99)));  // closed: refused
+  conn->close(1000, "again");                   // a second close is a no-op
+  beast::error_code ec;
+  std::uint32_t got = 0;
+  while (client.read(ec)) CHECK(number_of(client.buffer) == got++);
+  CHECK(got == 10);
+  CHECK(ec == websocket::error::closed);
+  CHECK(client.ws.reason().code == 4000);
+  CHECK(std::string(client.ws.reason().reason.c_str()) == "bye now");
+  CHECK(eventually([&] { return s.accepted.closes == 1; }));
+  std::this_thread::sleep_for(50ms);
+  CHECK(s.accepted.closes == 1);
+}
+
+TEST_CASE("websocket: frames from the client are ignored [xrpc.ws.ignore-client-frames]",
+          "[xrpc][websocket]") {
+  SubscriptionServer s;
+  RawClient client(s.port, "/xrpc/com.example.subscribe");
+  auto conn = s.accepted.wait(0);
+  REQUIRE(conn);
+  client.ws.binary(false);
+  client.ws.write(asio::buffer(std::string("hello server")));
+  client.ws.binary(true);
+  client.ws.write(asio::buffer(std::string(1000, 'x')));
+  REQUIRE(conn->send_binary(message(7)));
+  beast::error_code ec;
+  REQUIRE(client.read(ec));
+  CHECK(number_of(client.buffer) == 7);
+  CHECK(conn->is_open());
+  CHECK(s.accepted.closes == 0);
+}
+
+TEST_CASE("websocket: the peer closing ends the connection, on_close once", "[xrpc][websocket]") {
+  SubscriptionServer s;
+  {
+    RawClient client(s.port, "/xrpc/com.example.subscribe");
+    REQUIRE(s.accepted.wait(0));
+    client.ws.close(websocket::close_code::normal);
+  }
+  auto conn = s.accepted.wait(0);
+  CHECK(eventually([&] { return s.accepted.closes == 1; }));
+  CHECK_FALSE(conn->is_open());
+  CHECK_FALSE(conn->send_binary(message(1)));
+  // A connection dropped without a close frame ends too.
+  {
+    RawClient client(s.port, "/xrpc/com.example.subscribe");
+    REQUIRE(s.accepted.wait(1));
+    beast::error_code ec;
+    client.ws.next_layer().close(ec);
+  }
+  CHECK(eventually([&] { return s.accepted.closes == 2; }));
+  // on_close set after the end still runs, once.
+  int late = 0;
+  conn->on_close([&] { ++late; });
+  CHECK(late == 1);
+}
+
+TEST_CASE(
+    "websocket: a slow consumer is dropped while a fast one keeps receiving "
+    "[xrpc.ws.slow-consumer]",
+    "[xrpc][websocket]") {
+  ServerOptions options;
+  options.max_queued_bytes = 1 << 20;
+  SubscriptionServer s(options);
+  RawClient fast(s.port, "/xrpc/com.example.subscribe");
+  auto fast_conn = s.accepted.wait(0);
+  RawClient slow(s.port, "/xrpc/com.example.subscribe", 4096);
+  auto slow_conn = s.accepted.wait(1);
+  REQUIRE(fast_conn);
+  REQUIRE(slow_conn);
+
+  std::atomic<std::uint32_t> fast_received{0};
+  std::atomic<bool> fast_in_order{true};
+  std::thread reader([&] {
+    beast::error_code ec;
+    while (fast.read(ec)) {
+      if (number_of(fast.buffer) != fast_received) fast_in_order = false;
+      ++fast_received;
+    }
+  });
+
+  // 32 KiB messages, paced like a live stream: the slow client's buffers
+  // fill (a few MB at most), its queue passes 1 MiB, and it is dropped.
+  constexpr std::size_t kSize = 32 * 1024;
+  constexpr std::uint32_t kMax = 4000;  // 128 MB: far more than the buffers hold
+  std::uint32_t sent = 0;
+  bool slow_dropped = false;
+  auto keep_pace = [&] {
+    // The producer runs at the fast consumer's pace (a live stream does);
+    // only the consumer that stopped reading falls behind.
+    return eventually([&] { return fast_conn->queued_bytes() < 256 * 1024; });
+  };
+  for (; sent < kMax; ++sent) {
+    auto m = message(sent, kSize);
+    if (!keep_pace() || !fast_conn->send_binary(m)) break;
+    if (!slow_dropped && !slow_conn->send_binary(std::move(m))) slow_dropped = true;
+    if (slow_dropped) break;
+    std::this_thread::sleep_for(200us);
+  }
+  CHECK(slow_dropped);
+  CHECK_FALSE(slow_conn->is_open());
+  CHECK(eventually([&] { return s.accepted.closes == 1; }));
+  // The fast consumer keeps going after the drop.
+  ++sent;  // the message the slow one refused went to the fast one
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    CHECK(keep_pace());
+    CHECK(fast_conn->send_binary(message(sent++, kSize)));
+  }
+  CHECK(eventually([&] { return fast_received == sent; }));
+  CHECK(fast_in_order);
+  CHECK(fast_conn->is_open());
+  CHECK(s.accepted.closes == 1);
+
+  // The slow client, reading at last, gets what was buffered and then the
+  // end: never every message.
+  std::uint32_t slow_received = 0;
+  beast::error_code ec;
+  slow.ws.next_layer().non_blocking(false);
+  while (slow.read(ec)) ++slow_received;
+  CHECK(slow_received < sent);
+  CHECK(ec);
+
+  fast_conn->close();  // the reader thread ends on the close frame
+  reader.join();
+}
+
+TEST_CASE("websocket: stop() with open connections closes them and does not hang",
+          "[xrpc][websocket]") {
+  auto s = std::make_unique<SubscriptionServer>();
+  RawClient reading(s->port, "/xrpc/com.example.subscribe");
+  RawClient idle(s->port, "/xrpc/com.example.subscribe", 4096);
+  auto a = s->accepted.wait(0);
+  auto b = s->accepted.wait(1);
+  REQUIRE(a);
+  REQUIRE(b);
+  // The idle client has data queued that it never reads.
+  for (std::uint32_t i = 0; i < 200; ++i) b->send_binary(message(i, 64 * 1024));
+  std::atomic<bool> reader_done{false};
+  beast::error_code read_ec;
+  std::thread reader([&] {
+    while (reading.read(read_ec)) {
+    }
+    reader_done = true;
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  s->server.stop();
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  CHECK(elapsed < 5s);
+  reader.join();
+  CHECK(read_ec == websocket::error::closed);
+  CHECK(reading.ws.reason().code == websocket::close_code::going_away);
+  CHECK(s->accepted.closes == 2);
+  CHECK_FALSE(a->is_open());
+  CHECK_FALSE(a->send_binary(message(1)));
+  // The service may keep its connection objects after the server is gone.
+  s.reset();
+  CHECK_FALSE(b->is_open());
+  CHECK_FALSE(b->send_binary(message(2)));
+  b->close();
+}
+
+TEST_CASE(
+    "subscription: GET only, parameters and handler errors answered before the upgrade "
+    "[xrpc.ws.upgrade]",
+    "[xrpc][websocket]") {
+  SubscriptionServer s;
+  auto upgrade_request = [](std::string target) {
+    http::request<http::string_body> req(http::verb::get, target, 11);
+    req.set(http::field::upgrade, "websocket");
+    req.set(http::field::connection, "Upgrade");
+    req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+    req.set(http::field::sec_websocket_version, "13");
+    return req;
+  };
+  auto error_of = [](const http::response<http::string_body>& res) {
+    return nlohmann::json::parse(res.body()).value("error", "");
+  };
+  // The handler's own error goes out as plain HTTP.
+  auto future = raw_http(s.port, upgrade_request("/xrpc/com.example.subscribe?cursor=-1"));
+  CHECK(future.result_int() == 400);
+  CHECK(error_of(future) == "FutureCursor");
+  // Parameters are checked like a query's.
+  auto bad = raw_http(s.port, upgrade_request("/xrpc/com.example.subscribe?cursor=abc"));
+  CHECK(bad.result_int() == 400);
+  CHECK(error_of(bad) == "InvalidRequest");
+  // [xrpc.http.method] Not a GET: 405.
+  auto post = upgrade_request("/xrpc/com.example.subscribe");
+  post.method(http::verb::post);
+  auto posted = raw_http(s.port, post);
+  CHECK(posted.result_int() == 405);
+  // A GET without the upgrade.
+  auto plain = raw_http(
+      s.port, http::request<http::string_body>(http::verb::get, "/xrpc/com.example.subscribe", 11));
+  CHECK(plain.result_int() == 426);
+  CHECK(error_of(plain) == "InvalidRequest");
+  // The accepted handshake answers 101.
+  auto ok = raw_http(s.port, upgrade_request("/xrpc/com.example.subscribe"));
+  CHECK(ok.result_int() == 101);
+  CHECK(s.accepted.wait(0));
+}
