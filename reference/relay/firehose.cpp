@@ -149,7 +149,9 @@ void Firehose::stop() {
   }
   state_->wake.notify_all();
   if (state_->thread.joinable()) state_->thread.join();
-  for (auto& c : consumers) c->connection->close(1001, "relay stopping");
+  // The connections are left to the server's stop, which closes them
+  // without flushing their queues (close() here would wait for a consumer
+  // that no longer reads).
 }
 
 void Firehose::subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
