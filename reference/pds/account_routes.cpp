@@ -1,6 +1,7 @@
 // com.atproto.server.*: the account and session routes of the PDS.
 // https://atproto.com/specs/account and https://atproto.com/specs/xrpc
 #include <algorithm>
+#include <charconv>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -53,6 +54,28 @@ void add_account_state(json& out, const Accounts& accounts, const AccountInfo& a
 
 }  // namespace
 
+std::string string_field(const json& body, const char* key) {
+  auto it = body.find(key);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<std::string> optional_string_field(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it != body.end() && it->is_string()) return it->get<std::string>();
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> integer_field(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it != body.end() && it->is_number_integer()) return it->get<std::int64_t>();
+  return std::nullopt;
+}
+
+bool boolean_field(const json& body, const char* key, bool fallback) {
+  auto it = body.find(key);
+  return it != body.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
 Result<json> read_input(const PdsContext& context, const HttpRequest& request,
                         std::string_view nsid) {
   auto type = request.header("content-type");
@@ -76,17 +99,6 @@ Result<json> read_input(const PdsContext& context, const HttpRequest& request,
 }
 
 namespace {
-
-std::string str(const json& body, const char* key) {
-  auto it = body.find(key);
-  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::optional<std::string> opt_str(const json& body, const char* key) {
-  auto it = body.find(key);
-  if (it != body.end() && it->is_string()) return it->get<std::string>();
-  return std::nullopt;
-}
 
 // Does the DID document point at this PDS with the account's key?
 Result<bool> did_points_here(const PdsContext& context, const Accounts& accounts,
@@ -162,12 +174,12 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         auto body = read_input(*ctx, request, "com.atproto.server.createAccount");
         if (!body) return error_response(body.error());
         NewAccount input;
-        input.handle = str(*body, "handle");
-        input.email = str(*body, "email");
-        input.password = str(*body, "password");
-        input.invite_code = opt_str(*body, "inviteCode");
-        input.recovery_key = opt_str(*body, "recoveryKey");
-        input.did = opt_str(*body, "did");
+        input.handle = string_field(*body, "handle");
+        input.email = string_field(*body, "email");
+        input.password = string_field(*body, "password");
+        input.invite_code = optional_string_field(*body, "inviteCode");
+        input.recovery_key = optional_string_field(*body, "recoveryKey");
+        input.did = optional_string_field(*body, "did");
         if (body->contains("plcOp")) {
           return error_response(make_error(
               "InvalidRequest", "importing a did:plc with plcOp is not supported by this PDS"));
@@ -186,7 +198,8 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
       "com.atproto.server.createSession", {}, [ctx, acc](const HttpRequest& request) {
         auto body = read_input(*ctx, request, "com.atproto.server.createSession");
         if (!body) return error_response(body.error());
-        auto session = acc->create_session(str(*body, "identifier"), str(*body, "password"));
+        auto session =
+            acc->create_session(string_field(*body, "identifier"), string_field(*body, "password"));
         if (!session) return error_response(session.error());
         json out = session_json(*session);
         add_account_state(out, *acc, session->account, true);
@@ -225,8 +238,9 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         if (!caller) return error_response(caller.error());
         auto body = read_input(*ctx, request, "com.atproto.server.createAppPassword");
         if (!body) return error_response(body.error());
-        bool privileged = body->value("privileged", false);
-        auto created = acc->create_app_password(caller->did, str(*body, "name"), privileged);
+        bool privileged = boolean_field(*body, "privileged", false);
+        auto created =
+            acc->create_app_password(caller->did, string_field(*body, "name"), privileged);
         if (!created) return error_response(created.error());
         return ok_json({{"name", created->name},
                         {"password", created->password},
@@ -253,7 +267,7 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         if (!caller) return error_response(caller.error());
         auto body = read_input(*ctx, request, "com.atproto.server.revokeAppPassword");
         if (!body) return error_response(body.error());
-        if (auto s = acc->revoke_app_password(caller->did, str(*body, "name")); !s) {
+        if (auto s = acc->revoke_app_password(caller->did, string_field(*body, "name")); !s) {
           return error_response(s.error());
         }
         return ok_empty();
@@ -328,7 +342,8 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         auto body = read_input(*ctx, request, "com.atproto.server.deleteAccount");
         if (!body) return error_response(body.error());
         if (auto s =
-                acc->delete_account(str(*body, "did"), str(*body, "password"), str(*body, "token"));
+                acc->delete_account(string_field(*body, "did"), string_field(*body, "password"),
+                                    string_field(*body, "token"));
             !s) {
           return error_response(s.error());
         }
@@ -362,7 +377,10 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         claims.iat = acc->now();
         claims.exp = claims.iat + kServiceAuthDefaultSeconds;
         if (auto exp = request.query_param("exp")) {
-          claims.exp = std::stoll(*exp);  // the router checked it is an integer
+          auto [end, ec] = std::from_chars(exp->data(), exp->data() + exp->size(), claims.exp);
+          if (ec != std::errc() || end != exp->data() + exp->size()) {
+            return error_response(make_error("BadExpiration", "exp is not a usable integer"));
+          }
         }
         // [pds.service-auth.expiry] Not in the past, at most an hour ahead,
         // and a token bound to no method lives at most a minute.
@@ -413,18 +431,19 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         if (!token) return error_response(token.error());
         return ok_empty();
       }));
-  must(router.procedure(
-      "com.atproto.server.confirmEmail", {}, [ctx, acc](const HttpRequest& request) {
-        auto caller = acc->authenticate(request, {.allow_deactivated = true});
-        if (!caller) return error_response(caller.error());
-        auto body = read_input(*ctx, request, "com.atproto.server.confirmEmail");
-        if (!body) return error_response(body.error());
-        if (auto s = acc->confirm_email(caller->did, str(*body, "email"), str(*body, "token"));
-            !s) {
-          return error_response(s.error());
-        }
-        return ok_empty();
-      }));
+  must(router.procedure("com.atproto.server.confirmEmail", {},
+                        [ctx, acc](const HttpRequest& request) {
+                          auto caller = acc->authenticate(request, {.allow_deactivated = true});
+                          if (!caller) return error_response(caller.error());
+                          auto body = read_input(*ctx, request, "com.atproto.server.confirmEmail");
+                          if (!body) return error_response(body.error());
+                          if (auto s = acc->confirm_email(caller->did, string_field(*body, "email"),
+                                                          string_field(*body, "token"));
+                              !s) {
+                            return error_response(s.error());
+                          }
+                          return ok_empty();
+                        }));
   must(router.procedure("com.atproto.server.requestEmailUpdate", {},
                         [acc](const HttpRequest& request) {
                           auto caller = acc->authenticate(request, {.allow_deactivated = true});
@@ -444,7 +463,8 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         if (!caller) return error_response(caller.error());
         auto body = read_input(*ctx, request, "com.atproto.server.updateEmail");
         if (!body) return error_response(body.error());
-        if (auto s = acc->update_email(caller->did, str(*body, "email"), opt_str(*body, "token"));
+        if (auto s = acc->update_email(caller->did, string_field(*body, "email"),
+                                       optional_string_field(*body, "token"));
             !s) {
           return error_response(s.error());
         }
@@ -454,7 +474,7 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
       "com.atproto.server.requestPasswordReset", {}, [ctx, acc](const HttpRequest& request) {
         auto body = read_input(*ctx, request, "com.atproto.server.requestPasswordReset");
         if (!body) return error_response(body.error());
-        auto did = acc->did_for_email(str(*body, "email"));
+        auto did = acc->did_for_email(string_field(*body, "email"));
         if (!did) return error_response(did.error());
         // An unknown address answers the same, so addresses cannot be probed.
         if (*did) {
@@ -467,7 +487,9 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
       "com.atproto.server.resetPassword", {}, [ctx, acc](const HttpRequest& request) {
         auto body = read_input(*ctx, request, "com.atproto.server.resetPassword");
         if (!body) return error_response(body.error());
-        if (auto s = acc->reset_password(str(*body, "token"), str(*body, "password")); !s) {
+        if (auto s =
+                acc->reset_password(string_field(*body, "token"), string_field(*body, "password"));
+            !s) {
           return error_response(s.error());
         }
         return ok_empty();
@@ -479,21 +501,33 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         many ? "com.atproto.server.createInviteCodes" : "com.atproto.server.createInviteCode";
     auto body = read_input(*ctx, request, nsid);
     if (!body) return error_response(body.error());
-    int use_count = body->value("useCount", 0);
+    auto use_count = integer_field(*body, "useCount").value_or(0);
+    auto code_count = integer_field(*body, "codeCount").value_or(1);
+    if (use_count < 1 || use_count > 1'000'000 || code_count < 1 || code_count > 1000) {
+      return error_response(
+          make_error("InvalidRequest", "useCount must be at least 1 and codeCount 1 to 1000"));
+    }
     if (!many) {
       auto codes =
-          acc->create_invite_codes(1, use_count, opt_str(*body, "forAccount").value_or("admin"));
+          acc->create_invite_codes(1, static_cast<int>(use_count),
+                                   optional_string_field(*body, "forAccount").value_or("admin"));
       if (!codes) return error_response(codes.error());
       return ok_json({{"code", codes->front()}});
     }
-    int code_count = body->value("codeCount", 1);
     std::vector<std::string> owners = {"admin"};
-    if (body->contains("forAccounts") && !(*body)["forAccounts"].empty()) {
-      owners = (*body)["forAccounts"].get<std::vector<std::string>>();
+    if (auto it = body->find("forAccounts"); it != body->end() && it->is_array() && !it->empty()) {
+      owners.clear();
+      for (const auto& owner : *it) {
+        if (!owner.is_string()) {
+          return error_response(make_error("InvalidRequest", "forAccounts holds DIDs"));
+        }
+        owners.push_back(owner.get<std::string>());
+      }
     }
     json out = json::array();
     for (const auto& account : owners) {
-      auto codes = acc->create_invite_codes(code_count, use_count, account);
+      auto codes = acc->create_invite_codes(static_cast<int>(code_count),
+                                            static_cast<int>(use_count), account);
       if (!codes) return error_response(codes.error());
       out.push_back({{"account", account}, {"codes", *codes}});
     }

@@ -39,6 +39,14 @@ std::string random_token(std::size_t bytes);
 Result<nlohmann::json> read_input(const PdsContext& context, const xrpc::HttpRequest& request,
                                   std::string_view nsid);
 
+// Fields of a request body, read without throwing: a missing or mistyped
+// field reads as absent (with the lexicons loaded, read_input has already
+// refused a mistyped one).
+std::string string_field(const nlohmann::json& body, const char* key);
+std::optional<std::string> optional_string_field(const nlohmann::json& body, const char* key);
+std::optional<std::int64_t> integer_field(const nlohmann::json& body, const char* key);
+bool boolean_field(const nlohmann::json& body, const char* key, bool fallback);
+
 // The scopes and token types of session tokens, as the official PDS writes
 // them (clients read them back to tell an app-password session).
 inline constexpr std::string_view kScopeAccess = "com.atproto.access";

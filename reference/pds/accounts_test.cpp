@@ -871,3 +871,39 @@ TEST_CASE("email addresses are confirmed and changed with logged tokens; passwor
   CHECK(server.post("com.atproto.server.refreshSession", nullptr, created["refreshJwt"]).error() ==
         "InvalidToken");
 }
+
+TEST_CASE("mistyped bodies are refused, with or without the lexicons loaded", "[pds][accounts]") {
+  PlcServer plc;
+  for (bool lexicons : {true, false}) {
+    PdsServer server(plc, [&](pds::PdsConfig& c) {
+      if (!lexicons) c.lexicon_dir.clear();
+    });
+    INFO("lexicons loaded: " << lexicons);
+    std::string basic = "admin:admin-secret";
+    identity::HeaderList admin = {
+        {"authorization",
+         "Basic " + data::base64_encode(
+                        {reinterpret_cast<const std::uint8_t*>(basic.data()), basic.size()})}};
+    CHECK(server.post("com.atproto.server.createInviteCode", {{"useCount", "many"}}, "", admin)
+              .status == 400);
+    CHECK(server
+              .post("com.atproto.server.createInviteCodes",
+                    {{"useCount", 1}, {"forAccounts", json::array({1, 2})}}, "", admin)
+              .status == 400);
+    CHECK(server.post("com.atproto.server.createAccount", {{"handle", 5}, {"password", "pw"}})
+              .status == 400);
+    CHECK(server.post("com.atproto.server.createSession", {{"identifier", json::array()}}).status ==
+          (lexicons ? 400 : 401));
+    auto created = server.create_account(lexicons ? "quinn.test" : "rita.test");
+    CHECK(server
+              .get("com.atproto.server.getServiceAuth?aud=did:web:x.com&lxm=a.b.c&exp="
+                   "99999999999999999999999",
+                   created["accessJwt"])
+              .status == 400);
+    CHECK(server.post("com.atproto.identity.updateHandle", {{"handle", true}}, created["accessJwt"])
+              .status == 400);
+    CHECK(http("POST", server.url + "/xrpc/com.atproto.server.createSession", "not json",
+               {{"content-type", "application/json"}})
+              .status == 400);
+  }
+}

@@ -120,6 +120,7 @@ Result<data::BlobRef> Blobs::upload(const std::string& did, std::span<const std:
   data::Cid cid = data::Cid::compute(data::Codec::kRaw, bytes);
   std::string cid_text = cid.to_string();
   if (mime_type.empty()) mime_type = "application/octet-stream";
+  collect();  // the uploads nobody used within the hour
   std::string path = file_path(cid_text);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {

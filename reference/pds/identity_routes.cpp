@@ -116,7 +116,7 @@ void register_identity_routes(xrpc::Router& router, PdsContext& context, Account
         if (!caller) return error_response(caller.error());
         auto body = read_input(*ctx, request, "com.atproto.identity.updateHandle");
         if (!body) return error_response(body.error());
-        std::string input = body->value("handle", "");
+        std::string input = string_field(*body, "handle");
         auto normalized = syntax::parse_handle(input);
         if (!normalized) return error_response(make_error("InvalidHandle", "invalid handle"));
         Result<std::string> handle = *normalized;
@@ -173,7 +173,7 @@ void register_identity_routes(xrpc::Router& router, PdsContext& context, Account
         if (!caller) return error_response(caller.error());
         auto body = read_input(*ctx, request, "com.atproto.identity.signPlcOperation");
         if (!body) return error_response(body.error());
-        auto token = body->value("token", "");
+        auto token = string_field(*body, "token");
         if (token.empty()) {
           return error_response(make_error("InvalidRequest", "email confirmation token required"));
         }
@@ -243,7 +243,11 @@ void register_identity_routes(xrpc::Router& router, PdsContext& context, Account
         if (!caller) return error_response(caller.error());
         auto body = read_input(*ctx, request, "com.atproto.identity.submitPlcOperation");
         if (!body) return error_response(body.error());
-        auto op = identity::parse_plc_operation(body->value("operation", json::object()));
+        auto it = body->find("operation");
+        if (it == body->end()) {
+          return error_response(make_error("InvalidRequest", "an operation is required"));
+        }
+        auto op = identity::parse_plc_operation(*it);
         if (!op) return error_response(make_error("InvalidRequest", op.error().message));
         auto info = acc->account(caller->did);
         if (!info) return error_response(info.error());

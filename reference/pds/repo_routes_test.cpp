@@ -3,10 +3,14 @@
 // and their headers, the sync CARs and the status errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "atproto/car/car.hpp"
 #include "atproto/pds/repo_test_support.hpp"
+#include "atproto/sync/events.hpp"
 #include "atproto/syntax/tid.hpp"
 
 using namespace atproto;
@@ -347,8 +351,10 @@ TEST_CASE("pds routes: blobs: our CID, references, missing blobs and safe header
   CHECK_FALSE(std::filesystem::exists(f.dir + "/blobs/" + expected.to_string()));
 }
 
-TEST_CASE("pds routes: sync CARs verify: getRepo, since, getRecord proof, getBlocks",
-          "[pds][routes]") {
+TEST_CASE(
+    "pds routes: sync CARs verify: getRepo, since, getRecord proof, getBlocks "
+    "[sync.pds.get-repo] [repo.diff.contents] [repo.mst.proof]",
+    "[pds][routes]") {
   RepoFixture f(true);
   f.add_account(kAlice, "alice.test");
   std::string since;
@@ -406,7 +412,10 @@ TEST_CASE("pds routes: sync CARs verify: getRepo, since, getRecord proof, getBlo
   CHECK(listed.body["repos"][0]["head"] == verified->commit_cid.to_string());
 }
 
-TEST_CASE("pds routes: importRepo replaces the repository and sequences a #sync", "[pds][routes]") {
+TEST_CASE(
+    "pds routes: importRepo replaces the repository and sequences a #sync "
+    "[sync.pds.sync-events]",
+    "[pds][routes]") {
   RepoFixture f(true);
   f.add_account(kAlice, "alice.test");
   for (int i = 0; i < 3; ++i) {
@@ -429,6 +438,23 @@ TEST_CASE("pds routes: importRepo replaces the repository and sequences a #sync"
   REQUIRE(imported.status == 200);
   auto after = f.repos->root(kAlice);
   CHECK((*after)->rev > (*before)->rev);
+  {
+    // The newest event is a #sync whose CAR holds only the new commit.
+    std::lock_guard lock(f.context->db_mutex);
+    auto q = f.context->db.prepare("SELECT frame FROM repo_seq ORDER BY seq DESC LIMIT 1");
+    REQUIRE(q.step() == SQLITE_ROW);
+    auto message = sync::decode_message(q.blob(0));
+    REQUIRE(message.ok());
+    auto* sync_event = std::get_if<sync::SyncEvent>(&std::get<sync::Event>(*message));
+    REQUIRE(sync_event != nullptr);
+    CHECK(sync_event->did == kAlice);
+    CHECK(sync_event->rev == (*after)->rev);
+    auto car = car::read_car(sync_event->blocks);
+    REQUIRE(car.ok());
+    REQUIRE(car->blocks.size() == 1);
+    CHECK(car->roots[0] == (*after)->commit);
+    CHECK(car->blocks[0].cid == (*after)->commit);
+  }
   auto car = f.call("GET", "com.atproto.sync.getRepo", {{"did", kAlice}});
   auto verified = repo::verify_repo_car(bytes_of(car.body), kAlice, f.accounts.public_key(kAlice));
   REQUIRE(verified.ok());
@@ -445,4 +471,32 @@ TEST_CASE("pds routes: importRepo replaces the repository and sequences a #sync"
   CHECK(post_json(f, "com.atproto.repo.createRecord",
                   {{"repo", kAlice}, {"collection", "app.bsky.feed.post"}, {"record", post("y")}})
             .status == 200);
+}
+
+// Not part of the suite (hidden tag): createRecord through the router on
+// one thread, the rate and the 99th percentile latency.
+// Run: pds_repo_tests "[.bench]"
+TEST_CASE("pds routes: createRecord rate on one client", "[.bench]") {
+  RepoFixture f(true);
+  f.add_account(kAlice, "alice.test");
+  const int n = 3000;
+  std::vector<double> ms;
+  ms.reserve(n);
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto a = f.call("POST", "com.atproto.repo.createRecord", {},
+                    Json{{"repo", kAlice},
+                         {"collection", "app.bsky.feed.post"},
+                         {"record", post("post number " + std::to_string(i))}}
+                        .dump(),
+                    kAlice);
+    auto t1 = std::chrono::steady_clock::now();
+    REQUIRE(a.status == 200);
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::sort(ms.begin(), ms.end());
+  WARN("createRecord: " << n / seconds << " records/s, p50 " << ms[n / 2] << " ms, p99 "
+                        << ms[n * 99 / 100] << " ms");
 }

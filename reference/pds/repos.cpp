@@ -17,6 +17,7 @@
 #include "atproto/pds/blobs.hpp"
 #include "atproto/pds/sequencer.hpp"
 #include "atproto/pds/statement_cache.hpp"
+#include "atproto/sync/checklist.hpp"
 #include "atproto/syntax/tid.hpp"
 
 namespace atproto::pds {
@@ -113,9 +114,10 @@ Bytes car_of(const Cid& root, std::vector<car::CarBlock> blocks) {
   return car::write_car(file);
 }
 
-// https://atproto.com/specs/sync#firehose The #commit of one commit: its
-// diff blocks (enough to invert the ops), the ops with their CIDs, since
-// and prevData.
+// [sync.pds.commit-events] The #commit of one commit: its diff blocks
+// (the commit first, then enough to invert the ops), the ops with their
+// CIDs (prev for updates and deletes), since and prevData; no blobs, not
+// tooBig. https://atproto.com/specs/sync#firehose
 sync::CommitEvent commit_event(const std::string& did, const repo::CommitResult& result) {
   return sync::CommitEvent{.seq = 0,
                            .repo = did,
@@ -334,6 +336,23 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
   if (!result.ok()) {
     store.discard();
     return invalid_request(result.error());
+  }
+  // The firehose's limits hold for what a write produces, so relays
+  // accept every commit of ours: [sync.limits.commit-ops]
+  // [sync.limits.record-size] [sync.limits.commit-blocks]
+  std::size_t block_bytes = 0;
+  for (const auto& block : result->blocks) {
+    if (block.bytes.size() > sync::kMaxRecordBytes) {
+      return make_error("InvalidRequest", "a record of " + std::to_string(block.bytes.size()) +
+                                              " bytes is over the limit of " +
+                                              std::to_string(sync::kMaxRecordBytes));
+    }
+    block_bytes += block.bytes.size();
+  }
+  if (result->ops.size() > sync::kMaxCommitOps || block_bytes > sync::kMaxCommitBlocksBytes) {
+    return make_error("InvalidRequest", "the commit is too large for the firehose (" +
+                                            std::to_string(result->ops.size()) + " ops, " +
+                                            std::to_string(block_bytes) + " bytes)");
   }
   const std::string& rev = result->commit.rev;
   if (auto st = store.flush(rev); !st.ok()) return st.error();
@@ -617,8 +636,9 @@ Result<RepoRoot> Repos::import_car(const std::string& did,
         return s.error();
     }
   }
-  // https://atproto.com/specs/sync#firehose A #sync: the repository's state
-  // was replaced; its blocks are the signed commit alone.
+  // [sync.pds.sync-events] A #sync: the repository's state was replaced;
+  // its blocks are the signed commit alone.
+  // https://atproto.com/specs/sync#firehose
   sync::SyncEvent event;
   event.did = did;
   event.rev = *rev;

@@ -75,8 +75,10 @@ TEST_CASE("pds repos: a new account's repository is an empty signed commit and a
   CHECK(commit.ops.empty());
 }
 
-TEST_CASE("pds repos: each write is one commit chained to the last, with an invertible #commit",
-          "[pds][repos]") {
+TEST_CASE(
+    "pds repos: each write is one commit chained to the last, with an invertible #commit "
+    "[sync.pds.commit-events] [repo.commit.rev-increases] [repo.diff.inversion]",
+    "[pds][repos]") {
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   std::vector<repo::CommitResult> commits;
@@ -118,6 +120,9 @@ TEST_CASE("pds repos: each write is one commit chained to the last, with an inve
     REQUIRE(e.prev_data.has_value());
     CHECK(repo::verify_inversion(blocks, commit->data, e.ops, *e.prev_data).ok());
     REQUIRE(e.ops.size() == 1);
+    CHECK(e.blobs.empty());
+    CHECK_FALSE(e.too_big);
+    CHECK(car->blocks.front().cid == e.commit);  // the commit block first
   }
   const auto& last = std::get<sync::CommitEvent>(events.back());
   CHECK(last.ops[0].action == repo::Action::kDelete);
@@ -280,6 +285,32 @@ TEST_CASE("pds repos: a since-diff and a record proof verify", "[pds][repos]") {
       repo::verify_proof(commit->data, "app.bsky.feed.post/3kaaaaaaa0003", absent_car->blocks);
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
+}
+
+TEST_CASE(
+    "pds repos: a write the firehose could not carry is refused and changes nothing "
+    "[sync.limits.record-size] [sync.limits.commit-blocks]",
+    "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  auto before = f.repos->root(kAlice);
+  auto big = post(std::string(1'000'001, 'x'));
+  auto refused = f.repos->apply_writes(kAlice, {create("app.bsky.feed.post", "3kaaaaaaaaa22", big)},
+                                       std::nullopt);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "InvalidRequest");
+  // Three records under the per-record limit, over the commit's together.
+  std::vector<RecordWrite> writes;
+  for (int i = 0; i < 3; ++i) {
+    writes.push_back(create("app.bsky.feed.post", "3kaaaaaaaaa2" + std::to_string(i + 2),
+                            post(std::string(700'000, static_cast<char>('a' + i)))));
+  }
+  auto too_much = f.repos->apply_writes(kAlice, writes, std::nullopt);
+  REQUIRE_FALSE(too_much.ok());
+  CHECK((*f.repos->root(kAlice))->commit == (*before)->commit);
+  CHECK(stored_events(f).size() == 1);
+  writes.pop_back();
+  CHECK(f.repos->apply_writes(kAlice, writes, std::nullopt).ok());
 }
 
 TEST_CASE("pds repos: deleting an account's repository leaves the others", "[pds][repos]") {

@@ -106,9 +106,11 @@ void Sequencer::stop() {
 
 Status Sequencer::init_schema() {
   std::lock_guard lock(context_.db_mutex);
-  // AUTOINCREMENT: SQLite never hands out a number again, even after the
-  // newest events are pruned, so a consumer's cursor stays meaningful across
-  // restarts (https://atproto.com/specs/event-stream#sequence-numbers).
+  // [sync.stream.seq-positive] [sync.stream.persist-before-send]
+  // AUTOINCREMENT: numbers start at 1 and SQLite never hands one out again,
+  // even after the newest events are pruned, so a consumer's cursor stays
+  // meaningful across restarts. Consumers are fed from this table only,
+  // so an event is sent only once its transaction committed.
   return context_.db.exec(
       "CREATE TABLE IF NOT EXISTS repo_seq ("
       " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -196,12 +198,13 @@ void Sequencer::subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
   {
     std::lock_guard db_lock(context_.db_mutex);
     std::int64_t last = last_seq();
+    // https://atproto.com/specs/event-stream#sequence-numbers
     if (!cursor) {
-      // No cursor: live events only.
+      // [sync.stream.cursor-none] Live events only, from the current position.
       subscriber->next = last + 1;
     } else if (*cursor > last) {
-      // https://atproto.com/specs/event-stream#sequence-numbers A cursor
-      // ahead of the stream is an error; the server closes after it.
+      // [sync.stream.cursor-future] [sync.stream.close-after-error] An
+      // error frame, then the connection closes.
       connection->send_binary(sync::encode_error_frame(
           {"FutureCursor", "cursor " + std::to_string(*cursor) + " is ahead of the stream (" +
                                std::to_string(last) + ")"}));
@@ -209,12 +212,19 @@ void Sequencer::subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
       return;
     } else {
       auto oldest = oldest_seq(state_->statements).value_or(last + 1);
-      if (*cursor + 1 < oldest) {
-        // Older than the retention window: say so, then replay what is kept.
+      if (*cursor == 0) {
+        // [sync.stream.cursor-zero] The whole window, no complaint.
+        subscriber->next = oldest;
+      } else if (*cursor + 1 < oldest) {
+        // [sync.stream.cursor-outdated] Events after the cursor were
+        // pruned: an OutdatedCursor #info first, then the whole window.
         connection->send_binary(sync::encode_event(sync::InfoEvent{
             "OutdatedCursor", "events before " + std::to_string(oldest) + " are no longer kept"}));
         subscriber->next = oldest;
       } else {
+        // [sync.stream.cursor-backfill] The events after the cursor (the
+        // last one the consumer processed, as the TypeScript PDS and
+        // @atproto/sync read it), then live.
         subscriber->next = *cursor + 1;
       }
     }

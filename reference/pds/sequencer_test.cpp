@@ -74,7 +74,8 @@ std::vector<std::int64_t> range(std::int64_t from, std::int64_t to) {
 
 }  // namespace
 
-TEST_CASE("pds sequencer: without a cursor, live events only", "[pds][sequencer]") {
+TEST_CASE("pds sequencer: without a cursor, live events only [sync.stream.cursor-none]",
+          "[pds][sequencer]") {
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   write_posts(f, 3);
@@ -87,8 +88,10 @@ TEST_CASE("pds sequencer: without a cursor, live events only", "[pds][sequencer]
   CHECK(decode_all(*c).seqs == range(5, 6));
 }
 
-TEST_CASE("pds sequencer: a cursor in the past replays everything after it, then live",
-          "[pds][sequencer]") {
+TEST_CASE(
+    "pds sequencer: a cursor in the past replays everything after it, then live "
+    "[sync.stream.cursor-backfill] [sync.stream.cursor-zero] [sync.stream.seq-positive]",
+    "[pds][sequencer]") {
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   write_posts(f, 5);  // events 1..6
@@ -107,8 +110,10 @@ TEST_CASE("pds sequencer: a cursor in the past replays everything after it, then
   CHECK(decode_all(*all).seqs == range(1, 8));
 }
 
-TEST_CASE("pds sequencer: a cursor in the future gets FutureCursor and the connection closes",
-          "[pds][sequencer]") {
+TEST_CASE(
+    "pds sequencer: a cursor in the future gets FutureCursor and the connection closes "
+    "[sync.stream.cursor-future] [sync.stream.close-after-error]",
+    "[pds][sequencer]") {
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   auto c = std::make_shared<FakeConnection>();
@@ -120,8 +125,10 @@ TEST_CASE("pds sequencer: a cursor in the future gets FutureCursor and the conne
   CHECK_FALSE(c->is_open());
 }
 
-TEST_CASE("pds sequencer: a cursor older than the kept events gets OutdatedCursor, then the rest",
-          "[pds][sequencer]") {
+TEST_CASE(
+    "pds sequencer: a cursor older than the kept events gets OutdatedCursor, then the rest "
+    "[sync.stream.cursor-outdated] [sync.stream.cursor-zero]",
+    "[pds][sequencer]") {
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   write_posts(f, 5);  // events 1..6
@@ -145,10 +152,19 @@ TEST_CASE("pds sequencer: a cursor older than the kept events gets OutdatedCurso
   f.sequencer->subscribe(d, 3);
   REQUIRE(wait_for(*d, 3));
   CHECK(decode_all(*d).infos.empty());
+  // Cursor 0 asks for the whole window: no #info, from the oldest kept.
+  auto z = std::make_shared<FakeConnection>();
+  f.sequencer->subscribe(z, 0);
+  REQUIRE(wait_for(*z, 3));
+  auto zero = decode_all(*z);
+  CHECK(zero.infos.empty());
+  CHECK(zero.seqs == range(4, 6));
 }
 
-TEST_CASE("pds sequencer: numbers are never reused, also after the newest events are pruned",
-          "[pds][sequencer]") {
+TEST_CASE(
+    "pds sequencer: numbers are never reused, also after the newest events are pruned "
+    "[sync.stream.persist-before-send]",
+    "[pds][sequencer]") {
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   write_posts(f, 2);

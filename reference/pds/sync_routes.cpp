@@ -67,6 +67,8 @@ Checked<Target> target(const PdsContext& context, std::string_view nsid,
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&name##_checked)) return *answer; \
   const auto& name = std::get<Target>(name##_checked)
 
+// [sync.pds.get-repo] The whole repository as one CAR, no authentication;
+// with `since`, the diff from that revision.
 xrpc::HttpResponse get_repo(PdsContext& context, const xrpc::HttpRequest& request) {
   ATPROTO_TARGET(t, "com.atproto.sync.getRepo");
   auto car = context.repos->export_car(t.account.did, routes::string_param(t.params, "since"));
