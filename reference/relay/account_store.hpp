@@ -75,13 +75,35 @@ class AccountStore {
   virtual Status set_host_status(std::string_view hostname, std::string_view status) = 0;
   virtual Status set_host_cursor(std::string_view hostname, std::int64_t cursor) = 0;
 
-  // [relay.output.seq] One atomic step: the account's new state (when
-  // given), the host's cursor (when a host is given) and one output event
-  // under the next sequence number. `encode` receives that number and
-  // returns the frame to store; the number is returned.
-  virtual Result<std::int64_t> append_event(
-      const AccountState* account, std::string_view hostname, std::int64_t host_cursor,
-      std::int64_t time_ms, const std::function<Bytes(std::int64_t seq)>& encode) = 0;
+  // One change of an append: an account's new state, an output event, or
+  // both. `encode` receives the event's seq and returns its frame.
+  struct Append {
+    std::optional<AccountState> account;
+    std::function<Bytes(std::int64_t seq)> encode;  // empty: no event
+    std::int64_t time_ms = 0;                       // when sequenced (retention)
+  };
+  struct Appended {
+    std::int64_t seq = 0;
+    Bytes frame;
+  };
+  // [relay.output.seq] One transaction (a group commit): every change of
+  // the batch in order, each event under the next sequence number, and the
+  // host's cursor (when a host is given). Returns the events stored.
+  virtual Result<std::vector<Appended>> append(const std::vector<Append>& batch,
+                                               std::string_view hostname,
+                                               std::int64_t host_cursor) = 0;
+  // append() of one event.
+  Result<std::int64_t> append_event(const AccountState* account, std::string_view hostname,
+                                    std::int64_t host_cursor, std::int64_t time_ms,
+                                    const std::function<Bytes(std::int64_t seq)>& encode) {
+    std::vector<Append> batch(1);
+    if (account) batch[0].account = *account;
+    batch[0].encode = encode;
+    batch[0].time_ms = time_ms;
+    auto out = append(batch, hostname, host_cursor);
+    if (!out) return out.error();
+    return out.value().front().seq;
+  }
   // Output events with seq > `after`, oldest first, at most `limit`.
   virtual Result<std::vector<StoredEvent>> events_after(std::int64_t after, int limit) = 0;
   // Last and first stored seq; 0 when the log is empty.

@@ -88,6 +88,19 @@ Result<std::string> normalize_hostname(std::string_view input) {
   return url;
 }
 
+// One upstream subscription's state on its thread: the host, its cursor
+// and the changes not yet committed (a group commit: flushed when the batch
+// is full or the stream pauses, never later than a few milliseconds).
+struct Upstream {
+  std::string host;
+  std::int64_t cursor = 0;
+  bool cursor_dirty = false;
+  std::vector<AccountStore::Append> pending;
+  std::unordered_map<std::string, AccountState> staged;  // accounts in `pending`
+};
+constexpr std::size_t kBatchEvents = 256;
+constexpr int kBatchPauseMs = 2;
+
 struct Identity {
   std::string pds_host;  // "host[:port]" of the #atproto_pds endpoint
   crypto::PublicKey key;
@@ -212,6 +225,57 @@ struct Relay::State {
     return {};
   }
 
+  // The account as the host thread sees it: staged changes first.
+  Result<std::optional<AccountState>> account_of(Upstream& up, const std::string& did) {
+    auto it = up.staged.find(did);
+    if (it != up.staged.end()) return std::optional<AccountState>(it->second);
+    return store->account(did);
+  }
+
+  // Queues the account's new state and the event to forward (with the
+  // relay's seq, given when the batch is committed).
+  void stage(Upstream& up, const AccountState& next, std::optional<sync::Event> event) {
+    AccountStore::Append change;
+    change.account = next;
+    change.time_ms = now_ms();
+    if (event) {
+      auto shared = std::make_shared<sync::Event>(std::move(*event));
+      change.encode = [shared](std::int64_t seq) {
+        std::visit(
+            [&](auto& e) {
+              if constexpr (!std::is_same_v<std::decay_t<decltype(e)>, sync::InfoEvent>) {
+                e.seq = seq;
+              }
+            },
+            *shared);
+        return sync::encode_event(*shared);
+      };
+    }
+    up.staged[next.did] = next;
+    up.pending.push_back(std::move(change));
+    if (up.pending.size() >= kBatchEvents) flush(up);
+  }
+
+  // [relay.output.seq] Commits the staged changes and the host's cursor in
+  // one transaction, then hands the new frames to the fan-out.
+  void flush(Upstream& up) {
+    if (up.pending.empty() && !up.cursor_dirty) return;
+    std::lock_guard lock(sequence_mutex);
+    auto appended = store->append(up.pending, up.host, up.cursor);
+    if (!appended) {
+      std::cerr << "atproto-relay: storing events of " << up.host << ": "
+                << appended.error().message << "\n";
+      for (std::size_t i = 0; i < up.pending.size(); ++i) dropped(appended.error());
+    } else {
+      for (auto& a : appended.value()) firehose->published(a.seq, std::move(a.frame));
+      std::lock_guard stats_lock(stats_mutex);
+      stats.forwarded += static_cast<std::int64_t>(appended.value().size());
+    }
+    up.pending.clear();
+    up.staged.clear();
+    up.cursor_dirty = false;
+  }
+
   void enqueue_resync(const std::string& did) {
     {
       std::lock_guard lock(resync_mutex);
@@ -224,8 +288,10 @@ struct Relay::State {
   // ---- upstream events ----
 
   // Whether the host may take one more account ([relay.host.limits]).
-  Status check_host_room(const std::optional<AccountState>& account, const std::string& host) {
+  Status check_host_room(Upstream& up, const std::optional<AccountState>& account) {
+    const std::string& host = up.host;
     if (config.host_max_accounts <= 0 || (account && account->host == host)) return {};
+    flush(up);  // a new account: count the staged ones too
     auto h = store->host(host);
     if (h && h.value() && h.value()->account_count < config.host_max_accounts) return {};
     return make_error("relay.host.limits", host + " has reached its account limit");
@@ -290,9 +356,8 @@ struct Relay::State {
 
   // What #commit and #sync share: the account's stored state, which must
   // not be waiting for a resync, and the host's account limit.
-  Result<std::optional<AccountState>> repo_event_account(const std::string& did,
-                                                         const std::string& host) {
-    auto account = store->account(did);
+  Result<std::optional<AccountState>> repo_event_account(Upstream& up, const std::string& did) {
+    auto account = account_of(up, did);
     if (!account) return account.error();
     if (account.value() && account.value()->desynchronized) {
       // [relay.resync] Out of sync: its events are dropped until the resync
@@ -300,28 +365,30 @@ struct Relay::State {
       enqueue_resync(did);
       return make_error("relay.resync", did + " is being resynchronized");
     }
-    if (auto s = check_host_room(account.value(), host); !s) return s.error();
+    if (auto s = check_host_room(up, account.value()); !s) return s.error();
     return account;
   }
 
   // [relay.resync] Marks the account out of sync and queues the fetch.
-  Status desynchronize(std::optional<AccountState> account, const std::string& did,
-                       const std::string& host, const sync::Verdict& verdict) {
+  Status desynchronize(Upstream& up, std::optional<AccountState> account, const std::string& did,
+                       const sync::Verdict& verdict) {
     AccountState next = account.value_or(AccountState{});
     next.did = did;
-    next.host = host;
+    next.host = up.host;
     next.desynchronized = true;
-    if (auto s = store->put_account(next); !s) return s.error();
+    stage(up, next, std::nullopt);
+    flush(up);  // stored before the resync worker reads it
     enqueue_resync(did);
     return verdict_error(verdict);
   }
 
-  Status on_commit(sync::CommitEvent event, const std::string& host, std::int64_t upstream) {
-    auto account = repo_event_account(event.repo, host);
+  Status on_commit(Upstream& up, sync::CommitEvent event) {
+    const std::string& host = up.host;
+    auto account = repo_event_account(up, event.repo);
     if (!account) return account.error();
     auto verdict = run_checklist(event, event.repo, host, account.value(), sync::check_commit);
     if (verdict.action == sync::VerdictAction::kResync) {
-      return desynchronize(account.value(), event.repo, host, verdict);
+      return desynchronize(up, account.value(), event.repo, verdict);
     }
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
     AccountState next = account.value().value_or(AccountState{});
@@ -330,15 +397,17 @@ struct Relay::State {
     next.rev = verdict.next_rev;
     next.head = event.commit.to_string();
     if (verdict.next_data) next.data = verdict.next_data->to_string();
-    return emit(std::move(event), &next, host, upstream);
+    stage(up, next, sync::Event(std::move(event)));
+    return {};
   }
 
-  Status on_sync(sync::SyncEvent event, const std::string& host, std::int64_t upstream) {
-    auto account = repo_event_account(event.did, host);
+  Status on_sync(Upstream& up, sync::SyncEvent event) {
+    const std::string& host = up.host;
+    auto account = repo_event_account(up, event.did);
     if (!account) return account.error();
     auto verdict = run_checklist(event, event.did, host, account.value(), sync::check_sync);
     if (verdict.action == sync::VerdictAction::kResync) {
-      return desynchronize(account.value(), event.did, host, verdict);
+      return desynchronize(up, account.value(), event.did, verdict);
     }
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
     auto carried = sync::read_carried_commit(event.blocks);  // accepted: it reads
@@ -349,27 +418,31 @@ struct Relay::State {
     next.rev = verdict.next_rev;
     next.head = carried.value().cid.to_string();
     if (verdict.next_data) next.data = verdict.next_data->to_string();
-    return emit(std::move(event), &next, host, upstream);
+    stage(up, next, sync::Event(std::move(event)));
+    return {};
   }
 
-  Status on_identity(sync::IdentityEvent event, const std::string& host, std::int64_t upstream) {
+  Status on_identity(Upstream& up, sync::IdentityEvent event) {
+    const std::string& host = up.host;
     // The DID document may have changed: resolve it again, then only the
     // account's current PDS may speak for it ([sync.check.host]).
     auto id = identity_of(event.did, true);
-    auto account = store->account(event.did);
+    auto account = account_of(up, event.did);
     if (!account) return account.error();
     auto state = checklist_state(event.did, account.value(), id, true);
     auto verdict = sync::check_identity_event(event, state);
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
     if (auto s = sync::check_host(state, host); !s) return s.error();
-    if (auto s = check_host_room(account.value(), host); !s) return s.error();
+    if (auto s = check_host_room(up, account.value()); !s) return s.error();
     AccountState next = account.value().value_or(AccountState{});
     next.did = event.did;
     next.host = host;
-    return emit(std::move(event), &next, host, upstream);
+    stage(up, next, sync::Event(std::move(event)));
+    return {};
   }
 
-  Status on_account(sync::AccountEvent event, const std::string& host, std::int64_t upstream) {
+  Status on_account(Upstream& up, sync::AccountEvent event) {
+    const std::string& host = up.host;
     // Hosting status is hop-by-hop: only the account's current PDS says
     // whether it hosts the account ([sync.check.host]).
     auto id = identity_of(event.did, false);
@@ -378,19 +451,20 @@ struct Relay::State {
       id = identity_of(event.did, true);
       fresh = true;
     }
-    auto account = store->account(event.did);
+    auto account = account_of(up, event.did);
     if (!account) return account.error();
     auto state = checklist_state(event.did, account.value(), id, fresh);
     if (auto s = sync::check_host(state, host); !s) return s.error();
     auto verdict = sync::check_account_event(event, state);
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
-    if (auto s = check_host_room(account.value(), host); !s) return s.error();
+    if (auto s = check_host_room(up, account.value()); !s) return s.error();
     AccountState next = account.value().value_or(AccountState{});
     next.did = event.did;
     next.host = host;
     if (verdict.next_active) next.active = *verdict.next_active;
     if (verdict.next_status) next.status = *verdict.next_status;
-    return emit(std::move(event), &next, host, upstream);
+    stage(up, next, sync::Event(std::move(event)));
+    return {};
   }
 
   // ---- host subscriptions ----
@@ -402,30 +476,35 @@ struct Relay::State {
     options.max_message_bytes = sync::kMaxFrameBytes;
     std::int64_t window_start = 0;
     int window_count = 0;
+    Upstream up;
+    up.host = host;
     while (!stopping) {
       auto state = store->host(host);
       if (!state || !state.value()) return;
       if (state.value()->status == kHostBanned) return;
-      std::int64_t cursor = state.value()->cursor;
+      up.cursor = state.value()->cursor;
       std::string url = base_url(host, true) + "/xrpc/com.atproto.sync.subscribeRepos";
-      if (cursor > 0) url += "?cursor=" + std::to_string(cursor);
+      if (up.cursor > 0) url += "?cursor=" + std::to_string(up.cursor);
       auto client = xrpc::WebSocketClient::connect(url, options);
       if (client) {
         (void)store->set_host_status(host, kHostActive);
         while (!stopping) {
-          auto message = client.value()->read(250);
+          bool waiting = !up.pending.empty() || up.cursor_dirty;
+          auto message = client.value()->read(waiting ? kBatchPauseMs : 250);
           if (!message) {
-            if (message.error().code == "xrpc.ws.timeout") continue;
-            break;
+            if (message.error().code != "xrpc.ws.timeout") break;
+            flush(up);  // the stream paused: commit what is staged
+            continue;
           }
           if (!message.value()) break;  // closed by the PDS
           failures = 0;
           count(&RelayStats::received);
-          if (config.host_events_per_second > 0 && !within_rate(host, window_start, window_count)) {
+          if (config.host_events_per_second > 0 && !within_rate(up, window_start, window_count)) {
             break;
           }
-          handle_frame(host, *message.value(), cursor);
+          handle_frame(up, *message.value());
         }
+        flush(up);
         client.value()->close();
       }
       if (stopping) break;
@@ -442,13 +521,15 @@ struct Relay::State {
   // [relay.host.limits] At most host_events_per_second events of one host
   // per one-second window: over it, this host's reading (only it) waits for
   // the next window. False when the relay stops meanwhile.
-  bool within_rate(const std::string& host, std::int64_t& window_start, int& window_count) {
+  bool within_rate(Upstream& up, std::int64_t& window_start, int& window_count) {
+    const std::string& host = up.host;
     std::int64_t now = now_ms();
     if (now - window_start >= 1000) {
       window_start = now;
       window_count = 0;
     }
     if (++window_count <= config.host_events_per_second) return true;
+    flush(up);  // nothing waits in the batch while the host is held back
     (void)store->set_host_status(host, kHostThrottled);
     if (!pause(static_cast<int>(window_start + 1000 - now))) return false;
     (void)store->set_host_status(host, kHostActive);
@@ -457,8 +538,7 @@ struct Relay::State {
     return true;
   }
 
-  void handle_frame(const std::string& host, const std::vector<std::uint8_t>& bytes,
-                    std::int64_t& cursor) {
+  void handle_frame(Upstream& up, const std::vector<std::uint8_t>& bytes) {
     if (auto s = sync::check_frame_size(bytes.size()); !s) {
       dropped(s.error());
       return;
@@ -473,28 +553,27 @@ struct Relay::State {
     std::int64_t seq = sync::event_seq(*event);
     if (std::holds_alternative<sync::InfoEvent>(*event)) return;
     // [relay.host.cursor] Events at or before the cursor were processed.
-    if (seq <= cursor) return;
+    if (seq <= up.cursor) return;
     Status status = std::visit(
         [&](auto& e) -> Status {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, sync::CommitEvent>) {
-            return on_commit(std::move(e), host, seq);
+            return on_commit(up, std::move(e));
           } else if constexpr (std::is_same_v<T, sync::SyncEvent>) {
-            return on_sync(std::move(e), host, seq);
+            return on_sync(up, std::move(e));
           } else if constexpr (std::is_same_v<T, sync::IdentityEvent>) {
-            return on_identity(std::move(e), host, seq);
+            return on_identity(up, std::move(e));
           } else if constexpr (std::is_same_v<T, sync::AccountEvent>) {
-            return on_account(std::move(e), host, seq);
+            return on_account(up, std::move(e));
           } else {
             return {};
           }
         },
         *event);
-    cursor = seq;
-    if (!status) {
-      dropped(status.error());
-      (void)store->set_host_cursor(host, seq);
-    }
+    // [relay.host.cursor] Committed with the next flush, forwarded or not.
+    up.cursor = seq;
+    up.cursor_dirty = true;
+    if (!status) dropped(status.error());
   }
 
   // What requestCrawl and --crawl do.

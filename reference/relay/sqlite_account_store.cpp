@@ -153,18 +153,11 @@ class SqliteAccountStore final : public AccountStore {
     return write_cursor(hostname, cursor);
   }
 
-  Result<std::int64_t> append_event(const AccountState* account, std::string_view hostname,
-                                    std::int64_t host_cursor, std::int64_t time_ms,
-                                    const std::function<Bytes(std::int64_t)>& encode) override {
+  Result<std::vector<Appended>> append(const std::vector<Append>& batch, std::string_view hostname,
+                                       std::int64_t host_cursor) override {
     std::lock_guard lock(mutex_);
     sqlite::Transaction tx(db_);
     if (!tx.began()) return make_error(sqlite::kIoError, "begin failed");
-    if (account) {
-      if (auto s = write_account(*account); !s) return s.error();
-    }
-    if (!hostname.empty()) {
-      if (auto s = write_cursor(hostname, host_cursor); !s) return s.error();
-    }
     // The next seq is counted here (appends are serialized by the mutex);
     // AUTOINCREMENT keeps the highest one ever used in sqlite_sequence, so a
     // seq is never reused, also after pruning and restarts.
@@ -174,14 +167,25 @@ class SqliteAccountStore final : public AccountStore {
       next_seq_ = last.value() + 1;
     }
     std::int64_t seq = next_seq_;
-    Bytes frame = encode(seq);
-    auto& insert = insert_event_.take();
-    Returned done{insert};
-    insert.bind(1, seq).bind(2, time_ms).bind_blob(3, frame);
-    if (auto s = insert.run(); !s) return s.error();
+    std::vector<Appended> out;
+    for (const auto& change : batch) {
+      if (change.account) {
+        if (auto s = write_account(*change.account); !s) return s.error();
+      }
+      if (!change.encode) continue;
+      Bytes frame = change.encode(seq);
+      auto& insert = insert_event_.take();
+      Returned done{insert};
+      insert.bind(1, seq).bind(2, change.time_ms).bind_blob(3, frame);
+      if (auto s = insert.run(); !s) return s.error();
+      out.push_back({seq++, std::move(frame)});
+    }
+    if (!hostname.empty()) {
+      if (auto s = write_cursor(hostname, host_cursor); !s) return s.error();
+    }
     if (auto s = tx.commit(); !s) return s.error();
-    ++next_seq_;
-    return seq;
+    next_seq_ = seq;
+    return out;
   }
 
   Result<std::vector<StoredEvent>> events_after(std::int64_t after, int limit) override {
