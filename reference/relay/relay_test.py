@@ -18,6 +18,7 @@ lexicons for the PDS (tools/fetch-lexicons). Standard library only: a
 minimal WebSocket reader and DAG-CBOR decoder are below.
 """
 import base64
+import importlib.util
 import json
 import os
 import shutil
@@ -26,7 +27,6 @@ import socket
 import struct
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 import urllib.error
@@ -47,34 +47,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Server:
-    """A service binary that prints "listening on URL"; stop() sends SIGTERM."""
-
-    def __init__(self, argv):
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
-        box = []
-        reader = threading.Thread(target=lambda: box.append(self.proc.stdout.readline()),
-                                  daemon=True)
-        reader.start()
-        reader.join(120)
-        line = box[0] if box else ""
-        if not line.startswith("listening on "):
-            self.proc.kill()
-            raise RuntimeError(f"{argv[0]} did not start: {line!r} {self.proc.stderr.read()}")
-        self.url = line[len("listening on "):].strip()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        return self.proc.returncode
+# The servers' runner of the PDS client test: a binary printing "listening
+# on URL" as its first line, stderr to a log file, stop() by SIGTERM.
+_spec = importlib.util.spec_from_file_location(
+    "pds_client_test", os.path.join(ROOT, "reference", "pds", "pds_client_test.py"))
+_pds_client_test = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_pds_client_test)
+Server = _pds_client_test.Process
 
 
 def xrpc(base, nsid, params=None, body=None, token=None):
@@ -218,7 +197,8 @@ class RelayEndToEnd(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def start(self, argv):
-        server = Server(argv)
+        name = os.path.basename(argv[0])
+        server = Server(argv, os.path.join(self.tmp, f"{name}-{len(self.servers)}.log"))
         self.servers.append(server)
         return server
 
