@@ -23,7 +23,8 @@ valid credentials. Afterwards the server must still be alive with no
 sanitizer report, accept a valid write, and its repositories must verify.
 
 PDS_FUZZ_SEED and PDS_FUZZ_PER_ROUTE change the seed and the number of
-requests per route (default 60).
+requests per route (default 45; three times as many on the routes that
+parse records and repositories).
 """
 import base64
 import collections
@@ -48,7 +49,7 @@ os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
 os.environ.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
 
 SEED = int(os.environ.get("PDS_FUZZ_SEED", "20261206"))
-PER_ROUTE = int(os.environ.get("PDS_FUZZ_PER_ROUTE", "60"))
+PER_ROUTE = int(os.environ.get("PDS_FUZZ_PER_ROUTE", "45"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADMIN_PASSWORD = "fuzz-admin-password"
 MAX_REQUEST = 200_000
@@ -126,8 +127,9 @@ class Tokens:
 class Context:
     """The values plausible requests are built from."""
 
-    def __init__(self, url, main, other, victim, misuse, expired, rkeys, cids):
+    def __init__(self, url, main, other, victim, misuse, expired, rkeys, cids, car):
         self.url = url
+        self.car = car  # the main account's repository
         self.main, self.other, self.victim = main, other, victim
         self.misuse = misuse  # a session whose refresh token is misused
         self.expired = expired
@@ -142,6 +144,9 @@ DESTRUCTIVE = {"com.atproto.server.deleteAccount", "com.atproto.server.deactivat
                "com.atproto.identity.signPlcOperation", "com.atproto.identity.submitPlcOperation",
                "com.atproto.repo.importRepo", "com.atproto.server.updateEmail"}
 
+DEEP_ROUTES = {"com.atproto.repo.createRecord", "com.atproto.repo.putRecord",
+               "com.atproto.repo.applyWrites", "com.atproto.repo.importRepo"}
+
 AUTH_VARIANTS = ["none", "valid", "valid", "valid", "valid", "expired", "tampered-signature",
                  "tampered-payload", "alg-none", "wrong-typ", "refresh-as-access", "garbage",
                  "other-account", "basic-wrong", "basic-admin", "empty-bearer"]
@@ -153,7 +158,7 @@ PARAM_MUTATIONS = ["none", "drop-required", "wrong-type", "huge-value", "repeat"
 BODY_MUTATIONS = ["none", "malformed-json", "not-object", "wrong-field-type", "drop-required",
                   "bad-record", "bad-rkey", "bad-collection", "bad-did", "wrong-content-type",
                   "no-content-type", "oversized", "deep-nesting", "invalid-utf8", "duplicate-keys",
-                  "huge-numbers", "extra-fields", "empty-body"]
+                  "huge-numbers", "extra-fields", "empty-body", "record-data", "record-data"]
 
 BAD_DIDS = ["did:plc:", "did:plc:AAAA", "did:web:", "did:example:x", "not-a-did", "did:plc:" +
             "a" * 3000, "did:plc:abc%00def", "did:web:localhost%3A1", "DID:PLC:XXXX", "did:key:z",
@@ -379,6 +384,9 @@ class Fuzzer:
                                                       "image/png", "application/json", "",
                                                       "text/plain; charset=utf-8"])
                 bm = f"binary-{size}"
+                if "import" in nsid and rng.random() < 0.7:
+                    body, bm = self.mutate_car(rng)
+                    headers["Content-Type"] = "application/vnd.ipld.car"
             else:
                 if bm != "none":
                     body = self.mutate_body(rng, bm, {})
@@ -394,6 +402,35 @@ class Fuzzer:
             method = rng.choice(["GET", "POST", "PUT", "DELETE", "PATCH"])
             pm = "wrong-method:" + method
         return method, raw_query, headers, body, pm, bm
+
+    def mutate_car(self, rng):
+        """A repository CAR (the main account's, from getRepo) with one
+        mutation: the CAR, CBOR and MST readers of importRepo see it."""
+        car = bytearray(self.ctx.car)
+        how = rng.choice(["flip", "flip", "truncate", "varint", "duplicate", "splice", "header",
+                          "zeros"])
+        if how == "flip":
+            for _ in range(rng.randint(1, 8)):
+                i = rng.randrange(len(car))
+                car[i] ^= 1 << rng.randrange(8)
+        elif how == "truncate":
+            car = car[:rng.randrange(len(car))]
+        elif how == "varint":
+            # A block length (LEB128) far past the end.
+            i = rng.randrange(len(car))
+            car[i:i + 1] = b"\xff\xff\xff\xff\xff\xff\xff\xff\x7f"
+        elif how == "duplicate":
+            i, j = sorted(rng.randrange(len(car)) for _ in range(2))
+            car[j:j] = car[i:j]
+        elif how == "splice":
+            i = rng.randrange(len(car))
+            car[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))
+        elif how == "header":
+            car[1:1 + rng.randint(1, 40)] = bytes(rng.randrange(256) for _ in range(40))
+        else:
+            i = rng.randrange(len(car))
+            car[i:i + 64] = bytes(64)
+        return bytes(car), f"car-{how}"
 
     def mutate_body(self, rng, bm, obj):
         if bm == "malformed-json":
@@ -440,6 +477,30 @@ class Fuzzer:
             if "writes" in obj:
                 obj["writes"] = [{"$type": "com.atproto.repo.applyWrites#create",
                                   "collection": POST, "value": bad}]
+        if bm == "record-data":
+            # Values outside the data model, or stressing the DAG-CBOR encoder
+            # and decoder (https://atproto.com/specs/data-model).
+            bad = self.post(rng)
+            depth = rng.choice([30, 200, 2000, 20000])
+            bad[rng.choice(["x", "", "$x", "text", "\u0000", "a" * 3000])] = rng.choice([
+                1.5, -0.0, 2**63, -(2**63) - 1, 2**64, 1e300,
+                {"$link": rng.choice(["", "bafy", "Qm", "b" + "a" * 500, 5])},
+                {"$bytes": rng.choice(["", "!!", "====", 5, "A" * 50001])},
+                {"$link": "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm", "x": 1},
+                {"$type": "blob", "ref": {"$link": "bafy"}, "mimeType": 5, "size": "x"},
+                {"$type": rng.choice([5, "", None])},
+                "__DEEP__",
+                {str(i): i for i in range(rng.choice([100, 5000]))},
+                "\u0000\u001f\u007f"])
+            for key in ("record", "value"):
+                obj[key] = bad
+            if "writes" in obj:
+                obj["writes"] = [{"$type": "com.atproto.repo.applyWrites#create",
+                                  "collection": POST, "value": bad}]
+            obj["validate"] = rng.choice([False, False, True, None, "false"])
+            # Nesting deeper than Python's own encoder goes, spliced in as text.
+            return json.dumps(obj).encode().replace(b'"__DEEP__"',
+                                                    b"[" * depth + b"]" * depth)
         if bm == "bad-rkey":
             obj["rkey"] = rng.choice(BAD_RKEYS)
             if "writes" in obj:
@@ -492,7 +553,7 @@ class Fuzzer:
             # connection closed while a body is still being sent (the raw
             # framing cases below read that 431); otherwise no answer is a
             # finding.
-            early = pm == "huge-query" and body is not None and self.alive()
+            early = len(raw_query or "") > 4000 and body is not None and self.alive()
             self.record(nsid, auth, category, method, raw_query, body, None,
                         None if early else f"no answer: {e}")
             return
@@ -534,7 +595,10 @@ class Fuzzer:
         rng = s.seeded(self.seed * 1_000_003 + stable_hash(nsid))
         for i in range(count):
             # Both sides of authentication for every route, then a seeded mix.
-            auth = "valid" if i % 7 == 0 else "none" if i % 7 == 1 else rng.choice(AUTH_VARIANTS)
+            # Half the requests carry valid credentials so that their
+            # mutations get past authentication to the handler.
+            auth = ("valid" if i % 2 == 0 else "none" if i % 8 == 1
+                    else rng.choice(AUTH_VARIANTS))
             self.send(rng, nsid, main, auth)
 
 
@@ -604,7 +668,9 @@ class PdsFuzzTest(unittest.TestCase):
                       token=main.get(), headers={"Content-Type": "image/png"})
         self.assertEqual(blob.status, 200, blob.body[:300])
         cids.append(blob.json()["blob"]["ref"]["$link"])
-        ctx = Context(url, main, other, victim, misuse, expired, rkeys, cids)
+        car = s.call(url, "GET", "com.atproto.sync.getRepo", params={"did": main.did})
+        self.assertEqual(car.status, 200, car.body[:300])
+        ctx = Context(url, main, other, victim, misuse, expired, rkeys, cids, car.body)
 
         # What the server serves, asked of the server.
         methods = lexicon_methods()
@@ -640,7 +706,10 @@ class PdsFuzzTest(unittest.TestCase):
 
         # Every served route, in parallel (the server runs 4 worker threads).
         with ThreadPoolExecutor(max_workers=4) as pool:
-            jobs = [pool.submit(fuzz.route_jobs, nsid, served[nsid], PER_ROUTE)
+            # The routes that parse records and repositories get three times
+            # as many requests.
+            jobs = [pool.submit(fuzz.route_jobs, nsid, served[nsid],
+                                PER_ROUTE * (3 if nsid in DEEP_ROUTES else 1))
                     for nsid in sorted(served)]
             for job in jobs:
                 job.result()
@@ -686,6 +755,25 @@ class PdsFuzzTest(unittest.TestCase):
             b"GET /xrpc/com.atproto.sync.subscribeRepos HTTP/1.1\r\nHost: x\r\n"
             b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n\x81\xff" + b"\xff" * 12,
+        ]
+        upgrade = (b"GET /xrpc/com.atproto.sync.subscribeRepos?cursor=0 HTTP/1.1\r\nHost: x\r\n"
+                   b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        mask = b"\x01\x02\x03\x04"
+        framing += [
+            # After the upgrade, frames a consumer has no business sending:
+            # unmasked, a 2^63-byte length, a fragmented text, a close with a
+            # bad code and a long payload, a ping flood, reserved bits.
+            upgrade + b"\x81\x05hello",
+            upgrade + b"\x82\xff\x7f\xff\xff\xff\xff\xff\xff\xff" + mask + b"x" * 100,
+            upgrade + b"\x01\x83" + mask + b"abc" + b"\x80\x83" + mask + b"def",
+            upgrade + b"\x88\xfe\x01\x00" + mask + b"\x00" * 256,
+            upgrade + (b"\x89\x80" + mask) * 500,
+            upgrade + b"\xf3\x80" + mask,
+            # Pipelined requests, the second malformed.
+            b"GET /xrpc/com.atproto.server.describeServer HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /xrpc/com.atproto.server.createSession HTTP/1.1\r\nHost: x\r\nContent-Length"
+            b": 2\r\nContent-Length: 9\r\nContent-Type: application/json\r\n\r\n{}",
         ]
         if "com.atproto.sync.subscribeRepos" not in served:
             framing = [f for f in framing if b"subscribeRepos" not in f]
@@ -740,6 +828,35 @@ class PdsFuzzTest(unittest.TestCase):
                               "errors": errors}, indent=1), file=sys.stderr)
         self.assertEqual(fuzz.findings, [], "\n" + "\n".join(
             json.dumps(f) for f in fuzz.findings[:40]) + f"\n({len(fuzz.findings)} findings)")
+
+
+class FuzzCheckTest(unittest.TestCase):
+    """The answer checks themselves catch what a broken server does."""
+
+    def test_the_checks_flag_5xx_bad_error_bodies_and_silence(self):
+        fuzz = Fuzzer(None, {}, SEED, lambda: True)
+        answers = [
+            (s.Reply(500, b'{"error":"InternalServerError"}', {}), True),
+            (s.Reply(502, b"", {}), True),
+            (s.Reply(400, b"bad request", {}), True),
+            (s.Reply(401, b'{"error": 5}', {}), True),
+            (s.Reply(400, b'{"error":"InvalidRequest","message":7}', {}), True),
+            (s.Reply(400, b'{"message":"no name"}', {}), True),
+            (s.Reply(400, b'{"error":"InvalidRequest","message":"why"}', {}), False),
+            (s.Reply(401, b'{"error":"AuthenticationRequired"}', {}), False),
+            (s.Reply(200, b"{}", {}), False),
+        ]
+        for reply, flagged in answers:
+            before = len(fuzz.findings)
+            fuzz.check("com.example.x", "none", "self-test", "GET", None, None, reply)
+            self.assertEqual(len(fuzz.findings) - before, int(flagged), reply.body)
+        # 501 MethodNotImplemented only from a route the server does not serve.
+        unserved = s.Reply(501, b'{"error":"MethodNotImplemented"}', {})
+        before = len(fuzz.findings)
+        fuzz.check("com.example.x", "none", "probe", "GET", None, None, unserved, served=False)
+        self.assertEqual(len(fuzz.findings), before)
+        fuzz.check("com.example.x", "none", "route", "GET", None, None, unserved)
+        self.assertEqual(len(fuzz.findings), before + 1)
 
 
 if __name__ == "__main__":
