@@ -360,6 +360,20 @@ bool is_public_address(std::string_view ip_literal) {
   return !ec && public_address(a);
 }
 
+Result<std::vector<std::string>> resolve_vetted(std::string_view host, std::uint16_t port,
+                                                const FetchPolicy& policy, int timeout_ms) {
+  asio::io_context ioc;
+  ParsedUrl url;
+  url.host = lowercase(host);
+  url.port = port;
+  Deadline deadline{Clock::now() + std::chrono::milliseconds(timeout_ms)};
+  auto endpoints = vetted_endpoints(ioc, url, policy, deadline);
+  if (!endpoints.ok()) return endpoints.error();
+  std::vector<std::string> out;
+  for (const auto& e : endpoints.value()) out.push_back(e.address().to_string());
+  return out;
+}
+
 Result<ParsedUrl> parse_url(std::string_view url) {
   auto bad = [&](std::string why) {
     return make_error("fetch.url", "bad URL '" + std::string(url) + "': " + why);

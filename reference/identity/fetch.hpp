@@ -55,6 +55,14 @@ inline Result<HttpResult> http_get(std::string_view url, const FetchPolicy& poli
 // False for anything that is not an IP literal.
 bool is_public_address(std::string_view ip_literal);
 
+// Added for other clients on the same policy (the xrpc layer's WebSocket
+// client): resolves `host` (or takes an IP literal) within `timeout_ms` and
+// vets every address as http_request does. The addresses, as text, in the
+// resolver's order. Error codes: "fetch.dns", "fetch.timeout",
+// "fetch.address-refused".
+Result<std::vector<std::string>> resolve_vetted(std::string_view host, std::uint16_t port,
+                                                const FetchPolicy& policy, int timeout_ms);
+
 // Added by the implementation: the parts of an http(s) URL that a fetch uses.
 struct ParsedUrl {
   std::string scheme;  // "http" or "https"

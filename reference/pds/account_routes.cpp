@@ -117,6 +117,31 @@ Result<bool> did_points_here(const PdsContext& context, const Accounts& accounts
          strip(*endpoint) == strip(context.config.public_url);
 }
 
+// What checkAccountStatus counts, read from the repositories part's tables
+// (repo_block, record: repos.cpp; blob, record_blob: blobs.cpp). This
+// server keeps no private account state (preferences), so
+// privateStateValues is 0.
+Result<json> account_counts(PdsContext& context, const std::string& did) {
+  std::lock_guard lock(context.db_mutex);
+  json out = {{"privateStateValues", 0}};
+  const std::pair<const char*, const char*> queries[] = {
+      {"repoBlocks", "SELECT COUNT(*) FROM repo_block WHERE did = ?"},
+      {"indexedRecords", "SELECT COUNT(*) FROM record WHERE did = ?"},
+      {"expectedBlobs", "SELECT COUNT(DISTINCT cid) FROM record_blob WHERE did = ?"},
+      {"importedBlobs",
+       "SELECT COUNT(DISTINCT r.cid) FROM record_blob r JOIN blob b"
+       " ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?"},
+  };
+  for (const auto& [name, sql] : queries) {
+    auto st = context.db.prepare(sql);
+    if (!st.ok()) return make_error("InternalServerError", st.error(name).message);
+    st.bind(1, did);
+    if (st.step() != SQLITE_ROW) return make_error("InternalServerError", st.error(name).message);
+    out[name] = st.integer(0);
+  }
+  return out;
+}
+
 // createAccount with a did:web the client brings: it proves control with
 // a service-auth token for this server, signed by the DID's current key.
 Status check_did_control(const HttpRequest& request, const Accounts& accounts,
@@ -317,12 +342,9 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
           out["repoCommit"] = (*root)->commit.to_string();
           out["repoRev"] = (*root)->rev;
         }
-        // planned: the counts need an accounting API on Repos and Blobs; they
-        // read 0 until then.
-        for (const char* count : {"repoBlocks", "indexedRecords", "privateStateValues",
-                                  "expectedBlobs", "importedBlobs"}) {
-          out[count] = 0;
-        }
+        auto counts = account_counts(*ctx, caller->did);
+        if (!counts) return error_response(counts.error());
+        out.update(*counts);
         return ok_json(out);
       }));
 

@@ -203,6 +203,7 @@ identity::DidResolverOptions Accounts::did_resolver_options() const {
   options.fetch = fetch_policy();
   options.plc_directory = context_.config.plc_url;
   options.allow_localhost_did_web = context_.config.allow_private_addresses;
+  options.did_web_origin_for_tests = did_web_origin_;
   return options;
 }
 

@@ -105,6 +105,10 @@ class Accounts final : public AccountAccess {
   const crypto::PrivateKey& rotation_key() const { return *rotation_key_; }
   std::int64_t now() const { return clock_(); }
   void set_clock_for_tests(Clock clock) { clock_ = std::move(clock); }
+  // Tests only: did:web documents are fetched from this origin (with the
+  // DID's host as the Host header) instead of https://<host>. Set before
+  // the server takes requests.
+  void set_did_web_origin_for_tests(std::string origin) { did_web_origin_ = std::move(origin); }
 
   // AccountAccess: active accounts only (AccountDeactivated, AccountTakedown).
   Result<Caller> authenticate(const xrpc::HttpRequest& request) const override;
@@ -190,6 +194,7 @@ class Accounts final : public AccountAccess {
   Clock clock_;
   std::vector<std::uint8_t> jwt_secret_;
   std::optional<crypto::PrivateKey> rotation_key_;
+  std::string did_web_origin_;
 };
 
 // com.atproto.server.* (sessions, accounts, app passwords, invite codes,

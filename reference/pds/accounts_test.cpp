@@ -521,9 +521,32 @@ TEST_CASE(
   REQUIRE(status.status == 200);
   CHECK(status.body["activated"] == false);
   CHECK(status.body["validDid"] == true);
+  CHECK(status.body["indexedRecords"] == 0);
+  CHECK(status.body["repoBlocks"].get<int>() >= 2);  // the commit and the empty MST root
 
   REQUIRE(server.post("com.atproto.server.activateAccount", nullptr, access).status == 200);
   CHECK(server.get("com.atproto.server.getSession", access).body["active"] == true);
+  // A record referencing an uploaded blob shows in the counts.
+  auto blob = http("POST", server.url + "/xrpc/com.atproto.repo.uploadBlob", "some image bytes",
+                   {{"authorization", "Bearer " + access}, {"content-type", "image/png"}});
+  INFO(blob.text);
+  REQUIRE(blob.status == 200);
+  json record = {
+      {"$type", "app.bsky.actor.profile"}, {"displayName", "Erin"}, {"avatar", blob.body["blob"]}};
+  auto put = server.post("com.atproto.repo.putRecord",
+                         {{"repo", did},
+                          {"collection", "app.bsky.actor.profile"},
+                          {"rkey", "self"},
+                          {"record", record}},
+                         access);
+  INFO(put.text);
+  REQUIRE(put.status == 200);
+  status = server.get("com.atproto.server.checkAccountStatus", access);
+  CHECK(status.body["activated"] == true);
+  CHECK(status.body["indexedRecords"] == 1);
+  CHECK(status.body["expectedBlobs"] == 1);
+  CHECK(status.body["importedBlobs"] == 1);
+  CHECK(status.body["privateStateValues"] == 0);
 
   // Deletion needs the password and the token the server logged.
   REQUIRE(server.post("com.atproto.server.requestAccountDelete", nullptr, access).status == 200);
@@ -906,4 +929,86 @@ TEST_CASE("mistyped bodies are refused, with or without the lexicons loaded", "[
                {{"content-type", "application/json"}})
               .status == 400);
   }
+}
+
+TEST_CASE(
+    "a did:web account: control proven by service auth, active once its document points here "
+    "[account.migration.did-points-here]",
+    "[pds][accounts]") {
+  PlcServer plc;
+  PdsServer server(plc);
+  const std::string did = "did:web:webuser.example.com";
+  auto own_key = crypto::PrivateKey::generate(crypto::Curve::kK256);
+  REQUIRE(own_key.ok());
+  // The DID's host, serving a document that can change during the test.
+  std::mutex mu;
+  json document = {
+      {"id", did},
+      {"alsoKnownAs", json::array({"at://webuser.test"})},
+      {"verificationMethod",
+       json::array({{{"id", did + "#atproto"},
+                     {"type", "Multikey"},
+                     {"controller", did},
+                     {"publicKeyMultibase", own_key->public_key().multibase()}}})},
+      {"service", json::array({{{"id", "#atproto_pds"},
+                                {"type", "AtprotoPersonalDataServer"},
+                                {"serviceEndpoint", "https://old-pds.example.com"}}})}};
+  xrpc::HttpServer host(xrpc::ServerOptions{}, [&](const xrpc::HttpRequest& r) {
+    std::lock_guard lock(mu);
+    if (r.path != "/.well-known/did.json" || r.header("host") != "webuser.example.com") {
+      return xrpc::HttpResponse::text(404, "not found", "text/plain");
+    }
+    return xrpc::HttpResponse::json(200, document);
+  });
+  auto host_port = host.start();
+  REQUIRE(host_port.ok());
+  auto* accounts = dynamic_cast<pds::Accounts*>(server.pds->context().accounts);
+  REQUIRE(accounts);
+  accounts->set_did_web_origin_for_tests("http://127.0.0.1:" + std::to_string(*host_port));
+
+  auto service_auth = [&](const crypto::PrivateKey& key) {
+    xrpc::ServiceAuthClaims claims;
+    claims.iss = did;
+    claims.aud = "did:web:localhost";
+    claims.lxm = "com.atproto.server.createAccount";
+    claims.iat = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+    claims.exp = claims.iat + 60;
+    return xrpc::create_service_auth(key, claims);
+  };
+  json input = {{"handle", "webuser.test"}, {"password", "pw-web"}, {"did", did}};
+  // No proof, or a proof signed by another key: refused.
+  CHECK(server.post("com.atproto.server.createAccount", input).status == 401);
+  auto stranger = crypto::PrivateKey::generate(crypto::Curve::kK256);
+  REQUIRE(stranger.ok());
+  CHECK(server.post("com.atproto.server.createAccount", input, service_auth(*stranger)).error() ==
+        "InvalidToken");
+  auto created = server.post("com.atproto.server.createAccount", input, service_auth(*own_key));
+  INFO(created.text);
+  REQUIRE(created.status == 200);
+  CHECK(created.body["did"] == did);
+  std::string access = created.body["accessJwt"];
+  auto session = server.get("com.atproto.server.getSession", access);
+  CHECK(session.body["active"] == false);
+  CHECK(session.body["status"] == "deactivated");
+
+  // The document still names the old PDS and key: no activation yet.
+  CHECK(server.post("com.atproto.server.activateAccount", nullptr, access).status == 400);
+  auto creds = server.get("com.atproto.identity.getRecommendedDidCredentials", access);
+  REQUIRE(creds.status == 200);
+  CHECK_FALSE(creds.body.contains("rotationKeys"));  // no meaning for did:web
+  auto new_key = crypto::PublicKey::from_did_key(
+      creds.body["verificationMethods"]["atproto"].get<std::string>());
+  REQUIRE(new_key.ok());
+  {
+    std::lock_guard lock(mu);
+    document["verificationMethod"][0]["publicKeyMultibase"] = new_key->multibase();
+    document["service"][0]["serviceEndpoint"] = creds.body["services"]["atproto_pds"]["endpoint"];
+  }
+  auto activated = server.post("com.atproto.server.activateAccount", nullptr, access);
+  INFO(activated.text);
+  CHECK(activated.status == 200);
+  CHECK(server.get("com.atproto.server.getSession", access).body["active"] == true);
+  CHECK(server.get("com.atproto.server.checkAccountStatus", access).body["validDid"] == true);
 }

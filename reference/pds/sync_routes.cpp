@@ -215,6 +215,27 @@ xrpc::HttpResponse get_blob(PdsContext& context, const xrpc::HttpRequest& reques
   return response;
 }
 
+// https://atproto.com/specs/event-stream The firehose: the cursor decides
+// where the replay starts (Sequencer::subscribe); a bad cursor parameter
+// is answered before the upgrade.
+xrpc::HttpResponse subscribe_repos(PdsContext& context, const xrpc::HttpRequest& request) {
+  std::optional<std::int64_t> cursor;
+  if (auto text = request.query_param("cursor")) {
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc{} || end != text->data() + text->size() || n < 0) {
+      return xrpc::xrpc_error(400, "InvalidRequest", "cursor is not a sequence number");
+    }
+    cursor = n;
+  }
+  xrpc::HttpResponse response;
+  Sequencer* sequencer = context.sequencer;
+  response.upgrade = [sequencer, cursor](std::shared_ptr<xrpc::WebSocketConnection> connection) {
+    sequencer->subscribe(std::move(connection), cursor);
+  };
+  return response;
+}
+
 }  // namespace
 
 void register_sync_routes(xrpc::Router& router, PdsContext& context) {
@@ -243,6 +264,8 @@ void register_sync_routes(xrpc::Router& router, PdsContext& context) {
                      [c](const auto& r) { return list_blobs(*c, r); });
   (void)router.query("com.atproto.sync.getBlob", {did, {"cid", Kind::string, true}},
                      [c](const auto& r) { return get_blob(*c, r); });
+  (void)router.subscription("com.atproto.sync.subscribeRepos", {{"cursor", Kind::integer, false}},
+                            [c](const auto& r) { return subscribe_repos(*c, r); });
 }
 
 }  // namespace atproto::pds

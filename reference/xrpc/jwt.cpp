@@ -68,11 +68,14 @@ std::array<std::uint8_t, 32> hmac_sha256(std::span<const std::uint8_t> secret,
 std::optional<std::int64_t> integer_claim(const json& payload, const char* name) {
   auto it = payload.find(name);
   if (it == payload.end()) return std::nullopt;
-  if (it->is_number_integer()) return it->get<std::int64_t>();
+  // nlohmann reads non-negative integers as unsigned: those above the int64
+  // range are refused, not wrapped.
   if (it->is_number_unsigned()) {
     auto v = it->get<std::uint64_t>();
     if (v <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(v);
+    return std::nullopt;
   }
+  if (it->is_number_integer()) return it->get<std::int64_t>();
   return std::nullopt;
 }
 

@@ -240,6 +240,7 @@ TEST_CASE("service auth refuses bad claims [xrpc.jwt.claims]", "[xrpc][jwt]") {
                                                  {"iss", "not-a-did"},
                                                  {"aud", json::array()},
                                                  {"exp", "soon"},
+                                                 {"exp", json(std::uint64_t{1} << 63)},
                                                  {"exp", 1.7e9 + 0.5},
                                                  {"iat", "now"},
                                                  {"lxm", 1},

@@ -1,7 +1,12 @@
 #include "atproto/xrpc/router.hpp"
 
+#include <cctype>
 #include <charconv>
+#include <optional>
 
+#include "atproto/data/json.hpp"
+#include "atproto/lexicon/catalog.hpp"
+#include "atproto/lexicon/validate.hpp"
 #include "atproto/syntax/nsid.hpp"
 
 namespace atproto::xrpc {
@@ -21,13 +26,66 @@ std::string check_param(const ParamSpec& spec, const std::vector<std::string>& v
       if (v.empty() || ec != std::errc{} || end != v.data() + v.size())
         return "parameter " + spec.name + " is not an integer: " + v;
     } else if (spec.kind == ParamSpec::Kind::boolean) {
-      // Booleans travel as the strings true and false.
+      // [xrpc.http.params] Booleans travel as the strings true and false.
       // https://atproto.com/specs/xrpc#lexicon-http-endpoints
       if (v != "true" && v != "false")
         return "parameter " + spec.name + " is not true or false: " + v;
     }
   }
   return "";
+}
+
+HttpResponse invalid(const Error& e) {
+  return xrpc_error(400, "InvalidRequest", e.code + ": " + e.message);
+}
+
+// The media type of a Content-Type value: parameters dropped, lowercased.
+std::string media_type(std::string_view content_type) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  std::string out(type);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Checks a request against the method's Lexicon; an empty optional when it
+// passes.
+std::optional<HttpResponse> check_lexicon(const lexicon::Catalog& catalog, std::string_view nsid,
+                                          MethodType type, const HttpRequest& request) {
+  const auto* doc = catalog.document(nsid);
+  if (!doc) return std::nullopt;
+  auto main = doc->def("main");
+  // [xrpc.http.params] Parameters are read and checked as the Lexicon's
+  // params types say.
+  auto params = lexicon::validate_params(catalog, nsid, request.query);
+  if (!params.ok()) return invalid(params.error());
+  if (type != MethodType::procedure || !main) return std::nullopt;
+  // [xrpc.http.input-encoding] The body's content type must be the input's
+  // encoding (a pattern such as image/* or */* for blobs); JSON inputs are
+  // validated against their schema.
+  if (!main->input) {
+    if (!request.body.empty())
+      return xrpc_error(400, "InvalidRequest", "this procedure takes no request body");
+    return std::nullopt;
+  }
+  const std::string& encoding = main->input->encoding;
+  auto content_type = request.header("content-type");
+  if (!content_type)
+    return xrpc_error(400, "InvalidRequest", "a request body of type " + encoding + " is expected");
+  std::string type_given = media_type(*content_type);
+  if (!lexicon::mime_type_matches(encoding, type_given)) {
+    return xrpc_error(400, "InvalidRequest",
+                      "wrong request encoding " + type_given + ", expected " + encoding);
+  }
+  if (encoding != "application/json") return std::nullopt;
+  auto json = nlohmann::json::parse(request.body, nullptr, false);
+  if (json.is_discarded()) return xrpc_error(400, "InvalidRequest", "the request body is not JSON");
+  auto value = data::from_json(json);
+  if (!value.ok()) return invalid(value.error());
+  if (auto st = lexicon::validate_input(catalog, nsid, value.value()); !st.ok())
+    return invalid(st.error());
+  return std::nullopt;
 }
 
 }  // namespace
@@ -118,6 +176,10 @@ HttpResponse Router::dispatch(const HttpRequest& request) const {
   for (const auto& spec : method.params) {
     auto problem = check_param(spec, request.query_params(spec.name));
     if (!problem.empty()) return xrpc_error(400, "InvalidRequest", problem);
+  }
+  if (options_.catalog) {
+    if (auto refused = check_lexicon(*options_.catalog, nsid, method.type, request))
+      return *refused;
   }
   return method.handler(request);
 }

@@ -11,6 +11,10 @@
 
 #include "atproto/xrpc/http_server.hpp"
 
+namespace atproto::lexicon {
+class Catalog;
+}
+
 namespace atproto::xrpc {
 
 enum class MethodType { query, procedure, subscription };
@@ -29,6 +33,12 @@ struct RouterOptions {
   bool cors = true;  // CORS is encouraged by the spec; on by default
   std::string cors_origin = "*";
   std::string health_version = "atproto-cpp";
+  // When set (it must outlive the router), methods whose NSID the catalog
+  // holds are checked against their Lexicon before the handler runs: query
+  // parameters (lexicon::validate_params), the input's content type against
+  // its declared encoding, and JSON inputs (lexicon::validate_input). A
+  // failure is 400 InvalidRequest whose message starts with the rule's code.
+  const lexicon::Catalog* catalog = nullptr;
 };
 
 class Router {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "atproto/identity/fetch.hpp"
+#include "atproto/lexicon/catalog.hpp"
 
 using atproto::xrpc::HttpRequest;
 using atproto::xrpc::HttpResponse;
@@ -146,4 +147,147 @@ TEST_CASE("router: served by HttpServer, decoded parameters reach the checks") {
   auto unknown = atproto::identity::http_get(base + "/xrpc/com.example.nope", policy);
   REQUIRE(unknown.ok());
   CHECK(unknown->status == 501);
+}
+
+namespace {
+
+// Two small Lexicons written for this test: a query with constrained
+// parameters, a procedure with a JSON input, one taking any bytes and one
+// taking no body.
+atproto::lexicon::Catalog test_catalog() {
+  atproto::lexicon::Catalog catalog;
+  REQUIRE(catalog
+              .add_json(json::parse(R"({
+    "lexicon": 1, "id": "com.example.lex.list",
+    "defs": {"main": {"type": "query",
+      "parameters": {"type": "params", "required": ["actor"], "properties": {
+        "actor": {"type": "string", "format": "did"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 5}}}},
+      "output": {"encoding": "application/json"}}}})"))
+              .ok());
+  REQUIRE(catalog
+              .add_json(json::parse(R"({
+    "lexicon": 1, "id": "com.example.lex.post",
+    "defs": {"main": {"type": "procedure",
+      "input": {"encoding": "application/json", "schema": {"type": "object",
+        "required": ["text"], "properties": {
+          "text": {"type": "string", "maxLength": 10},
+          "count": {"type": "integer", "minimum": 0}}}}}}})"))
+              .ok());
+  REQUIRE(catalog
+              .add_json(json::parse(R"({
+    "lexicon": 1, "id": "com.example.lex.upload",
+    "defs": {"main": {"type": "procedure", "input": {"encoding": "image/*"}}}})"))
+              .ok());
+  REQUIRE(catalog
+              .add_json(json::parse(R"({
+    "lexicon": 1, "id": "com.example.lex.ping",
+    "defs": {"main": {"type": "procedure"}}})"))
+              .ok());
+  return catalog;
+}
+
+}  // namespace
+
+TEST_CASE("router: query parameters are validated against the Lexicon [xrpc.http.params]",
+          "[xrpc][router][lexicon]") {
+  auto catalog = test_catalog();
+  atproto::xrpc::RouterOptions options;
+  options.catalog = &catalog;
+  Router router(options);
+  int calls = 0;
+  auto ok = [&](const HttpRequest&) {
+    ++calls;
+    return HttpResponse::json(200, json::object());
+  };
+  REQUIRE(router.query("com.example.lex.list", {}, ok).ok());
+  // A method the catalog does not hold is not checked.
+  REQUIRE(router.query("com.example.lex.unlisted", {}, ok).ok());
+
+  using Q = std::vector<std::pair<std::string, std::string>>;
+  auto get = [&](const Q& q) {
+    return router.handle(request("GET", "/xrpc/com.example.lex.list", q));
+  };
+  CHECK(get({{"actor", "did:plc:abc"}}).status == 200);
+  CHECK(get({{"actor", "did:plc:abc"}, {"limit", "100"}, {"tags", "a"}, {"tags", "bb"}}).status ==
+        200);
+  CHECK(calls == 2);
+  for (const Q& q :
+       {Q{}, Q{{"actor", "not-a-did"}}, Q{{"actor", "did:plc:abc"}, {"limit", "0"}},
+        Q{{"actor", "did:plc:abc"}, {"limit", "101"}}, Q{{"actor", "did:plc:abc"}, {"limit", "x"}},
+        Q{{"actor", "did:plc:abc"}, {"tags", "toolong"}}}) {
+    auto r = get(q);
+    CHECK(r.status == 400);
+    CHECK(error_name(r) == "InvalidRequest");
+    // The message names the rule that failed.
+    CHECK(json::parse(r.body)["message"].get<std::string>().rfind("lex.", 0) == 0);
+  }
+  CHECK(calls == 2);
+  CHECK(router.handle(request("GET", "/xrpc/com.example.lex.unlisted", {{"x", "y"}})).status ==
+        200);
+}
+
+TEST_CASE(
+    "router: procedure inputs are checked for encoding and schema "
+    "[xrpc.http.input-encoding]",
+    "[xrpc][router][lexicon]") {
+  auto catalog = test_catalog();
+  atproto::xrpc::RouterOptions options;
+  options.catalog = &catalog;
+  Router router(options);
+  int calls = 0;
+  auto ok = [&](const HttpRequest&) {
+    ++calls;
+    return HttpResponse::json(200, json::object());
+  };
+  for (const char* nsid :
+       {"com.example.lex.post", "com.example.lex.upload", "com.example.lex.ping"})
+    REQUIRE(router.procedure(nsid, {}, ok).ok());
+  auto post = [&](const std::string& nsid, const std::string& type, const std::string& body) {
+    auto r = request("POST", "/xrpc/" + nsid);
+    if (!type.empty()) r.headers.emplace_back("content-type", type);
+    r.body = body;
+    return router.handle(r);
+  };
+  CHECK(post("com.example.lex.post", "application/json", R"({"text":"hi","count":3})").status ==
+        200);
+  CHECK(
+      post("com.example.lex.post", "Application/JSON; charset=utf-8", R"({"text":"hi"})").status ==
+      200);
+  CHECK(calls == 2);
+  struct Bad {
+    std::string type, body, message_start;
+  };
+  for (const Bad& bad : {
+           Bad{"text/plain", R"({"text":"hi"})", "wrong request encoding"},
+           Bad{"", R"({"text":"hi"})", "a request body"},
+           Bad{"application/json", "{not json", "the request body is not JSON"},
+           Bad{"application/json", R"({"count":1})", "lex."},
+           Bad{"application/json", R"({"text":"far too long here"})", "lex."},
+           Bad{"application/json", R"({"text":"hi","count":-1})", "lex."},
+           Bad{"application/json", R"({"text":"hi","count":1.5})", "data.model.no-floats"},
+       }) {
+    INFO(bad.type << " " << bad.body);
+    auto r = post("com.example.lex.post", bad.type, bad.body);
+    CHECK(r.status == 400);
+    CHECK(error_name(r) == "InvalidRequest");
+    CHECK(json::parse(r.body)["message"].get<std::string>().rfind(bad.message_start, 0) == 0);
+  }
+  CHECK(calls == 2);
+  // A pattern encoding takes any matching type and any bytes.
+  CHECK(post("com.example.lex.upload", "image/png", std::string("\x89PNG\0", 5)).status == 200);
+  CHECK(post("com.example.lex.upload", "text/plain", "x").status == 400);
+  // No input declared: no body.
+  CHECK(post("com.example.lex.ping", "", "").status == 200);
+  CHECK(post("com.example.lex.ping", "application/json", "{}").status == 400);
+  CHECK(calls == 4);
+}
+
+TEST_CASE("router: HEAD reaches queries and GET routes", "[xrpc][router]") {
+  auto router = sample_router();
+  auto head = router.handle(request("HEAD", "/xrpc/com.example.getThing", {{"id", "a"}}));
+  CHECK(head.status == 200);
+  CHECK(router.handle(request("HEAD", "/.well-known/atproto-did")).status == 200);
+  CHECK(router.handle(request("HEAD", "/xrpc/com.example.doThing")).status == 405);
 }

@@ -59,13 +59,16 @@ class WebSocketClient {
   // "fetch.timeout", "fetch.tls", "xrpc.ws.handshake" (the server answered
   // the upgrade with an HTTP status: the status and body are in the message).
   static Result<std::unique_ptr<WebSocketClient>> connect(std::string_view url,
-                                                         const WebSocketClientOptions& options);
+                                                          const WebSocketClientOptions& options);
   virtual ~WebSocketClient() = default;
 
   // The next binary (or text) message; nullopt once the peer closed the
   // connection normally. Error codes: "xrpc.ws.timeout" (nothing within
-  // timeout_ms; the connection stays usable), "xrpc.ws.closed" (read after
-  // close), "xrpc.ws.protocol", "xrpc.ws.too-large".
+  // timeout_ms; the connection stays usable: the next read continues the
+  // same wait), "xrpc.ws.closed" (read after close, or after an earlier
+  // read ended the connection), "xrpc.ws.protocol", "xrpc.ws.too-large",
+  // "xrpc.ws.connection" (the connection ended without a close frame, as
+  // when a server drops a slow consumer).
   virtual Result<std::optional<std::vector<std::uint8_t>>> read(int timeout_ms) = 0;
   // The close code and reason the peer sent, once read() returned nullopt.
   virtual std::optional<std::uint16_t> close_code() const = 0;

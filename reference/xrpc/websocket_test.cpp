@@ -368,3 +368,192 @@ TEST_CASE(
   CHECK(ok.result_int() == 101);
   CHECK(s.accepted.wait(0));
 }
+
+namespace {
+
+WebSocketClientOptions loopback_options() {
+  WebSocketClientOptions o;
+  o.policy.allow_private_addresses = true;
+  o.connect_timeout_ms = 5000;
+  return o;
+}
+
+std::string ws_url(std::uint16_t port, const std::string& target) {
+  return "ws://127.0.0.1:" + std::to_string(port) + target;
+}
+
+std::uint32_t number_in(const std::vector<std::uint8_t>& m) {
+  return std::uint32_t{m[0]} | std::uint32_t{m[1]} << 8 | std::uint32_t{m[2]} << 16 |
+         std::uint32_t{m[3]} << 24;
+}
+
+std::string code_of(const atproto::Error& e) { return e.code; }
+
+}  // namespace
+
+TEST_CASE("websocket client: messages in order, then the server's close code",
+          "[xrpc][websocket][ws-client]") {
+  SubscriptionServer s;
+  auto client = WebSocketClient::connect(ws_url(s.port, "/xrpc/com.example.subscribe?cursor=1"),
+                                         loopback_options());
+  REQUIRE(client.ok());
+  auto conn = s.accepted.wait(0);
+  REQUIRE(conn);
+  for (std::uint32_t i = 0; i < 500; ++i) REQUIRE(conn->send_binary(message(i, 300)));
+  conn->close(4001, "stream over");
+  auto& c = *client.value();
+  for (std::uint32_t i = 0; i < 500; ++i) {
+    auto m = c.read(5000);
+    REQUIRE(m.ok());
+    REQUIRE(m->has_value());
+    CHECK((*m)->size() == 300);
+    CHECK(number_in(**m) == i);
+  }
+  auto end = c.read(5000);
+  REQUIRE(end.ok());
+  CHECK_FALSE(end->has_value());
+  CHECK(c.close_code() == std::optional<std::uint16_t>(4001));
+  CHECK(c.close_reason() == "stream over");
+  auto after = c.read(100);
+  REQUIRE_FALSE(after.ok());
+  CHECK(code_of(after.error()) == "xrpc.ws.closed");
+}
+
+TEST_CASE("websocket client: a read timeout leaves the connection usable",
+          "[xrpc][websocket][ws-client]") {
+  SubscriptionServer s;
+  auto client =
+      WebSocketClient::connect(ws_url(s.port, "/xrpc/com.example.subscribe"), loopback_options());
+  REQUIRE(client.ok());
+  auto conn = s.accepted.wait(0);
+  REQUIRE(conn);
+  auto t0 = std::chrono::steady_clock::now();
+  auto nothing = client.value()->read(150);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  REQUIRE_FALSE(nothing.ok());
+  CHECK(code_of(nothing.error()) == "xrpc.ws.timeout");
+  CHECK(waited >= 140ms);
+  CHECK(waited < 5s);
+  REQUIRE(conn->send_binary(message(42)));
+  auto m = client.value()->read(5000);
+  REQUIRE(m.ok());
+  REQUIRE(m->has_value());
+  CHECK(number_in(**m) == 42);
+  // The client closing is seen by the server.
+  client.value()->close();
+  CHECK(eventually([&] { return s.accepted.closes == 1; }));
+  CHECK(code_of(client.value()->read(10).error()) == "xrpc.ws.closed");
+}
+
+TEST_CASE(
+    "websocket client: a refused upgrade is xrpc.ws.handshake with the status [xrpc.ws.upgrade]",
+    "[xrpc][websocket][ws-client]") {
+  SubscriptionServer s;
+  auto refused = WebSocketClient::connect(ws_url(s.port, "/xrpc/com.example.subscribe?cursor=-1"),
+                                          loopback_options());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(code_of(refused.error()) == "xrpc.ws.handshake");
+  CHECK(refused.error().message.find("400") != std::string::npos);
+  CHECK(refused.error().message.find("FutureCursor") != std::string::npos);
+  auto unknown =
+      WebSocketClient::connect(ws_url(s.port, "/xrpc/com.example.nothing"), loopback_options());
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(code_of(unknown.error()) == "xrpc.ws.handshake");
+  CHECK(unknown.error().message.find("501") != std::string::npos);
+  CHECK(s.accepted.connections.empty());
+}
+
+TEST_CASE("websocket client: connection failures keep the fetch codes",
+          "[xrpc][websocket][ws-client]") {
+  std::uint16_t closed_port = 0;
+  {
+    SubscriptionServer s;
+    closed_port = s.port;
+    // The default policy refuses loopback, before any connection.
+    auto refused = WebSocketClient::connect(ws_url(s.port, "/xrpc/com.example.subscribe"), {});
+    REQUIRE_FALSE(refused.ok());
+    CHECK(code_of(refused.error()) == "fetch.address-refused");
+    CHECK(s.accepted.connections.empty());
+    // wss:// to a server that speaks plain HTTP fails in TLS.
+    auto tls = WebSocketClient::connect(
+        "wss://127.0.0.1:" + std::to_string(s.port) + "/xrpc/com.example.subscribe",
+        loopback_options());
+    REQUIRE_FALSE(tls.ok());
+    CHECK(code_of(tls.error()) == "fetch.tls");
+  }
+  auto closed = WebSocketClient::connect(ws_url(closed_port, "/"), loopback_options());
+  REQUIRE_FALSE(closed.ok());
+  CHECK(code_of(closed.error()) == "fetch.connect");
+  for (const char* bad : {"http://127.0.0.1/", "ftp://x/", "ws://", "ws://a b/", "wss://u@h/"}) {
+    INFO(bad);
+    auto r = WebSocketClient::connect(bad, loopback_options());
+    REQUIRE_FALSE(r.ok());
+    CHECK(code_of(r.error()) == "fetch.url");
+  }
+}
+
+TEST_CASE("websocket client: a server that never answers the upgrade times out",
+          "[xrpc][websocket][ws-client]") {
+  // A listening socket that nobody accepts from: the kernel completes the
+  // TCP handshake, then nothing ever answers.
+  asio::io_context ioc;
+  tcp::acceptor silent(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto options = loopback_options();
+  options.connect_timeout_ms = 300;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = WebSocketClient::connect(ws_url(silent.local_endpoint().port(), "/x"), options);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  REQUIRE_FALSE(r.ok());
+  CHECK(code_of(r.error()) == "fetch.timeout");
+  CHECK(waited >= 250ms);
+  CHECK(waited < 5s);
+}
+
+TEST_CASE("websocket client: size limit and a dropped slow consumer",
+          "[xrpc][websocket][ws-client]") {
+  ServerOptions server_options;
+  server_options.max_queued_bytes = 256 * 1024;
+  SubscriptionServer s(server_options);
+  auto options = loopback_options();
+  options.max_message_bytes = 1000;
+  {
+    auto client = WebSocketClient::connect(ws_url(s.port, "/xrpc/com.example.subscribe"), options);
+    REQUIRE(client.ok());
+    auto conn = s.accepted.wait(0);
+    REQUIRE(conn->send_binary(message(1, 1000)));
+    REQUIRE(conn->send_binary(message(2, 1001)));
+    auto fits = client.value()->read(5000);
+    REQUIRE(fits.ok());
+    CHECK((*fits)->size() == 1000);
+    auto big = client.value()->read(5000);
+    REQUIRE_FALSE(big.ok());
+    CHECK(code_of(big.error()) == "xrpc.ws.too-large");
+  }
+  // A client that does not read while the server keeps sending is dropped;
+  // when it reads at last it gets what was buffered, then the lost
+  // connection (no close frame).
+  auto client =
+      WebSocketClient::connect(ws_url(s.port, "/xrpc/com.example.subscribe"), loopback_options());
+  REQUIRE(client.ok());
+  auto conn = s.accepted.wait(1);
+  REQUIRE(conn);
+  std::uint32_t sent = 0;
+  while (sent < 2000 && conn->send_binary(message(sent, 64 * 1024))) {
+    ++sent;
+    if (sent % 16 == 0) std::this_thread::sleep_for(1ms);
+  }
+  CHECK(sent < 2000);
+  CHECK_FALSE(conn->is_open());
+  std::uint32_t got = 0;
+  atproto::Result<std::optional<std::vector<std::uint8_t>>> r =
+      std::optional<std::vector<std::uint8_t>>();
+  for (;;) {
+    r = client.value()->read(5000);
+    if (!r.ok() || !r->has_value()) break;
+    CHECK(number_in(**r) == got);
+    ++got;
+  }
+  CHECK(got < sent);
+  REQUIRE_FALSE(r.ok());
+  CHECK(code_of(r.error()) == "xrpc.ws.connection");
+}
