@@ -107,13 +107,15 @@ class Tokens:
         self.set(session)
 
     def set(self, session):
-        self.access, self.refresh, self.at = session["accessJwt"], session["refreshJwt"], time.time()
+        self.access, self.refresh = session["accessJwt"], session["refreshJwt"]
+        self.at = time.time()
         self.did = session["did"]
 
     def get(self):
         with self.lock:
             if time.time() - self.at > ACCESS_SECONDS / 2:
-                r = s.call(self.url, "POST", "com.atproto.server.refreshSession", token=self.refresh)
+                r = s.call(self.url, "POST", "com.atproto.server.refreshSession",
+                           token=self.refresh)
                 if r.status == 200:
                     self.set(r.json())
                 else:
@@ -163,7 +165,8 @@ BODY_MUTATIONS = ["none", "malformed-json", "not-object", "wrong-field-type", "d
 BAD_DIDS = ["did:plc:", "did:plc:AAAA", "did:web:", "did:example:x", "not-a-did", "did:plc:" +
             "a" * 3000, "did:plc:abc%00def", "did:web:localhost%3A1", "DID:PLC:XXXX", "did:key:z",
             "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"]
-BAD_RKEYS = ["", ".", "..", "a/b", "a" * 600, "ñ", "a b", "self\n", "%", "#", "?x", "3jui7kd54zh2y"]
+BAD_RKEYS = ["", ".", "..", "a/b", "a" * 600, "ñ", "a b", "self\n", "%", "#", "?x",
+             "3jui7kd54zh2y"]
 BAD_COLLECTIONS = ["", "nope", "a.b", "app.bsky.feed.post.", ".app.bsky.feed.post",
                    "app.bsky.feed." + "p" * 400, "app.bsky.feed.p*st", "app..bsky.post",
                    "com.example.unknown", "app.bsky.feed.post/x"]
@@ -304,7 +307,8 @@ class Fuzzer:
         if variant == "wrong-typ":
             header = json.loads(unb64url(head))
             header["typ"] = rng.choice(["refresh+jwt", "JWT", "dpop+jwt", 7, None])
-            return {"Authorization": f"Bearer {b64url(json.dumps(header).encode())}.{payload}.{sig}"}
+            head = b64url(json.dumps(header).encode())
+            return {"Authorization": f"Bearer {head}.{payload}.{sig}"}
         raise ValueError(variant)
 
     # ---- one request ------------------------------------------------------
@@ -734,7 +738,8 @@ class PdsFuzzTest(unittest.TestCase):
             b"POST /xrpc/com.atproto.server.createSession HTTP/1.1\r\nHost: x\r\nTransfer-Encoding"
             b": chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
             b"POST /xrpc/com.atproto.server.createSession HTTP/1.1\r\nHost: x\r\nTransfer-Encoding"
-            b": chunked\r\nContent-Type: application/json\r\n\r\nffffffffffffffff\r\n{}\r\n0\r\n\r\n",
+            b": chunked\r\nContent-Type: application/json\r\n\r\nffffffffffffffff\r\n{}\r\n"
+            b"0\r\n\r\n",
             b"GET /xrpc/com.atproto.sync.getRepo?did=x HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
             b"GET /xrpc/com.atproto.sync.getRepo?did=x HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 100000
             + b"\r\n\r\n",
@@ -791,7 +796,8 @@ class PdsFuzzTest(unittest.TestCase):
         elapsed = time.time() - started
         print(f"\n{fuzz.sent + len(framing)} requests ({len(framing)} raw), {len(served)} routes "
               f"served of {len(methods)} Lexicon methods ({sum(unknown.values())} answer 501), "
-              f"{len(src_paths)} plain routes; statuses {dict(sorted(fuzz.statuses.items(), key=str))}; "
+              f"{len(src_paths)} plain routes; statuses "
+              f"{dict(sorted(fuzz.statuses.items(), key=str))}; "
               f"raw {dict(raw_statuses)}; probe {probe_seconds:.1f}s, fuzz {fuzz_seconds:.1f}s, "
               f"total {elapsed:.1f}s", file=sys.stderr)
         for f in fuzz.findings[:40]:
