@@ -553,11 +553,14 @@ class Fuzzer:
             reply = s.call(self.ctx.url, method, path, body=body, headers=headers,
                            raw_query=raw_query, timeout=30)
         except OSError as e:
-            # A request line past the server's limit is answered 431 and the
-            # connection closed while a body is still being sent (the raw
-            # framing cases below read that 431); otherwise no answer is a
-            # finding.
-            early = len(raw_query or "") > 4000 and body is not None and self.alive()
+            # A request line or a body past the server's limits is answered
+            # (431, 413) and the connection closed while the body is still
+            # being sent, so the client may see EPIPE instead (the raw
+            # framing cases below read those answers); every body over
+            # MAX_BLOB here is over its route's limit. Otherwise no answer
+            # is a finding.
+            over = len(raw_query or "") > 4000 or len(body or b"") > MAX_BLOB
+            early = over and body is not None and self.alive()
             self.record(nsid, auth, category, method, raw_query, body, None,
                         None if early else f"no answer: {e}")
             return
