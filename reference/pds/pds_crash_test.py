@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """atproto-pds survives kill -9 in the middle of a burst of writes.
 
-Four clients, each writing to its own account (createRecord, applyWrites
-with creates and deletes, deleteRecord), while the server is killed with
+Four clients, each writing to its own account (createRecord, putRecord
+updating, applyWrites with creates and deletes, deleteRecord), while the server is killed with
 SIGKILL at a seeded moment; it restarts on the same data folder, three
 rounds. Then:
 - every acknowledged write is there: acknowledged records with the CID the
@@ -21,6 +21,7 @@ rounds. Then:
 Needs the build (ATPROTO_BUILD, default build/asan), node and the pinned
 packages of conformance/peers/pds-client (installed here when missing).
 """
+import collections
 import os
 import shutil
 import sys
@@ -100,6 +101,17 @@ class Client(threading.Thread):
                 return r
             self.acked[path] = None
             self.revs.append((r.json()["commit"]["rev"], [path]))
+        elif roll < 0.35 and live:
+            path = self.rng.choice(live)
+            self.maybe.add(path)
+            r = s.call(url, "POST", "com.atproto.repo.putRecord", token=token,
+                       body={"repo": self.did, "collection": COLLECTION,
+                             "rkey": path.split("/")[1], "record": record}, timeout=20)
+            if r.status != 200:
+                return r
+            body = r.json()
+            self.acked[path] = body["cid"]
+            self.revs.append((body["commit"]["rev"], [path]))
         else:
             path = f"{COLLECTION}/{rkey}"
             self.maybe.add(path)
@@ -241,8 +253,12 @@ class PdsCrashTest(unittest.TestCase):
             self.assertEqual(replay, verified[c.did]["records"],
                              f"{c.did}: firehose replay differs from the repository")
         elapsed = time.time() - started
+        actions = collections.Counter(op["action"] for e in events if e["type"] == "commit"
+                                      for op in e["ops"])
         print(f"\n{ROUNDS} kill -9 rounds, {total_sent} writes sent, {acked_writes} "
-              f"acknowledged, {len(events)} firehose events, {elapsed:.1f}s", file=sys.stderr)
+              f"acknowledged, {len(events)} firehose events (ops {dict(actions)}), "
+              f"{elapsed:.1f}s", file=sys.stderr)
+        self.assertTrue(all(actions[a] for a in ("create", "update", "delete")), actions)
 
     def check_records(self, url, c, round_no):
         have = self.list_records(url, c.did)
