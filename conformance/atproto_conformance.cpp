@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/exact_json.hpp"
+#include "core/pds_suite.hpp"
 #include "core/plc_directory.hpp"
 #include "core/report.hpp"
 #include "core/runner.hpp"
@@ -40,12 +41,23 @@ std::string usage_text() {
 
 Target (default: our reference, in-process):
   --adapter URL          an adapter speaking the adapter protocol, e.g. http://127.0.0.1:8123
-  --timeout-ms N         per-request timeout for --adapter and --plc-directory (default 10000)
+  --timeout-ms N         per-request timeout for --adapter, --plc-directory and --pds
+                         (default 10000)
   --plc-directory URL    a running did:plc directory, e.g. http://127.0.0.1:2582: runs the
                          plc-directory service suite against it (it creates DIDs: use a test
                          instance)
-  --allow-private        let --plc-directory reach loopback and private addresses (refused by
-                         default, as for every outbound fetch)
+  --pds URL              a running PDS, e.g. http://127.0.0.1:2583: runs the pds service suite
+                         against it (docs/pds-suite.md). It creates accounts and writes records
+                         unless --read-only: use a test instance
+  --plc URL              the PLC directory the PDS registers its DIDs at (default
+                         https://plc.directory), for resolving the accounts' DID documents
+  --read-only            write nothing: check the existing account named by --account
+  --account HANDLE-OR-DID  the account --read-only checks
+  --invite-code CODE     an invite code for the test accounts, when the PDS wants one
+  --admin-password P     the PDS's admin password: makes invite codes when needed and deletes
+                         the test accounts at the end (without it they are deactivated)
+  --allow-private        let --plc-directory and --pds (and --plc) reach loopback and private
+                         addresses (refused by default, as for every outbound fetch)
 
 Selection:
   --suite NAME           suite to run; repeatable. Default: every suite with an
@@ -117,6 +129,8 @@ void write_suite_list(const SuiteSources& sources, const Catalog& catalog, bool 
     std::vector<Case> built;
     if (info.name == "plc-directory") {
       built = build_plc_directory_suite(catalog);
+    } else if (info.name == "pds") {
+      built = build_pds_suite(catalog, PdsSuiteOptions{});
     } else if (info.needs.empty()) {
       if (auto r = build_suite(info.name, sources, catalog)) built = std::move(r).value();
     }
@@ -188,6 +202,8 @@ int main(int argc, char** argv) {
   std::string interop_dir;
   std::string plc_interop_dir;
   std::string plc_directory;
+  std::string pds;
+  PdsSuiteOptions pds_options;
   bool allow_private = false;
   std::string interop_reviews =
       std::string(ATPROTO_SOURCE_ROOT) + "/conformance/interop-reviews.json";
@@ -229,6 +245,18 @@ int main(int argc, char** argv) {
       if (!value(interop_dir)) return usage_error("--interop-tests needs a folder");
     } else if (a == "--plc-directory") {
       if (!value(plc_directory)) return usage_error("--plc-directory needs a URL");
+    } else if (a == "--pds") {
+      if (!value(pds)) return usage_error("--pds needs a URL");
+    } else if (a == "--plc") {
+      if (!value(pds_options.plc_url)) return usage_error("--plc needs a URL");
+    } else if (a == "--read-only") {
+      pds_options.read_only = true;
+    } else if (a == "--account") {
+      if (!value(pds_options.account)) return usage_error("--account needs a handle or DID");
+    } else if (a == "--invite-code") {
+      if (!value(pds_options.invite_code)) return usage_error("--invite-code needs a code");
+    } else if (a == "--admin-password") {
+      if (!value(pds_options.admin_password)) return usage_error("--admin-password needs a value");
     } else if (a == "--allow-private") {
       allow_private = true;
     } else if (a == "--plc-interop-tests") {
@@ -306,6 +334,26 @@ int main(int argc, char** argv) {
   } else if (plc_suite && !list) {
     return usage_error("the plc-directory suite needs --plc-directory URL");
   }
+  // The pds suite drives a running PDS, likewise.
+  bool pds_suite = std::find(suites.begin(), suites.end(), "pds") != suites.end();
+  if (!pds.empty()) {
+    if (!adapter.empty() || !plc_directory.empty()) {
+      return usage_error("--pds, --plc-directory and --adapter are separate runs");
+    }
+    if (suites.empty()) suites.push_back("pds");
+    if (suites.size() != 1 || suites[0] != "pds")
+      return usage_error("--pds runs the pds suite only");
+    if (pds_options.read_only && pds_options.account.empty()) {
+      return usage_error("--read-only needs --account HANDLE-OR-DID");
+    }
+    if (!pds_options.read_only && !pds_options.account.empty()) {
+      return usage_error("--account goes with --read-only (write mode makes its own accounts)");
+    }
+  } else if (pds_suite && !list) {
+    return usage_error("the pds suite needs --pds URL");
+  }
+  pds_options.allow_private_addresses = allow_private;
+  pds_options.timeout_ms = timeout_ms;
   if (markdown && !list_suites) return usage_error("--markdown goes with --list-suites");
   if (outputs.empty()) outputs.push_back({ReportFormat::kText, ""});
 
@@ -322,11 +370,20 @@ int main(int argc, char** argv) {
 
   // The target first: without --suite, its capabilities choose the suites.
   std::unique_ptr<Target> target =
-      !plc_directory.empty()
+      !pds.empty() ? make_pds_target(pds, timeout_ms, allow_private)
+      : !plc_directory.empty()
           ? make_plc_directory_target(plc_directory, timeout_ms, allow_private)
           : (adapter.empty() ? make_reference_target() : make_http_target(adapter, timeout_ms));
   Capabilities capabilities;
   Response caps = target->capabilities();
+  if (!caps.ok() && !pds.empty()) {
+    std::cerr << "atproto-conformance: cannot reach the PDS " << pds << ": " << caps.transport_error
+              << "\n";
+    if (caps.transport_error.rfind("fetch.address-refused", 0) == 0) {
+      std::cerr << "atproto-conformance: a local PDS needs --allow-private\n";
+    }
+    return 2;
+  }
   if (!caps.ok() && !plc_directory.empty()) {
     std::cerr << "atproto-conformance: cannot reach the PLC directory " << plc_directory << ": "
               << caps.transport_error << "\n";
@@ -369,6 +426,8 @@ int main(int argc, char** argv) {
   for (const auto& name : suites) {
     auto built = name == "plc-directory"
                      ? atproto::Result<std::vector<Case>>(build_plc_directory_suite(catalog))
+                 : name == "pds"
+                     ? atproto::Result<std::vector<Case>>(build_pds_suite(catalog, pds_options))
                      : build_suite(name, sources, catalog);
     if (!built) {
       std::cerr << "atproto-conformance: suite " << name << ": " << built.error().message << "\n";

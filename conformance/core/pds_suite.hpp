@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "model.hpp"
@@ -31,13 +32,31 @@ namespace atproto::conformance {
 // value, lowercased}, "json" (null when not JSON)}.
 inline constexpr const char* kPdsHttp = "pds/http";
 // A window of the firehose. Request {"path" (subscribeRepos with its
-// query), "until" {"seq"? (stop once an event at or past it arrived),
-// "count"? (stop after that many messages)}, "idle_ms" (stop after that long
-// without a message)}. Response body {"messages": [hex of each binary
+// query), "until"? {"did", "type" (e.g. "#commit"), "rev"?, "handle"?,
+// "active"?, "count"? (default 1)}: stop once that many messages of that
+// type about that DID (with that #commit rev, #identity handle or #account
+// active flag) arrived, "idle_ms" (stop after that long without a message),
+// "max_messages"? (default 2000)}. Response body {"messages": [hex of each binary
 // message], "closed": bool (the server closed the connection),
 // "close_code"?}; status 101 once upgraded, the HTTP status when the
 // upgrade was refused.
 inline constexpr const char* kPdsSubscribe = "pds/subscribe";
+
+// The pds target also offers a firehose window in two steps, for cases that
+// must be subscribed before they write: open() returns once the WebSocket
+// is connected, read() then reads as call(kPdsSubscribe) would.
+class PdsSubscription {
+ public:
+  virtual ~PdsSubscription() = default;
+  virtual Response read(const json& request) = 0;
+};
+class PdsFirehose {
+ public:
+  virtual ~PdsFirehose() = default;
+  // The subscription, or the answer when there is none (a refused upgrade,
+  // a transport error).
+  virtual std::variant<std::unique_ptr<PdsSubscription>, Response> open(const json& request) = 0;
+};
 
 struct PdsSuiteOptions {
   bool read_only = false;

@@ -15,26 +15,74 @@
 namespace atproto::conformance {
 namespace {
 
-// The DID and type a message concerns ("" when it concerns no account).
-std::pair<std::string, std::string> message_subject(const sync::Message& m) {
-  if (const auto* e = std::get_if<sync::Event>(&m)) {
-    std::string did = std::visit(
-        [](const auto& ev) -> std::string {
-          using T = std::decay_t<decltype(ev)>;
-          if constexpr (std::is_same_v<T, sync::CommitEvent>) return ev.repo;
-          if constexpr (std::is_same_v<T, sync::InfoEvent>) return "";
-          if constexpr (!std::is_same_v<T, sync::CommitEvent> &&
-                        !std::is_same_v<T, sync::InfoEvent>) {
-            return ev.did;
-          }
-        },
-        *e);
-    return {did, sync::event_type(*e)};
+// Whether a message is what a window waits for: `until` names the DID
+// ("did") and the message type ("type"), and optionally the #commit's
+// "rev", the #identity's "handle" or the #account's "active".
+bool awaited(const sync::Message& m, const json& until) {
+  const auto* e = std::get_if<sync::Event>(&m);
+  if (!e || until.value("type", "") != sync::event_type(*e)) return false;
+  const std::string did = until.value("did", "");
+  if (const auto* c = std::get_if<sync::CommitEvent>(e)) {
+    return c->repo == did && (!until.contains("rev") || until["rev"] == c->rev);
   }
-  return {"", ""};
+  if (const auto* i = std::get_if<sync::IdentityEvent>(e)) {
+    return i->did == did && (!until.contains("handle") || until["handle"] == i->handle);
+  }
+  if (const auto* a = std::get_if<sync::AccountEvent>(e)) {
+    return a->did == did && (!until.contains("active") || until["active"] == a->active);
+  }
+  return false;
 }
 
-class PdsTarget final : public Target {
+// One connected subscription: reads messages until the request's `until`
+// condition, `max_messages`, `idle_ms` without a message, or the close.
+class Subscription final : public PdsSubscription {
+ public:
+  explicit Subscription(std::unique_ptr<xrpc::WebSocketClient> client)
+      : client_(std::move(client)) {}
+  ~Subscription() override { client_->close(); }
+
+  Response read(const json& request) override {
+    Response out;
+    const json until = request.value("until", json::object());
+    const std::size_t until_count =
+        until.value("count", until.empty() ? std::size_t{0} : std::size_t{1});
+    const std::size_t max_messages = request.value("max_messages", std::size_t{2000});
+    const int idle_ms = request.value("idle_ms", 3000);
+    std::size_t matched = 0;
+    json messages = json::array();
+    bool closed = false;
+    for (std::size_t i = 0; i < max_messages; ++i) {
+      auto message = client_->read(idle_ms);
+      if (!message.ok()) {
+        if (message.error().code != "xrpc.ws.timeout") {
+          out.body["read_error"] = message.error().code + ": " + message.error().message;
+          closed = true;
+        }
+        break;
+      }
+      if (!message->has_value()) {
+        closed = true;
+        break;
+      }
+      const auto& bytes = **message;
+      messages.push_back(hex_encode(bytes));
+      if (until_count == 0) continue;
+      auto decoded = sync::decode_message(bytes);
+      if (decoded.ok() && awaited(*decoded, until) && ++matched >= until_count) break;
+    }
+    out.status = 101;
+    out.body["messages"] = std::move(messages);
+    out.body["closed"] = closed;
+    if (closed && client_->close_code()) out.body["close_code"] = *client_->close_code();
+    return out;
+  }
+
+ private:
+  std::unique_ptr<xrpc::WebSocketClient> client_;
+};
+
+class PdsTarget final : public Target, public PdsFirehose {
  public:
   PdsTarget(std::string base_url, int timeout_ms, bool allow_private)
       : base_url_(std::move(base_url)) {
@@ -146,69 +194,37 @@ class PdsTarget final : public Target {
   }
 
   Response subscribe(const json& request) {
+    auto opened = open(request);
+    if (auto* answer = std::get_if<Response>(&opened)) return std::move(*answer);
+    return std::get<std::unique_ptr<PdsSubscription>>(opened)->read(request);
+  }
+
+ public:
+  std::variant<std::unique_ptr<PdsSubscription>, Response> open(const json& request) override {
     Response out;
     xrpc::WebSocketClientOptions options;
     options.policy = policy_;
     options.connect_timeout_ms = policy_.timeout_ms;
     auto client = xrpc::WebSocketClient::connect(ws_url(request.value("path", "/")), options);
-    if (!client.ok()) {
-      const Error& e = client.error();
-      if (e.code == "xrpc.ws.handshake") {
-        // The upgrade was refused with an HTTP status: that is an answer.
-        out.status = 400;
-        auto at = e.message.find("HTTP ");
-        if (at != std::string::npos && at + 8 <= e.message.size()) {
-          int code = std::atoi(e.message.substr(at + 5, 3).c_str());
-          if (code >= 100 && code < 600) out.status = code;
-        }
-        out.raw_body = e.message;
-        out.body = {{"messages", json::array()}, {"closed", true}, {"refused", e.message}};
-        return out;
+    if (client.ok()) return std::make_unique<Subscription>(std::move(client).value());
+    const Error& e = client.error();
+    if (e.code == "xrpc.ws.handshake") {
+      // The upgrade was refused with an HTTP status: that is an answer.
+      out.status = 400;
+      auto at = e.message.find("HTTP ");
+      if (at != std::string::npos && at + 8 <= e.message.size()) {
+        int code = std::atoi(e.message.substr(at + 5, 3).c_str());
+        if (code >= 100 && code < 600) out.status = code;
       }
-      out.transport_error = e.code + ": " + e.message;
+      out.raw_body = e.message;
+      out.body = {{"messages", json::array()}, {"closed", true}, {"refused", e.message}};
       return out;
     }
-    const json until = request.value("until", json::object());
-    const std::string until_did = until.value("did", "");
-    const std::string until_type = until.value("type", "");
-    const std::size_t until_count = until.value("count", std::size_t{0});
-    const std::size_t max_messages = request.value("max_messages", std::size_t{2000});
-    const int idle_ms = request.value("idle_ms", 3000);
-    std::size_t matched = 0;
-    json messages = json::array();
-    bool closed = false;
-    for (std::size_t i = 0; i < max_messages; ++i) {
-      auto message = (*client)->read(idle_ms);
-      if (!message.ok()) {
-        if (message.error().code != "xrpc.ws.timeout") {
-          out.body["read_error"] = message.error().code + ": " + message.error().message;
-          closed = true;
-        }
-        break;
-      }
-      if (!message->has_value()) {
-        closed = true;
-        break;
-      }
-      const auto& bytes = **message;
-      messages.push_back(hex_encode(bytes));
-      if (until_count == 0) continue;
-      auto decoded = sync::decode_message(bytes);
-      if (!decoded.ok()) continue;
-      auto [did, type] = message_subject(*decoded);
-      if (did == until_did && (until_type.empty() || type == until_type) &&
-          ++matched >= until_count) {
-        break;
-      }
-    }
-    out.status = 101;
-    out.body["messages"] = std::move(messages);
-    out.body["closed"] = closed;
-    if (closed && (*client)->close_code()) out.body["close_code"] = *(*client)->close_code();
-    (*client)->close();
+    out.transport_error = e.code + ": " + e.message;
     return out;
   }
 
+ private:
   std::string base_url_;
   identity::FetchPolicy policy_;
 };

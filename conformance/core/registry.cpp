@@ -39,6 +39,11 @@ const std::vector<SuiteInfo>& suite_registry() {
        "a running did:plc directory driven over HTTP: create, update, rotate, recover, "
        "tombstone, rejections, audit log and export",
        "--plc-directory URL"},
+      {"pds",
+       "a running PDS driven over XRPC and its firehose: accounts, sessions, auth errors, record "
+       "writes and reads, repository exports and proofs, blobs, bad requests, identity, commit "
+       "events and cursors (--read-only checks an existing account without writing)",
+       "--pds URL"},
   };
   return kSuites;
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,5 +25,23 @@ std::string code_of(const R& result) {
 inline std::vector<std::uint8_t> hex_bytes(std::string_view hex) {
   return atproto::hex_decode(hex).value();
 }
+
+// A fresh folder under the system temp dir, removed with everything in it
+// when the test is done.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(std::string_view prefix = "atproto-test-") {
+    std::random_device rd;
+    path = std::filesystem::temp_directory_path() /
+           (std::string(prefix) + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
 
 }  // namespace atproto::testing

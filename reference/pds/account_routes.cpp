@@ -555,6 +555,42 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
     }
     return ok_json({{"codes", out}});
   };
+  // Moderation by the operator: account takedowns (repository subjects only).
+  must(router.procedure(
+      "com.atproto.admin.updateSubjectStatus", {}, [ctx, acc](const HttpRequest& request) {
+        if (auto s = acc->authenticate_admin(request); !s) return error_response(s.error());
+        auto body = read_input(*ctx, request, "com.atproto.admin.updateSubjectStatus");
+        if (!body) return error_response(body.error());
+        auto subject = body->find("subject");
+        if (subject == body->end() || !subject->is_object() ||
+            string_field(*subject, "$type") != "com.atproto.admin.defs#repoRef") {
+          return error_response(
+              make_error("InvalidRequest", "only repository subjects (repoRef) are supported"));
+        }
+        const std::string did = string_field(*subject, "did");
+        json out = {{"subject", *subject}};
+        if (auto takedown = body->find("takedown");
+            takedown != body->end() && takedown->is_object()) {
+          bool applied = boolean_field(*takedown, "applied", false);
+          if (auto s = acc->set_takedown(did, applied); !s) return error_response(s.error());
+          out["takedown"] = *takedown;
+        }
+        return ok_json(out);
+      }));
+  must(router.query(
+      "com.atproto.admin.getSubjectStatus", {{"did", xrpc::ParamSpec::Kind::string, true}},
+      [acc](const HttpRequest& request) {
+        if (auto s = acc->authenticate_admin(request); !s) {
+          return error_response(s.error());
+        }
+        auto info = acc->account(*request.query_param("did"));
+        if (!info) return error_response(make_error("NotFound", "Subject not found"));
+        return ok_json(
+            {{"subject", {{"$type", "com.atproto.admin.defs#repoRef"}, {"did", info->did}}},
+             {"takedown", {{"applied", info->status == AccountStatus::kTakendown}}},
+             {"deactivated", {{"applied", info->status == AccountStatus::kDeactivated}}}});
+      }));
+
   must(router.procedure("com.atproto.server.createInviteCode", {},
                         [invite_codes](const HttpRequest& r) { return invite_codes(r, false); }));
   must(router.procedure("com.atproto.server.createInviteCodes", {},

@@ -822,6 +822,36 @@ Status Accounts::set_active(const std::string& did, bool active) {
   return {};
 }
 
+Status Accounts::set_takedown(const std::string& did, bool applied) {
+  auto info = account(did);
+  if (!info) return info.error();
+  // Lifting a takedown that is not there changes nothing (a deactivated
+  // account stays deactivated).
+  if (!applied && info->status != AccountStatus::kTakendown) return {};
+  {
+    std::lock_guard lock(context_.db_mutex);
+    sqlite::Transaction tx(context_.db);
+    auto st = context_.db.prepare("UPDATE account SET status = ? WHERE did = ?");
+    st.bind(1, applied ? "takendown" : "active").bind(2, did);
+    if (auto s = st.run(); !s) return storage(s.error());
+    if (applied) {
+      auto del = context_.db.prepare("DELETE FROM account_refresh_token WHERE did = ?");
+      del.bind(1, did);
+      if (auto s = del.run(); !s) return storage(s.error());
+    }
+    // [account.status.account-event] [account.status.inactive] A taken-down
+    // account is inactive everywhere downstream until the takedown is lifted.
+    sync::AccountEvent event;
+    event.did = did;
+    event.active = !applied;
+    if (applied) event.status = "takendown";
+    if (auto s = context_.sequencer->append_in_tx(event); !s) return s.error();
+    if (auto s = tx.commit(); !s) return storage(s.error());
+  }
+  context_.sequencer->notify();
+  return {};
+}
+
 Result<std::string> Accounts::issue_token(const std::string& did, std::string_view purpose) {
   std::string token = grouped_code(2);
   std::lock_guard lock(context_.db_mutex);

@@ -145,6 +145,9 @@ class Accounts final : public AccountAccess {
   // Deactivate / activate with their #account (and, on activation,
   // #identity) events.
   Status set_active(const std::string& did, bool active);
+  // An operator's takedown (or its reversal) with its #account event; a
+  // takedown also ends the account's sessions.
+  Status set_takedown(const std::string& did, bool applied);
   // Checks the password and the emailed (here: logged) token, then removes
   // the account, its repository and blobs and emits #account deleted.
   Status delete_account(const std::string& did, std::string_view password, std::string_view token);

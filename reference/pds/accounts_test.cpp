@@ -1012,3 +1012,48 @@ TEST_CASE(
   CHECK(server.get("com.atproto.server.getSession", access).body["active"] == true);
   CHECK(server.get("com.atproto.server.checkAccountStatus", access).body["validDid"] == true);
 }
+
+TEST_CASE(
+    "an operator's takedown and its reversal [account.status.inactive] "
+    "[account.status.account-event]",
+    "[pds][accounts]") {
+  PlcServer plc;
+  PdsServer server(plc);
+  auto created = server.create_account("sara.test", "pw-sara");
+  const std::string did = created["did"];
+  std::string basic = "admin:admin-secret";
+  identity::HeaderList admin = {
+      {"authorization",
+       "Basic " + data::base64_encode(
+                      {reinterpret_cast<const std::uint8_t*>(basic.data()), basic.size()})}};
+  json subject = {{"$type", "com.atproto.admin.defs#repoRef"}, {"did", did}};
+  // Admin only.
+  CHECK(server
+            .post("com.atproto.admin.updateSubjectStatus",
+                  {{"subject", subject}, {"takedown", {{"applied", true}}}}, created["accessJwt"])
+            .status == 401);
+  REQUIRE(server
+              .post("com.atproto.admin.updateSubjectStatus",
+                    {{"subject", subject}, {"takedown", {{"applied", true}}}}, "", admin)
+              .status == 200);
+  auto status = server.get("com.atproto.admin.getSubjectStatus?did=" + did, "", admin);
+  CHECK(status.body["takedown"]["applied"] == true);
+  auto session = server.get("com.atproto.server.getSession", created["accessJwt"]);
+  CHECK(session.status == 400);
+  CHECK(session.error() == "AccountTakedown");
+  CHECK(server
+            .post("com.atproto.server.createSession",
+                  {{"identifier", "sara.test"}, {"password", "pw-sara"}})
+            .error() == "AccountTakedown");
+  // The takedown ended the sessions.
+  CHECK(server.post("com.atproto.server.refreshSession", nullptr, created["refreshJwt"]).error() ==
+        "InvalidToken");
+  REQUIRE(server
+              .post("com.atproto.admin.updateSubjectStatus",
+                    {{"subject", subject}, {"takedown", {{"applied", false}}}}, "", admin)
+              .status == 200);
+  CHECK(server.get("com.atproto.server.getSession", created["accessJwt"]).status == 200);
+  CHECK(events_of(*server.pds, 5) == std::vector<std::string>{"#identity", "#account:active",
+                                                              "#commit", "#account:takendown",
+                                                              "#account:active"});
+}

@@ -85,13 +85,11 @@ Result<std::string> prepare_record(const PdsContext& context, const std::string&
   if (!record.is_map()) {
     return make_error("InvalidRequest", "[data.model.record-object] the record is not an object");
   }
-  // [lex.validate.record-type] A record's $type is its collection; one
-  // left out is filled in, as the TypeScript PDS does.
-  auto& map = record.as_map();
-  auto type = map.find("$type");
-  if (type == map.end()) {
-    map.emplace("$type", collection);
-  } else if (!type->second.is_string() || type->second.as_string() != collection) {
+  // [lex.validate.record-type] A record carries $type, and it is the
+  // collection the record is written to (the createRecord lexicon: "Must
+  // contain a $type field"), whether or not it is validated.
+  const auto* type = record.find("$type");
+  if (type == nullptr || !type->is_string() || type->as_string() != collection) {
     return make_error("InvalidRequest", "invalid $type: expected " + collection);
   }
   if (validate == false) return std::string();

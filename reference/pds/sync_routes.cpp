@@ -62,22 +62,21 @@ Checked<Target> target(const PdsContext& context, std::string_view nsid,
   return Target{std::move(params), std::get<AccountInfo>(std::move(account))};
 }
 
-#define ATPROTO_TARGET(name, nsid)                                                     \
-  auto name##_checked = target(context, nsid, request);                                \
-  if (auto* answer = std::get_if<xrpc::HttpResponse>(&name##_checked)) return *answer; \
-  const auto& name = std::get<Target>(name##_checked)
-
 // [sync.pds.get-repo] The whole repository as one CAR, no authentication;
 // with `since`, the diff from that revision.
 xrpc::HttpResponse get_repo(PdsContext& context, const xrpc::HttpRequest& request) {
-  ATPROTO_TARGET(t, "com.atproto.sync.getRepo");
+  auto checked = target(context, "com.atproto.sync.getRepo", request);
+  if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
+  const auto& t = std::get<Target>(checked);
   auto car = context.repos->export_car(t.account.did, routes::string_param(t.params, "since"));
   if (!car.ok()) return error_response(car.error());
   return car_response(*car);
 }
 
 xrpc::HttpResponse get_latest_commit(PdsContext& context, const xrpc::HttpRequest& request) {
-  ATPROTO_TARGET(t, "com.atproto.sync.getLatestCommit");
+  auto checked = target(context, "com.atproto.sync.getLatestCommit", request);
+  if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
+  const auto& t = std::get<Target>(checked);
   auto root = context.repos->root(t.account.did);
   if (!root.ok()) return error_response(root.error());
   if (!root->has_value()) {
@@ -88,7 +87,9 @@ xrpc::HttpResponse get_latest_commit(PdsContext& context, const xrpc::HttpReques
 }
 
 xrpc::HttpResponse get_record_proof(PdsContext& context, const xrpc::HttpRequest& request) {
-  ATPROTO_TARGET(t, "com.atproto.sync.getRecord");
+  auto checked = target(context, "com.atproto.sync.getRecord", request);
+  if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
+  const auto& t = std::get<Target>(checked);
   auto car = context.repos->record_proof_car(
       t.account.did, routes::string_param(t.params, "collection").value_or(""),
       routes::string_param(t.params, "rkey").value_or(""));
@@ -97,7 +98,9 @@ xrpc::HttpResponse get_record_proof(PdsContext& context, const xrpc::HttpRequest
 }
 
 xrpc::HttpResponse get_blocks(PdsContext& context, const xrpc::HttpRequest& request) {
-  ATPROTO_TARGET(t, "com.atproto.sync.getBlocks");
+  auto checked = target(context, "com.atproto.sync.getBlocks", request);
+  if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
+  const auto& t = std::get<Target>(checked);
   std::vector<data::Cid> cids;
   for (const auto& text : request.query_params("cids")) {
     auto cid = data::Cid::parse(text);
@@ -165,7 +168,9 @@ xrpc::HttpResponse get_repo_status(PdsContext& context, const xrpc::HttpRequest&
 }
 
 xrpc::HttpResponse list_blobs(PdsContext& context, const xrpc::HttpRequest& request) {
-  ATPROTO_TARGET(t, "com.atproto.sync.listBlobs");
+  auto checked = target(context, "com.atproto.sync.listBlobs", request);
+  if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
+  const auto& t = std::get<Target>(checked);
   auto limit =
       std::clamp<std::int64_t>(routes::integer_param(t.params, "limit").value_or(500), 1, 1000);
   auto cids =
@@ -186,7 +191,9 @@ bool safe_inline(std::string_view mime) {
 }
 
 xrpc::HttpResponse get_blob(PdsContext& context, const xrpc::HttpRequest& request) {
-  ATPROTO_TARGET(t, "com.atproto.sync.getBlob");
+  auto checked = target(context, "com.atproto.sync.getBlob", request);
+  if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
+  const auto& t = std::get<Target>(checked);
   auto cid_text = routes::string_param(t.params, "cid").value_or("");
   auto cid = data::Cid::parse(cid_text);
   if (!cid.ok()) return xrpc::xrpc_error(400, "InvalidRequest", "not a CID: " + cid_text);

@@ -8,6 +8,7 @@
 
 #include "atproto/common/testing.hpp"
 #include "atproto/xrpc/http_server.hpp"
+#include "atproto/xrpc/test_echo.hpp"
 
 using atproto::testing::code_of;
 using namespace atproto::xrpc;
@@ -25,16 +26,7 @@ HttpResponse echo(const HttpRequest& req) {
                               R"("u":18446744073709551615})",
                               "application/json; charset=utf-8");
   }
-  json q = json::array();
-  for (const auto& [k, v] : req.query) q.push_back({k, v});
-  json h = json::object();
-  for (const auto& [k, v] : req.headers) h[k] = v;
-  return HttpResponse::json(200, {{"method", req.method},
-                                  {"target", req.target},
-                                  {"path", req.path},
-                                  {"query", q},
-                                  {"headers", h},
-                                  {"body", req.body}});
+  return HttpResponse::json(200, atproto::xrpc::testing::request_as_json(req));
 }
 
 atproto::identity::FetchPolicy loopback() {

@@ -241,7 +241,7 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
     read_next();
   }
 
-  // [xrpc.ws.ignore-client-frames] Incoming messages are read and dropped:
+  // [sync.stream.ignore-client-frames] Incoming messages are read and dropped:
   // reading keeps control frames (ping, pong, close) flowing.
   void read_next() {
     if (finished_flag_) return release_if_idle();
@@ -466,6 +466,7 @@ class Session : public std::enable_shared_from_this<Session> {
         ec == beast::error::timeout || server_.stopping) {
       return close();
     }
+    // [xrpc.status.payload-too-large]
     if (ec == http::error::body_limit) {
       return send_error(xrpc_error(
           413, "PayloadTooLarge",
@@ -514,9 +515,10 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     if (response.upgrade) {
-      // [xrpc.ws.upgrade] A subscription is a GET upgraded to a WebSocket
-      // (426 without the upgrade); the handler's own errors go out as
-      // plain HTTP, before any upgrade.
+      // [xrpc.ws.upgrade] A subscription is a GET upgraded to a WebSocket;
+      // the handler's own errors go out as plain HTTP, before any upgrade.
+      // [sync.stream.http-errors] Without the upgrade: 426 (the router
+      // answers other methods with 405).
       if (websocket::is_upgrade(req) && !server_.stopping) {
         auto connection = std::make_shared<WsConnection>(std::move(stream_), server_, remote_);
         connection->accept(std::move(req), std::move(response.upgrade));

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "atproto/xrpc/test_echo.hpp"
 #include "atproto/xrpc/url.hpp"
 
 namespace asio = boost::asio;
@@ -32,17 +33,9 @@ namespace {
 
 // Echoes what the server decoded, so tests see the parsed request.
 HttpResponse echo(const HttpRequest& req) {
-  json q = json::array();
-  for (const auto& [k, v] : req.query) q.push_back({k, v});
-  json h = json::object();
-  for (const auto& [k, v] : req.headers) h[k] = v;
-  return HttpResponse::json(200, {{"method", req.method},
-                                  {"target", req.target},
-                                  {"path", req.path},
-                                  {"query", q},
-                                  {"headers", h},
-                                  {"body", req.body},
-                                  {"remote", req.remote_address}});
+  auto body = atproto::xrpc::testing::request_as_json(req);
+  body["remote"] = req.remote_address;
+  return HttpResponse::json(200, body);
 }
 
 struct Client {
@@ -177,7 +170,9 @@ TEST_CASE("http server: keep-alive serves several requests on one connection") {
   CHECK(c.closed_by_peer());
 }
 
-TEST_CASE("http server: body over the limit is 413 with an XRPC error body") {
+TEST_CASE(
+    "http server: body over the limit is 413 with an XRPC error body "
+    "[xrpc.status.payload-too-large]") {
   ServerOptions options;
   options.max_body_bytes = 1000;
   std::atomic<int> calls{0};

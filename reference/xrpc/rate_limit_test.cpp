@@ -21,6 +21,13 @@ struct FakeClock {
   }
 };
 
+atproto::identity::FetchPolicy loopback() {
+  atproto::identity::FetchPolicy policy;
+  policy.allow_private_addresses = true;
+  policy.timeout_ms = 5000;
+  return policy;
+}
+
 std::string header(const HttpResponse& r, const std::string& name) {
   for (const auto& [k, v] : r.headers)
     if (k == name) return v;
@@ -92,9 +99,7 @@ TEST_CASE("rate limiter: wrapping a handler served by HttpServer", "[xrpc][ratel
   }));
   auto port = server.start();
   REQUIRE(port.ok());
-  atproto::identity::FetchPolicy policy;
-  policy.allow_private_addresses = true;
-  policy.timeout_ms = 5000;
+  auto policy = loopback();
   std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/x";
   std::vector<int> statuses;
   std::string last_remaining;
@@ -136,9 +141,7 @@ TEST_CASE("http server: HEAD is answered like GET without a body", "[xrpc][ratel
   });
   auto port = server.start();
   REQUIRE(port.ok());
-  atproto::identity::FetchPolicy policy;
-  policy.allow_private_addresses = true;
-  policy.timeout_ms = 5000;
+  auto policy = loopback();
   std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/x";
   auto head = atproto::identity::http_request("HEAD", url, "", {}, policy);
   REQUIRE(head.ok());

@@ -119,6 +119,7 @@ Handler Router::handler() const {
   return [this](const HttpRequest& request) { return handle(request); };
 }
 
+// [xrpc.cors] On by default: the spec encourages it.
 void Router::add_cors(HttpResponse& response) const {
   if (!options_.cors) return;
   response.headers.emplace_back("access-control-allow-origin", options_.cors_origin);
@@ -154,7 +155,8 @@ HttpResponse Router::dispatch(const HttpRequest& request) const {
   }
   auto it = methods_.find(nsid);
   if (it == methods_.end()) {
-    // The TypeScript reference answers every unregistered method with 501
+    // [xrpc.status.not-implemented] The TypeScript reference answers every
+    // unregistered method with 501
     // MethodNotImplemented; clients rely on that name.
     // https://atproto.com/specs/xrpc#summary-of-http-status-codes
     if (!syntax::validate_nsid(nsid).ok()) {
@@ -164,7 +166,8 @@ HttpResponse Router::dispatch(const HttpRequest& request) const {
   }
   const Method& method = it->second;
   // [xrpc.http.method] Queries are GET (HEAD too), procedures POST;
-  // subscriptions are a GET upgraded to a WebSocket.
+  // [sync.stream.http-errors] subscriptions are a GET upgraded to a
+  // WebSocket, other methods get 405.
   const char* expected = method.type == MethodType::procedure ? "POST" : "GET";
   bool head_ok = method.type == MethodType::query && request.method == "HEAD";
   if (request.method != expected && !head_ok) {

@@ -72,7 +72,8 @@ TEST_CASE("router: queries and procedures by NSID") {
   CHECK(error_name(wrong) == "InvalidRequest");
   CHECK(router.handle(request("GET", "/xrpc/com.example.doThing")).status == 405);
 
-  // Unknown methods: 501 MethodNotImplemented; a non-NSID: 400.
+  // [xrpc.status.not-implemented] Unknown methods: 501 MethodNotImplemented;
+  // a non-NSID: 400.
   auto unknown = router.handle(request("GET", "/xrpc/com.example.nothing"));
   CHECK(unknown.status == 501);
   CHECK(error_name(unknown) == "MethodNotImplemented");
@@ -105,7 +106,7 @@ TEST_CASE("router: parameter checks answer 400 InvalidRequest") {
   CHECK(good.status == 200);
 }
 
-TEST_CASE("router: CORS and health") {
+TEST_CASE("router: CORS and health [xrpc.cors]") {
   auto router = sample_router();
   auto health = router.handle(request("GET", "/xrpc/_health"));
   CHECK(health.status == 200);
@@ -188,19 +189,33 @@ atproto::lexicon::Catalog test_catalog() {
   return catalog;
 }
 
+atproto::xrpc::RouterOptions with_catalog(const atproto::lexicon::Catalog& catalog) {
+  atproto::xrpc::RouterOptions options;
+  options.catalog = &catalog;
+  return options;
+}
+
+// A router over test_catalog() and a handler that counts its calls.
+struct LexiconRouter {
+  atproto::lexicon::Catalog catalog = test_catalog();
+  Router router{with_catalog(catalog)};
+  int calls = 0;
+  atproto::xrpc::Handler counting() {
+    return [this](const HttpRequest&) {
+      ++calls;
+      return HttpResponse::json(200, json::object());
+    };
+  }
+};
+
 }  // namespace
 
 TEST_CASE("router: query parameters are validated against the Lexicon [xrpc.http.params]",
           "[xrpc][router][lexicon]") {
-  auto catalog = test_catalog();
-  atproto::xrpc::RouterOptions options;
-  options.catalog = &catalog;
-  Router router(options);
-  int calls = 0;
-  auto ok = [&](const HttpRequest&) {
-    ++calls;
-    return HttpResponse::json(200, json::object());
-  };
+  LexiconRouter lr;
+  auto& router = lr.router;
+  auto& calls = lr.calls;
+  auto ok = lr.counting();
   REQUIRE(router.query("com.example.lex.list", {}, ok).ok());
   // A method the catalog does not hold is not checked.
   REQUIRE(router.query("com.example.lex.unlisted", {}, ok).ok());
@@ -232,15 +247,10 @@ TEST_CASE(
     "router: procedure inputs are checked for encoding and schema "
     "[xrpc.http.input-encoding]",
     "[xrpc][router][lexicon]") {
-  auto catalog = test_catalog();
-  atproto::xrpc::RouterOptions options;
-  options.catalog = &catalog;
-  Router router(options);
-  int calls = 0;
-  auto ok = [&](const HttpRequest&) {
-    ++calls;
-    return HttpResponse::json(200, json::object());
-  };
+  LexiconRouter lr;
+  auto& router = lr.router;
+  auto& calls = lr.calls;
+  auto ok = lr.counting();
   for (const char* nsid :
        {"com.example.lex.post", "com.example.lex.upload", "com.example.lex.ping"})
     REQUIRE(router.procedure(nsid, {}, ok).ok());

@@ -4,12 +4,16 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -182,7 +186,7 @@ TEST_CASE("websocket: close sends the queue, then the close frame; on_close once
   CHECK(s.accepted.closes == 1);
 }
 
-TEST_CASE("websocket: frames from the client are ignored [xrpc.ws.ignore-client-frames]",
+TEST_CASE("websocket: frames from the client are ignored [sync.stream.ignore-client-frames]",
           "[xrpc][websocket]") {
   SubscriptionServer s;
   RawClient client(s.port, "/xrpc/com.example.subscribe");
@@ -331,7 +335,7 @@ TEST_CASE("websocket: stop() with open connections closes them and does not hang
 
 TEST_CASE(
     "subscription: GET only, parameters and handler errors answered before the upgrade "
-    "[xrpc.ws.upgrade]",
+    "[xrpc.ws.upgrade] [sync.stream.http-errors]",
     "[xrpc][websocket]") {
   SubscriptionServer s;
   auto upgrade_request = [](std::string target) {
@@ -556,4 +560,71 @@ TEST_CASE("websocket client: size limit and a dropped slow consumer",
   CHECK(got < sent);
   REQUIRE_FALSE(r.ok());
   CHECK(code_of(r.error()) == "xrpc.ws.connection");
+}
+
+namespace {
+
+void remove_dir(const std::string& dir) {
+  if (std::system(("rm -rf " + dir).c_str()) != 0) WARN("could not remove " + dir);
+}
+
+}  // namespace
+
+TEST_CASE("websocket client: wss:// with certificate checks", "[xrpc][websocket][ws-client]") {
+  // A self-signed certificate for localhost made with the openssl CLI, and
+  // a one-connection Beast TLS WebSocket server that sends one message.
+  char tmpl[] = "/tmp/atproto-wss-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  std::string made =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+      "-keyout " +
+      dir + "/key.pem -out " + dir +
+      "/cert.pem -days 1 "
+      "-subj /CN=localhost -addext subjectAltName=DNS:localhost >/dev/null 2>&1";
+  if (std::system(made.c_str()) != 0) {
+    remove_dir(dir);
+    FAIL("the openssl command is needed to make a test certificate (package openssl)");
+  }
+  asio::io_context ioc;
+  asio::ssl::context server_tls(asio::ssl::context::tls_server);
+  server_tls.use_certificate_chain_file(dir + "/cert.pem");
+  server_tls.use_private_key_file(dir + "/key.pem", asio::ssl::context::pem);
+  tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto port = acceptor.local_endpoint().port();
+  std::thread server([&] {
+    beast::error_code ec;
+    for (int i = 0; i < 2; ++i) {  // the refused client, then the trusting one
+      tcp::socket socket(ioc);
+      acceptor.accept(socket, ec);
+      if (ec) return;
+      websocket::stream<beast::ssl_stream<tcp::socket>> ws(std::move(socket), server_tls);
+      ws.next_layer().handshake(asio::ssl::stream_base::server, ec);
+      if (ec) continue;
+      ws.accept(ec);
+      if (ec) continue;
+      ws.binary(true);
+      ws.write(asio::buffer(std::string("over tls")), ec);
+      ws.close(websocket::close_code::normal, ec);
+    }
+  });
+  auto options = loopback_options();
+  std::string url = "wss://localhost:" + std::to_string(port) + "/xrpc/com.example.subscribe";
+  // Not trusted without the certificate.
+  auto untrusted = WebSocketClient::connect(url, options);
+  REQUIRE_FALSE(untrusted.ok());
+  CHECK(code_of(untrusted.error()) == "fetch.tls");
+  options.policy.extra_ca_file = dir + "/cert.pem";
+  auto client = WebSocketClient::connect(url, options);
+  REQUIRE(client.ok());
+  auto m = client.value()->read(5000);
+  REQUIRE(m.ok());
+  REQUIRE(m->has_value());
+  CHECK(std::string((*m)->begin(), (*m)->end()) == "over tls");
+  auto end = client.value()->read(5000);
+  REQUIRE(end.ok());
+  CHECK_FALSE(end->has_value());
+  CHECK(client.value()->close_code() == std::optional<std::uint16_t>(1000));
+  server.join();
+  remove_dir(dir);
 }

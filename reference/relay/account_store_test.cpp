@@ -1,0 +1,147 @@
+// The SQLite AccountStore: accounts, hosts, and the output log's sequence
+// numbers (never reused, also across reopening and pruning).
+#include <catch2/catch.hpp>
+
+#include "atproto/common/testing.hpp"
+#include "atproto/relay/account_store.hpp"
+
+namespace {
+
+using namespace atproto::relay;
+
+struct TempDir : atproto::testing::TempDir {
+  TempDir() : atproto::testing::TempDir("relay-store-") {}
+  std::string db() const { return (path / "relay.sqlite").string(); }
+};
+
+std::unique_ptr<AccountStore> open(const TempDir& dir) {
+  auto store = open_sqlite_account_store(dir.db());
+  REQUIRE(store.ok());
+  return std::move(store).value();
+}
+
+Bytes frame_for(std::int64_t seq) { return Bytes{static_cast<std::uint8_t>(seq), 0xAA}; }
+
+}  // namespace
+
+TEST_CASE("relay store: accounts round-trip and page in DID order",
+          "[relay][relay.account.state]") {
+  TempDir dir;
+  auto store = open(dir);
+  for (const char* did : {"did:plc:ccc", "did:plc:aaa", "did:plc:bbb"}) {
+    AccountState a;
+    a.did = did;
+    a.host = "pds.example";
+    REQUIRE(store->put_account(a).ok());
+  }
+  AccountState full;
+  full.did = "did:plc:bbb";
+  full.host = "other.example";
+  full.rev = "3kabcdefghijk";
+  full.head = "bafyhead";
+  full.data = "bafydata";
+  full.active = false;
+  full.status = "takendown";
+  full.desynchronized = true;
+  REQUIRE(store->put_account(full).ok());
+  auto got = store->account("did:plc:bbb");
+  REQUIRE(got.ok());
+  REQUIRE(got.value());
+  CHECK(got.value()->host == "other.example");
+  CHECK(got.value()->rev == full.rev);
+  CHECK(got.value()->head == full.head);
+  CHECK(got.value()->data == full.data);
+  CHECK_FALSE(got.value()->active);
+  CHECK(got.value()->status == full.status);
+  CHECK(got.value()->desynchronized);
+  CHECK_FALSE(store->account("did:plc:zzz").value());
+
+  auto page1 = store->list_accounts("", 2);
+  REQUIRE(page1.ok());
+  REQUIRE(page1.value().size() == 2);
+  CHECK(page1.value()[0].did == "did:plc:aaa");
+  CHECK(page1.value()[1].did == "did:plc:bbb");
+  auto page2 = store->list_accounts(page1.value()[1].did, 2);
+  REQUIRE(page2.value().size() == 1);
+  CHECK(page2.value()[0].did == "did:plc:ccc");
+}
+
+TEST_CASE("relay store: hosts keep first-seen order, cursor, status and account count",
+          "[relay][relay.host.cursor]") {
+  TempDir dir;
+  {
+    auto store = open(dir);
+    REQUIRE(store->add_host("b.example").ok());
+    REQUIRE(store->add_host("a.example").ok());
+    auto again = store->add_host("b.example");  // no duplicate, no reset
+    REQUIRE(again.ok());
+    REQUIRE(store->set_host_cursor("b.example", 42).ok());
+    REQUIRE(store->set_host_status("a.example", kHostBanned).ok());
+    AccountState a;
+    a.did = "did:plc:one";
+    a.host = "b.example";
+    REQUIRE(store->put_account(a).ok());
+  }
+  auto store = open(dir);  // reopened: all of it persisted
+  auto hosts = store->list_hosts(0, 10);
+  REQUIRE(hosts.ok());
+  REQUIRE(hosts.value().size() == 2);
+  CHECK(hosts.value()[0].hostname == "b.example");
+  CHECK(hosts.value()[0].cursor == 42);
+  CHECK(hosts.value()[0].account_count == 1);
+  CHECK(hosts.value()[1].hostname == "a.example");
+  CHECK(hosts.value()[1].status == kHostBanned);
+  auto after_first = store->list_hosts(hosts.value()[0].id, 10);
+  REQUIRE(after_first.value().size() == 1);
+  CHECK(after_first.value()[0].hostname == "a.example");
+}
+
+TEST_CASE("relay store: an appended event carries its seq, the account and the host cursor",
+          "[relay][relay.output.seq]") {
+  TempDir dir;
+  auto store = open(dir);
+  REQUIRE(store->add_host("pds.example").ok());
+  AccountState a;
+  a.did = "did:plc:one";
+  a.host = "pds.example";
+  a.rev = "3kaaaaaaaaaaa";
+  std::int64_t seen = 0;
+  auto seq = store->append_event(&a, "pds.example", 7, 1000, [&](std::int64_t s) {
+    seen = s;
+    return frame_for(s);
+  });
+  REQUIRE(seq.ok());
+  CHECK(seq.value() == 1);
+  CHECK(seen == 1);
+  CHECK(store->account("did:plc:one").value()->rev == a.rev);
+  CHECK(store->host("pds.example").value()->cursor == 7);
+  auto events = store->events_after(0, 10);
+  REQUIRE(events.value().size() == 1);
+  CHECK(events.value()[0].frame == frame_for(1));
+}
+
+TEST_CASE("relay store: seqs increase, are never reused after pruning or reopening",
+          "[relay][relay.output.seq][relay.output.retention]") {
+  TempDir dir;
+  {
+    auto store = open(dir);
+    for (int i = 0; i < 5; ++i) {
+      auto seq = store->append_event(nullptr, "", 0, 1000 + i, frame_for);
+      REQUIRE(seq.ok());
+      CHECK(seq.value() == i + 1);
+    }
+    REQUIRE(store->prune_events(1003).ok());  // drops seq 1..3
+    CHECK(store->first_seq().value() == 4);
+    CHECK(store->last_seq().value() == 5);
+    auto rest = store->events_after(0, 10);
+    REQUIRE(rest.value().size() == 2);
+    CHECK(rest.value()[0].seq == 4);
+    REQUIRE(store->prune_events(5000).ok());  // the log is empty now
+    CHECK(store->first_seq().value() == 0);
+    CHECK(store->last_seq().value() == 5);
+  }
+  auto store = open(dir);
+  auto seq = store->append_event(nullptr, "", 0, 6000, frame_for);
+  REQUIRE(seq.ok());
+  CHECK(seq.value() == 6);
+}

@@ -1,0 +1,310 @@
+#!/usr/bin/python3
+"""atproto-relay end to end, over real sockets on loopback: our atproto-plc,
+our atproto-pds and our atproto-relay crawling it.
+
+- accounts created and records written on the PDS reach the relay: its
+  getLatestCommit, listRepos and listHosts agree with the PDS
+  [relay.account.state] [relay.api.list-repos] [relay.api.hosts];
+- its firehose, read from cursor 0, carries the PDS's events re-sequenced
+  from 1 up, and the last #commit of each account is the PDS's latest
+  commit [relay.output.seq] [relay.output.cursor];
+- after SIGTERM and a restart on the same folder it resumes from its stored
+  cursor: a record written meanwhile arrives once, under the next seq
+  [relay.host.cursor];
+- --help lists every flag.
+
+Needs the build (ATPROTO_BUILD, default build/asan) and the official
+lexicons for the PDS (tools/fetch-lexicons). Standard library only: a
+minimal WebSocket reader and DAG-CBOR decoder are below.
+"""
+import base64
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("ATPROTO_BUILD", os.path.join(ROOT, "build", "asan"))
+PLC = os.path.join(BUILD, "reference", "plc", "atproto-plc")
+PDS = os.path.join(BUILD, "reference", "pds", "atproto-pds")
+RELAY = os.path.join(BUILD, "reference", "relay", "atproto-relay")
+LEXICONS = os.path.join(ROOT, "generated", "lexicons")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# The servers' runner of the PDS client test: a binary printing "listening
+# on URL" as its first line, stderr to a log file, stop() by SIGTERM.
+_spec = importlib.util.spec_from_file_location(
+    "pds_client_test", os.path.join(ROOT, "reference", "pds", "pds_client_test.py"))
+_pds_client_test = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_pds_client_test)
+Server = _pds_client_test.Process
+
+
+def xrpc(base, nsid, params=None, body=None, token=None):
+    url = f"{base}/xrpc/{nsid}"
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+# ---- a minimal WebSocket reader (RFC 6455, client side, binary frames) ----
+
+class WebSocket:
+    def __init__(self, host, port, path):
+        self.sock = socket.create_connection((host, port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise RuntimeError("closed during the handshake")
+            head += chunk
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            raise RuntimeError(f"upgrade refused: {head!r}")
+
+    def _exact(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                raise EOFError
+            out += chunk
+        return out
+
+    def read(self, timeout=10):
+        """The next whole message's bytes; None on close or timeout."""
+        self.sock.settimeout(timeout)
+        message = b""
+        try:
+            while True:
+                b0, b1 = self._exact(2)
+                opcode, length = b0 & 0x0F, b1 & 0x7F
+                if length == 126:
+                    length = struct.unpack(">H", self._exact(2))[0]
+                elif length == 127:
+                    length = struct.unpack(">Q", self._exact(8))[0]
+                mask = self._exact(4) if b1 & 0x80 else None
+                payload = self._exact(length)
+                if mask:
+                    payload = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+                if opcode == 8:
+                    return None
+                if opcode in (9, 10):
+                    continue  # ping, pong
+                message += payload
+                if b0 & 0x80:
+                    return message
+        except (socket.timeout, EOFError):
+            return None
+
+    def close(self):
+        self.sock.close()
+
+
+# ---- a minimal DAG-CBOR decoder: what firehose frames hold ----
+
+def cbor_item(data, i):
+    major, info = data[i] >> 5, data[i] & 0x1F
+    i += 1
+    if info < 24:
+        value = info
+    elif info in (24, 25, 26, 27):
+        size = 1 << (info - 24)
+        value = int.from_bytes(data[i:i + size], "big")
+        i += size
+    else:
+        raise ValueError("indefinite lengths are not DAG-CBOR")
+    if major == 0:
+        return value, i
+    if major == 1:
+        return -1 - value, i
+    if major == 2:
+        return data[i:i + value], i + value
+    if major == 3:
+        return data[i:i + value].decode(), i + value
+    if major == 4:
+        out = []
+        for _ in range(value):
+            item, i = cbor_item(data, i)
+            out.append(item)
+        return out, i
+    if major == 5:
+        out = {}
+        for _ in range(value):
+            key, i = cbor_item(data, i)
+            out[key], i = cbor_item(data, i)
+        return out, i
+    if major == 6:
+        item, i = cbor_item(data, i)
+        if value == 42:  # a CID: the multibase identity prefix, then the binary CID
+            return "b" + base64.b32encode(item[1:]).decode().lower().rstrip("="), i
+        return item, i
+    return {20: False, 21: True, 22: None}[value], i
+
+
+def frame(data):
+    header, i = cbor_item(data, 0)
+    body, _ = cbor_item(data, i)
+    return header, body
+
+
+class RelayEndToEnd(unittest.TestCase):
+    def setUp(self):
+        for binary in (PLC, PDS, RELAY):
+            self.assertTrue(os.path.exists(binary), f"{binary} is not built")
+        self.assertTrue(os.path.isdir(LEXICONS), "run tools/fetch-lexicons first")
+        self.tmp = tempfile.mkdtemp(prefix="relay-e2e-")
+        self.servers = []
+        self.plc = self.start([PLC, "--port", "0", "--data", os.path.join(self.tmp, "plc")])
+        port = free_port()
+        self.pds = self.start([PDS, "--port", str(port), "--data", os.path.join(self.tmp, "pds"),
+                               "--plc", self.plc.url, "--public-url", f"http://localhost:{port}",
+                               "--allow-private-addresses", "true", "--lexicon-dir", LEXICONS])
+        self.pds_host = f"localhost:{port}"
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, argv):
+        name = os.path.basename(argv[0])
+        server = Server(argv, os.path.join(self.tmp, f"{name}-{len(self.servers)}.log"))
+        self.servers.append(server)
+        return server
+
+    def start_relay(self):
+        relay = self.start([RELAY, "--port", "0", "--data", os.path.join(self.tmp, "relay"),
+                            "--plc", self.plc.url, "--crawl", f"http://{self.pds_host}",
+                            "--allow-private-addresses", "--reconnect-min-ms", "100"])
+        return relay
+
+    def account(self, name):
+        status, body = xrpc(self.pds.url, "com.atproto.server.createAccount",
+                            body={"handle": f"{name}.test", "email": f"{name}@example.com",
+                                  "password": "hunter2-" + name})
+        self.assertEqual(status, 200, body)
+        return body["did"], body["accessJwt"]
+
+    def post(self, did, token, text):
+        status, body = xrpc(self.pds.url, "com.atproto.repo.createRecord", token=token,
+                            body={"repo": did, "collection": "app.bsky.feed.post",
+                                  "record": {"$type": "app.bsky.feed.post", "text": text,
+                                             "createdAt": "2024-01-01T00:00:00.000Z"}})
+        self.assertEqual(status, 200, body)
+
+    def wait_synced(self, relay, did):
+        """Until the relay's latest commit for did is the PDS's."""
+        status, want = xrpc(self.pds.url, "com.atproto.sync.getLatestCommit", {"did": did})
+        self.assertEqual(status, 200, want)
+        deadline = time.time() + 30
+        got = None
+        while time.time() < deadline:
+            status, got = xrpc(relay.url, "com.atproto.sync.getLatestCommit", {"did": did})
+            if status == 200 and got == want:
+                return want
+            time.sleep(0.1)
+        self.fail(f"relay never caught up on {did}: {got} != {want}")
+
+    def read_events(self, relay, cursor, done):
+        """Events from the cursor on until done(events), then whatever comes
+        within half a second more (nothing should)."""
+        host, port = relay.url.split("//")[1].split(":")
+        ws = WebSocket(host, int(port), f"/xrpc/com.atproto.sync.subscribeRepos?cursor={cursor}")
+        events = []
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                data = ws.read(timeout=0.5 if done(events) else 10)
+                if data is None:
+                    break
+                header, body = frame(data)
+                self.assertEqual(header.get("op"), 1, body)
+                events.append((header["t"], body))
+        finally:
+            ws.close()
+        return events
+
+    def test_crawls_our_pds_and_serves_its_events(self):
+        relay = self.start_relay()
+        alice, alice_token = self.account("alice")
+        bob, bob_token = self.account("bob")
+        for i in range(3):
+            self.post(alice, alice_token, f"alice {i}")
+        self.post(bob, bob_token, "bob 0")
+        latest = {did: self.wait_synced(relay, did) for did in (alice, bob)}
+
+        status, repos = xrpc(relay.url, "com.atproto.sync.listRepos")
+        self.assertEqual(status, 200, repos)
+        heads = {r["did"]: r["head"] for r in repos["repos"]}
+        for did in (alice, bob):
+            self.assertEqual(heads.get(did), latest[did]["cid"])
+        status, hosts = xrpc(relay.url, "com.atproto.sync.listHosts")
+        self.assertEqual(status, 200, hosts)
+        self.assertEqual([h["hostname"] for h in hosts["hosts"]], [self.pds_host])
+        self.assertEqual(hosts["hosts"][0]["accountCount"], 2)
+
+        def commits_of(events):
+            out = {}
+            for kind, body in events:
+                if kind == "#commit":
+                    out[body["repo"]] = (body["commit"], body["rev"])
+            return out
+
+        want = {did: (latest[did]["cid"], latest[did]["rev"]) for did in (alice, bob)}
+        events = self.read_events(relay, 0, lambda ev: commits_of(ev) == want)
+        seqs = [body["seq"] for _, body in events]
+        self.assertTrue(events, "no events from the relay")
+        self.assertEqual(seqs, list(range(1, len(seqs) + 1)))
+        self.assertEqual(commits_of(events), want)
+
+        # A restart resumes where it stopped: a post written while the relay
+        # is down arrives once, under the next seq.
+        self.assertEqual(relay.stop(), 0)
+        self.servers.remove(relay)
+        self.post(bob, bob_token, "bob 1")
+        relay = self.start_relay()
+        newest = self.wait_synced(relay, bob)
+        more = self.read_events(relay, seqs[-1], lambda ev: any(k == "#commit" for k, _ in ev))
+        commits = [b for k, b in more if k == "#commit"]
+        self.assertEqual([c["seq"] for c in commits], [seqs[-1] + 1])
+        self.assertEqual(commits[0]["commit"], newest["cid"])
+
+    def test_help_lists_every_flag(self):
+        out = subprocess.run([RELAY, "--help"], capture_output=True, text=True, check=True).stdout
+        for flag in ("--port", "--data", "--crawl", "--plc", "--allow-private-addresses",
+                     "--slow-consumer-ms", "--host-max-accounts"):
+            self.assertIn(flag, out)
+
+
+if __name__ == "__main__":
+    unittest.main()
