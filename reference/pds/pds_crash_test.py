@@ -2,13 +2,14 @@
 """atproto-pds survives kill -9 in the middle of a burst of writes.
 
 Four clients, each writing to its own account (createRecord, putRecord
-updating, applyWrites with creates and deletes, deleteRecord), while the server is killed with
+updating, applyWrites with creates and deletes, deleteRecord), and a fifth
+creating accounts, while the server is killed with
 SIGKILL at a seeded moment; it restarts on the same data folder, three
 rounds. Then:
 - every acknowledged write is there: acknowledged records with the CID the
   server answered, acknowledged deletions gone; a write whose reply was lost
-  to the kill may be either, but nothing else appears
-  [pds.robust.durable-writes];
+  to the kill may be either, but nothing else appears; every acknowledged
+  new account can log in [pds.robust.durable-writes];
 - every repository verifies with @atproto/repo (getRepo, signature against
   the PLC directory's key, MST and record blocks) and holds exactly what
   listRecords lists [sync.pds.get-repo];
@@ -139,6 +140,33 @@ class Client(threading.Thread):
                 return
 
 
+class AccountMaker(threading.Thread):
+    """Creates accounts during the burst; made: (name, did) of those the
+    server acknowledged."""
+
+    def __init__(self, round_no, state):
+        super().__init__(daemon=True)
+        self.round_no, self.state = round_no, state
+        self.made, self.unexpected = [], []
+        self.stop_flag = threading.Event()
+
+    def run(self):
+        for i in range(1000):
+            if self.stop_flag.is_set():
+                return
+            name = f"new{self.round_no}x{i}"
+            try:
+                r = s.call(self.state["url"], "POST", "com.atproto.server.createAccount",
+                           body={"handle": f"{name}.test", "email": f"{name}@example.com",
+                                 "password": "hunter2-long-password"}, timeout=20)
+            except OSError:
+                return
+            if r.status != 200:
+                self.unexpected.append((r.status, r.body[:300]))
+                return
+            self.made.append((name, r.json()["did"]))
+
+
 class PdsCrashTest(unittest.TestCase):
     def setUp(self):
         s.install_packages()
@@ -175,14 +203,20 @@ class PdsCrashTest(unittest.TestCase):
         state = {"url": url, "tokens": [x["accessJwt"] for x in sessions]}
         clients = [Client(i, dids[i], s.seeded(SEED * 31 + i), state) for i in range(CLIENTS)]
         total_sent = 0
+        made = []  # accounts created during the bursts
         for round_no in range(ROUNDS):
             threads = [Client(c.index, c.did, c.rng, state) for c in clients]
             for t, c in zip(threads, clients):  # carry each client's history over
                 t.acked, t.maybe, t.revs, t.counter = c.acked, c.maybe, c.revs, c.counter
-            for t in threads:
+            maker = AccountMaker(round_no, state)
+            for t in threads + [maker]:
                 t.start()
             time.sleep(0.6 + rng.random() * 1.2)
             self.servers.kill_pds()
+            maker.join(timeout=30)
+            self.assertFalse(maker.is_alive(), "account creation hung on a killed server")
+            self.assertEqual(maker.unexpected, [], f"round {round_no}: createAccount answers")
+            made += maker.made
             for t in threads:
                 t.join(timeout=30)
                 self.assertFalse(t.is_alive(), "a client hung on a killed server")
@@ -196,15 +230,19 @@ class PdsCrashTest(unittest.TestCase):
             # [pds.robust.durable-writes] after each restart, before new writes.
             for c in clients:
                 self.check_records(url, c, round_no)
+            for name, did in made:  # acknowledged accounts too
+                self.assertEqual(s.login(url, name)["did"], did)
         acked_writes = sum(len(c.revs) for c in clients)
         self.assertGreater(acked_writes, 20, "too few writes acknowledged to mean anything")
 
         # [sync.pds.get-repo] every repository verifies and matches listRecords.
-        verified = s.verify_repos(url, self.servers.plc.url, dids)
+        verified = s.verify_repos(url, self.servers.plc.url, dids + [d for _, d in made])
         for c in clients:
             v = verified[c.did]
             self.assertTrue(v["ok"], f"{c.did}: {v.get('error')}")
             self.assertEqual(v["records"], self.list_records(url, c.did))
+        for _, did in made:
+            self.assertTrue(verified[did]["ok"], f"{did}: {verified[did].get('error')}")
 
         probe = s.call(url, "GET", "com.atproto.sync.subscribeRepos")
         if probe.status == 501:
@@ -252,11 +290,15 @@ class PdsCrashTest(unittest.TestCase):
                         replay[op["path"]] = op["cid"]
             self.assertEqual(replay, verified[c.did]["records"],
                              f"{c.did}: firehose replay differs from the repository")
+        for _, did in made:
+            self.assertTrue(any(e["type"] == "commit" and e["did"] == did for e in events),
+                            f"{did}: acknowledged account has no #commit on the firehose")
         elapsed = time.time() - started
         actions = collections.Counter(op["action"] for e in events if e["type"] == "commit"
                                       for op in e["ops"])
         print(f"\n{ROUNDS} kill -9 rounds, {total_sent} writes sent, {acked_writes} "
-              f"acknowledged, {len(events)} firehose events (ops {dict(actions)}), "
+              f"acknowledged, {len(made)} accounts created, {len(events)} firehose events "
+              f"(ops {dict(actions)}), "
               f"{elapsed:.1f}s", file=sys.stderr)
         self.assertTrue(all(actions[a] for a in ("create", "update", "delete")), actions)
 
