@@ -48,20 +48,21 @@ _spec.loader.exec_module(plc_server_test)
 # The cases each proxy fault must fail (ids without the "pds." prefix). Why
 # each fails is in the fault's --help line and the notes below.
 FIREHOSE_WINDOW = {
-    # Every case that reads the window of the scripted writes.
+    # Every case that reads the window of the scripted writes (but
+    # firehose.cursor.inclusive, pinned in pds-expected-failures.txt).
     "firehose.commit.each-write", "firehose.commit.signature", "firehose.commit.inversion",
-    "firehose.order", "firehose.cursor.replay", "firehose.cursor.inclusive",
+    "firehose.order", "firehose.cursor.replay",
 }
 FAULTS = {
     "drop-www-authenticate": {"auth.required", "auth.malformed-token"},
     # Every refusal the suite expects becomes a 5xx; the cases that only
-    # see successes pass.
+    # see successes pass (and xrpc.unknown-method: atproto-pds answers 501).
     "client-errors-as-500": {
         "session.create", "session.revoked", "session.token-types", "session.app-password",
         "auth.required", "auth.malformed-token", "auth.tampered-token", "auth.wrong-audience",
         "record.delete", "record.not-found", "record.apply-writes", "record.swap-commit",
-        "record.swap-record", "record.validate", "record.keys", "record.type", "record.size",
-        "blob.limit", "xrpc.unknown-method", "xrpc.bad-params", "xrpc.malformed-body",
+        "record.swap-record", "record.validate", "record.keys", "record.size",
+        "blob.limit", "xrpc.bad-params", "xrpc.malformed-body",
         "xrpc.oversized-body", "xrpc.wrong-method", "account.deactivate",
     },
     "drop-blob-headers": {"blob.headers"},
@@ -78,11 +79,11 @@ FAULTS = {
     "well-known-wrong-did": {"identity.well-known"},
     # The first two messages of each connection are swapped: the live window
     # and the replay start out of order.
-    "reorder-events": {"firehose.order", "firehose.cursor.inclusive"},
+    "reorder-events": {"firehose.order", "firehose.cursor.replay"},
     "duplicate-events": FIREHOSE_WINDOW,
     "corrupt-prevdata": {"firehose.commit.inversion"},
     # Events before the cursor come back.
-    "stale-cursor": {"firehose.cursor.replay", "firehose.cursor.inclusive"},
+    "stale-cursor": {"firehose.cursor.replay"},
     "drop-identity-events": {"firehose.identity"},
     "drop-account-events": {"account.deactivate"},
     "drop-error-frames": {"firehose.future-cursor"},
@@ -100,9 +101,12 @@ FAULTS = {
     "corrupt-blob": {"blob.upload-get"},
     "admin-forbidden": {"account.cleanup"},
 }
-# Cases no proxy fault can break: account.create reads the DID document
-# from the PLC directory, which the proxy does not stand in front of.
-UNBREAKABLE_BY_PROXY = {"account.create"}
+# Cases no proxy fault shows failing: account.create reads the DID document
+# from the PLC directory, which the proxy does not stand in front of; the
+# two pinned in pds-expected-failures.txt fail already; atproto-pds answers
+# an unknown method with 501, which client-errors-as-500 leaves alone.
+UNBREAKABLE_BY_PROXY = {"account.create", "record.type", "firehose.cursor.inclusive",
+                        "xrpc.unknown-method"}
 
 
 class Service(plc_server_test.Server):
@@ -256,7 +260,8 @@ class PdsSuiteTest(unittest.TestCase):
             finally:
                 proxy.stop()
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        # The runs mostly wait on the PDS and the firehose: three at a time.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
             for fault, failed, report in pool.map(one, FAULTS):
                 with self.subTest(fault=fault):
                     self.assertEqual(failed, FAULTS[fault],

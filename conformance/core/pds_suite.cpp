@@ -1766,9 +1766,9 @@ std::int64_t seq_of(const Received& r) {
 
 // Runs `action` while a live subscription (no cursor) is open, then reads
 // until the message `until` describes (pds_suite.hpp; it is built after the
-// action, which may make what it names) or 8 s of silence.
+// action, which may make what it names) or 5 s of silence.
 Window live(Session& s, const std::function<void()>& action, const std::function<json()>& until) {
-  json sent = {{"path", "/xrpc/com.atproto.sync.subscribeRepos"}, {"idle_ms", 8000}};
+  json sent = {{"path", "/xrpc/com.atproto.sync.subscribeRepos"}, {"idle_ms", 5000}};
   auto* firehose = dynamic_cast<PdsFirehose*>(&s.target());
   if (!firehose) {
     s.unsupported("the target has no firehose");
@@ -1783,7 +1783,7 @@ Window live(Session& s, const std::function<void()>& action, const std::function
   }
   // Connected. The server starts the subscription at the stream's position
   // when it has taken the connection: a moment for that before writing.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   action();
   sent["until"] = until();
   Response r = std::get<std::unique_ptr<PdsSubscription>>(opened)->read(sent);
