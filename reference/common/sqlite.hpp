@@ -4,9 +4,10 @@
 // finalize themselves, and a transaction guard. Header-only so that layers
 // which link SQLite can use it without another library.
 //
-// Durability: open() puts the database in WAL mode with synchronous=FULL, so
-// COMMIT returns only once the write-ahead log is on disk; a kill -9 after an
-// acknowledged write loses nothing.
+// Durability: open() puts the database in WAL mode; with synchronous=FULL
+// (the default) COMMIT returns only once the write-ahead log is on disk, so
+// nothing acknowledged is lost even if the machine crashes; see
+// Database::Synchronous for the faster setting that survives kill -9 only.
 #pragma once
 
 #include <sqlite3.h>
@@ -113,9 +114,18 @@ class Statement {
 
 class Database {
  public:
+  // How COMMIT meets the disk. kFull (the default): COMMIT returns once the
+  // write-ahead log is synced, so an acknowledged write survives a crash of
+  // the machine. kNormal (WAL mode only): COMMIT returns once the log is
+  // written to the operating system; an acknowledged write survives the
+  // process being killed (kill -9) but the last ones may be lost if the
+  // machine loses power. https://www.sqlite.org/pragma.html#pragma_synchronous
+  enum class Synchronous { kFull, kNormal };
+
   // Opens (creating if needed) the file at `path` (":memory:" works) in WAL
-  // mode with synchronous=FULL and foreign keys on.
-  static Result<Database> open(const std::string& path) {
+  // mode with the given synchronous setting and foreign keys on.
+  static Result<Database> open(const std::string& path,
+                               Synchronous synchronous = Synchronous::kFull) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path.c_str(), &db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -126,8 +136,9 @@ class Database {
     }
     Database out(db);
     sqlite3_busy_timeout(db, 5000);
-    for (const char* pragma :
-         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+    const char* sync_pragma =
+        synchronous == Synchronous::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", sync_pragma, "PRAGMA foreign_keys=ON"}) {
       if (auto s = out.exec(pragma); !s) return s.error();
     }
     return out;

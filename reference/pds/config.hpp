@@ -36,6 +36,11 @@ struct PdsConfig {
   // cursor before the window gets an OutdatedCursor #info, then the window.
   int event_retention_hours = 72;
   int threads = 4;
+  // true: every acknowledged write is synced to disk before the answer
+  // (survives a machine crash; costs one fsync per write). false: written to
+  // the operating system before the answer (survives kill -9 of the server,
+  // not a power loss), several times faster on slow disks.
+  bool fsync_each_write = true;
 };
 
 }  // namespace atproto::pds

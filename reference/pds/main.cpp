@@ -136,6 +136,10 @@ const std::vector<Setting>& settings() {
       number<int>("event-retention-hours", "how long firehose events are replayed",
                   &PdsConfig::event_retention_hours, 1, 1 << 20),
       number<int>("threads", "HTTP worker threads", &PdsConfig::threads, 1, 256),
+      boolean("fsync-each-write",
+              "sync every acknowledged write to disk (survives a machine crash); false: "
+              "survives kill -9 of the server only, faster on slow disks",
+              &PdsConfig::fsync_each_write),
   };
   return table;
 }

@@ -75,7 +75,10 @@ Result<std::unique_ptr<Pds>> Pds::open(PdsConfig config) {
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
   if (ec) return make_error("pds.config", "cannot create " + config.data_dir + ": " + ec.message());
-  auto db = sqlite::Database::open((fs::path(config.data_dir) / "pds.sqlite").string());
+  auto db =
+      sqlite::Database::open((fs::path(config.data_dir) / "pds.sqlite").string(),
+                             config.fsync_each_write ? sqlite::Database::Synchronous::kFull
+                                                     : sqlite::Database::Synchronous::kNormal);
   if (!db) return db.error();
 
   std::unique_ptr<Pds> pds(new Pds());

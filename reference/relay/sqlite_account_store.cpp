@@ -275,13 +275,12 @@ class SqliteAccountStore final : public AccountStore {
 }  // namespace
 
 Result<std::unique_ptr<AccountStore>> open_sqlite_account_store(const std::string& path) {
-  auto db = sqlite::Database::open(path);
-  if (!db) return db.error();
   // [relay.host.cursor] synchronous=NORMAL: in WAL mode a process crash
   // loses nothing; a power loss may lose the last transactions, and with
   // them the upstream cursor that was committed beside them, so the relay
   // reads those events again from the PDS rather than skipping them.
-  if (auto s = db.value().exec("PRAGMA synchronous=NORMAL"); !s) return s.error();
+  auto db = sqlite::Database::open(path, sqlite::Database::Synchronous::kNormal);
+  if (!db) return db.error();
   auto store = std::make_unique<SqliteAccountStore>(std::move(db).value());
   if (auto s = store->init(); !s) return s.error();
   return std::unique_ptr<AccountStore>(std::move(store));
