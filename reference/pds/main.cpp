@@ -10,6 +10,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -121,7 +122,9 @@ const std::vector<Setting>& settings() {
       boolean("allow-private-addresses",
               "outbound fetches may reach loopback and private addresses (tests only)",
               &PdsConfig::allow_private_addresses),
-      text("lexicon-dir", "folder of the official lexicons (tools/fetch-lexicons)",
+      text("lexicon-dir",
+           "folder of the official lexicons (default: generated/lexicons of the source tree, "
+           "written by tools/fetch-lexicons, when present)",
            &PdsConfig::lexicon_dir),
       number<std::size_t>("max-blob-bytes", "largest blob upload", &PdsConfig::max_blob_bytes, 1,
                           std::size_t{1} << 40),
@@ -210,6 +213,14 @@ int main(int argc, char** argv) {
   }
   if (config.data_dir.empty()) return fail_usage("--data is required");
   if (config.plc_url.empty()) return fail_usage("--plc is required");
+#ifdef ATPROTO_DEFAULT_LEXICON_DIR
+  // Without --lexicon-dir, the lexicons tools/fetch-lexicons wrote into this
+  // source tree, when they are there: records and bodies are then checked
+  // against the official schemas out of the box.
+  if (config.lexicon_dir.empty() && std::filesystem::is_directory(ATPROTO_DEFAULT_LEXICON_DIR)) {
+    config.lexicon_dir = ATPROTO_DEFAULT_LEXICON_DIR;
+  }
+#endif
 
   auto pds = atproto::pds::Pds::open(config);
   if (!pds) {
