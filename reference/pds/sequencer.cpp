@@ -188,7 +188,8 @@ std::optional<std::int64_t> oldest_seq(StatementCache& statements) {
 }  // namespace
 
 void Sequencer::subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
-                          std::optional<std::int64_t> cursor) {
+                          std::optional<std::int64_t> cursor,
+                          std::optional<std::int64_t> live_after) {
   auto subscriber = std::make_shared<Subscriber>();
   subscriber->connection = connection;
   std::weak_ptr<Subscriber> weak = subscriber;
@@ -200,8 +201,9 @@ void Sequencer::subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
     std::int64_t last = last_seq();
     // https://atproto.com/specs/event-stream#sequence-numbers
     if (!cursor) {
-      // [sync.stream.cursor-none] Live events only, from the current position.
-      subscriber->next = last + 1;
+      // [sync.stream.cursor-none] Live events only, from the position the
+      // stream had when the request arrived.
+      subscriber->next = std::min(live_after.value_or(last), last) + 1;
     } else if (*cursor > last) {
       // [sync.stream.cursor-future] [sync.stream.close-after-error] An
       // error frame, then the connection closes.

@@ -33,9 +33,13 @@ class Sequencer {
   void notify();
 
   // A new consumer: replays from `cursor` as the event-stream page says,
-  // then streams live. Never blocks the caller.
+  // then streams live. Never blocks the caller. Without a cursor the stream
+  // starts after `live_after` (the last seq when the request arrived, taken
+  // before the upgrade is answered, so that a client which writes as soon
+  // as it is connected sees its own events), or after the current last seq.
   void subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
-                 std::optional<std::int64_t> cursor);
+                 std::optional<std::int64_t> cursor,
+                 std::optional<std::int64_t> live_after = std::nullopt);
   std::int64_t last_seq() const;
   void stop();
 

@@ -89,6 +89,23 @@ TEST_CASE("pds sequencer: without a cursor, live events only [sync.stream.cursor
 }
 
 TEST_CASE(
+    "pds sequencer: without a cursor, the live position is the one the request found, so "
+    "events written while the upgrade completes are not skipped [sync.stream.cursor-none]",
+    "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  write_posts(f, 3);
+  // subscribeRepos takes the position before it answers 101; the client may
+  // write before the connection reaches the sequencer.
+  std::int64_t at_request = f.sequencer->last_seq();
+  write_posts(f, 2);
+  auto c = std::make_shared<FakeConnection>();
+  f.sequencer->subscribe(c, std::nullopt, at_request);
+  REQUIRE(wait_for(*c, 2));
+  CHECK(decode_all(*c).seqs == range(at_request + 1, at_request + 2));
+}
+
+TEST_CASE(
     "pds sequencer: a cursor in the past replays everything after it, then live "
     "[sync.stream.cursor-backfill] [sync.stream.cursor-zero] [sync.stream.seq-positive]",
     "[pds][sequencer]") {

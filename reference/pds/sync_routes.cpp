@@ -237,8 +237,14 @@ xrpc::HttpResponse subscribe_repos(PdsContext& context, const xrpc::HttpRequest&
   }
   xrpc::HttpResponse response;
   Sequencer* sequencer = context.sequencer;
-  response.upgrade = [sequencer, cursor](std::shared_ptr<xrpc::WebSocketConnection> connection) {
-    sequencer->subscribe(std::move(connection), cursor);
+  // The live position is fixed now, before the 101 goes out: the upgrade
+  // callback runs after the client already holds the connection, and a
+  // write it makes in between must not be skipped.
+  std::optional<std::int64_t> live_after;
+  if (!cursor) live_after = sequencer->last_seq();
+  response.upgrade = [sequencer, cursor,
+                      live_after](std::shared_ptr<xrpc::WebSocketConnection> connection) {
+    sequencer->subscribe(std::move(connection), cursor, live_after);
   };
   return response;
 }
