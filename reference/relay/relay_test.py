@@ -299,6 +299,50 @@ class RelayEndToEnd(unittest.TestCase):
         self.assertEqual([c["seq"] for c in commits], [seqs[-1] + 1])
         self.assertEqual(commits[0]["commit"], newest["cid"])
 
+    def test_the_official_consumer_verifies_the_relays_stream(self):
+        """@atproto/sync's Firehose, pointed at our relay, verifies every
+        event it re-broadcasts: commits (signature, MST proofs against the
+        key in the PLC directory), the handle change and the account events."""
+        _pds_client_test.install_packages()
+        relay = self.start_relay()
+        alice, alice_token = self.account("alice")
+        bob, bob_token = self.account("bob")
+        for i in range(3):
+            self.post(alice, alice_token, f"alice {i}")
+        self.post(bob, bob_token, "bob 0")
+        status, body = xrpc(self.pds.url, "com.atproto.identity.updateHandle",
+                            body={"handle": "bobby.test"}, token=bob_token)
+        self.assertEqual(status, 200, body)
+        self.post(bob, bob_token, "bob 1")
+        self.wait_synced(relay, alice)
+        latest_bob = self.wait_synced(relay, bob)
+        events = self.read_events(relay, 0, lambda ev: any(
+            k == "#commit" and b["repo"] == bob and b["rev"] == latest_bob["rev"] for k, b in ev))
+        self.assertIn("#identity", [k for k, _ in events])
+        out = os.path.join(self.tmp, "official-consumer.jsonl")
+        client = os.path.join(_pds_client_test.CLIENT, "firehose.mjs")
+        proc = subprocess.run(
+            ["node", client, relay.url, "--plc", self.plc.url, "--handles", self.pds.url,
+             "--cursor", "0", "--expect-min", str(len(events)), "--timeout", "60", "--out", out],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        with open(out) as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+        errors = [line for line in lines if line.get("type") == "error"]
+        self.assertEqual(errors, [], "the official consumer raised errors")
+        seen = [line for line in lines if "seq" in line and line.get("type") != "error"]
+        self.assertEqual([line["seq"] for line in seen][:len(events)],
+                         [body["seq"] for _, body in events])
+        # A replay from 0 carries bob's first #identity (bob.test); the
+        # consumer resolves the handle as it is now, so that event verifies
+        # to the current handle rather than the one it was sent with.
+        current = {alice: "alice.test", bob: "bobby.test"}
+        unverified = [line for line in seen if not line.get("verified") and not (
+            line["type"] == "identity" and line.get("verifiedHandle") == current[line["did"]])]
+        self.assertEqual(unverified, [], "events the official consumer did not verify")
+        handles = [line.get("verifiedHandle") for line in seen if line["type"] == "identity"]
+        self.assertIn("bobby.test", handles)
+
     def test_help_lists_every_flag(self):
         out = subprocess.run([RELAY, "--help"], capture_output=True, text=True, check=True).stdout
         for flag in ("--port", "--data", "--crawl", "--plc", "--allow-private-addresses",

@@ -5,7 +5,11 @@
 // each identity event's handle bidirectionally (unauthenticatedHandles off).
 //
 // Usage: node firehose.mjs PDS_URL --plc PLC_URL [--cursor N]
-//        [--expect-min N] [--timeout S] [--out FILE]
+//        [--expect-min N] [--timeout S] [--out FILE] [--handles URL]
+//
+// PDS_URL may be any subscribeRepos service, a relay among them; --handles
+// names the PDS that answers /.well-known/atproto-did for the .test handles
+// (default: PDS_URL).
 //
 // Writes one JSON line per event received, to FILE or stdout:
 //   {"type": "commit"|"identity"|"account"|"sync", "seq", "did", "time",
@@ -26,9 +30,10 @@ import { cli } from './cli.mjs'
 import { makeResolver } from './resolver.mjs'
 
 const args = cli(
-  'node firehose.mjs PDS_URL --plc PLC_URL [--cursor N] [--expect-min N] [--timeout S] [--out FILE]',
+  'node firehose.mjs PDS_URL --plc PLC_URL [--cursor N] [--expect-min N] [--timeout S] [--out FILE] [--handles URL]',
   {
     plc: { type: 'string' },
+    handles: { type: 'string' },
     cursor: { type: 'string' },
     'expect-min': { type: 'string', default: '0' },
     timeout: { type: 'string', default: '60' },
@@ -52,7 +57,7 @@ let lastSeq = null
 let increasing = true
 let finished = false
 
-const idResolver = makeResolver(plcUrl, pdsUrl)
+const idResolver = makeResolver(plcUrl, args.handles ?? pdsUrl)
 const firehose = new Firehose({
   idResolver,
   service: pdsUrl.replace(/^http/, 'ws'),
