@@ -56,6 +56,21 @@ def install_packages():
     os.utime(modules)
 
 
+def stop_reader(proc, timeout):
+    """SIGTERM a reader such as firehose.mjs (it then writes its summary),
+    SIGKILL it after `timeout` seconds; returns what it wrote to stderr."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    stderr = proc.stderr.read()
+    proc.stderr.close()
+    return stderr
+
+
 class Process:
     """A server printing "listening on URL ..." as its first line; stderr
     goes to a log file (where the PDS writes the account deletion token)."""
@@ -182,15 +197,7 @@ class PdsClientTest(unittest.TestCase):
                     break
                 time.sleep(0.1)
         finally:
-            if firehose.poll() is None:
-                firehose.send_signal(signal.SIGTERM)
-            try:
-                firehose.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                firehose.kill()
-                firehose.wait()
-            stderr = firehose.stderr.read()
-            firehose.stderr.close()
+            stderr = stop_reader(firehose, 30)
         events = read_lines(events_path)
         self.assertTrue(events and "summary" in events[-1], f"no summary: {stderr[-2000:]}")
         errors = [e for e in events if e.get("type") == "error"]

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from pds_client_test import (BUILD, CLIENT, LEXICONS, PDS, PLC, Process,  # noqa: F401
+from pds_client_test import (BUILD, CLIENT, LEXICONS, PDS, PLC, Process, stop_reader,  # noqa: F401
                              install_packages, read_lines, wait_for)
 
 TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
@@ -155,15 +155,7 @@ def read_firehose(url, plc_url, out_path, done, timeout=90):
                 break
             time.sleep(0.2)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        stderr = proc.stderr.read()
-        proc.stderr.close()
+        stderr = stop_reader(proc, 20)
     lines = read_lines(out_path)
     if not lines or "summary" not in lines[-1]:
         raise RuntimeError(f"firehose.mjs wrote no summary: {stderr[-2000:]}")
