@@ -207,5 +207,13 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &signal);
   std::cerr << "atproto-relay: stopping (signal " << signal << ")\n";
   relay.stop();
+  // What the run did, for operators and for relay_test.py's check that no
+  // upstream event was dropped: the counters, then the drops by rule.
+  auto stats = relay.stats();
+  std::cerr << "atproto-relay: stats received=" << stats.received
+            << " forwarded=" << stats.forwarded << " dropped=" << stats.dropped
+            << " resyncs=" << stats.resyncs;
+  for (const auto& [code, n] : stats.drop_reasons) std::cerr << " " << code << "=" << n;
+  std::cerr << "\n";
   return 0;
 }

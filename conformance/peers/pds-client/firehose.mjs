@@ -5,11 +5,12 @@
 // each identity event's handle bidirectionally (unauthenticatedHandles off).
 //
 // Usage: node firehose.mjs PDS_URL --plc PLC_URL [--cursor N]
-//        [--expect-min N] [--timeout S] [--out FILE] [--handles URL]
+//        [--expect-min N] [--timeout S] [--out FILE] [--handles URL[,URL...]]
 //
 // PDS_URL may be any subscribeRepos service, a relay among them; --handles
 // names the PDS that answers /.well-known/atproto-did for the .test handles
-// (default: PDS_URL).
+// (default: PDS_URL), or several, comma-separated, for a relay crawling more
+// than one PDS.
 //
 // Writes one JSON line per event received, to FILE or stdout:
 //   {"type": "commit"|"identity"|"account"|"sync", "seq", "did", "time",
@@ -30,7 +31,7 @@ import { cli } from './cli.mjs'
 import { makeResolver } from './resolver.mjs'
 
 const args = cli(
-  'node firehose.mjs PDS_URL --plc PLC_URL [--cursor N] [--expect-min N] [--timeout S] [--out FILE] [--handles URL]',
+  'node firehose.mjs PDS_URL --plc PLC_URL [--cursor N] [--expect-min N] [--timeout S] [--out FILE] [--handles URL[,URL...]]',
   {
     plc: { type: 'string' },
     handles: { type: 'string' },

@@ -8,35 +8,50 @@
 // rerouted to the PDS on loopback: GET /.well-known/atproto-did with the
 // handle as the Host header. The answer is the PDS's own claim, checked
 // against the DID document's alsoKnownAs by the callers (bidirectional).
+// pdsUrls may name several PDSs, comma-separated (a relay's stream mixes the
+// accounts of every PDS it crawls): each is asked in turn until one answers
+// with a DID.
 import http from 'node:http'
 import { IdResolver } from '@atproto/identity'
 
-export function makeResolver(plcUrl, pdsUrl) {
+function wellKnown(pds, handle) {
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        host: pds.hostname,
+        port: pds.port,
+        path: '/.well-known/atproto-did',
+        headers: { host: handle },
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk) => (body += chunk))
+        res.on('end', () => {
+          const did = body.split('\n')[0].trim()
+          resolve(res.statusCode === 200 && did.startsWith('did:') ? did : undefined)
+        })
+      },
+    )
+    req.on('error', () => resolve(undefined))
+    req.on('timeout', () => req.destroy())
+    req.end()
+  })
+}
+
+export function makeResolver(plcUrl, pdsUrls) {
   const resolver = new IdResolver({ plcUrl, timeout: 10_000 })
-  const pds = new URL(pdsUrl)
-  resolver.handle.resolve = (handle) =>
-    new Promise((resolve) => {
-      const req = http.request(
-        {
-          host: pds.hostname,
-          port: pds.port,
-          path: '/.well-known/atproto-did',
-          headers: { host: handle },
-          timeout: 10_000,
-        },
-        (res) => {
-          let body = ''
-          res.setEncoding('utf8')
-          res.on('data', (chunk) => (body += chunk))
-          res.on('end', () => {
-            const did = body.split('\n')[0].trim()
-            resolve(res.statusCode === 200 && did.startsWith('did:') ? did : undefined)
-          })
-        },
-      )
-      req.on('error', () => resolve(undefined))
-      req.on('timeout', () => req.destroy())
-      req.end()
-    })
+  const pdss = String(pdsUrls)
+    .split(',')
+    .filter((u) => u)
+    .map((u) => new URL(u))
+  resolver.handle.resolve = async (handle) => {
+    for (const pds of pdss) {
+      const did = await wellKnown(pds, handle)
+      if (did) return did
+    }
+    return undefined
+  }
   return resolver
 }

@@ -1,6 +1,7 @@
 // Starts the official TypeScript PDS (@atproto/pds, pinned in
 // package-lock.json) on 127.0.0.1, for reference/pds/pds_client_test.py
-// (--official) and `tools/bench pds`.
+// (--official), reference/relay/relay_test.py (our relay crawls it) and
+// `tools/bench pds`.
 //
 // Configured the way a local test setup runs it: handles under .test, no
 // invite codes, no email, no app view, rate limits off, outbound fetches to
