@@ -88,6 +88,7 @@ Result<json> read_input(const PdsContext& context, const HttpRequest& request,
   }
   // [pds.xrpc.input-lexicon] Bodies are checked against the method's
   // official Lexicon before any handler reads them.
+  // [pds.service.bad-request] A malformed or mistyped body is a 400.
   if (context.catalog.document(nsid)) {
     auto value = data::from_json(body);
     if (!value) return make_error("InvalidRequest", value.error().message);
@@ -183,6 +184,8 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
     if (!s) std::abort();
   };
 
+  // [pds.service.describe-server] The service DID and the handle domains
+  // (Pds::open refuses a domain that does not start with a dot).
   must(router.query("com.atproto.server.describeServer", {}, [ctx, acc](const HttpRequest&) {
     json out = {{"did", acc->service_did()},
                 {"availableUserDomains", ctx->config.handle_domains},
@@ -194,6 +197,8 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
     return ok_json(out);
   }));
 
+  // [pds.service.create-account] The new DID, the handle asked for and a
+  // session (Accounts::create_account).
   must(router.procedure(
       "com.atproto.server.createAccount", {}, [ctx, acc](const HttpRequest& request) {
         auto body = read_input(*ctx, request, "com.atproto.server.createAccount");
@@ -219,6 +224,7 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         return ok_json(session_json(*session));
       }));
 
+  // [pds.service.session] createSession and getSession (Accounts::create_session).
   must(router.procedure(
       "com.atproto.server.createSession", {}, [ctx, acc](const HttpRequest& request) {
         auto body = read_input(*ctx, request, "com.atproto.server.createSession");
@@ -231,6 +237,8 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         return ok_json(out);
       }));
 
+  // [pds.service.refresh-rotation] A new access and refresh token pair
+  // (Accounts::refresh_session).
   must(router.procedure("com.atproto.server.refreshSession", {}, [acc](const HttpRequest& request) {
     auto session = acc->refresh_session(request);
     if (!session) return error_response(session.error());
@@ -257,6 +265,8 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
     return ok_empty();
   }));
 
+  // [pds.service.app-password] Created here, listed by name only below, and
+  // revoked with the sessions it opened (Accounts::revoke_app_password).
   must(router.procedure(
       "com.atproto.server.createAppPassword", {}, [ctx, acc](const HttpRequest& request) {
         auto caller = acc->authenticate(request, {.allow_app_password = false});
@@ -298,6 +308,8 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
         return ok_empty();
       }));
 
+  // [pds.service.deactivate] Deactivation and activation (Accounts::set_active);
+  // the sync routes do not serve the repository meanwhile (sync_routes.cpp).
   must(router.procedure(
       "com.atproto.server.deactivateAccount", {}, [acc](const HttpRequest& request) {
         auto caller =

@@ -348,6 +348,7 @@ Result<Session> Accounts::issue_session(const AccountInfo& account,
 Result<json> Accounts::verify_token(const xrpc::HttpRequest& request, std::string_view typ,
                                     std::string_view scope_kind) const {
   auto header = request.header("authorization");
+  // [pds.service.auth-required] 401 with WWW-Authenticate (error_response).
   if (!header) return make_error("AuthenticationRequired", "Authentication Required");
   std::string_view value = *header;
   constexpr std::string_view kBearer = "Bearer ";
@@ -356,6 +357,9 @@ Result<json> Accounts::verify_token(const xrpc::HttpRequest& request, std::strin
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
     return make_error("AuthenticationRequired", "expected a Bearer token");
   }
+  // [pds.service.auth-invalid] A token that is not a JWT, whose signature
+  // does not match (tampered, or signed by another service) or whose
+  // audience is another is InvalidToken: 401, before any handler runs.
   auto verified = xrpc::verify_jwt_hs256(value.substr(kBearer.size()), jwt_secret_, now());
   if (!verified) {
     if (verified.error().code == "xrpc.jwt.expired") {
@@ -517,6 +521,7 @@ Status Accounts::submit_plc_operation(const std::string& did,
 // ---------------------------------------------------------------------------
 // Accounts
 
+// [pds.service.create-account] An active account and its first session.
 Result<Session> Accounts::create_account(const NewAccount& input) {
   auto handle = check_local_handle(input.handle);
   if (!handle) return handle.error();
@@ -559,6 +564,7 @@ Result<Session> Accounts::create_account(const NewAccount& input) {
     // [pds.account.plc-genesis] A new did:plc: the server's rotation key
     // (after the client's recovery key, when given), the account's new
     // signing key as #atproto, the handle and this PDS as #atproto_pds.
+    // [pds.service.identity] That key signs the account's commits.
     identity::PlcOperation op;
     if (input.recovery_key) op.rotation_keys.push_back(*input.recovery_key);
     op.rotation_keys.push_back(rotation_key().public_key().did_key());
@@ -629,6 +635,8 @@ Result<Session> Accounts::create_account(const NewAccount& input) {
   return issue_session(info, std::nullopt, false);
 }
 
+// [pds.service.session] By handle, DID or email; a wrong password is
+// AuthenticationRequired (401).
 Result<Session> Accounts::create_session(std::string_view identifier, std::string_view password) {
   std::string key(identifier);
   std::string column = "handle";
@@ -682,6 +690,7 @@ Result<Session> Accounts::create_session(std::string_view identifier, std::strin
   return make_error("AuthenticationRequired", "Invalid identifier or password");
 }
 
+// [pds.service.refresh-rotation] A new pair; the old refresh token is spent.
 Result<Session> Accounts::refresh_session(const xrpc::HttpRequest& request) {
   auto payload = verify_token(request, kTypRefresh, kScopeRefresh);
   if (!payload) return payload.error();
@@ -699,7 +708,8 @@ Result<Session> Accounts::refresh_session(const xrpc::HttpRequest& request) {
         "SELECT app_password_name FROM account_refresh_token WHERE id = ? AND did = ?");
     st.bind(1, jti).bind(2, did);
     if (st.step() != SQLITE_ROW) {
-      // [pds.session.refresh-single-use] used, revoked or never issued.
+      // [pds.session.refresh-single-use] [pds.service.refresh-revoked] used,
+      // revoked (deleteSession) or never issued.
       return make_error("InvalidToken", "Token has been revoked");
     }
     app_password = st.optional_text(0);
@@ -736,6 +746,7 @@ Status Accounts::delete_session(const xrpc::HttpRequest& request) {
   return {};
 }
 
+// [pds.service.app-password] Stored as an scrypt hash: listed by name only.
 Result<AppPassword> Accounts::create_app_password(const std::string& did, const std::string& name,
                                                   bool privileged) {
   if (name.empty()) return make_error("InvalidRequest", "an app password needs a name");
@@ -790,6 +801,7 @@ Status Accounts::revoke_app_password(const std::string& did, const std::string& 
   return {};
 }
 
+// [pds.service.deactivate] The status getRepoStatus and the sync routes read.
 Status Accounts::set_active(const std::string& did, bool active) {
   auto info = account(did);
   if (!info) return info.error();
@@ -965,6 +977,8 @@ Status Accounts::sequence_identity(const std::string& did) {
   return {};
 }
 
+// [pds.service.update-handle] The DID document first, then the account row
+// that resolveHandle and /.well-known/atproto-did answer from.
 Status Accounts::update_handle(const std::string& did, const std::string& handle) {
   if (did.rfind("did:plc:", 0) == 0) {
     // [account.migration.identity-event] The handle lives in the DID document:

@@ -931,6 +931,47 @@ TEST_CASE("mistyped bodies are refused, with or without the lexicons loaded", "[
   }
 }
 
+TEST_CASE("a body over --max-request-bytes is refused with 413; blobs keep their own limit",
+          "[pds][accounts]") {
+  // [pds.service.body-limit] Every route but uploadBlob and importRepo.
+  PlcServer plc;
+  PdsServer server(plc, [](pds::PdsConfig& c) {
+    c.max_request_bytes = 2000;
+    c.max_blob_bytes = 6000;
+  });
+  auto created = server.create_account("sven.test");
+  const std::string token = created["accessJwt"];
+  json record = {{"$type", "app.bsky.feed.post"},
+                 {"text", std::string(2500, 'x')},
+                 {"createdAt", "2026-12-06T09:00:00.000Z"}};
+  auto big = server.post(
+      "com.atproto.repo.createRecord",
+      {{"repo", created["did"]}, {"collection", "app.bsky.feed.post"}, {"record", record}}, token);
+  CHECK(big.status == 413);
+  CHECK(big.error() == "PayloadTooLarge");
+  CHECK(server
+            .post("com.atproto.server.createSession",
+                  {{"identifier", "sven.test"}, {"password", std::string(3000, 'p')}})
+            .status == 413);
+  // The same write under the limit goes through: the limit is the body's size.
+  record["text"] = "short";
+  CHECK(
+      server
+          .post(
+              "com.atproto.repo.createRecord",
+              {{"repo", created["did"]}, {"collection", "app.bsky.feed.post"}, {"record", record}},
+              token)
+          .status == 200);
+  identity::HeaderList auth = {{"authorization", "Bearer " + token}};
+  auto blob =
+      http("POST", server.url + "/xrpc/com.atproto.repo.uploadBlob", std::string(4000, 'b'), auth);
+  CHECK(blob.status == 200);
+  auto too_big =
+      http("POST", server.url + "/xrpc/com.atproto.repo.uploadBlob", std::string(7000, 'b'), auth);
+  CHECK(too_big.status == 400);
+  CHECK(too_big.error() == "BlobTooLarge");
+}
+
 TEST_CASE(
     "a did:web account: control proven by service auth, active once its document points here "
     "[account.migration.did-points-here]",

@@ -106,6 +106,7 @@ Status Blobs::init_schema() {
 
 Result<data::BlobRef> Blobs::upload(const std::string& did, std::span<const std::uint8_t> bytes,
                                     std::string mime_type) {
+  // [pds.service.blob-limit] Answered 400 BlobTooLarge.
   if (bytes.size() > context_.config.max_blob_bytes) {
     return make_error("BlobTooLarge", "the blob has " + std::to_string(bytes.size()) +
                                           " bytes; this server takes at most " +

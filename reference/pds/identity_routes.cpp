@@ -92,6 +92,7 @@ void register_identity_routes(xrpc::Router& router, PdsContext& context, Account
     if (!s) std::abort();  // a malformed NSID in this file
   };
 
+  // [pds.service.resolve-handle]
   must(router.query(
       "com.atproto.identity.resolveHandle", {{"handle", xrpc::ParamSpec::Kind::string, true}},
       [acc](const HttpRequest& request) {
@@ -110,6 +111,8 @@ void register_identity_routes(xrpc::Router& router, PdsContext& context, Account
         return HttpResponse::json(200, {{"did", resolved->did}});
       }));
 
+  // [pds.service.update-handle] The DID document, resolveHandle and the
+  // well-known answer follow (Accounts::update_handle).
   must(router.procedure(
       "com.atproto.identity.updateHandle", {}, [ctx, acc](const HttpRequest& request) {
         auto caller = acc->authenticate(request, {.require_privileged = true});
@@ -284,7 +287,8 @@ void register_identity_routes(xrpc::Router& router, PdsContext& context, Account
         return HttpResponse{};
       }));
 
-  // [handle.resolve.https-well-known] The handle is the request's host name.
+  // [handle.resolve.https-well-known] [pds.service.well-known] The handle is
+  // the request's host name.
   router.route("GET", "/.well-known/atproto-did", [acc](const HttpRequest& request) {
     std::string host = request.header("host").value_or("");
     if (auto colon = host.rfind(':'); colon != std::string::npos) host.resize(colon);

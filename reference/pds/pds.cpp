@@ -75,6 +75,9 @@ Result<std::unique_ptr<Pds>> Pds::open(PdsConfig config) {
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
   if (ec) return make_error("pds.config", "cannot create " + config.data_dir + ": " + ec.message());
+  // [pds.robust.durable-writes] WAL mode: a transaction that committed
+  // survives the process being killed (synchronous NORMAL); FULL, with
+  // --fsync-each-write, survives a power loss too.
   auto db =
       sqlite::Database::open((fs::path(config.data_dir) / "pds.sqlite").string(),
                              config.fsync_each_write ? sqlite::Database::Synchronous::kFull
@@ -123,6 +126,19 @@ Result<std::uint16_t> Pds::start() {
       std::max({config.max_request_bytes, config.max_blob_bytes, config.max_import_bytes});
   State* state = &s;
   s.server = std::make_unique<xrpc::HttpServer>(options, [state](const xrpc::HttpRequest& r) {
+    // [pds.service.body-limit] The server reads bodies up to the largest
+    // limit; uploadBlob and importRepo check theirs, every other body is
+    // held to --max-request-bytes here, before any route parses it.
+    const PdsConfig& limits = state->context->config;
+    if (r.body.size() > limits.max_request_bytes && r.path != "/xrpc/com.atproto.repo.uploadBlob" &&
+        r.path != "/xrpc/com.atproto.repo.importRepo") {
+      return xrpc::xrpc_error(413, "PayloadTooLarge",
+                              "the request body has " + std::to_string(r.body.size()) +
+                                  " bytes; this server takes at most " +
+                                  std::to_string(limits.max_request_bytes));
+    }
+    // [pds.service.unknown-method] A method no route serves answers the
+    // router's 501 with an XRPC error body, unless atproto-proxy sends it on.
     auto response = state->router.handle(r);
     // [pds.proxy.unserved-only] Methods this PDS serves are answered here;
     // the others go to the service the atproto-proxy header names.

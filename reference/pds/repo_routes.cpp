@@ -71,7 +71,7 @@ std::optional<data::Cid> cid_field(const data::Value& body, const char* name, Er
 
 // One record ready to write: its key settled and checked, its $type set,
 // validated as asked. Returns the validationStatus ("valid", "unknown", or
-// "" when validation was skipped).
+// "" when validation was skipped). [pds.service.validate]
 Result<std::string> prepare_record(const PdsContext& context, const std::string& collection,
                                    const std::string& rkey, data::Value& record,
                                    std::optional<bool> validate) {
@@ -85,9 +85,10 @@ Result<std::string> prepare_record(const PdsContext& context, const std::string&
   if (!record.is_map()) {
     return make_error("InvalidRequest", "[data.model.record-object] the record is not an object");
   }
-  // [lex.validate.record-type] A record carries $type, and it is the
-  // collection the record is written to (the createRecord lexicon: "Must
-  // contain a $type field"), whether or not it is validated.
+  // [lex.validate.record-type] [pds.service.record-type] A record carries
+  // $type, and it is the collection the record is written to (the
+  // createRecord lexicon: "Must contain a $type field"), whether or not it
+  // is validated.
   const auto* type = record.find("$type");
   if (type == nullptr || !type->is_string() || type->as_string() != collection) {
     return make_error("InvalidRequest", "invalid $type: expected " + collection);
@@ -128,6 +129,9 @@ std::optional<data::Cid> written_cid(const repo::CommitResult& commit, const std
   return std::nullopt;
 }
 
+// [pds.service.record-write] [pds.service.record-cid] createRecord and
+// putRecord: the AT URI, the record's CID as the commit computed it (over
+// the record's DRISL-CBOR encoding) and the new commit.
 xrpc::HttpResponse create_or_put(PdsContext& context, const xrpc::HttpRequest& request, bool put) {
   const char* nsid = put ? "com.atproto.repo.putRecord" : "com.atproto.repo.createRecord";
   auto body = routes::json_body(context, nsid, request);
@@ -178,6 +182,7 @@ xrpc::HttpResponse create_or_put(PdsContext& context, const xrpc::HttpRequest& r
   return xrpc::HttpResponse::json(200, out);
 }
 
+// [pds.service.record-write]
 xrpc::HttpResponse delete_record(PdsContext& context, const xrpc::HttpRequest& request) {
   auto body = routes::json_body(context, "com.atproto.repo.deleteRecord", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&body)) return std::move(*answer);
@@ -205,6 +210,8 @@ xrpc::HttpResponse delete_record(PdsContext& context, const xrpc::HttpRequest& r
   return xrpc::HttpResponse::json(200, {{"commit", commit_meta(*commit)}});
 }
 
+// [pds.service.record-write] [pds.service.apply-writes-atomic] Every write
+// is checked before any is applied, then all go into one commit.
 xrpc::HttpResponse apply_writes(PdsContext& context, const xrpc::HttpRequest& request) {
   auto body = routes::json_body(context, "com.atproto.repo.applyWrites", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&body)) return std::move(*answer);
@@ -287,6 +294,7 @@ xrpc::HttpResponse apply_writes(PdsContext& context, const xrpc::HttpRequest& re
   return xrpc::HttpResponse::json(200, {{"commit", commit_meta(*commit)}, {"results", results}});
 }
 
+// [pds.service.record-read] The record, its AT URI and CID; RecordNotFound.
 xrpc::HttpResponse get_record(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = routes::params(context, "com.atproto.repo.getRecord", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -308,6 +316,7 @@ xrpc::HttpResponse get_record(PdsContext& context, const xrpc::HttpRequest& requ
                                         {"value", data::to_json((*record)->value)}});
 }
 
+// [pds.service.list-records] Pages by rkey cursor, either direction.
 xrpc::HttpResponse list_records(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = routes::params(context, "com.atproto.repo.listRecords", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -334,6 +343,7 @@ xrpc::HttpResponse list_records(PdsContext& context, const xrpc::HttpRequest& re
   return xrpc::HttpResponse::json(200, out);
 }
 
+// [pds.service.describe-repo] DID, handle, DID document and collections.
 xrpc::HttpResponse describe_repo(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = routes::params(context, "com.atproto.repo.describeRepo", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -374,6 +384,7 @@ xrpc::HttpResponse import_repo(PdsContext& context, const xrpc::HttpRequest& req
   return xrpc::HttpResponse::json(200, Json::object());
 }
 
+// [pds.service.blob-upload] The blob reference: $type blob, raw CID, mimeType, size.
 xrpc::HttpResponse upload_blob(PdsContext& context, const xrpc::HttpRequest& request) {
   auto caller = context.accounts->authenticate(request);
   if (!caller.ok()) return auth_error_response(caller.error());

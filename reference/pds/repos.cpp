@@ -118,6 +118,8 @@ Bytes car_of(const Cid& root, std::vector<car::CarBlock> blocks) {
 // (the commit first, then enough to invert the ops), the ops with their
 // CIDs (prev for updates and deletes), since and prevData; no blobs, not
 // tooBig. https://atproto.com/specs/sync#firehose
+// [pds.service.firehose.commit-valid] The ops inverted against the new tree
+// give prevData: the diff blocks carry what the inversion needs.
 sync::CommitEvent commit_event(const std::string& did, const repo::CommitResult& result) {
   return sync::CommitEvent{.seq = 0,
                            .repo = did,
@@ -271,6 +273,9 @@ Result<std::optional<RepoRoot>> Repos::root(const std::string& did) const {
   return std::optional<RepoRoot>{RepoRoot{*commit, rev, *data}};
 }
 
+// [pds.service.record-write] [pds.service.apply-writes-atomic] One signed
+// commit per call, in one transaction: a write that fails rolls back all.
+// [pds.robust.durable-writes] The answer goes out after the commit.
 Result<repo::CommitResult> Repos::apply_writes(const std::string& did,
                                                const std::vector<RecordWrite>& writes,
                                                const std::optional<Cid>& swap_commit) {
@@ -303,6 +308,7 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
   auto& store = *(*loaded)->store;
   // https://atproto.com/specs/xrpc (com.atproto.repo.applyWrites):
   // swapCommit and swapRecord are compare-and-swap conditions.
+  // [pds.service.swap] InvalidSwap, and nothing written.
   if (swap_commit && *swap_commit != repository.commit_cid()) {
     return make_error("InvalidSwap", "commit was at " + repository.commit_cid().to_string());
   }
@@ -340,6 +346,7 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
   // The firehose's limits hold for what a write produces, so relays
   // accept every commit of ours: [sync.limits.commit-ops]
   // [sync.limits.record-size] [sync.limits.commit-blocks]
+  // [pds.service.record-size] A 4xx (InvalidRequest), never a 5xx.
   std::size_t block_bytes = 0;
   for (const auto& block : result->blocks) {
     if (block.bytes.size() > sync::kMaxRecordBytes) {

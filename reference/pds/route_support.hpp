@@ -40,7 +40,9 @@ using Checked = std::variant<T, xrpc::HttpResponse>;
 
 // The query parameters checked against the method's lexicon (types,
 // ranges, formats), with defaults filled in. Without the lexicon in the
-// catalog, the raw text values.
+// catalog, the raw text values. [pds.service.bad-request] A bad or missing
+// parameter is a 400 before the handler reads anything
+// [pds.robust.fuzz-every-route].
 inline Checked<data::Map> params(const PdsContext& context, std::string_view nsid,
                                  const xrpc::HttpRequest& request) {
   if (context.catalog.document(nsid) != nullptr) {
@@ -80,7 +82,8 @@ inline bool bool_param(const data::Map& params, const std::string& name) {
 }
 
 // A JSON request body as a data model map, checked against the method's
-// input schema when the catalog holds it.
+// input schema when the catalog holds it. [pds.service.bad-request] A
+// malformed or mistyped body is a 400 [pds.robust.fuzz-every-route].
 inline Checked<data::Value> json_body(const PdsContext& context, std::string_view nsid,
                                       const xrpc::HttpRequest& request) {
   auto json = nlohmann::json::parse(request.body, nullptr, false);

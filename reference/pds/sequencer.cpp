@@ -107,6 +107,7 @@ void Sequencer::stop() {
 Status Sequencer::init_schema() {
   std::lock_guard lock(context_.db_mutex);
   // [sync.stream.seq-positive] [sync.stream.persist-before-send]
+  // [pds.service.firehose.order] [pds.robust.durable-sequence]
   // AUTOINCREMENT: numbers start at 1 and SQLite never hands one out again,
   // even after the newest events are pruned, so a consumer's cursor stays
   // meaningful across restarts. Consumers are fed from this table only,

@@ -25,7 +25,7 @@ xrpc::HttpResponse car_response(const std::vector<std::uint8_t>& bytes) {
 
 // The account behind a `did` parameter, when its repository may be served:
 // https://atproto.com/specs/sync#hosting-status Inactive accounts answer
-// with the error their status names.
+// with the error their status names. [pds.service.deactivate]
 Checked<AccountInfo> hosted(const PdsContext& context, const data::Map& params) {
   auto did = routes::string_param(params, "did").value_or("");
   auto found = context.accounts->find(did);
@@ -64,6 +64,7 @@ Checked<Target> target(const PdsContext& context, std::string_view nsid,
 
 // [sync.pds.get-repo] The whole repository as one CAR, no authentication;
 // with `since`, the diff from that revision.
+// [pds.service.get-repo] [pds.service.get-repo-since]
 xrpc::HttpResponse get_repo(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = target(context, "com.atproto.sync.getRepo", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -73,6 +74,7 @@ xrpc::HttpResponse get_repo(PdsContext& context, const xrpc::HttpRequest& reques
   return car_response(*car);
 }
 
+// [pds.service.latest-commit] The commit getRepo exports.
 xrpc::HttpResponse get_latest_commit(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = target(context, "com.atproto.sync.getLatestCommit", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -86,6 +88,7 @@ xrpc::HttpResponse get_latest_commit(PdsContext& context, const xrpc::HttpReques
                                   {{"cid", (*root)->commit.to_string()}, {"rev", (*root)->rev}});
 }
 
+// [pds.service.record-proof] The commit, the path of MST nodes and the record.
 xrpc::HttpResponse get_record_proof(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = target(context, "com.atproto.sync.getRecord", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -97,6 +100,7 @@ xrpc::HttpResponse get_record_proof(PdsContext& context, const xrpc::HttpRequest
   return car_response(*car);
 }
 
+// [pds.service.get-blocks] The blocks asked for, or BlockNotFound naming the missing.
 xrpc::HttpResponse get_blocks(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = target(context, "com.atproto.sync.getBlocks", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -119,6 +123,7 @@ xrpc::HttpResponse get_blocks(PdsContext& context, const xrpc::HttpRequest& requ
   return car_response(car::write_car(file));
 }
 
+// [pds.service.list-repos] Each account's current commit, rev and status.
 xrpc::HttpResponse list_repos(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = routes::params(context, "com.atproto.sync.listRepos", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -145,6 +150,7 @@ xrpc::HttpResponse list_repos(PdsContext& context, const xrpc::HttpRequest& requ
   return xrpc::HttpResponse::json(200, out);
 }
 
+// [pds.service.repo-status] Active with the rev, or inactive with the status.
 xrpc::HttpResponse get_repo_status(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = routes::params(context, "com.atproto.sync.getRepoStatus", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -167,6 +173,7 @@ xrpc::HttpResponse get_repo_status(PdsContext& context, const xrpc::HttpRequest&
   return xrpc::HttpResponse::json(200, out);
 }
 
+// [pds.service.blob-get] The CIDs of the blobs the account's records reference.
 xrpc::HttpResponse list_blobs(PdsContext& context, const xrpc::HttpRequest& request) {
   auto checked = target(context, "com.atproto.sync.listBlobs", request);
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&checked)) return std::move(*answer);
@@ -212,6 +219,7 @@ xrpc::HttpResponse get_blob(PdsContext& context, const xrpc::HttpRequest& reques
   // https://atproto.com/specs/blob#security-considerations Blobs are
   // untrusted content served from the PDS's origin: never sniffed, never
   // given scripting power, downloaded rather than shown unless harmless.
+  // [pds.service.blob-get] [pds.service.blob-headers]
   auto response = xrpc::HttpResponse::text(200, std::move(bytes), (*blob)->mime_type);
   response.headers.emplace_back("x-content-type-options", "nosniff");
   response.headers.emplace_back("content-security-policy", "default-src 'none'; sandbox");
