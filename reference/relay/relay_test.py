@@ -182,6 +182,35 @@ def frame(data):
     return header, body
 
 
+def official_consumer_verifies(test, relay, plc_url, handle_pdss, events, current, out):
+    """Runs the official consumer (@atproto/sync's Firehose, firehose.mjs)
+    on the relay's stream from cursor 0 until it has read `events` (the
+    relay's events as read here), and asserts that it raised no error, saw
+    the same seqs, and verified every event. A replay from 0 carries each
+    #identity with the handle it was sent with, while the consumer resolves
+    the handle as it is now: such an event counts as verified when it
+    verified to the account's handle in `current` (DID -> handle now).
+    Returns the consumer's lines."""
+    client = os.path.join(_pds_client_test.CLIENT, "firehose.mjs")
+    proc = subprocess.run(
+        ["node", client, relay.url, "--plc", plc_url, "--handles", ",".join(handle_pdss),
+         "--cursor", "0", "--expect-min", str(len(events)), "--timeout", "90", "--out", out],
+        capture_output=True, text=True, timeout=150)
+    test.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+    with open(out) as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    errors = [line for line in lines if line.get("type") == "error"]
+    test.assertEqual(errors, [], "the official consumer raised errors")
+    seen = [line for line in lines if "seq" in line and line.get("type") != "error"]
+    test.assertEqual([line["seq"] for line in seen][:len(events)],
+                     [body["seq"] for _, body in events])
+    unverified = [line for line in seen if not line.get("verified") and not (
+        line["type"] == "identity" and line["did"] in current
+        and line.get("verifiedHandle") == current[line["did"]])]
+    test.assertEqual(unverified, [], "events the official consumer did not verify")
+    return seen
+
+
 class RelayEndToEnd(unittest.TestCase):
     def setUp(self):
         for binary in (PLC, PDS, RELAY):
@@ -324,27 +353,11 @@ class RelayEndToEnd(unittest.TestCase):
         events = self.read_events(relay, 0, lambda ev: any(
             k == "#commit" and b["repo"] == bob and b["rev"] == latest_bob["rev"] for k, b in ev))
         self.assertIn("#identity", [k for k, _ in events])
-        out = os.path.join(self.tmp, "official-consumer.jsonl")
-        client = os.path.join(_pds_client_test.CLIENT, "firehose.mjs")
-        proc = subprocess.run(
-            ["node", client, relay.url, "--plc", self.plc.url, "--handles", self.pds.url,
-             "--cursor", "0", "--expect-min", str(len(events)), "--timeout", "60", "--out", out],
-            capture_output=True, text=True, timeout=120)
-        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        with open(out) as f:
-            lines = [json.loads(line) for line in f if line.strip()]
-        errors = [line for line in lines if line.get("type") == "error"]
-        self.assertEqual(errors, [], "the official consumer raised errors")
-        seen = [line for line in lines if "seq" in line and line.get("type") != "error"]
-        self.assertEqual([line["seq"] for line in seen][:len(events)],
-                         [body["seq"] for _, body in events])
-        # A replay from 0 carries bob's first #identity (bob.test); the
-        # consumer resolves the handle as it is now, so that event verifies
-        # to the current handle rather than the one it was sent with.
-        current = {alice: "alice.test", bob: "bobby.test"}
-        unverified = [line for line in seen if not line.get("verified") and not (
-            line["type"] == "identity" and line.get("verifiedHandle") == current[line["did"]])]
-        self.assertEqual(unverified, [], "events the official consumer did not verify")
+        # bob's first #identity (bob.test) verifies to his handle now.
+        seen = official_consumer_verifies(
+            self, relay, self.plc.url, [self.pds.url], events,
+            {alice: "alice.test", bob: "bobby.test"},
+            os.path.join(self.tmp, "official-consumer.jsonl"))
         handles = [line.get("verifiedHandle") for line in seen if line["type"] == "identity"]
         self.assertIn("bobby.test", handles)
 
@@ -610,29 +623,12 @@ class RelayCrawlsOurPdsAndTheOfficialPds(unittest.TestCase):
         kinds = {k for k, _ in relay_events}
         self.assertTrue({"#commit", "#identity", "#account"} <= kinds, kinds)
 
-        # The official consumer verifies the merged stream.
-        out = os.path.join(self.tmp, "official-consumer.jsonl")
-        client = os.path.join(_pds_client_test.CLIENT, "firehose.mjs")
-        proc = subprocess.run(
-            ["node", client, relay.url, "--plc", self.plc_url,
-             "--handles", ",".join(handles), "--cursor", "0",
-             "--expect-min", str(len(relay_events)), "--timeout", "90", "--out", out],
-            capture_output=True, text=True, timeout=150)
-        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        with open(out) as f:
-            lines = [json.loads(line) for line in f if line.strip()]
-        errors = [line for line in lines if line.get("type") == "error"]
-        self.assertEqual(errors, [], "the official consumer raised errors")
-        seen = [line for line in lines if "seq" in line and line.get("type") != "error"]
-        self.assertEqual([line["seq"] for line in seen][:len(relay_events)],
-                         [b["seq"] for _, b in relay_events])
-        # A replay from 0 carries bob's #identity with his first handle; the
-        # consumer resolves the handle as it is now (see the test above).
-        current = {did: h for accounts in handles.values() for did, h in accounts.items()}
-        unverified = [line for line in seen if not line.get("verified") and not (
-            line["type"] == "identity" and line["did"] in current
-            and line.get("verifiedHandle") == current[line["did"]])]
-        self.assertEqual(unverified, [], "events the official consumer did not verify")
+        # The official consumer verifies the merged stream; the handles of
+        # both PDSs' accounts are asked of each PDS in turn.
+        official_consumer_verifies(
+            self, relay, self.plc_url, list(handles), relay_events,
+            {did: h for accounts in handles.values() for did, h in accounts.items()},
+            os.path.join(self.tmp, "official-consumer.jsonl"))
 
         # Nothing was dropped on the way (the relay's counters, at stop).
         self.assertEqual(relay.stop(), 0)
