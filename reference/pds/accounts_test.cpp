@@ -416,6 +416,7 @@ TEST_CASE("handles of new accounts follow the server's rules [pds.account.handle
 
 TEST_CASE("refresh tokens rotate and are single-use [pds.session.refresh-single-use]",
           "[pds][accounts]") {
+  // [pds.service.refresh-rotation] [pds.service.refresh-revoked]
   PlcServer plc;
   PdsServer server(plc);
   auto created = server.create_account("bob.test");
@@ -460,6 +461,7 @@ TEST_CASE("expired access tokens answer ExpiredToken", "[pds][accounts]") {
 }
 
 TEST_CASE("app passwords open narrower sessions and can be revoked", "[pds][accounts]") {
+  // [pds.service.app-password]
   PlcServer plc;
   PdsServer server(plc);
   auto created = server.create_account("dave.test", "main-password");

@@ -88,6 +88,7 @@ TEST_CASE("pds routes: createRecord answers uri, cid, commit and validationStatu
 }
 
 TEST_CASE("pds routes: validate true, unset and false", "[pds][routes]") {
+  // [pds.service.validate]
   RepoFixture f(true);
   f.add_account(kAlice, "alice.test");
   Json bad_post = {{"$type", "app.bsky.feed.post"}, {"text", 12}};  // no createdAt, text a number
@@ -133,6 +134,7 @@ TEST_CASE("pds routes: validate true, unset and false", "[pds][routes]") {
 }
 
 TEST_CASE("pds routes: putRecord, deleteRecord and applyWrites with swaps", "[pds][routes]") {
+  // [pds.service.record-write] [pds.service.swap]
   RepoFixture f(true);
   f.add_account(kAlice, "alice.test");
   auto created = post_json(f, "com.atproto.repo.putRecord",
@@ -253,6 +255,7 @@ TEST_CASE("pds routes: writes need the owner's token and an active account", "[p
 }
 
 TEST_CASE("pds routes: listRecords pages with limit, cursor and reverse", "[pds][routes]") {
+  // [pds.service.list-records]
   RepoFixture f(true);
   f.add_account(kAlice, "alice.test");
   for (int i = 0; i < 7; ++i) {
@@ -292,6 +295,7 @@ TEST_CASE("pds routes: listRecords pages with limit, cursor and reverse", "[pds]
 
 TEST_CASE("pds routes: blobs: our CID, references, missing blobs and safe headers",
           "[pds][routes][blobs]") {
+  // [pds.service.blob-upload] [pds.service.blob-get] [pds.service.blob-headers]
   PdsConfig config;
   config.max_blob_bytes = 1000;
   RepoFixture f(true, config);
