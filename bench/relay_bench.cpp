@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -120,36 +121,60 @@ int run_pds(std::int64_t events, std::size_t lookahead, int ready_fd) {
     std::unique_lock lock(mutex);
     changed.wait(lock, [&] { return done || queue.size() >= lookahead; });
   }
+  // Frames handed out are kept a while, so that a relay reconnecting with
+  // its cursor (it commits the cursor with each batch) gets the ones after
+  // it again. Frame i has seq i + 1; `popped` frames left the queue so far.
+  std::deque<std::vector<std::uint8_t>> sent;
+  const std::size_t kKeepSent = 20000;
+  std::int64_t popped = 0;
+  std::uint64_t subscriber = 0;  // the current one; an older sender stops
+  std::vector<std::thread> senders;
   xrpc::Router router;
-  std::thread sender;
-  std::atomic<bool> finished{false};
-  (void)router.subscription("com.atproto.sync.subscribeRepos",
-                            {{"cursor", xrpc::ParamSpec::Kind::integer}},
-                            [&](const xrpc::HttpRequest&) {
-                              xrpc::HttpResponse response;
-                              response.upgrade = [&](std::shared_ptr<xrpc::WebSocketConnection> c) {
-                                if (sender.joinable()) return;  // one subscriber
-                                sender = std::thread([&, c] {
-                                  while (true) {
-                                    std::vector<std::uint8_t> frame;
-                                    {
-                                      std::unique_lock lock(mutex);
-                                      changed.wait(lock, [&] { return done || !queue.empty(); });
-                                      if (queue.empty()) break;
-                                      frame = std::move(queue.front());
-                                      queue.pop_front();
-                                      changed.notify_all();
-                                    }
-                                    while (c->is_open() && c->queued_bytes() > (4 << 20)) {
-                                      std::this_thread::sleep_for(std::chrono::microseconds(200));
-                                    }
-                                    if (!c->send_binary(frame)) break;
-                                  }
-                                  finished = true;
-                                });
-                              };
-                              return response;
-                            });
+  (void)router.subscription(
+      "com.atproto.sync.subscribeRepos", {{"cursor", xrpc::ParamSpec::Kind::integer}},
+      [&](const xrpc::HttpRequest& request) {
+        std::int64_t cursor = 0;
+        if (auto c = request.query_param("cursor")) cursor = std::atoll(c->c_str());
+        xrpc::HttpResponse response;
+        response.upgrade = [&, cursor](std::shared_ptr<xrpc::WebSocketConnection> c) {
+          std::lock_guard subscribing(mutex);
+          const std::uint64_t me = ++subscriber;
+          changed.notify_all();
+          senders.emplace_back([&, c, cursor, me] {
+            std::int64_t position = cursor;  // the last seq this subscriber has
+            while (true) {
+              std::vector<std::uint8_t> frame;
+              {
+                std::unique_lock lock(mutex);
+                changed.wait(lock, [&] {
+                  return subscriber != me || done || !queue.empty() || position < popped;
+                });
+                if (subscriber != me) return;
+                const std::int64_t oldest = popped - static_cast<std::int64_t>(sent.size()) + 1;
+                if (position + 1 < oldest) position = oldest - 1;  // older ones are gone
+                if (position < popped) {
+                  frame = sent[static_cast<std::size_t>(position + 1 - oldest)];
+                } else if (!queue.empty()) {
+                  sent.push_back(std::move(queue.front()));
+                  queue.pop_front();
+                  ++popped;
+                  if (sent.size() > kKeepSent) sent.pop_front();
+                  frame = sent.back();
+                  changed.notify_all();
+                } else {
+                  return;  // all sent
+                }
+              }
+              while (c->is_open() && c->queued_bytes() > (4 << 20)) {
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+              }
+              if (!c->send_binary(frame)) return;
+              ++position;
+            }
+          });
+        };
+        return response;
+      });
   xrpc::HttpServer server(xrpc::ServerOptions{}, router.handler());
   std::uint16_t port = server.start().value();
   if (write(ready_fd, &port, sizeof port) != sizeof port) _exit(1);
@@ -215,8 +240,12 @@ int main(int argc, char** argv) {
   // ordinary run); beyond that the generator keeps pace as it can, which
   // bounds the wall-clock rate but not the per-CPU-second one.
   const auto lookahead = static_cast<std::size_t>(std::min<std::int64_t>(events, 100'000));
+  // This program, again (resolved before the fork: under valgrind
+  // /proc/self/exe is valgrind's own).
+  std::error_code link_error;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", link_error).string();
   int ready[2];
-  if (pipe(ready) != 0) return 1;
+  if (link_error || pipe(ready) != 0) return 1;
   pid_t pds_pid = fork();
   if (pds_pid < 0) return 1;
   if (pds_pid == 0) {
@@ -224,8 +253,8 @@ int main(int argc, char** argv) {
     std::string events_arg = std::to_string(events);
     std::string lookahead_arg = std::to_string(lookahead);
     std::string fd_arg = std::to_string(ready[1]);
-    execl("/proc/self/exe", argv[0], "--pds", events_arg.c_str(), lookahead_arg.c_str(),
-          fd_arg.c_str(), static_cast<char*>(nullptr));
+    execl(self.c_str(), argv[0], "--pds", events_arg.c_str(), lookahead_arg.c_str(), fd_arg.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   close(ready[1]);
@@ -264,8 +293,11 @@ int main(int argc, char** argv) {
   std::int64_t seen = 0;
   std::string failure;
   while (seen < events) {
-    auto message = reader->client->read(30000);
-    if (!message || !message.value()) break;
+    auto message = reader->client->read(60000);
+    if (!message || !message.value()) {
+      failure = message ? "the relay closed the stream" : "reading: " + message.error().message;
+      break;
+    }
     ++seen;
     // The consumer checks what it counts: a #commit under the relay's next
     // seq (the relay numbers from 1 in a new database).
