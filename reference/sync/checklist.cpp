@@ -257,8 +257,9 @@ Status check_records(const CommitEvent& event, const car::CarFile& car) {
     if (!op.cid) continue;
     for (const car::CarBlock& block : car.blocks) {
       if (block.cid != *op.cid) continue;
-      // A view decode: the same strict rules, no Value built.
-      thread_local data::CborTape tape;
+      // A view decode: the same strict rules, no Value built. (A local
+      // tape: a record is small, and a thread keeps nothing.)
+      data::CborTape tape;
       if (auto st = data::decode_cbor_view(block.bytes, tape); !st) {
         return make_error("sync.check.records",
                           "record " + op.path + ": " + st.error().code + ": " + st.error().message);

@@ -329,6 +329,30 @@ Error body_error(const Error& error) {
   return error;
 }
 
+// The tape of the calling thread, for frames decoded on the hot path. A
+// tape that grew for an unusually large frame (up to kMaxFrameBytes of tiny
+// items) is let go when the lease ends, so a thread keeps a modest one.
+class TapeLease {
+ public:
+  TapeLease() : tape_(thread_tape()) {}
+  ~TapeLease() {
+    if (tape_.entries().capacity() > kKeptTapeEntries) {
+      std::vector<data::TapeEntry>().swap(tape_.entries());
+    }
+  }
+  TapeLease(const TapeLease&) = delete;
+  TapeLease& operator=(const TapeLease&) = delete;
+  data::CborTape& tape() { return tape_; }
+
+ private:
+  static constexpr std::size_t kKeptTapeEntries = 1 << 16;
+  static data::CborTape& thread_tape() {
+    thread_local data::CborTape tape;
+    return tape;
+  }
+  data::CborTape& tape_;
+};
+
 // The body of a frame decoded onto `tape` (the same rules as decode_frame's).
 Status decode_body_view(std::span<const std::uint8_t> body, data::CborTape& tape) {
   if (auto st = data::decode_cbor_view(body, tape); !st) return body_error(st.error());
@@ -492,7 +516,8 @@ std::optional<Bytes> resequence_frame(std::span<const std::uint8_t> frame, const
   auto header = data::decode_cbor_prefix(frame, header_size);
   // The header encode_frame writes: {op, t}.
   if (!header || !header->is_map() || header->as_map().size() != 2) return std::nullopt;
-  thread_local data::CborTape tape;
+  TapeLease lease;
+  data::CborTape& tape = lease.tape();
   if (!decode_body_view(frame.subspan(header_size), tape) || tape.size() != *entries) {
     return std::nullopt;
   }
@@ -522,7 +547,8 @@ Result<Message> decode_message(std::span<const std::uint8_t> bytes) {
   std::size_t header_size = 0;
   auto header = decode_header(bytes, header_size);
   if (!header) return header.error();
-  thread_local data::CborTape tape;
+  TapeLease lease;
+  data::CborTape& tape = lease.tape();
   if (auto st = decode_body_view(bytes.subspan(header_size), tape); !st) return st.error();
   data::MapView body = tape.root().as_map();
   if (header->op == -1) {
