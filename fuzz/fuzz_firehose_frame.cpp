@@ -7,7 +7,8 @@
 //
 // Oracle: a refused frame names a rule (sync.* or data.*). A decoded message
 // survives encoding: encode_event / encode_error_frame of it decodes to the
-// same message. check_frame is deterministic, never accepts what
+// same message, and a re-sequenced frame (resequence_frame) is the event
+// encoded under its new seq. check_frame is deterministic, never accepts what
 // decode_message refuses, names a sync.* or data.* rule for every verdict
 // but accept, and an accepted #commit or #sync belongs to the account and
 // moves its rev forward.
@@ -15,6 +16,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <variant>
 
 #include "atproto/sync/checklist.hpp"
 #include "fuzz_check.hpp"
@@ -61,6 +64,22 @@ void check_round_trip(const firehose::Message& message) {
   }
 }
 
+// A relay's re-sequencing of the frame, when resequence_frame takes it, is
+// the decoded event encoded under the new seq.
+void check_resequence(std::span<const std::uint8_t> in, const firehose::Message& message) {
+  const auto* event = std::get_if<firehose::Event>(&message);
+  if (event == nullptr) return;
+  auto out = firehose::resequence_frame(in, *event, 7);
+  if (!out) return;
+  firehose::Event renumbered = *event;
+  std::visit(
+      [](auto& e) {
+        if constexpr (!std::is_same_v<std::decay_t<decltype(e)>, firehose::InfoEvent>) e.seq = 7;
+      },
+      renumbered);
+  FUZZ_CHECK(*out == firehose::encode_event(renumbered));
+}
+
 void check_verdicts(std::span<const std::uint8_t> in, const firehose::Message* message,
                     const firehose::AccountState& state) {
   const firehose::CheckContext context{"pds.example.com", 1'725'000'000'000'000,
@@ -105,6 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(rule_code(message.error().code));
   } else {
     check_round_trip(*message);
+    check_resequence(in, *message);
   }
   const firehose::Message* decoded = message ? &*message : nullptr;
   check_verdicts(in, decoded, known);

@@ -233,14 +233,22 @@ struct Relay::State {
   }
 
   // Queues the account's new state and the event to forward (with the
-  // relay's seq, given when the batch is committed).
-  void stage(Upstream& up, const AccountState& next, std::optional<sync::Event> event) {
+  // relay's seq, given when the batch is committed). `received`, when not
+  // empty, is the frame the event was decoded from: its seq is replaced in
+  // place instead of encoding the event again (sync::resequence_frame, which
+  // declines frames that carry fields beyond the lexicon's).
+  void stage(Upstream& up, const AccountState& next, std::optional<sync::Event> event,
+             Bytes received = {}) {
     AccountStore::Append change;
     change.account = next;
     change.time_ms = now_ms();
     if (event) {
       auto shared = std::make_shared<sync::Event>(std::move(*event));
-      change.encode = [shared](std::int64_t seq) {
+      auto frame = std::make_shared<Bytes>(std::move(received));
+      change.encode = [shared, frame](std::int64_t seq) {
+        if (!frame->empty()) {
+          if (auto out = sync::resequence_frame(*frame, *shared, seq)) return std::move(*out);
+        }
         std::visit(
             [&](auto& e) {
               if constexpr (!std::is_same_v<std::decay_t<decltype(e)>, sync::InfoEvent>) {
@@ -382,7 +390,7 @@ struct Relay::State {
     return verdict_error(verdict);
   }
 
-  Status on_commit(Upstream& up, sync::CommitEvent event) {
+  Status on_commit(Upstream& up, sync::CommitEvent event, Bytes& received) {
     const std::string& host = up.host;
     auto account = repo_event_account(up, event.repo);
     if (!account) return account.error();
@@ -397,11 +405,11 @@ struct Relay::State {
     next.rev = verdict.next_rev;
     next.head = event.commit.to_string();
     if (verdict.next_data) next.data = verdict.next_data->to_string();
-    stage(up, next, sync::Event(std::move(event)));
+    stage(up, next, sync::Event(std::move(event)), std::move(received));
     return {};
   }
 
-  Status on_sync(Upstream& up, sync::SyncEvent event) {
+  Status on_sync(Upstream& up, sync::SyncEvent event, Bytes& received) {
     const std::string& host = up.host;
     auto account = repo_event_account(up, event.did);
     if (!account) return account.error();
@@ -418,7 +426,7 @@ struct Relay::State {
     next.rev = verdict.next_rev;
     next.head = carried.value().cid.to_string();
     if (verdict.next_data) next.data = verdict.next_data->to_string();
-    stage(up, next, sync::Event(std::move(event)));
+    stage(up, next, sync::Event(std::move(event)), std::move(received));
     return {};
   }
 
@@ -538,7 +546,8 @@ struct Relay::State {
     return true;
   }
 
-  void handle_frame(Upstream& up, const std::vector<std::uint8_t>& bytes) {
+  // `bytes` may be moved from (into the staged event's output frame).
+  void handle_frame(Upstream& up, Bytes& bytes) {
     if (auto s = sync::check_frame_size(bytes.size()); !s) {
       dropped(s.error());
       return;
@@ -558,9 +567,9 @@ struct Relay::State {
         [&](auto& e) -> Status {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, sync::CommitEvent>) {
-            return on_commit(up, std::move(e));
+            return on_commit(up, std::move(e), bytes);
           } else if constexpr (std::is_same_v<T, sync::SyncEvent>) {
-            return on_sync(up, std::move(e));
+            return on_sync(up, std::move(e), bytes);
           } else if constexpr (std::is_same_v<T, sync::IdentityEvent>) {
             return on_identity(up, std::move(e));
           } else if constexpr (std::is_same_v<T, sync::AccountEvent>) {

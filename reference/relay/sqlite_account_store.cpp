@@ -1,5 +1,7 @@
 // AccountStore on one SQLite database (reference/common/sqlite.hpp).
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 
 #include "atproto/common/sqlite.hpp"
 #include "atproto/relay/account_store.hpp"
@@ -167,9 +169,17 @@ class SqliteAccountStore final : public AccountStore {
       next_seq_ = last.value() + 1;
     }
     std::int64_t seq = next_seq_;
+    // An account changed several times in the batch is written once, in
+    // its last state (the transaction commits them all or none).
+    std::unordered_map<std::string_view, std::size_t> last_change;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].account) last_change[batch[i].account->did] = i;
+    }
     std::vector<Appended> out;
-    for (const auto& change : batch) {
-      if (change.account) {
+    out.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& change = batch[i];
+      if (change.account && last_change[change.account->did] == i) {
         if (auto s = write_account(*change.account); !s) return s.error();
       }
       if (!change.encode) continue;
@@ -266,8 +276,15 @@ class SqliteAccountStore final : public AccountStore {
   std::int64_t next_seq_ = 0;  // 0: not read yet
   Cached select_account_{db_,
                          std::string("SELECT ") + kAccountColumns + " FROM account WHERE did = ?"};
-  Cached upsert_account_{db_, std::string("INSERT OR REPLACE INTO account (") + kAccountColumns +
-                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"};
+  // An upsert that updates the row in place (INSERT OR REPLACE would delete
+  // and insert it again, rewriting both of its indexes on every event).
+  Cached upsert_account_{db_,
+                         std::string("INSERT INTO account (") + kAccountColumns +
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(did) DO UPDATE SET "
+                             "host = excluded.host, rev = excluded.rev, head = excluded.head, "
+                             "data = excluded.data, active = excluded.active, "
+                             "status = excluded.status, "
+                             "desynchronized = excluded.desynchronized"};
   Cached update_cursor_{db_, "UPDATE host SET cursor = ? WHERE hostname = ?"};
   Cached insert_event_{db_, "INSERT INTO event (seq, time_ms, frame) VALUES (?, ?, ?)"};
 };

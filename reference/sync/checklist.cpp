@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/repo/block_store.hpp"
 #include "atproto/repo/inversion.hpp"
 #include "atproto/repo/mst.hpp"
@@ -31,7 +32,10 @@ bool same_host(std::string_view a, std::string_view b) {
 }
 
 // The MST root a first commit's inversion must reach: the empty tree.
-data::Cid empty_tree_root() { return repo::Mst().root_cid().value(); }
+const data::Cid& empty_tree_root() {
+  static const data::Cid root = repo::Mst().root_cid().value();
+  return root;
+}
 
 Verdict verdict(VerdictAction action, const Error& error) {
   Verdict v;
@@ -253,12 +257,14 @@ Status check_records(const CommitEvent& event, const car::CarFile& car) {
     if (!op.cid) continue;
     for (const car::CarBlock& block : car.blocks) {
       if (block.cid != *op.cid) continue;
-      auto value = data::decode_cbor(block.bytes);
-      if (!value) {
-        return make_error("sync.check.records", "record " + op.path + ": " + value.error().code +
-                                                    ": " + value.error().message);
+      // A view decode: the same strict rules, no Value built. (A local
+      // tape: a record is small, and a thread keeps nothing.)
+      data::CborTape tape;
+      if (auto st = data::decode_cbor_view(block.bytes, tape); !st) {
+        return make_error("sync.check.records",
+                          "record " + op.path + ": " + st.error().code + ": " + st.error().message);
       }
-      if (!value->is_map()) {
+      if (!tape.root().is_map()) {
         return make_error("sync.check.records", "record " + op.path + " is not a map");
       }
       break;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "atproto/data/cbor.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/syntax/did.hpp"
 #include "atproto/syntax/tid.hpp"
 
@@ -16,6 +17,7 @@ namespace {
 
 using data::Map;
 using data::Value;
+using data::ValueView;
 
 Bytes must_encode(const Value& value) {
   // encode_cbor fails only on strings that are not UTF-8: a caller's bug
@@ -27,60 +29,61 @@ Error fields_error(const std::string& type, const std::string& what) {
   return make_error("sync.event.fields", type + ": " + what);
 }
 
-// Reads the fields of one message body, naming the message in every error.
-// Fields the lexicon does not define are ignored
+// Reads the fields of one message body (a view into the frame: the
+// firehose's hot path decodes onto a tape, not into Values), naming the
+// message in every error. Fields the lexicon does not define are ignored
 // [sync.stream.unknown-fields].
 class Fields {
  public:
-  Fields(std::string type, const Map& body) : type_(std::move(type)), body_(body) {}
+  Fields(std::string type, data::MapView body) : type_(std::move(type)), body_(body) {}
 
-  const Value* find(const char* name) const {
-    auto it = body_.find(name);
-    return it == body_.end() ? nullptr : &it->second;
-  }
+  std::optional<ValueView> find(const char* name) const { return body_.find(name); }
 
-  Result<const Value*> get(const char* name, data::Kind kind) const {
-    const Value* v = find(name);
-    if (v == nullptr) return fields_error(type_, std::string("missing field ") + name);
+  Result<ValueView> get(const char* name, data::Kind kind) const {
+    auto v = find(name);
+    if (!v) return fields_error(type_, std::string("missing field ") + name);
     if (v->kind() != kind) {
       return fields_error(type_, std::string("field ") + name + " is " +
                                      data::kind_name(v->kind()) + ", not " + data::kind_name(kind));
     }
-    return v;
+    return *v;
   }
 
-  // An optional field: absent gives nullptr; present must have `kind`.
-  Result<const Value*> optional(const char* name, data::Kind kind) const {
-    const Value* v = find(name);
-    if (v == nullptr) return v;
-    return get(name, kind);
+  // An optional field: absent gives nullopt; present must have `kind`.
+  Result<std::optional<ValueView>> optional(const char* name, data::Kind kind) const {
+    auto v = find(name);
+    if (!v) return std::optional<ValueView>();
+    auto checked = get(name, kind);
+    if (!checked) return checked.error();
+    return std::optional<ValueView>(*checked);
   }
 
   Result<std::int64_t> integer(const char* name) const {
     auto v = get(name, data::Kind::kInteger);
     if (!v) return v.error();
-    return (*v)->as_integer();
+    return v->as_integer();
   }
   Result<std::string> string(const char* name) const {
     auto v = get(name, data::Kind::kString);
     if (!v) return v.error();
-    return (*v)->as_string();
+    return std::string(v->as_string());
   }
   Result<std::optional<std::string>> optional_string(const char* name) const {
     auto v = optional(name, data::Kind::kString);
     if (!v) return v.error();
-    if (*v == nullptr) return std::optional<std::string>();
-    return std::optional<std::string>((*v)->as_string());
+    if (!*v) return std::optional<std::string>();
+    return std::optional<std::string>(std::string((*v)->as_string()));
   }
   Result<bool> boolean(const char* name) const {
     auto v = get(name, data::Kind::kBool);
     if (!v) return v.error();
-    return (*v)->as_bool();
+    return v->as_bool();
   }
   Result<Bytes> bytes(const char* name) const {
     auto v = get(name, data::Kind::kBytes);
     if (!v) return v.error();
-    return (*v)->as_bytes();
+    auto b = v->as_bytes();
+    return Bytes(b.begin(), b.end());
   }
   Result<std::string> did(const char* name) const {
     auto s = string(name);
@@ -103,7 +106,7 @@ class Fields {
 
  private:
   std::string type_;
-  const Map& body_;
+  data::MapView body_;
 };
 
 // Early return of a failed Result from a function returning Result<U>.
@@ -116,24 +119,24 @@ class Fields {
 // cid and no prev; update a new cid; delete a null cid. prev is optional for
 // update and delete in the lexicon, but inversion needs it
 // ([repo.diff.inversion] reports its absence).
-Result<repo::RecordOp> decode_op(const Value& item, std::size_t index) {
+Result<repo::RecordOp> decode_op(ValueView item, std::size_t index) {
   const std::string where = "#commit op " + std::to_string(index);
   if (!item.is_map()) return make_error("sync.event.fields", where + " is not a map");
   Fields f(where, item.as_map());
   SYNC_TRY(action, f.string("action"));
   SYNC_TRY(path, f.string("path"));
-  const Value* cid = f.find("cid");
-  if (cid == nullptr) return fields_error(where, "missing field cid");
+  auto cid = f.find("cid");
+  if (!cid) return fields_error(where, "missing field cid");
   if (!cid->is_null() && !cid->is_link())
     return fields_error(where, "field cid is not a link or null");
   SYNC_TRY(prev, f.optional("prev", data::Kind::kLink));
   repo::RecordOp op{repo::Action::kCreate, path, std::nullopt, std::nullopt};
   if (cid->is_link()) op.cid = cid->as_link();
-  if (prev != nullptr) op.prev = prev->as_link();
+  if (prev) op.prev = prev->as_link();
   if (action == "create") {
     op.action = repo::Action::kCreate;
     if (!op.cid) return make_error("sync.event.ops", where + ": a create needs a cid");
-    if (f.find("prev") != nullptr) {
+    if (f.find("prev")) {
       return make_error("sync.event.ops", where + ": a create has no prev");
     }
   } else if (action == "update") {
@@ -148,7 +151,7 @@ Result<repo::RecordOp> decode_op(const Value& item, std::size_t index) {
   return op;
 }
 
-Result<CommitEvent> decode_commit(const Map& body) {
+Result<CommitEvent> decode_commit(data::MapView body) {
   Fields f("#commit", body);
   CommitEvent e;
   SYNC_TRY(seq, f.integer("seq"));
@@ -156,17 +159,17 @@ Result<CommitEvent> decode_commit(const Map& body) {
   SYNC_TRY(commit, f.get("commit", data::Kind::kLink));
   SYNC_TRY(rev, f.string("rev"));
   if (auto ok = f.tid("rev", rev); !ok) return ok.error();
-  const Value* since = f.find("since");
-  if (since == nullptr)
-    return fields_error("#commit", "missing field since (null when there is none)");
+  auto since = f.find("since");
+  if (!since) return fields_error("#commit", "missing field since (null when there is none)");
   if (!since->is_null() && !since->is_string()) {
     return fields_error("#commit", "field since is not a string or null");
   }
   if (since->is_string()) {
-    if (auto ok = f.tid("since", since->as_string()); !ok) return ok.error();
-    e.since = since->as_string();
+    std::string text(since->as_string());
+    if (auto ok = f.tid("since", text); !ok) return ok.error();
+    e.since = std::move(text);
   }
-  SYNC_TRY(blocks, f.bytes("blocks"));
+  SYNC_TRY(blocks, f.get("blocks", data::Kind::kBytes));
   SYNC_TRY(ops, f.get("ops", data::Kind::kArray));
   SYNC_TRY(blobs, f.get("blobs", data::Kind::kArray));
   SYNC_TRY(prev_data, f.optional("prevData", data::Kind::kLink));
@@ -175,25 +178,27 @@ Result<CommitEvent> decode_commit(const Map& body) {
   SYNC_TRY(too_big, f.boolean("tooBig"));
   e.seq = seq;
   e.repo = std::move(repo);
-  e.commit = commit->as_link();
+  e.commit = commit.as_link();
   e.rev = std::move(rev);
-  e.blocks = std::move(blocks);
-  for (std::size_t i = 0; i < ops->as_array().size(); ++i) {
-    SYNC_TRY(op, decode_op(ops->as_array()[i], i));
+  e.blocks.assign(blocks.as_bytes().begin(), blocks.as_bytes().end());
+  e.ops.reserve(ops.as_array().size());
+  std::size_t index = 0;
+  for (ValueView item : ops.as_array()) {
+    SYNC_TRY(op, decode_op(item, index++));
     e.ops.push_back(std::move(op));
   }
-  for (const Value& blob : blobs->as_array()) {
+  for (ValueView blob : blobs.as_array()) {
     if (!blob.is_link()) return fields_error("#commit", "a blobs entry is not a link");
     e.blobs.push_back(blob.as_link());
   }
-  if (prev_data != nullptr) e.prev_data = prev_data->as_link();
+  if (prev_data) e.prev_data = prev_data->as_link();
   e.time = std::move(time);
   e.rebase = rebase;
   e.too_big = too_big;
   return e;
 }
 
-Result<SyncEvent> decode_sync(const Map& body) {
+Result<SyncEvent> decode_sync(data::MapView body) {
   Fields f("#sync", body);
   SyncEvent e;
   SYNC_TRY(seq, f.integer("seq"));
@@ -210,7 +215,7 @@ Result<SyncEvent> decode_sync(const Map& body) {
   return e;
 }
 
-Result<IdentityEvent> decode_identity(const Map& body) {
+Result<IdentityEvent> decode_identity(data::MapView body) {
   Fields f("#identity", body);
   IdentityEvent e;
   SYNC_TRY(seq, f.integer("seq"));
@@ -224,7 +229,7 @@ Result<IdentityEvent> decode_identity(const Map& body) {
   return e;
 }
 
-Result<AccountEvent> decode_account(const Map& body) {
+Result<AccountEvent> decode_account(data::MapView body) {
   Fields f("#account", body);
   AccountEvent e;
   SYNC_TRY(seq, f.integer("seq"));
@@ -240,7 +245,7 @@ Result<AccountEvent> decode_account(const Map& body) {
   return e;
 }
 
-Result<InfoEvent> decode_info(const Map& body) {
+Result<InfoEvent> decode_info(data::MapView body) {
   Fields f("#info", body);
   InfoEvent e;
   SYNC_TRY(name, f.string("name"));
@@ -252,7 +257,7 @@ Result<InfoEvent> decode_info(const Map& body) {
 
 // [sync.stream.error-frame] An error payload: a string error name and an
 // optional string message.
-Result<ErrorFrame> decode_error(const Map& body) {
+Result<ErrorFrame> decode_error(data::MapView body) {
   Fields f("error frame", body);
   ErrorFrame e;
   SYNC_TRY(error, f.string("error"));
@@ -281,10 +286,12 @@ Bytes encode_frame(const FrameHeader& header, const data::Value& body) {
   return out;
 }
 
-Result<Frame> decode_frame(std::span<const std::uint8_t> bytes) {
+namespace {
+
+// The frame header, and where the body starts.
+Result<FrameHeader> decode_header(std::span<const std::uint8_t> bytes, std::size_t& header_size) {
   // [sync.frame.encoding] Both parts are strict DRISL-CBOR; any encoding
   // error is a hard error (the data.* code says which rule).
-  std::size_t header_size = 0;
   auto header = data::decode_cbor_prefix(bytes, header_size);
   if (!header) return header.error();
   // [sync.frame.header] A map with an integer op; op 1 names its type in a
@@ -294,35 +301,77 @@ Result<Frame> decode_frame(std::span<const std::uint8_t> bytes) {
   if (op == nullptr || !op->is_integer()) {
     return make_error("sync.frame.header", "frame header has no integer op");
   }
-  Frame frame;
-  frame.header.op = op->as_integer();
+  FrameHeader out;
+  out.op = op->as_integer();
   const Value* t = header->find("t");
   if (t != nullptr && !t->is_string()) {
     return make_error("sync.frame.header", "frame header t is not a string");
   }
-  if (t != nullptr) frame.header.t = t->as_string();
-  if (frame.header.op == 1 && !frame.header.t) {
+  if (t != nullptr) out.t = t->as_string();
+  if (out.op == 1 && !out.t) {
     return make_error("sync.frame.header", "message frame (op 1) without t");
   }
-  if (frame.header.op == -1 && frame.header.t) {
+  if (out.op == -1 && out.t) {
     return make_error("sync.frame.header", "error frame (op -1) with t");
   }
-  auto rest = bytes.subspan(header_size);
-  if (rest.empty()) return make_error("sync.frame.body", "frame has no body after its header");
-  // [sync.frame.trailing] Exactly two items: the body decoder's trailing
-  // bytes check is this rule for a frame.
-  auto body = data::decode_cbor(rest);
-  if (!body) {
-    if (body.error().code == "data.cbor.trailing-bytes") {
-      return make_error("sync.frame.trailing",
-                        "bytes after the frame body: " + body.error().message);
-    }
-    return body.error();
+  if (header_size == bytes.size()) {
+    return make_error("sync.frame.body", "frame has no body after its header");
   }
+  return out;
+}
+
+// [sync.frame.trailing] Exactly two items: the body decoder's trailing
+// bytes check is this rule for a frame.
+Error body_error(const Error& error) {
+  if (error.code == "data.cbor.trailing-bytes") {
+    return make_error("sync.frame.trailing", "bytes after the frame body: " + error.message);
+  }
+  return error;
+}
+
+// The tape of the calling thread, for frames decoded on the hot path. A
+// tape that grew for an unusually large frame (up to kMaxFrameBytes of tiny
+// items) is let go when the lease ends, so a thread keeps a modest one.
+class TapeLease {
+ public:
+  TapeLease() : tape_(thread_tape()) {}
+  ~TapeLease() {
+    if (tape_.entries().capacity() > kKeptTapeEntries) {
+      std::vector<data::TapeEntry>().swap(tape_.entries());
+    }
+  }
+  TapeLease(const TapeLease&) = delete;
+  TapeLease& operator=(const TapeLease&) = delete;
+  data::CborTape& tape() { return tape_; }
+
+ private:
+  static constexpr std::size_t kKeptTapeEntries = 1 << 16;
+  static data::CborTape& thread_tape() {
+    thread_local data::CborTape tape;
+    return tape;
+  }
+  data::CborTape& tape_;
+};
+
+// The body of a frame decoded onto `tape` (the same rules as decode_frame's).
+Status decode_body_view(std::span<const std::uint8_t> body, data::CborTape& tape) {
+  if (auto st = data::decode_cbor_view(body, tape); !st) return body_error(st.error());
+  // [sync.frame.body] Payloads are always maps.
+  if (!tape.root().is_map()) return make_error("sync.frame.body", "frame body is not a map");
+  return {};
+}
+
+}  // namespace
+
+Result<Frame> decode_frame(std::span<const std::uint8_t> bytes) {
+  std::size_t header_size = 0;
+  auto header = decode_header(bytes, header_size);
+  if (!header) return header.error();
+  auto body = data::decode_cbor(bytes.subspan(header_size));
+  if (!body) return body_error(body.error());
   // [sync.frame.body] Payloads are always maps.
   if (!body->is_map()) return make_error("sync.frame.body", "frame body is not a map");
-  frame.body = std::move(body).value();
-  return frame;
+  return Frame{std::move(header).value(), std::move(body).value()};
 }
 
 const char* event_type(const Event& event) {
@@ -432,27 +481,93 @@ CommitEvent commit_event(const repo::CommitResult& result, std::int64_t seq, std
   return e;
 }
 
+namespace {
+
+// The tape entries of the body encode_event writes for a #commit or #sync
+// (each container one entry plus its contents, each map key one): a
+// received body with as many entries, having decoded as that event, holds
+// exactly the lexicon's fields, nothing more.
+std::optional<std::size_t> body_entries(const Event& event) {
+  if (const auto* e = std::get_if<CommitEvent>(&event)) {
+    const std::size_t keys = 11 + (e->prev_data ? 1 : 0);
+    std::size_t ops = 1;
+    for (const auto& op : e->ops) ops += 1 + 2 * (3 + (op.prev ? 1 : 0));
+    // The map, its keys, the scalar values, then ops and blobs.
+    return 1 + keys + (keys - 2) + ops + 1 + e->blobs.size();
+  }
+  if (std::holds_alternative<SyncEvent>(event)) return 1 + 5 + 5;
+  return std::nullopt;
+}
+
+// The encoded length of the CBOR head starting with `initial`.
+std::size_t head_size(std::uint8_t initial) {
+  const std::uint8_t info = initial & 0x1f;
+  if (info < 24) return 1;
+  return 1 + (std::size_t{1} << (info - 24));
+}
+
+}  // namespace
+
+std::optional<Bytes> resequence_frame(std::span<const std::uint8_t> frame, const Event& event,
+                                      std::int64_t seq) {
+  auto entries = body_entries(event);
+  if (!entries || seq < 0) return std::nullopt;
+  std::size_t header_size = 0;
+  auto header = data::decode_cbor_prefix(frame, header_size);
+  // The header encode_frame writes: {op, t}.
+  if (!header || !header->is_map() || header->as_map().size() != 2) return std::nullopt;
+  TapeLease lease;
+  data::CborTape& tape = lease.tape();
+  if (!decode_body_view(frame.subspan(header_size), tape) || tape.size() != *entries) {
+    return std::nullopt;
+  }
+  // The seq key's text lies in the frame; its value's head follows it.
+  const data::TapeEntry* key = nullptr;
+  for (auto it = tape.root().as_map().begin(); it != tape.root().as_map().end(); ++it) {
+    if ((*it).first == "seq" && (*it).second.is_integer()) key = (*it).second.entry() - 1;
+  }
+  if (key == nullptr) return std::nullopt;
+  const std::uint8_t* value = key->data + key->length;
+  const auto offset = static_cast<std::size_t>(value - frame.data());
+  if (offset >= frame.size() || (*value >> 5) != 0) return std::nullopt;  // not unsigned
+  const std::size_t old_size = head_size(*value);
+  Bytes encoded = must_encode(Value(seq));
+  Bytes out;
+  out.reserve(frame.size() - old_size + encoded.size());
+  out.insert(out.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(offset));
+  out.insert(out.end(), encoded.begin(), encoded.end());
+  out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(offset + old_size),
+             frame.end());
+  return out;
+}
+
 Result<Message> decode_message(std::span<const std::uint8_t> bytes) {
-  auto frame = decode_frame(bytes);
-  if (!frame) return frame.error();
-  const Map& body = frame->body.as_map();
-  if (frame->header.op == -1) {
+  // Frames arrive by the thousand: the body is read as a view (one tape per
+  // thread, reused), and only what an event keeps is copied out of it.
+  std::size_t header_size = 0;
+  auto header = decode_header(bytes, header_size);
+  if (!header) return header.error();
+  TapeLease lease;
+  data::CborTape& tape = lease.tape();
+  if (auto st = decode_body_view(bytes.subspan(header_size), tape); !st) return st.error();
+  data::MapView body = tape.root().as_map();
+  if (header->op == -1) {
     auto error = decode_error(body);
     if (!error) return error.error();
     return Message(std::move(error).value());
   }
   // [sync.stream.unknown-types] Frames of an unknown op or t are skipped by
   // consumers, not treated as errors.
-  if (frame->header.op != 1) {
-    return Message(UnknownMessage{"op " + std::to_string(frame->header.op), frame->body});
+  if (header->op != 1) {
+    return Message(UnknownMessage{"op " + std::to_string(header->op), data::to_value(tape.root())});
   }
-  const std::string& t = *frame->header.t;
+  const std::string& t = *header->t;
   if (t == "#commit") return as_message(decode_commit(body));
   if (t == "#sync") return as_message(decode_sync(body));
   if (t == "#identity") return as_message(decode_identity(body));
   if (t == "#account") return as_message(decode_account(body));
   if (t == "#info") return as_message(decode_info(body));
-  return Message(UnknownMessage{t, frame->body});
+  return Message(UnknownMessage{t, data::to_value(tape.root())});
 }
 
 }  // namespace atproto::sync

@@ -122,6 +122,18 @@ data::Value event_body(const Event& event);
 Bytes encode_event(const Event& event);
 Bytes encode_error_frame(const ErrorFrame& error);
 
+// A #commit or #sync frame under another seq, made from the bytes it was
+// decoded from by replacing the seq in place (what a relay does to each
+// event it re-sequences, without encoding the event again). `frame` must be
+// what decode_message read `event` from. When it returns a frame, that
+// frame is byte for byte encode_event(event) with `seq` (frames are strict
+// DRISL-CBOR, so a frame holding exactly the lexicon's fields has one
+// encoding). nullopt when the frame holds fields the lexicon does not
+// define (encode_event would drop them), or for the other event types: the
+// caller encodes the event instead.
+std::optional<Bytes> resequence_frame(std::span<const std::uint8_t> frame, const Event& event,
+                                      std::int64_t seq);
+
 // The #commit event of one commit (repo::Repository::apply_writes): its
 // blocks as a CAR whose only root is the commit, since, prevData and ops as
 // the commit result has them, blobs empty, tooBig and rebase false
