@@ -196,7 +196,7 @@ TEST_CASE("mst: node decoding rejects what the schema forbids", "[mst]") {
   // an earlier, bigger node left there never leaks into a later one.
   {
     NodeData big;
-    for (int i = 0; i < 6; ++i) {
+    for (std::uint64_t i = 0; i < 6; ++i) {
       big.entries.push_back(
           {"com.example.record/k" + std::to_string(100 + i), record_cid(i), std::nullopt});
     }
