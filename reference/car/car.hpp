@@ -89,14 +89,31 @@ struct CarLimits {
 // (https://atproto.com/specs/sync#commit-events).
 inline constexpr std::size_t kCommitBlocksMaxBytes = 2'000'000;
 
+// A block as a view into the CAR bytes it was read from.
+struct CarBlockView {
+  data::Cid cid;
+  std::span<const std::uint8_t> bytes;
+};
+
+// A CAR file read without copying any block: the views point into the
+// input, which must outlive them.
+struct CarView {
+  std::vector<data::Cid> roots;
+  std::vector<CarBlockView> blocks;  // in file order, duplicates kept
+};
+
 // Strict parse of a whole CARv1 file; see the error codes above.
 Result<CarFile> read_car(std::span<const std::uint8_t> bytes, CarLimits limits = {});
+// The same checks (every block's hash included) without copying the blocks,
+// for readers that use them while the input is at hand (a verified import).
+Result<CarView> read_car_view(std::span<const std::uint8_t> bytes, CarLimits limits = {});
 
 // [car.roots.commit-included] The block of the first root (the commit) is
 // among the blocks. Further roots have no defined meaning yet and are not
 // checked. Error codes: car.header.roots-nonempty (no roots at all),
 // car.roots.commit-included.
 Status check_roots_present(const CarFile& car);
+Status check_roots_present(const CarView& car);
 
 // Canonical CARv1 bytes: the header as canonical DRISL-CBOR
 // {"roots": [...], "version": 1}, then each block in the given order as

@@ -4,9 +4,9 @@
 //
 // Each case's bytes go through read_car with the default CarLimits, then
 // check_roots_present: the same pairing as the conformance operation
-// car/read. A valid case must give exactly the listed roots and block CIDs
-// (in file order) and, since valid vector files are canonical, write_car must
-// give the input back. An invalid case must fail with exactly its "error".
+// car/read. read_car_view must agree with it. A valid case must give exactly the listed roots and
+// block CIDs (in file order) and, since valid vector files are canonical, write_car must give the
+// input back. An invalid case must fail with exactly its "error".
 //
 // Besides the verdicts, this checks the vector set itself: enough valid and
 // invalid cases, unique ids, and every rejection code of the reader (but the
@@ -81,6 +81,25 @@ std::vector<std::string> check_case(const json& c) {
   const bool want_valid = c.at("valid").get<bool>();
   auto car = car::read_car(input);
   Status verdict = car ? car::check_roots_present(*car) : Status(car.error());
+  // The reader without copies reaches the same verdict and, on a good file,
+  // the same blocks, as views into the input.
+  auto view = car::read_car_view(input);
+  Status view_verdict = view ? car::check_roots_present(*view) : Status(view.error());
+  if (view_verdict.ok() != verdict.ok() ||
+      (!verdict.ok() && view_verdict.error().code != verdict.error().code)) {
+    problems.push_back("read_car_view's verdict differs from read_car's");
+  } else if (verdict.ok()) {
+    bool same = view->roots == car->roots && view->blocks.size() == car->blocks.size();
+    for (std::size_t i = 0; same && i < car->blocks.size(); ++i) {
+      const auto& b = view->blocks[i];
+      same = b.cid == car->blocks[i].cid &&
+             std::equal(b.bytes.begin(), b.bytes.end(), car->blocks[i].bytes.begin(),
+                        car->blocks[i].bytes.end()) &&
+             b.bytes.data() >= input.data() &&
+             b.bytes.data() + b.bytes.size() <= input.data() + input.size();
+    }
+    if (!same) problems.push_back("read_car_view's blocks differ from read_car's");
+  }
   if (!verdict) {
     if (want_valid) {
       problems.push_back("expected valid, got error " + verdict.error().code + " (" +

@@ -72,7 +72,15 @@ class Catalog {
   void relink_pending();
 
   std::map<std::string, LexiconDoc, std::less<>> documents_;
-  std::map<std::string, const TypeDef*, std::less<>> defs_;
+  // Hashed: records and refs name a def on every validation, and a search
+  // through a tree of every loaded def compared a dozen long names.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, const TypeDef*, NameHash, std::equal_to<>> defs_;
   std::unordered_map<const TypeDef*, const TypeDef*> ref_targets_;
   std::unordered_map<const TypeDef*, std::vector<UnionVariant>> union_variants_;
   std::vector<const TypeDef*> pending_;  // ref/union nodes with a missing target

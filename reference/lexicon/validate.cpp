@@ -123,6 +123,16 @@ bool is_blob_node_of(const ValueView& v) { return data::is_blob_node(data::to_va
 Status validate_data_of(const Value& v) { return data::validate_data(v); }
 Status validate_data_of(const ValueView& v) { return data::validate_data(data::to_value(v)); }
 
+// The "$type" field of a map value. An owning Value's map is ordered by
+// bytes, and '$' sorts before every letter and digit, so "$type" is nearly
+// always its first key: look there before searching.
+const Value* type_field(const Value& v) {
+  const data::Map& m = v.as_map();
+  if (!m.empty() && m.begin()->first == kTypeKey) return &m.begin()->second;
+  return v.find(kTypeKey);
+}
+std::optional<ValueView> type_field(const ValueView& v) { return v.find(kTypeKey); }
+
 bool ends_with_main(std::string_view s) {
   return s.size() > kMainSuffix.size() && s.substr(s.size() - kMainSuffix.size()) == kMainSuffix;
 }
@@ -383,7 +393,7 @@ Check Validator<V>::record(const TypeDef& def, const V& v, std::string_view nsid
   if (!v.is_map()) return expected("a record object", v);
   // [lex.validate.record-type] A record carries `$type`, the NSID of its
   // record def.
-  const auto type = v.find(kTypeKey);
+  const auto type = type_field(v);
   if (!type || !type->is_string()) {
     return at_key(problem("lex.validate.record-type", "a record must have a $type string"),
                   "$type");
@@ -442,7 +452,7 @@ Check Validator<V>::union_value(const TypeDef& def, const V& v, bool type_option
   // [lex.validate.union-type] Union data is an object naming its variant in
   // `$type` (except at the top of a subscription message).
   if (!v.is_map()) return expected("an object (union variant)", v);
-  const auto type = v.find(kTypeKey);
+  const auto type = type_field(v);
   std::string_view t;
   if (type && type->is_string()) {
     t = type->as_string();
@@ -625,7 +635,7 @@ Status record_status(const Catalog& catalog, std::string_view collection, const 
 template <typename V>
 Status record_status(const Catalog& catalog, const V& record) {
   if (!record.is_map()) return to_status(expected("a record object", record));
-  const auto type = record.find(kTypeKey);
+  const auto type = type_field(record);
   if (!type || !type->is_string()) {
     return make_error("lex.validate.record-type", "$.$type: a record must have a $type string");
   }

@@ -4,6 +4,7 @@
 #include "atproto/repo/mst.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -55,9 +56,10 @@ Result<Mst> Mst::from_entries(std::vector<MstEntry> entries) {
   std::vector<int> depths;
   depths.reserve(entries.size());
   int top = 0;
+  RepoPathValidator paths;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
-    if (auto st = validate_repo_path(e.key); !st.ok()) return st.error();
+    if (auto st = paths.check(e.key); !st.ok()) return st.error();
     // [repo.mst.key-unique] The tree is a mapping.
     if (i > 0 && entries[i - 1].key == e.key) {
       return make_error("repo.mst.key-unique", "key " + e.key + " appears twice");
@@ -198,7 +200,71 @@ Status Mst::verify() const {
   if ((*node)->entries.empty() && !(*node)->left) return {};  // the empty tree
   auto layer = reader.layer_of(root_);
   if (!layer.ok()) return layer.error();
-  return reader.verify(root_, *layer, nullptr, nullptr, true);
+  RepoPathValidator paths;
+  return reader.verify(root_, *layer, nullptr, nullptr, true, paths);
+}
+
+namespace {
+
+// Mst::verify_stored: a depth-first walk holding one decoded node per
+// level, whose storage the next node on that level reuses.
+class StoredVerifier {
+ public:
+  StoredVerifier(const Mst::BlockLookup& blocks, const Mst::Visitor& visit)
+      : blocks_(blocks), visit_(visit) {}
+
+  // false: the visitor asked to stop.
+  Result<bool> run(const Cid& cid, int layer, const std::string* lo, const std::string* hi,
+                   std::size_t nesting) {
+    if (nesting > static_cast<std::size_t>(kMaxNesting)) return too_deep();
+    auto bytes = blocks_(cid);
+    // [repo.mst.complete] Every node the tree links to must be available.
+    if (!bytes) {
+      return make_error("repo.mst.complete", "MST node block " + cid.to_string() + " is missing");
+    }
+    // A deque: the keys of the levels above stay where they are (lo and hi
+    // point at them) when a deeper level is added.
+    if (levels_.size() == nesting) levels_.emplace_back();
+    NodeData& node = levels_[nesting];
+    if (auto st = decode_node_into(*bytes, node, tape_); !st.ok()) return st.error();
+    const bool is_root = nesting == 0;
+    if (is_root) {
+      if (node.entries.empty() && !node.left) return true;  // the empty tree
+      // The root's layer is its first key's depth (a root without keys is
+      // refused by check_node).
+      if (!node.entries.empty()) layer = key_depth(node.entries[0].key);
+    }
+    if (auto st = check_node(node, layer, lo, hi, is_root, paths_); !st.ok()) return st.error();
+    for (std::size_t i = 0; i <= node.entries.size(); ++i) {
+      const auto& child = i == 0 ? node.left : node.entries[i - 1].right;
+      if (child) {
+        const std::string* child_lo = i == 0 ? lo : &node.entries[i - 1].key;
+        const std::string* child_hi = i == node.entries.size() ? hi : &node.entries[i].key;
+        auto more = run(*child, layer - 1, child_lo, child_hi, nesting + 1);
+        if (!more.ok() || !*more) return more;
+      }
+      if (i < node.entries.size() && !visit_(node.entries[i].key, node.entries[i].value)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  const Mst::BlockLookup& blocks_;
+  const Mst::Visitor& visit_;
+  std::deque<NodeData> levels_;
+  data::CborTape tape_;  // one decode at a time: each node is copied out of it
+  RepoPathValidator paths_;
+};
+
+}  // namespace
+
+Status Mst::verify_stored(const BlockLookup& blocks, const Cid& root, const Visitor& visit) {
+  StoredVerifier verifier(blocks, visit);
+  auto r = verifier.run(root, 0, nullptr, nullptr, 0);
+  if (!r.ok()) return r.error();
+  return {};
 }
 
 }  // namespace atproto::repo

@@ -38,6 +38,7 @@
 
 #include "atproto/car/car.hpp"
 #include "atproto/common/result.hpp"
+#include "atproto/data/cbor_view.hpp"
 #include "atproto/data/cid.hpp"
 #include "atproto/repo/block_store.hpp"
 
@@ -47,6 +48,18 @@ namespace atproto::repo {
 // A repo path: "<collection>/<record-key>", a normalized NSID and a valid
 // record key, exactly one slash. Every MST key is a repo path.
 Status validate_repo_path(std::string_view path);
+
+// validate_repo_path for a run of keys, such as a tree's keys in order: a
+// collection that passed once is not checked again while the keys after it
+// share it (the same string has the same verdict), so a tree of one
+// collection checks its NSID once instead of once per record.
+class RepoPathValidator {
+ public:
+  Status check(std::string_view path);
+
+ private:
+  std::string valid_collection_;
+};
 
 // [repo.mst.key-depth] Leading zero bits of SHA-256(key), divided by two.
 int key_depth(std::string_view key);
@@ -86,6 +99,9 @@ Bytes encode_node(const NodeData& node);
 // key shares with the previous one [repo.mst.prefix-compression]. Key order,
 // depths and ranges are the tree's business (Mst::verify).
 Result<NodeData> decode_node(std::span<const std::uint8_t> bytes);
+// The same into `out`, reusing its storage and `tape`'s from earlier calls
+// (a reader of many nodes allocates once, not once per key).
+Status decode_node_into(std::span<const std::uint8_t> bytes, NodeData& out, data::CborTape& tape);
 
 namespace detail {
 struct NodeBox;
@@ -155,6 +171,17 @@ class Mst {
   // repo.mst.key-depth, repo.mst.subtree-range, repo.mst.empty-nodes,
   // repo.mst.complete, and decode_node's codes.
   Status verify() const;
+
+  // The bytes of a block, or nullopt when it is not there; the span must
+  // stay valid while the caller uses the tree.
+  using BlockLookup = std::function<std::optional<std::span<const std::uint8_t>>(const data::Cid&)>;
+  // verify() of the stored tree whose root node is `root`, streaming: each
+  // node is read once from `blocks`, checked, and dropped (no tree is kept),
+  // and the entries are passed to `visit` in key order as they are reached
+  // (`visit` returns false to stop). The same checks and error codes as
+  // verify(); entries visited before an error are not known to be valid.
+  static Status verify_stored(const BlockLookup& blocks, const data::Cid& root,
+                              const Visitor& visit);
 
   // Records and node blocks that differ between `from` and `to`.
   static Result<MstDiff> diff(const Mst& from, const Mst& to);

@@ -20,7 +20,11 @@ using data::Cid;
 
 // ---------------------------------------------------------------- keys
 
-Status validate_repo_path(std::string_view path) {
+namespace {
+
+// validate_repo_path; with `known`, a collection equal to *known is taken as
+// valid, and a newly validated one is stored there.
+Status check_repo_path(std::string_view path, std::string* known) {
   // [repo.path.syntax] Exactly two segments, no leading slash, not empty.
   auto slash = path.find('/');
   if (path.empty() || slash == std::string_view::npos || slash == 0 || slash + 1 == path.size() ||
@@ -31,19 +35,30 @@ Status validate_repo_path(std::string_view path) {
   }
   auto collection = path.substr(0, slash);
   auto rkey = path.substr(slash + 1);
-  // [repo.path.collection] A valid NSID in its normalized form.
-  if (auto st = syntax::validate_nsid(collection); !st.ok()) {
-    return make_error("repo.path.collection",
-                      "collection is not a valid NSID: " + st.error().message);
-  }
-  if (syntax::normalize_nsid(collection) != collection) {
-    return make_error("repo.path.collection", "collection NSID is not normalized");
+  if (known == nullptr || collection != *known) {
+    // [repo.path.collection] A valid NSID in its normalized form.
+    if (auto st = syntax::validate_nsid(collection); !st.ok()) {
+      return make_error("repo.path.collection",
+                        "collection is not a valid NSID: " + st.error().message);
+    }
+    if (syntax::normalize_nsid(collection) != collection) {
+      return make_error("repo.path.collection", "collection NSID is not normalized");
+    }
+    if (known != nullptr) known->assign(collection);
   }
   // [repo.path.record-key] A valid record key ("." and ".." included).
   if (auto st = syntax::validate_record_key(rkey); !st.ok()) {
     return make_error("repo.path.record-key", "record key is not valid: " + st.error().message);
   }
   return {};
+}
+
+}  // namespace
+
+Status validate_repo_path(std::string_view path) { return check_repo_path(path, nullptr); }
+
+Status RepoPathValidator::check(std::string_view path) {
+  return check_repo_path(path, &valid_collection_);
 }
 
 Status validate_key(std::string_view key, KeyRule rule) {
@@ -182,6 +197,12 @@ Result<std::optional<Cid>> node_link(data::ValueView v, const char* field) {
 Result<NodeData> decode_node(std::span<const std::uint8_t> bytes) {
   // The tape decoder: no tree of owning values for a node read once.
   data::CborTape tape;
+  NodeData node;
+  if (auto st = decode_node_into(bytes, node, tape); !st.ok()) return st.error();
+  return node;
+}
+
+Status decode_node_into(std::span<const std::uint8_t> bytes, NodeData& node, data::CborTape& tape) {
   if (auto st = data::decode_cbor_view(bytes, tape); !st.ok()) return st.error();
   const data::ValueView value = tape.root();
   // [repo.mst.node-schema] {l, e} with entries {p, k, v, t}; nullable fields
@@ -190,14 +211,17 @@ Result<NodeData> decode_node(std::span<const std::uint8_t> bytes) {
     return schema_error("not a map of exactly the fields e and l");
   }
   const auto map = value.as_map();
-  NodeData node;
   auto left = node_link(map.at("l"), "l");
   if (!left.ok()) return left.error();
   node.left = *left;
   const auto e = map.at("e");
   if (!e.is_array()) return schema_error("e is not an array");
-  std::string prev;
-  for (const auto item : e.as_array()) {
+  const auto items = e.as_array();
+  // Entries (and their key strings) of an earlier node are overwritten in
+  // place, so their capacity is reused.
+  node.entries.reserve(items.size());
+  std::size_t n = 0;
+  for (const auto item : items) {
     if (!item.is_map() || !has_exactly(item.as_map(), {"k", "p", "t", "v"})) {
       return schema_error("an entry is not a map of exactly the fields k, p, t and v");
     }
@@ -214,26 +238,36 @@ Result<NodeData> decode_node(std::span<const std::uint8_t> bytes) {
     auto shared = static_cast<std::uint64_t>(p.as_integer());
     // [repo.mst.prefix-compression] The first key is whole; every p counts
     // exactly the bytes shared with the previous key, no fewer.
-    if (node.entries.empty() && shared != 0) {
+    if (n == 0 && shared != 0) {
       return make_error("repo.mst.prefix-compression", "first entry of a node has p != 0");
     }
+    if (n == node.entries.size()) node.entries.push_back(NodeEntry{{}, v.as_link(), {}});
+    const std::string_view prev = n == 0 ? std::string_view() : node.entries[n - 1].key;
     if (shared > prev.size()) {
       return make_error("repo.mst.prefix-compression", "p is longer than the previous key");
     }
-    std::string key = prev.substr(0, shared);
-    key.append(k.as_bytes().begin(), k.as_bytes().end());
-    if (!node.entries.empty() && shared_prefix(prev, key) != shared) {
+    NodeEntry& entry = node.entries[n];
+    const auto suffix = k.as_bytes();
+    if (shared == 0) {
+      entry.key.clear();
+    } else {
+      entry.key.assign(prev.data(), static_cast<std::size_t>(shared));
+    }
+    entry.key.append(suffix.begin(), suffix.end());
+    if (n > 0 && shared_prefix(prev, entry.key) != shared) {
       return make_error("repo.mst.prefix-compression",
                         "p is shorter than the prefix the key shares with the previous key");
     }
     // [repo.mst.key-order] Keys strictly increase within the node.
-    if (!node.entries.empty() && !(prev < key)) {
+    if (n > 0 && !(prev < entry.key)) {
       return make_error("repo.mst.key-order", "keys in a node are not in increasing order");
     }
-    node.entries.push_back(NodeEntry{key, v.as_link(), *right});
-    prev = std::move(key);
+    entry.value = v.as_link();
+    entry.right = *right;
+    ++n;
   }
-  return node;
+  node.entries.erase(node.entries.begin() + static_cast<std::ptrdiff_t>(n), node.entries.end());
+  return {};
 }
 
 }  // namespace atproto::repo

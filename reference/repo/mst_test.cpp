@@ -192,6 +192,26 @@ TEST_CASE("mst: node decoding rejects what the schema forbids", "[mst]") {
   // [repo.mst.node-cid] Subtree links are dag-cbor.
   Cid raw = Cid::compute(data::Codec::kRaw, std::vector<std::uint8_t>{1});
   CHECK(decode_code(data::Map{{"l", raw}, {"e", data::Array{}}}) == "repo.mst.node-cid");
+  // decode_node_into reuses one NodeData and tape for node after node: what
+  // an earlier, bigger node left there never leaks into a later one.
+  {
+    NodeData big;
+    for (std::uint64_t i = 0; i < 6; ++i) {
+      big.entries.push_back(
+          {"com.example.record/k" + std::to_string(100 + i), record_cid(i), std::nullopt});
+    }
+    big.left = record_cid(40);
+    NodeData small;
+    small.entries.push_back({"app.bsky.feed.post/x", record_cid(7), record_cid(41)});
+    NodeData reused;
+    data::CborTape tape;
+    REQUIRE(decode_node_into(encode_node(big), reused, tape).ok());
+    CHECK(reused == big);
+    REQUIRE(decode_node_into(encode_node(small), reused, tape).ok());
+    CHECK(reused == small);
+    REQUIRE(decode_node_into(encode_node(big), reused, tape).ok());
+    CHECK(reused == big);
+  }
   // Not CBOR at all: the data layer's code.
   CHECK(decode_node(std::vector<std::uint8_t>{0xff}).error().code.rfind("data.", 0) == 0);
 }
@@ -207,7 +227,25 @@ struct HandTree {
   }
   std::string verify(const Cid& root) {
     auto st = Mst::load(store, root).verify();
-    return st.ok() ? "ok" : st.error().code;
+    std::string code = st.ok() ? "ok" : st.error().code;
+    // The streaming check of the same stored tree reaches the same verdict,
+    // and on a good tree visits exactly its entries in order.
+    std::vector<MstEntry> visited;
+    auto streamed =
+        Mst::verify_stored(lookup(store), root, [&](const std::string& k, const Cid& v) {
+          visited.push_back({k, v});
+          return true;
+        });
+    CHECK((streamed.ok() ? "ok" : streamed.error().code) == code);
+    if (st.ok()) CHECK(visited == Mst::load(store, root).list().value());
+    return code;
+  }
+  static Mst::BlockLookup lookup(const MemoryBlockStore& s) {
+    return [&s](const Cid& cid) -> std::optional<std::span<const std::uint8_t>> {
+      const auto* bytes = s.find(cid);
+      if (bytes == nullptr) return std::nullopt;
+      return std::span<const std::uint8_t>(*bytes);
+    };
   }
 };
 
@@ -359,12 +397,30 @@ TEST_CASE("mst: a stored tree loads lazily; a missing node is reported [repo.mst
   Mst loaded = Mst::load(store, mst.root_cid().value());
   CHECK(loaded.list().value() == mst.list().value());
   CHECK(loaded.verify().ok());
+  // The streaming check reads the same entries, and stops when asked to.
+  std::vector<MstEntry> visited;
+  auto collect = [&](const std::string& k, const Cid& v) {
+    visited.push_back({k, v});
+    return visited.size() < 1000;
+  };
+  CHECK(Mst::verify_stored(HandTree::lookup(store), mst.root_cid().value(), collect).ok());
+  CHECK(visited == mst.list().value());
+  visited.clear();
+  CHECK(Mst::verify_stored(HandTree::lookup(store), mst.root_cid().value(),
+                           [&](const std::string& k, const Cid& v) {
+                             visited.push_back({k, v});
+                             return visited.size() < 7;
+                           })
+            .ok());
+  CHECK(visited.size() == 7);
   // Remove a node that is not the root: reading everything now fails.
   (void)store.remove(written.back().cid);
   Mst broken = Mst::load(store, mst.root_cid().value());
   auto listed = broken.list();
   REQUIRE(!listed.ok());
   CHECK(listed.error().code == "repo.mst.complete");
+  CHECK(Mst::verify_stored(HandTree::lookup(store), mst.root_cid().value(), collect).error().code ==
+        "repo.mst.complete");
 }
 
 // ---------------------------------------------------------------- properties

@@ -119,6 +119,52 @@ inline NodePtr wrap(NodePtr node, int from, int to) {
   return node;
 }
 
+inline bool links_at(const Node& node, std::size_t i) { return slot(node, i) != nullptr; }
+inline bool links_at(const NodeData& node, std::size_t i) {
+  return (i == 0 ? node.left : node.entries[i - 1].right).has_value();
+}
+
+// The checks of Mst::verify on one node at `layer` whose keys must lie
+// strictly between *lo and *hi (null: unbounded), for a node in memory
+// (Node) or as decoded (NodeData). Key order within a node is decode_node's
+// check; subtrees are the caller's to visit.
+template <class N>
+Status check_node(const N& node, int layer, const std::string* lo, const std::string* hi,
+                  bool is_root, RepoPathValidator& paths) {
+  // [repo.mst.empty-nodes] Only the empty tree is an empty leaf; a root
+  // never only links down; any other node has keys or links down.
+  if (node.entries.empty()) {
+    if (is_root && links_at(node, 0)) {
+      return make_error("repo.mst.empty-nodes", "the root node is empty and only links down");
+    }
+    if (!is_root && !links_at(node, 0)) {
+      return make_error("repo.mst.empty-nodes", "an MST node is empty and links nowhere");
+    }
+  }
+  for (std::size_t i = 0; i < node.entries.size(); ++i) {
+    const std::string& key = node.entries[i].key;
+    if (auto st = paths.check(key); !st.ok()) return st;
+    // [repo.mst.key-depth] Each key sits in a node of its own depth.
+    if (int depth = key_depth(key); depth != layer) {
+      return make_error("repo.mst.key-depth", "key " + key + " has depth " + std::to_string(depth) +
+                                                  " but sits at layer " + std::to_string(layer));
+    }
+    // [repo.mst.subtree-range] Keys of a subtree lie inside its gap.
+    if ((lo && !(*lo < key)) || (hi && !(key < *hi))) {
+      return make_error("repo.mst.subtree-range",
+                        "key " + key + " lies outside the key range of its subtree");
+    }
+  }
+  if (layer == 0) {
+    for (std::size_t i = 0; i <= node.entries.size(); ++i) {
+      if (links_at(node, i)) {
+        return make_error("repo.mst.key-depth", "a node at layer 0 links to a subtree");
+      }
+    }
+  }
+  return {};
+}
+
 class Reader {
  public:
   explicit Reader(const BlockStore* store) : store_(store) {}
@@ -347,44 +393,17 @@ class Reader {
   }
 
   Status verify(const NodePtr& box, int layer, const std::string* lo, const std::string* hi,
-                bool is_root) const {
+                bool is_root, RepoPathValidator& paths) const {
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
     auto node = box->node;
-    // [repo.mst.empty-nodes] Only the empty tree is an empty leaf; a root
-    // never only links down; any other node has keys or links down.
-    if (node->entries.empty()) {
-      if (is_root && node->left) {
-        return make_error("repo.mst.empty-nodes", "the root node is empty and only links down");
-      }
-      if (!is_root && !node->left) {
-        return make_error("repo.mst.empty-nodes", "an MST node is empty and links nowhere");
-      }
-    }
-    for (std::size_t i = 0; i < node->entries.size(); ++i) {
-      const auto& key = node->entries[i].key;
-      if (auto st = validate_repo_path(key); !st.ok()) return st;
-      // [repo.mst.key-depth] Each key sits in a node of its own depth.
-      if (key_depth(key) != layer) {
-        return make_error("repo.mst.key-depth", "key " + key + " has depth " +
-                                                    std::to_string(key_depth(key)) +
-                                                    " but sits at layer " + std::to_string(layer));
-      }
-      // [repo.mst.subtree-range] Keys of a subtree lie inside its gap.
-      if ((lo && !(*lo < key)) || (hi && !(key < *hi))) {
-        return make_error("repo.mst.subtree-range",
-                          "key " + key + " lies outside the key range of its subtree");
-      }
-    }
+    if (auto st = check_node(*node, layer, lo, hi, is_root, paths); !st.ok()) return st;
     for (std::size_t i = 0; i <= node->entries.size(); ++i) {
       const NodePtr& child = slot(*node, i);
       if (!child) continue;
-      if (layer == 0) {
-        return make_error("repo.mst.key-depth", "a node at layer 0 links to a subtree");
-      }
       const std::string* child_lo = i == 0 ? lo : &node->entries[i - 1].key;
       const std::string* child_hi = i == node->entries.size() ? hi : &node->entries[i].key;
-      if (auto st = verify(child, layer - 1, child_lo, child_hi, false); !st.ok()) return st;
+      if (auto st = verify(child, layer - 1, child_lo, child_hi, false, paths); !st.ok()) return st;
     }
     return {};
   }

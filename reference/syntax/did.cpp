@@ -2,6 +2,8 @@
 // Spec: https://atproto.com/specs/did and https://web.plc.directory/spec/v0.1/did-plc
 #include "atproto/syntax/did.hpp"
 
+#include <array>
+
 #include "ascii.hpp"
 #include "atproto/syntax/handle.hpp"
 
@@ -18,6 +20,15 @@ constexpr bool is_did_char(char c) {
   return ascii::is_alnum(c) || c == '.' || c == '_' || c == ':' || c == '%' || c == '-';
 }
 
+// is_did_char as a table: every record with a DID field (mentions, likes,
+// follows) checks each of its characters.
+constexpr std::array<bool, 256> kDidChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c)
+    table[static_cast<std::size_t>(c)] = is_did_char(static_cast<char>(c));
+  return table;
+}();
+
 constexpr bool is_base32_lower(char c) { return ascii::is_lower(c) || (c >= '2' && c <= '7'); }
 
 }  // namespace
@@ -32,15 +43,14 @@ Status validate_did(std::string_view input) {
     return did_error("did.syntax.max-length", input, "longer than 2048 characters");
   }
   for (char c : input) {
+    if (kDidChars[static_cast<unsigned char>(c)]) continue;
     // [did.syntax.no-query-fragment] DID URL parts are not identifiers.
     if (c == '/' || c == '?' || c == '#') {
       return did_error("did.syntax.no-query-fragment", input,
                        "paths, queries and fragments are not part of a DID");
     }
-    if (!is_did_char(c)) {
-      return did_error("did.syntax.chars", input,
-                       "only ASCII letters, digits and . _ : % - are allowed");
-    }
+    return did_error("did.syntax.chars", input,
+                     "only ASCII letters, digits and . _ : % - are allowed");
   }
   // [did.syntax.method] One or more lowercase letters, then ':'.
   std::string_view rest = input.substr(4);
