@@ -570,12 +570,14 @@ void dropped_case(Builder& b, const std::string& id, std::vector<std::string> re
     }
     sync::Event event = bad(s, *x);
     if (s.failed()) return;
-    std::size_t from = s.window().size();  // what follows the invalid event
+    std::size_t from = s.window().size();          // what follows the invalid event
+    const std::string claimed = event_did(event);  // the repo it names, maybe not x's
     emit(s.run().a, std::move(event));
     if (!fence(s, s.run().a)) return;
     json seen = json::array();
     for (std::size_t i = from; i < s.window().size(); ++i) {
-      if (event_did(s.window()[i].event) == x->did()) seen.push_back(describe(s.window()[i].event));
+      const std::string did = event_did(s.window()[i].event);
+      if (did == x->did() || did == claimed) seen.push_back(describe(s.window()[i].event));
     }
     s.check(seen.empty(), "the invalid event was forwarded: " + seen.dump(), "nothing forwarded");
   });
@@ -609,14 +611,27 @@ void add_forwarding_cases(Builder& b) {
       [](Session& s) {
         Account* x = new_account(s, s.run().a);
         if (!x) return;
+        std::vector<sync::CommitEvent> sent;
         std::vector<std::string> revs;
-        for (int i = 0; i < 3; ++i) revs.push_back(emit_commit(*x, i + 1).rev);
+        for (int i = 0; i < 3; ++i) {
+          sent.push_back(emit_commit(*x, i + 1));
+          revs.push_back(sent.back().rev);
+        }
         if (!fence(s, s.run().a)) return;
         std::vector<std::string> got;
         for (const auto* e : s.events_of(x->did())) {
           if (const auto* c = std::get_if<sync::CommitEvent>(&e->event)) got.push_back(c->rev);
         }
-        s.check(got == revs, "the chain was not forwarded as sent", revs);
+        if (!s.check(got == revs, "the chain was not forwarded as sent", revs)) return;
+        for (std::size_t i = 0; i < sent.size(); ++i) {
+          const auto* c = forwarded_commit(s, x->did(), sent[i].rev, "a commit of the chain");
+          if (!c || !s.check(c->since == sent[i].since && c->prev_data == sent[i].prev_data &&
+                                 c->ops.size() == sent[i].ops.size() && c->blocks == sent[i].blocks,
+                             "commit " + sent[i].rev +
+                                 " was changed on the way (since, prevData, ops or blocks)")) {
+            return;
+          }
+        }
       });
 
   auto other_key = [] { return crypto::PrivateKey::generate(crypto::Curve::kK256).value(); };
@@ -637,6 +652,7 @@ void add_forwarding_cases(Builder& b) {
                  Account* y = new_account(s, s.run().a);
                  if (!y) return sync::Event(x.repo.fork(x.repo.key));
                  emit_commit(*y);  // y exists on the relay
+                 (void)fence(s, s.run().a);
                  auto e = x.repo.fork(x.repo.key);
                  e.repo = y->did();
                  return sync::Event(e);

@@ -54,9 +54,11 @@ inline constexpr FaultInfo kRelayFaults[] = {
     {"no-identity-refresh", "a signature failing with the cached key is final (no re-resolve)"},
     {"no-resync", "an out-of-sync account is never fetched again"},
     {"upstream-seq", "forwarded events keep the upstream host's seq"},
+    {"drop-ops", "forwarded #commit events lose their ops"},
     {"ignore-cursor", "subscribeRepos ignores the cursor (always live)"},
     {"latest-commit-not-found", "getLatestCommit answers RepoNotFound"},
     {"repo-status-active", "getRepoStatus answers active, without status"},
+    {"repo-status-no-rev", "getRepoStatus leaves out the rev"},
     {"list-repos-empty", "listRepos answers no repository"},
     {"hosts-unknown", "listHosts lists nothing and getHostStatus answers HostNotFound"},
     {"request-crawl-accepts", "requestCrawl accepts any hostname"},
@@ -81,11 +83,11 @@ inline const std::string& active() {
 
 inline bool is(std::string_view name) { return active() == name; }
 
-// Whether the disabled rule is the one that decided: the structure rule's
-// failures carry the lower layer's code (car.*, repo.*, data.*).
+// Whether the disabled rule is the one that decided (the structure rule's
+// failures may carry the lower layer's code: car.*, repo.*, data.*).
 inline bool rule_disabled(std::string_view rule) {
   if (active().empty() || rule.empty()) return false;
-  if (is("sync.check.structure")) return rule.rfind("sync.", 0) != 0;
+  if (is("sync.check.structure") && rule.rfind("sync.", 0) != 0) return true;
   return active() == rule;
 }
 
@@ -115,8 +117,13 @@ inline Status status(Status s) {
 
 inline bool skip_resync() { return is("no-resync"); }
 
-inline std::int64_t output_seq(std::int64_t relay_seq, std::int64_t upstream_seq) {
-  return is("upstream-seq") && upstream_seq > 0 ? upstream_seq : relay_seq;
+// Gives an event about to be forwarded its relay seq.
+template <typename E>
+void sequence(E& event, std::int64_t relay_seq) {
+  if (!is("upstream-seq") || event.seq <= 0) event.seq = relay_seq;
+  if constexpr (requires { event.ops; }) {
+    if (is("drop-ops")) event.ops.clear();
+  }
 }
 
 // The XRPC faults, around the router's handler.
@@ -149,6 +156,11 @@ inline xrpc::Handler handler(xrpc::Handler inner) {
       body.erase("status");
       return xrpc::HttpResponse::json(200, body);
     }
+    if (nsid == "com.atproto.sync.getRepoStatus" && is("repo-status-no-rev") && out.status == 200) {
+      auto body = nlohmann::json::parse(out.body, nullptr, false);
+      body.erase("rev");
+      return xrpc::HttpResponse::json(200, body);
+    }
     if (nsid == "com.atproto.sync.requestCrawl" && is("request-crawl-accepts")) {
       return xrpc::HttpResponse::json(200, nlohmann::json::object());
     }
@@ -164,7 +176,10 @@ sync::Verdict verdict(const E&, sync::Verdict v) {
 }
 inline Status status(Status s) { return s; }
 inline constexpr bool skip_resync() { return false; }
-inline constexpr std::int64_t output_seq(std::int64_t relay_seq, std::int64_t) { return relay_seq; }
+template <typename E>
+void sequence(E& event, std::int64_t relay_seq) {
+  event.seq = relay_seq;
+}
 inline xrpc::Handler handler(xrpc::Handler inner) { return inner; }
 
 #endif

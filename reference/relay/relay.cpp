@@ -245,7 +245,7 @@ struct Relay::State {
         std::visit(
             [&](auto& e) {
               if constexpr (!std::is_same_v<std::decay_t<decltype(e)>, sync::InfoEvent>) {
-                e.seq = fault::output_seq(seq, e.seq);
+                fault::sequence(e, seq);
               }
             },
             *shared);
