@@ -18,6 +18,7 @@ import concurrent.futures
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -173,6 +174,9 @@ class RelaySuiteTest(unittest.TestCase):
         shown = set().union(*FAULTS.values())
         self.assertEqual(shown - ids, set(), "FAULTS names cases that do not exist")
         self.assertEqual(ids - shown, set(), "cases no fault shows able to fail")
+        with open(os.path.join(ROOT, "docs", "relay-suite.md")) as f:
+            documented = {m[len(PREFIX):] for m in re.findall(r"`(relay\.[a-z.-]+)`", f.read())}
+        self.assertEqual(documented, ids, "docs/relay-suite.md's case table is not the suite's")
 
     def test_each_fault_fails_exactly_its_cases(self):
         def one(fault):
