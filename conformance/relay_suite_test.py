@@ -22,9 +22,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 import unittest
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("ATPROTO_BUILD", os.path.join(ROOT, "build", "asan"))
@@ -33,11 +31,11 @@ RELAY = os.path.join(BUILD, "reference", "relay", "atproto-relay")
 RELAY_WITH_FAULT = os.path.join(BUILD, "reference", "relay", "atproto-relay-with-fault")
 CONFORMANCE = os.path.join(BUILD, "conformance", "atproto-conformance")
 
-# One Server class for every service the tests start (atproto-plc's test).
+# The servers the tests start, as the pds suite's test starts them.
 _spec = importlib.util.spec_from_file_location(
-    "plc_server_test", os.path.join(ROOT, "reference", "plc", "plc_server_test.py"))
-plc_server_test = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(plc_server_test)
+    "pds_suite_test", os.path.join(ROOT, "conformance", "pds_suite_test.py"))
+pds_suite_test = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pds_suite_test)
 
 # The cases each fault must fail (ids without the "relay." prefix). A
 # checklist rule's id as a fault disables that rule (fault.hpp).
@@ -101,35 +99,21 @@ def run_suite(url, plc_url, *extra, timeout=600):
     return proc, report
 
 
-class Relay(plc_server_test.Server):
-    """atproto-relay (or its fault build), healthy at /xrpc/_health."""
-
-    def __init__(self, binary, data_dir, plc_url, fault=None):
-        # env(1) execs the relay: stop() signals the relay itself.
-        env = ["env", f"ATPROTO_RELAY_FAULT={fault}"] if fault else []
-        super().__init__(None, argv=[*env, binary, "--port", "0", "--data", data_dir, "--plc",
-                                     plc_url, "--allow-private-addresses"])
-
-    def _wait_healthy(self):
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/xrpc/_health", timeout=5) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.url} never became healthy")
+def start_relay(binary, data_dir, plc_url, fault=None):
+    """atproto-relay, or its fault build with one fault (env(1) execs the
+    relay, so that stopping the Service signals the relay itself)."""
+    env = ["env", f"ATPROTO_RELAY_FAULT={fault}"] if fault else []
+    return pds_suite_test.Service(None, argv=[*env, binary, "--port", "0", "--data", data_dir,
+                                              "--plc", plc_url, "--allow-private-addresses"])
 
 
 class RelaySuiteTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="relay-suite-test-")
-        cls.plc = plc_server_test.Server(os.path.join(cls.tmp, "plc"))
+        cls.plc = pds_suite_test.Service(os.path.join(cls.tmp, "plc"))
         try:
-            cls.relay = Relay(RELAY, os.path.join(cls.tmp, "relay"), cls.plc.url)
+            cls.relay = start_relay(RELAY, os.path.join(cls.tmp, "relay"), cls.plc.url)
         except Exception:
             cls.plc.stop()
             raise
@@ -180,8 +164,8 @@ class RelaySuiteTest(unittest.TestCase):
 
     def test_each_fault_fails_exactly_its_cases(self):
         def one(fault):
-            relay = Relay(RELAY_WITH_FAULT, os.path.join(self.tmp, "fault-" + fault),
-                          self.plc.url, fault)
+            relay = start_relay(RELAY_WITH_FAULT, os.path.join(self.tmp, "fault-" + fault),
+                                self.plc.url, fault)
             try:
                 # A case waiting for what a fault never sends waits this long.
                 _, report = run_suite(relay.url, self.plc.url, "--timeout-ms", "3000")

@@ -134,14 +134,16 @@ struct Seen {
   sync::Event event;
 };
 
+// The DID an event is about ("" for #info).
 std::string event_did(const sync::Event& e) {
   return std::visit(
       [](const auto& v) -> std::string {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, sync::CommitEvent>) return v.repo;
-        if constexpr (std::is_same_v<T, sync::InfoEvent>) return "";
-        if constexpr (!std::is_same_v<T, sync::CommitEvent> &&
-                      !std::is_same_v<T, sync::InfoEvent>) {
+        if constexpr (std::is_same_v<T, sync::CommitEvent>) {
+          return v.repo;
+        } else if constexpr (std::is_same_v<T, sync::InfoEvent>) {
+          return "";
+        } else {
           return v.did;
         }
       },
@@ -466,6 +468,20 @@ const sync::CommitEvent* forwarded_commit(Session& s, const std::string& did,
   return nullptr;
 }
 
+// A new account on host a whose first commit the relay forwarded (the
+// start of every case about what follows on a known account); nullptr
+// after a failure. `first` receives that commit when given.
+Account* known_account(Session& s, sync::CommitEvent* first = nullptr) {
+  Account* x = new_account(s, s.run().a);
+  if (!x) return nullptr;
+  auto commit = emit_commit(*x);
+  if (!fence(s, s.run().a) || !forwarded_commit(s, x->did(), commit.rev, "the first commit")) {
+    return nullptr;
+  }
+  if (first) *first = std::move(commit);
+  return x;
+}
+
 // ---------------------------------------------------------------- setup
 
 // Starts the two fake hosts, registers their fence accounts, asks the relay
@@ -562,12 +578,8 @@ void dropped_case(Builder& b, const std::string& id, std::vector<std::string> re
                   std::function<sync::Event(Session&, Account&)> bad) {
   requirements.push_back("relay.verify.checklist");
   b.add(id, std::move(requirements), description, [bad = std::move(bad)](Session& s) {
-    Account* x = new_account(s, s.run().a);
+    Account* x = known_account(s);
     if (!x) return;
-    auto first = emit_commit(*x);
-    if (!fence(s, s.run().a) || !forwarded_commit(s, x->did(), first.rev, "the first commit")) {
-      return;
-    }
     sync::Event event = bad(s, *x);
     if (s.failed()) return;
     std::size_t from = s.window().size();          // what follows the invalid event
@@ -731,23 +743,18 @@ void add_forwarding_cases(Builder& b) {
           none_forwarded(s, x->did(), "a commit of a DID without a signing key");
         });
   // [sync.check.signature] A failure with the cached key resolves the DID again.
-  b.add(
-      "firehose.signature-stale-key", {"sync.check.signature", "relay.verify.checklist"},
-      "after the account's signing key changed in its DID document, its commits signed with "
-      "the new key are forwarded (the relay resolves the DID again)",
-      [](Session& s) {
-        Account* x = new_account(s, s.run().a);
-        if (!x) return;
-        auto first = emit_commit(*x);
-        if (!fence(s, s.run().a) || !forwarded_commit(s, x->did(), first.rev, "the first commit")) {
-          return;
-        }
-        x->repo.key = crypto::PrivateKey::generate(crypto::Curve::kK256).value();
-        if (!register_identity(s, *x, s.run().a.pds->url())) return;
-        auto second = emit_commit(*x);
-        if (!fence(s, s.run().a)) return;
-        forwarded_commit(s, x->did(), second.rev, "the commit signed with the rotated key");
-      });
+  b.add("firehose.signature-stale-key", {"sync.check.signature", "relay.verify.checklist"},
+        "after the account's signing key changed in its DID document, its commits signed with "
+        "the new key are forwarded (the relay resolves the DID again)",
+        [](Session& s) {
+          Account* x = known_account(s);
+          if (!x) return;
+          x->repo.key = crypto::PrivateKey::generate(crypto::Curve::kK256).value();
+          if (!register_identity(s, *x, s.run().a.pds->url())) return;
+          auto second = emit_commit(*x);
+          if (!fence(s, s.run().a)) return;
+          forwarded_commit(s, x->did(), second.rev, "the commit signed with the rotated key");
+        });
 }
 
 // A #sync of the account's current commit (a CAR of the commit block only).
@@ -798,61 +805,47 @@ void expect_resync(Session& s, Account& x, int get_repo_before, const std::strin
 
 void add_resync_cases(Builder& b) {
   // [sync.check.since] [relay.resync]
-  b.add(
-      "firehose.since-gap", {"sync.check.since", "relay.resync", "sync.check.desynchronized"},
-      "a commit whose since is not the last rev the relay saw marks the account out of sync: "
-      "it is fetched with getRepo and announced with a #sync",
-      [](Session& s) {
-        Account* x = new_account(s, s.run().a);
-        if (!x) return;
-        auto first = emit_commit(*x);
-        if (!fence(s, s.run().a) || !forwarded_commit(s, x->did(), first.rev, "the first commit")) {
-          return;
-        }
-        (void)next_commit(*x);  // never emitted: the relay misses it
-        int before = x->host->pds->get_repo_calls();
-        auto third = emit_commit(*x);
-        if (!fence(s, s.run().a)) return;
-        expect_resync(s, *x, before, third.rev);
-      });
+  b.add("firehose.since-gap", {"sync.check.since", "relay.resync"},
+        "a commit whose since is not the last rev the relay saw marks the account out of sync: "
+        "it is fetched with getRepo and announced with a #sync",
+        [](Session& s) {
+          Account* x = known_account(s);
+          if (!x) return;
+          (void)next_commit(*x);  // never emitted: the relay misses it
+          int before = x->host->pds->get_repo_calls();
+          auto third = emit_commit(*x);
+          if (!fence(s, s.run().a)) return;
+          expect_resync(s, *x, before, third.rev);
+        });
   // [sync.check.prev-data]
-  b.add(
-      "firehose.prev-data-mismatch", {"sync.check.prev-data", "relay.resync"},
-      "a commit whose since is the last rev but whose prevData is not the last data marks "
-      "the account out of sync and it is fetched again",
-      [](Session& s) {
-        Account* x = new_account(s, s.run().a);
-        if (!x) return;
-        auto first = emit_commit(*x);
-        if (!fence(s, s.run().a) || !forwarded_commit(s, x->did(), first.rev, "the first commit")) {
-          return;
-        }
-        (void)next_commit(*x);
-        int before = x->host->pds->get_repo_calls();
-        auto third = next_commit(*x);
-        third.since = first.rev;  // unsigned: the chain claims to continue
-        emit(s.run().a, third);
-        if (!fence(s, s.run().a)) return;
-        expect_resync(s, *x, before, third.rev);
-      });
+  b.add("firehose.prev-data-mismatch", {"sync.check.prev-data", "relay.resync"},
+        "a commit whose since is the last rev but whose prevData is not the last data marks "
+        "the account out of sync and it is fetched again",
+        [](Session& s) {
+          sync::CommitEvent first;
+          Account* x = known_account(s, &first);
+          if (!x) return;
+          (void)next_commit(*x);
+          int before = x->host->pds->get_repo_calls();
+          auto third = next_commit(*x);
+          third.since = first.rev;  // unsigned: the chain claims to continue
+          emit(s.run().a, third);
+          if (!fence(s, s.run().a)) return;
+          expect_resync(s, *x, before, third.rev);
+        });
   // [sync.check.sync-reset]
-  b.add(
-      "firehose.sync-reset", {"sync.check.sync-reset", "relay.resync"},
-      "a #sync naming a tree the relay does not have makes it fetch the repository again",
-      [](Session& s) {
-        Account* x = new_account(s, s.run().a);
-        if (!x) return;
-        auto first = emit_commit(*x);
-        if (!fence(s, s.run().a) || !forwarded_commit(s, x->did(), first.rev, "the first commit")) {
-          return;
-        }
-        (void)next_commit(*x, 2);  // the host's repository moved on
-        int before = x->host->pds->get_repo_calls();
-        auto reset = sync_event(*x);
-        emit(s.run().a, reset);
-        if (!fence(s, s.run().a)) return;
-        expect_resync(s, *x, before, reset.rev);
-      });
+  b.add("firehose.sync-reset", {"sync.check.sync-reset", "relay.resync"},
+        "a #sync naming a tree the relay does not have makes it fetch the repository again",
+        [](Session& s) {
+          Account* x = known_account(s);
+          if (!x) return;
+          (void)next_commit(*x, 2);  // the host's repository moved on
+          int before = x->host->pds->get_repo_calls();
+          auto reset = sync_event(*x);
+          emit(s.run().a, reset);
+          if (!fence(s, s.run().a)) return;
+          expect_resync(s, *x, before, reset.rev);
+        });
 }
 
 sync::AccountEvent account_event(const Account& x, bool active, std::optional<std::string> status) {
