@@ -160,6 +160,31 @@ json describe(const sync::Event& e) {
 
 // ---------------------------------------------------------------- session
 
+// One message of a subscription, as received and decoded.
+struct Message {
+  Bytes bytes;
+  Result<sync::Message> message;
+};
+
+// The next message, waiting until `deadline`; nullopt when none came
+// (`closed` then says whether the relay closed the stream).
+std::optional<Message> read_one(PdsSubscription& subscription, SteadyClock::time_point deadline,
+                                bool& closed) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+  if (left.count() <= 0) return std::nullopt;
+  Response r =
+      subscription.read({{"idle_ms", static_cast<int>(std::max<std::int64_t>(left.count(), 1))},
+                         {"max_messages", 1}});
+  auto messages = r.body.value("messages", json::array());
+  if (messages.empty()) {
+    closed = r.body.value("closed", false);
+    return std::nullopt;
+  }
+  auto bytes = hex_decode(messages[0].get<std::string>()).value_or(Bytes{});
+  auto decoded = sync::decode_message(bytes);
+  return Message{std::move(bytes), std::move(decoded)};
+}
+
 // One case's exchanges with the relay, the events it read, and its first
 // failure.
 class Session {
@@ -234,33 +259,28 @@ class Session {
   bool read_until(const std::function<bool(const sync::Event&)>& done, const std::string& what) {
     auto deadline = SteadyClock::now() + std::chrono::milliseconds(options().timeout_ms);
     bool reopened = false;
-    while (SteadyClock::now() < deadline) {
-      if (!run_.stream && !open_stream(std::optional<std::int64_t>(run_.last_seq))) return false;
-      int left = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now())
-              .count());
-      json sent = {{"idle_ms", std::max(left, 1)}, {"max_messages", 1}};
-      Response r = run_.stream->read(sent);
-      auto messages = r.body.value("messages", json::array());
-      if (messages.empty()) {
-        if (r.body.value("closed", false) && !reopened) {
-          run_.stream.reset();  // reopened above, by cursor
-          reopened = true;
-          continue;
-        }
-        break;
+    while (true) {
+      if (!run_.stream) {
+        run_.stream = open_subscription("?cursor=" + std::to_string(run_.last_seq));
+        if (!run_.stream) return false;
       }
-      auto bytes = hex_decode(messages[0].get<std::string>()).value_or(Bytes{});
-      auto message = sync::decode_message(bytes);
-      if (!message) continue;
-      auto* event = std::get_if<sync::Event>(&message.value());
+      bool closed = false;
+      auto message = read_one(*run_.stream, deadline, closed);
+      if (!message) {
+        if (!closed || reopened) break;
+        run_.stream.reset();  // reopened above, by cursor
+        reopened = true;
+        continue;
+      }
+      auto* event =
+          message->message ? std::get_if<sync::Event>(&message->message.value()) : nullptr;
       if (!event) continue;
       run_.last_seq = std::max(run_.last_seq, sync::event_seq(*event));
-      window_.push_back(Seen{bytes, *event});
+      window_.push_back(Seen{std::move(message->bytes), *event});
       if (done(*event)) return true;
     }
     json seen = json::array();
-    for (const auto& s : window_) seen.push_back(describe(s.event));
+    for (const auto& w : window_) seen.push_back(describe(w.event));
     last_operation_ = kRelaySubscribe;
     last_sent_ = {{"path", "/xrpc/com.atproto.sync.subscribeRepos"}};
     last_received_ = {{"events", seen}};
@@ -280,69 +300,52 @@ class Session {
   std::optional<Other> subscribe(const std::string& query,
                                  const std::function<bool(const Seen&)>& done,
                                  std::size_t max_messages = 100000) {
-    std::string path = "/xrpc/com.atproto.sync.subscribeRepos" + query;
-    auto* firehose = dynamic_cast<PdsFirehose*>(&target_);
-    last_operation_ = kRelaySubscribe;
-    last_sent_ = {{"path", path}};
-    if (!check(firehose != nullptr, "the target offers no firehose")) return std::nullopt;
-    auto opened = firehose->open({{"path", path}});
-    if (auto* answer = std::get_if<Response>(&opened)) {
-      check(false,
-            "subscribeRepos was refused: " +
-                (answer->transport_error.empty() ? answer->raw_body : answer->transport_error));
-      return std::nullopt;
-    }
-    auto& subscription = *std::get<std::unique_ptr<PdsSubscription>>(opened);
+    auto subscription = open_subscription(query);
+    if (!subscription) return std::nullopt;
     Other out;
     json summary = json::array();
     auto deadline = SteadyClock::now() + std::chrono::milliseconds(options().timeout_ms);
-    for (std::size_t i = 0; i < max_messages && SteadyClock::now() < deadline; ++i) {
-      int left = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now())
-              .count());
-      Response r = subscription.read({{"idle_ms", std::max(left, 1)}, {"max_messages", 1}});
-      auto messages = r.body.value("messages", json::array());
-      if (messages.empty()) {
-        out.closed = r.body.value("closed", false);
-        break;
-      }
-      auto bytes = hex_decode(messages[0].get<std::string>()).value_or(Bytes{});
-      auto message = sync::decode_message(bytes);
-      if (!message) {
-        summary.push_back("undecodable: " + message.error().code);
-        continue;
-      }
-      if (auto* error = std::get_if<sync::ErrorFrame>(&message.value())) {
+    for (std::size_t i = 0; i < max_messages; ++i) {
+      auto message = read_one(*subscription, deadline, out.closed);
+      if (!message) break;
+      if (!message->message) {
+        summary.push_back("undecodable: " + message->message.error().code);
+      } else if (auto* error = std::get_if<sync::ErrorFrame>(&message->message.value())) {
         out.errors.push_back(error->error);
         summary.push_back({{"error", error->error}});
-        continue;
+      } else if (auto* event = std::get_if<sync::Event>(&message->message.value())) {
+        out.events.push_back(Seen{std::move(message->bytes), *event});
+        summary.push_back(describe(*event));
+        if (done(out.events.back())) break;
       }
-      auto* event = std::get_if<sync::Event>(&message.value());
-      if (!event) continue;
-      out.events.push_back(Seen{bytes, *event});
-      summary.push_back(describe(*event));
-      if (done(out.events.back())) break;
     }
     last_status_ = 101;
     last_received_ = {{"messages", summary}, {"closed", out.closed}};
     return out;
   }
 
-  bool open_stream(std::optional<std::int64_t> cursor) {
-    std::string path = "/xrpc/com.atproto.sync.subscribeRepos";
-    if (cursor) path += "?cursor=" + std::to_string(*cursor);
+  // Opens the relay's firehose with `query`; nullptr (a failure recorded)
+  // when it was refused.
+  std::unique_ptr<PdsSubscription> open_subscription(const std::string& query) {
+    std::string path = "/xrpc/com.atproto.sync.subscribeRepos" + query;
+    last_operation_ = kRelaySubscribe;
+    last_sent_ = {{"path", path}};
     auto* firehose = dynamic_cast<PdsFirehose*>(&target_);
-    if (!check(firehose != nullptr, "the target offers no firehose")) return false;
+    if (!check(firehose != nullptr, "the target offers no firehose")) return nullptr;
     auto opened = firehose->open({{"path", path}});
     if (auto* answer = std::get_if<Response>(&opened)) {
-      last_operation_ = kRelaySubscribe;
-      last_sent_ = {{"path", path}};
-      return check(false, "subscribeRepos was refused: " + (answer->transport_error.empty()
-                                                                ? answer->raw_body
-                                                                : answer->transport_error));
+      check(false,
+            "subscribeRepos was refused: " +
+                (answer->transport_error.empty() ? answer->raw_body : answer->transport_error));
+      return nullptr;
     }
-    run_.stream = std::move(std::get<std::unique_ptr<PdsSubscription>>(opened));
-    return true;
+    return std::move(std::get<std::unique_ptr<PdsSubscription>>(opened));
+  }
+
+  // The live stream of the run, without a cursor (from now on).
+  bool open_live_stream() {
+    run_.stream = open_subscription("");
+    return run_.stream != nullptr;
   }
 
   Verdict verdict() {
@@ -525,7 +528,7 @@ bool start(Session& s) {
   }
   // A subscription without a cursor starts at "now", which may be taken
   // after the first fence went out: up to three fences per host.
-  if (!s.open_stream(std::nullopt)) return fail("subscribeRepos was refused");
+  if (!s.open_live_stream()) return fail("subscribeRepos was refused");
   for (Host* host : {&run.a, &run.b}) {
     bool seen = false;
     for (int attempt = 0; attempt < 3 && !seen; ++attempt) {
