@@ -5,8 +5,8 @@ read.json: whole CARv1 files in; the verdict of a strict reader that also
 requires the first root's block to be present, and for valid files the roots
 and the block CIDs in file order.
 
-Every file is put together here byte by byte, with a small varint, CBOR and
-CID writer of this script's own and hashlib, independently of the C++
+Every file is put together here byte by byte, with the small varint, CBOR and
+CID writer the generators share (tools/vectorgen.py), independently of the C++
 reference, which then checks the vectors in reference/car/vectors_test.cpp.
 Case ids are stable: never rename or reuse one, add new cases instead.
 
@@ -14,14 +14,13 @@ Usage: tools/gen-car-vectors.py            (rewrites vectors/car/)
        tools/gen-car-vectors.py --check    (exit 1 if the files are stale)
 """
 
-import base64
 import hashlib
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vectorgen  # noqa: E402
+from vectorgen import Link, cbor, cid_binary, cid_string, varint  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "vectors", "car")
@@ -53,73 +52,15 @@ L_HEADER = "car.limits.header-size"
 WELL_FORMED = [H_FRAME, H_MAP, H_VERSION, H_ROOTS, B_FRAME, B_CID, B_MATCH, R_COMMIT]
 
 # --------------------------------------------------------------------------
-# Varints, CIDs and canonical CBOR, written for this script.
+# CIDs and blocks (varints, CIDs and canonical CBOR: tools/vectorgen.py).
 
-DAG_CBOR = 0x71
-RAW = 0x55
-SHA256 = 0x12
-
-
-def varint(n):
-    """Minimal unsigned LEB128 (the multiformats varint)."""
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
+DAG_CBOR = vectorgen.DAG_CBOR
+RAW = vectorgen.RAW
 
 
 def cid(codec, data):
     """Binary CIDv1 over sha-256 of `data`."""
-    return b"\x01" + varint(codec) + bytes([SHA256, 32]) + hashlib.sha256(data).digest()
-
-
-def cid_string(binary):
-    return "b" + base64.b32encode(binary).decode().rstrip("=").lower()
-
-
-class Link:
-    def __init__(self, binary):
-        self.binary = binary
-
-
-def head(major, arg):
-    m = major << 5
-    if arg < 24:
-        return bytes([m | arg])
-    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if arg < (1 << (8 * size)):
-            return bytes([m | info]) + arg.to_bytes(size, "big")
-    raise ValueError(arg)
-
-
-def cbor(v):
-    """Canonical DRISL-CBOR of a small Python value (no floats)."""
-    if v is None:
-        return b"\xf6"
-    if v is True:
-        return b"\xf5"
-    if v is False:
-        return b"\xf4"
-    if isinstance(v, int):
-        return head(0, v) if v >= 0 else head(1, -1 - v)
-    if isinstance(v, str):
-        raw = v.encode("utf-8")
-        return head(3, len(raw)) + raw
-    if isinstance(v, bytes):
-        return head(2, len(v)) + v
-    if isinstance(v, Link):
-        content = b"\x00" + v.binary
-        return head(6, 42) + head(2, len(content)) + content
-    if isinstance(v, list):
-        return head(4, len(v)) + b"".join(cbor(x) for x in v)
-    if isinstance(v, dict):
-        keys = sorted(v, key=lambda k: (len(k.encode("utf-8")), k.encode("utf-8")))
-        return head(5, len(v)) + b"".join(cbor(k) + cbor(v[k]) for k in keys)
-    raise TypeError(type(v))
+    return cid_binary(codec, data)
 
 
 def frame(body):
@@ -199,34 +140,21 @@ REVIEWS = [
 ]
 
 
-def review_for(case_id):
-    for pattern, who, reason, spec in REVIEWS:
-        if re.search(pattern, case_id):
-            return {"disagreeing": list(who), "reason": reason, "spec": spec}
-    return None
-
-
 # --------------------------------------------------------------------------
 # The file and its cases
 
 
-class ReadFile:
-    name = "read"
-
+class ReadFile(vectorgen.VectorFile):
     def __init__(self):
-        self.cases = []
-        self.ids = set()
-
-    def _add(self, case):
-        if case["id"] in self.ids:
-            raise SystemExit(f"duplicate id {case['id']}")
-        review = review_for(case["id"])
-        if review:
-            comment = case.pop("comment")
-            case["review"] = review
-            case["comment"] = comment
-        self.ids.add(case["id"])
-        self.cases.append(case)
+        super().__init__(
+            "car", "read", "read",
+            "Whole CARv1 files read strictly: minimal varint framing, a DRISL-CBOR header "
+            "{roots, version: 1}, blocks named by blessed CIDs that match their bytes, and "
+            "the first root's block present. Limits are the defaults: blocks up to "
+            f"{MAX_BLOCK_BYTES} bytes of data, headers up to {MAX_HEADER_BYTES} bytes.",
+            [SPEC + "repository#car-file-serialization", SPEC + "repository#cid-formats",
+             SPEC + "repository#security-considerations", SPEC + "data-model"],
+            reviews=REVIEWS)
 
     def valid(self, slug, roots, blocks, requirements, comment, data=None):
         """A valid file; `data` overrides the bytes written from roots and blocks."""
@@ -235,7 +163,7 @@ class ReadFile:
         for r in requirements:
             if r not in reqs:
                 reqs.append(r)
-        self._add({
+        self.add_case({
             "id": f"car.read.valid.{slug}", "requirements": reqs, "car_hex": data.hex(),
             "valid": True,
             "roots": [cid_string(r.cid if isinstance(r, Block) else r) for r in roots],
@@ -254,22 +182,7 @@ class ReadFile:
         if alt:
             case["alternate_errors"] = list(alt)
         case["comment"] = comment
-        self._add(case)
-
-    def document(self):
-        return {
-            "$schema": "../schema/car.schema.json",
-            "kind": "car",
-            "operation": "read",
-            "description": (
-                "Whole CARv1 files read strictly: minimal varint framing, a DRISL-CBOR header "
-                "{roots, version: 1}, blocks named by blessed CIDs that match their bytes, and "
-                "the first root's block present. Limits are the defaults: blocks up to "
-                f"{MAX_BLOCK_BYTES} bytes of data, headers up to {MAX_HEADER_BYTES} bytes."),
-            "spec": [SPEC + "repository#car-file-serialization", SPEC + "repository#cid-formats",
-                     SPEC + "repository#security-considerations", SPEC + "data-model"],
-            "cases": self.cases,
-        }
+        self.add_case(case)
 
 
 F = ReadFile()

@@ -27,7 +27,6 @@ Usage: tools/gen-crypto-vectors.py            (rewrites vectors/crypto/)
 """
 
 import hashlib
-import hmac
 import os
 import sys
 
@@ -38,6 +37,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vectorgen  # noqa: E402
+from vectorgen import (B58, CURVES, K256, P256, base58, compact, did_key, multikey,  # noqa: E402
+                       sign_digest)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "vectors", "crypto")
@@ -65,144 +66,14 @@ VM_TYPE = "crypto.multikey.type"
 LEGACY = "crypto.legacy.multibase"
 
 # --------------------------------------------------------------------------
-# The two curves, y^2 = x^3 + a x + b over GF(p), with base point G of order n.
+# The curves and RFC 6979 ECDSA are tools/vectorgen.py's; OpenSSL (through
+# python3-cryptography) checks what they compute.
 
-
-class Curve:
-    def __init__(self, name, p, a, b, n, gx, gy, multicodec, jwt, openssl, legacy_type):
-        self.name, self.p, self.a, self.b, self.n = name, p, a, b, n
-        self.g = (gx, gy)
-        self.multicodec = multicodec  # varint bytes
-        self.jwt = jwt
-        self.openssl = openssl
-        self.legacy_type = legacy_type
-
-    def on_curve(self, pt):
-        x, y = pt
-        return (y * y - (x * x * x + self.a * x + self.b)) % self.p == 0
-
-    def add(self, p1, p2):
-        if p1 is None:
-            return p2
-        if p2 is None:
-            return p1
-        (x1, y1), (x2, y2) = p1, p2
-        if x1 == x2 and (y1 + y2) % self.p == 0:
-            return None
-        if p1 == p2:
-            m = (3 * x1 * x1 + self.a) * pow(2 * y1, -1, self.p)
-        else:
-            m = (y2 - y1) * pow(x2 - x1, -1, self.p)
-        x3 = (m * m - x1 - x2) % self.p
-        return (x3, (m * (x1 - x3) - y1) % self.p)
-
-    def mul(self, k, pt):
-        result = None
-        while k:
-            if k & 1:
-                result = self.add(result, pt)
-            pt = self.add(pt, pt)
-            k >>= 1
-        return result
-
-    def sqrt_y(self, x):
-        """A y with y^2 = x^3 + ax + b, or None (both primes are 3 mod 4)."""
-        rhs = (x * x * x + self.a * x + self.b) % self.p
-        y = pow(rhs, (self.p + 1) // 4, self.p)
-        return y if y * y % self.p == rhs else None
-
-    def compress(self, pt):
-        return bytes([2 + (pt[1] & 1)]) + pt[0].to_bytes(32, "big")
-
-    def uncompress(self, pt):
-        return b"\x04" + pt[0].to_bytes(32, "big") + pt[1].to_bytes(32, "big")
-
-
-P256 = Curve(
-    "p256",
-    p=0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF,
-    a=-3,
-    b=0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B,
-    n=0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
-    gx=0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
-    gy=0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5,
-    multicodec=bytes([0x80, 0x24]),
-    jwt="ES256",
-    openssl=ec.SECP256R1(),
-    legacy_type="EcdsaSecp256r1VerificationKey2019",
-)
-K256 = Curve(
-    "k256",
-    p=2**256 - 2**32 - 977,
-    a=0,
-    b=7,
-    n=0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
-    gx=0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
-    gy=0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8,
-    multicodec=bytes([0xE7, 0x01]),
-    jwt="ES256K",
-    openssl=ec.SECP256K1(),
-    legacy_type="EcdsaSecp256k1VerificationKey2019",
-)
-CURVES = (P256, K256)
-
-# --------------------------------------------------------------------------
-# base58btc, multikey, did:key
-
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def b58(data):
-    n = int.from_bytes(data, "big")
-    out = ""
-    while n:
-        n, r = divmod(n, 58)
-        out = B58[r] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-
-
-def multikey(curve, point):
-    return "z" + b58(curve.multicodec + curve.compress(point))
-
-
-def did_key(curve, point):
-    return "did:key:" + multikey(curve, point)
+OPENSSL = {"p256": ec.SECP256R1(), "k256": ec.SECP256K1()}
 
 
 # --------------------------------------------------------------------------
-# ECDSA with RFC 6979 nonces
-
-
-def rfc6979_nonce(curve, d, digest):
-    x = d.to_bytes(32, "big")
-    h = (int.from_bytes(digest, "big") % curve.n).to_bytes(32, "big")
-    k, v = b"\0" * 32, b"\1" * 32
-    k = hmac.new(k, v + b"\0" + x + h, hashlib.sha256).digest()
-    v = hmac.new(k, v, hashlib.sha256).digest()
-    k = hmac.new(k, v + b"\1" + x + h, hashlib.sha256).digest()
-    v = hmac.new(k, v, hashlib.sha256).digest()
-    while True:
-        v = hmac.new(k, v, hashlib.sha256).digest()
-        t = int.from_bytes(v, "big")
-        if 1 <= t < curve.n:
-            return t
-        k = hmac.new(k, v + b"\0", hashlib.sha256).digest()
-        v = hmac.new(k, v, hashlib.sha256).digest()
-
-
-def sign_digest(curve, d, digest):
-    """(r, s) with s low, over a 32-byte digest."""
-    k = rfc6979_nonce(curve, d, digest)
-    r = curve.mul(k, curve.g)[0] % curve.n
-    s = pow(k, -1, curve.n) * (int.from_bytes(digest, "big") + r * d) % curve.n
-    assert r and s
-    if s > curve.n // 2:
-        s = curve.n - s
-    return r, s
-
-
-def compact(r, s):
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+# Signature encodings and the OpenSSL cross-check
 
 
 def der(r, s):
@@ -219,7 +90,7 @@ def der(r, s):
 
 def openssl_verify(curve, point, message, r, s, prehashed_digest=None):
     """Whether OpenSSL accepts (r, s) as an ECDSA signature, without atproto's rules."""
-    pub = ec.EllipticCurvePublicKey.from_encoded_point(curve.openssl, curve.uncompress(point))
+    pub = ec.EllipticCurvePublicKey.from_encoded_point(OPENSSL[curve.name], curve.uncompress(point))
     try:
         pub.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
         return True
@@ -232,7 +103,7 @@ class Key:
         self.curve, self.d = curve, d
         self.point = curve.mul(d, curve.g)
         # Cross-check the public point with OpenSSL.
-        other = ec.derive_private_key(d, curve.openssl).public_key().public_bytes(
+        other = ec.derive_private_key(d, OPENSSL[curve.name]).public_key().public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
         assert other == curve.uncompress(self.point)
         self.did = did_key(curve, self.point)
@@ -252,33 +123,16 @@ def fixed_scalar(curve, label):
 # Vector files
 
 
-class VectorFile:
+class VectorFile(vectorgen.VectorFile):
     def __init__(self, name, operation, description, spec):
-        self.name = name
-        self.operation = operation
-        self.description = description
-        self.spec = spec
-        self.cases = []
-        self.ids = set()
+        super().__init__("crypto", name, operation, description, spec)
 
     def add(self, validity, slug, requirements, comment, **fields):
-        case_id = f"crypto.{self.operation}.{validity}.{slug}"
-        assert case_id not in self.ids, case_id
-        self.ids.add(case_id)
-        case = {"id": case_id, "requirements": sorted(set(requirements))}
+        case = {"id": f"crypto.{self.operation}.{validity}.{slug}",
+                "requirements": sorted(set(requirements))}
         case.update(fields)
         case["comment"] = comment
-        self.cases.append(case)
-
-    def document(self):
-        return {
-            "$schema": "../schema/crypto.schema.json",
-            "kind": "crypto",
-            "operation": self.operation,
-            "description": self.description,
-            "spec": self.spec,
-            "cases": self.cases,
-        }
+        self.add_case(case)
 
 
 MESSAGES = [
@@ -403,7 +257,7 @@ def verify_file(keys):
              "One bit of r flipped.", error=VERIFY)
         flipped = bytearray(sig)
         flipped[63] ^= 0x01
-        fr, fs = int.from_bytes(flipped[:32], "big"), int.from_bytes(flipped[32:], "big")
+        fs = int.from_bytes(flipped[32:], "big")
         assert fs <= curve.n // 2
         case("invalid", f"{c}-s-bit-flip", a.did, curve, message, bytes(flipped), [VERIFY],
              "The lowest bit of s flipped.", error=VERIFY)
@@ -423,7 +277,7 @@ def verify_file(keys):
         case("invalid", f"{c}-double-hash", a.did, curve, message, compact(rr, ss), [SHA],
              "Signed over SHA-256(SHA-256(m)): the message was hashed twice.", error=VERIFY)
         # Invalid keys in a verify call.
-        case("invalid", f"{c}-key-uncompressed", "did:key:z" + b58(curve.multicodec +
+        case("invalid", f"{c}-key-uncompressed", "did:key:z" + base58(curve.multicodec +
              curve.uncompress(a.point)), curve, message, sig, [COMPRESSED],
              "The right key, but uncompressed behind the multicodec prefix.", error=COMPRESSED)
 
@@ -501,7 +355,7 @@ def parse_key_file(keys):
         a = keys[c][0]
         comp = curve.compress(a.point)
         unc = curve.uncompress(a.point)
-        enc = lambda prefix, body: "did:key:z" + b58(prefix + body)  # noqa: E731
+        enc = lambda prefix, body: "did:key:z" + base58(prefix + body)  # noqa: E731
         invalid(f"{c}-uncompressed", enc(curve.multicodec, unc), COMPRESSED,
                 "The uncompressed 65-byte point behind the right multicodec.")
         invalid(f"{c}-point-32-bytes", enc(curve.multicodec, comp[1:]), COMPRESSED,
@@ -539,18 +393,18 @@ def parse_key_file(keys):
                 "The multicodec's first byte only: a truncated or wrong varint.")
         invalid(f"{c}-multicodec-reversed", enc(curve.multicodec[::-1], comp), MULTICODEC,
                 "The two multicodec bytes in the wrong order.")
-        invalid(f"{c}-no-multicodec", "did:key:z" + b58(comp), MULTICODEC,
+        invalid(f"{c}-no-multicodec", "did:key:z" + base58(comp), MULTICODEC,
                 "The compressed point with no multicodec at all.")
-        invalid(f"{c}-legacy-form", "did:key:z" + b58(unc), MULTICODEC,
+        invalid(f"{c}-legacy-form", "did:key:z" + base58(unc), MULTICODEC,
                 "The legacy DID-document encoding (uncompressed, no multicodec) as a did:key.")
     k_comp = K256.compress(keys["k256"][0].point)
-    invalid("multicodec-ed25519", "did:key:z" + b58(bytes([0xED, 0x01]) + k_comp[1:]), MULTICODEC,
+    invalid("multicodec-ed25519", "did:key:z" + base58(bytes([0xED, 0x01]) + k_comp[1:]), MULTICODEC,
             "An ed25519-pub multicodec (0xed): a did:key that atproto does not support.")
-    invalid("multicodec-p256-private", "did:key:z" + b58(bytes([0x86, 0x26]) + k_comp[1:]),
+    invalid("multicodec-p256-private", "did:key:z" + base58(bytes([0x86, 0x26]) + k_comp[1:]),
             MULTICODEC, "The p256-priv multicodec (0x1306): a private key is never a did:key.")
-    invalid("multicodec-secp256k1-private", "did:key:z" + b58(bytes([0x81, 0x26]) + k_comp[1:]),
+    invalid("multicodec-secp256k1-private", "did:key:z" + base58(bytes([0x81, 0x26]) + k_comp[1:]),
             MULTICODEC, "The secp256k1-priv multicodec (0x1301).")
-    invalid("multicodec-p384", "did:key:z" + b58(bytes([0x81, 0x24]) + b"\x02" + b"\x11" * 48),
+    invalid("multicodec-p384", "did:key:z" + base58(bytes([0x81, 0x24]) + b"\x02" + b"\x11" * 48),
             MULTICODEC, "A p384-pub key (0x1201): not an atproto curve.")
     ex_multikey = ex_k[len("did:key:"):]
     invalid("no-prefix", ex_multikey, DID_KEY, "A bare multikey where a did:key is expected.")
@@ -607,22 +461,22 @@ def verification_method_file(keys):
         unc = curve.uncompress(a.point)
         valid(f"{c}-multikey", "Multikey", multikey(curve, a.point), curve, a.point, [VM_TYPE],
               f"A {c} Multikey.")
-        valid(f"{c}-legacy", curve.legacy_type, "z" + b58(unc), curve, a.point, [LEGACY],
+        valid(f"{c}-legacy", curve.legacy_type, "z" + base58(unc), curve, a.point, [LEGACY],
               f"A {c} key in the legacy encoding, curve from the type.")
-        invalid(f"{c}-legacy-compressed", curve.legacy_type, "z" + b58(curve.compress(a.point)),
+        invalid(f"{c}-legacy-compressed", curve.legacy_type, "z" + base58(curve.compress(a.point)),
                 LEGACY, "The legacy types take the uncompressed point, not the compressed one.")
         invalid(f"{c}-legacy-with-multicodec", curve.legacy_type,
-                "z" + b58(curve.multicodec + unc), LEGACY,
+                "z" + base58(curve.multicodec + unc), LEGACY,
                 "The legacy encoding never has a multicodec.")
         invalid(f"{c}-legacy-multikey-value", curve.legacy_type, multikey(curve, a.point), LEGACY,
                 "A multikey value under a legacy type.")
         off = bytearray(unc)
         off[64] ^= 1
-        invalid(f"{c}-legacy-off-curve", curve.legacy_type, "z" + b58(bytes(off)), ON_CURVE,
+        invalid(f"{c}-legacy-off-curve", curve.legacy_type, "z" + base58(bytes(off)), ON_CURVE,
                 "An uncompressed point with y changed: not on the curve.")
         invalid(f"{c}-legacy-not-z", curve.legacy_type, "m" + "AAAA", MULTIBASE,
                 "A multibase other than base58btc.")
-        invalid(f"{c}-multikey-legacy-value", "Multikey", "z" + b58(unc), MULTICODEC,
+        invalid(f"{c}-multikey-legacy-value", "Multikey", "z" + base58(unc), MULTICODEC,
                 "A legacy value under the Multikey type: no multicodec.")
     # The legacy K-256 point under the P-256 type is off that curve (checked here).
     assert P256.sqrt_y(pt[0]) is None or not P256.on_curve(pt)

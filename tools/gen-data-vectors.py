@@ -4,8 +4,8 @@
 encode.json: atproto JSON in, canonical DRISL-CBOR (DAG-CBOR) bytes and CID out.
 decode.json: CBOR bytes in, the atproto JSON of the decoded value and CID out.
 
-The expected bytes, JSON and CIDs are computed here, by a small canonical CBOR
-encoder written for this script and hashlib, independently of the C++
+The expected bytes, JSON and CIDs are computed here, by the small canonical CBOR
+encoder the generators share (tools/vectorgen.py), independently of the C++
 reference, which then checks them in reference/data/vectors_test.cpp. Invalid
 inputs are written out by hand, byte by byte where it matters. Case ids are
 stable: never rename or reuse one, add new cases with new ids instead.
@@ -16,13 +16,14 @@ Usage: tools/gen-data-vectors.py            (rewrites vectors/data/)
 
 import base64
 import hashlib
-import json
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vectorgen  # noqa: E402
+from vectorgen import (Link, b64_unpadded, base58, cbor, cid_binary,  # noqa: E402
+                       cid_from_string, cid_string, varint)
+from vectorgen import cbor_head as head  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "vectors", "data")
@@ -71,43 +72,8 @@ BLOB_LEGACY = "data.blob.legacy-read"
 DEPTH = "data.limits.depth"
 
 # --------------------------------------------------------------------------
-# An independent model of the data model, its JSON mapping and DRISL-CBOR.
-
-
-class Link:
-    """A cid-link; holds the binary CID."""
-
-    def __init__(self, binary):
-        self.binary = bytes(binary)
-
-
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def cid_binary(codec, data):
-    return b"\x01" + varint(codec) + b"\x12\x20" + hashlib.sha256(data).digest()
-
-
-def b32(data):
-    return base64.b32encode(data).decode().rstrip("=").lower()
-
-
-def cid_string(binary):
-    return "b" + b32(binary)
-
-
-def cid_from_string(text):
-    assert text[0] == "b", text
-    body = text[1:].upper()
-    return base64.b32decode(body + "=" * (-len(body) % 8))
+# An independent model of the data model and its JSON mapping (the CBOR and
+# CID encoders are tools/vectorgen.py's).
 
 
 def dag_cid(data):
@@ -116,22 +82,6 @@ def dag_cid(data):
 
 def raw_cid(data):
     return cid_string(cid_binary(0x55, data))
-
-
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def base58(data):
-    n = int.from_bytes(data, "big")
-    out = ""
-    while n:
-        n, r = divmod(n, 58)
-        out = B58[r] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-
-
-def b64_unpadded(data):
-    return base64.b64encode(data).decode().rstrip("=")
 
 
 def from_json(j):
@@ -168,43 +118,6 @@ def to_json(v):
     if isinstance(v, dict):
         return {k: to_json(x) for k, x in v.items()}
     return v
-
-
-def head(major, arg):
-    """A CBOR head in its shortest form."""
-    m = major << 5
-    if arg < 24:
-        return bytes([m | arg])
-    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if arg < (1 << (8 * size)):
-            return bytes([m | info]) + arg.to_bytes(size, "big")
-    raise ValueError(arg)
-
-
-def cbor(v):
-    """Canonical DRISL-CBOR of a model value."""
-    if v is None:
-        return b"\xf6"
-    if v is True:
-        return b"\xf5"
-    if v is False:
-        return b"\xf4"
-    if isinstance(v, int):
-        return head(0, v) if v >= 0 else head(1, -1 - v)
-    if isinstance(v, str):
-        raw = v.encode("utf-8")
-        return head(3, len(raw)) + raw
-    if isinstance(v, bytes):
-        return head(2, len(v)) + v
-    if isinstance(v, Link):
-        content = b"\x00" + v.binary
-        return head(6, 42) + head(2, len(content)) + content
-    if isinstance(v, list):
-        return head(4, len(v)) + b"".join(cbor(x) for x in v)
-    if isinstance(v, dict):
-        keys = sorted(v, key=lambda k: (len(k.encode("utf-8")), k.encode("utf-8")))
-        return head(5, len(v)) + b"".join(cbor(k) + cbor(v[k]) for k in keys)
-    raise TypeError(type(v))
 
 
 def text(s):
@@ -463,46 +376,9 @@ REVIEWS = [
 ]
 
 
-def review_for(case_id):
-    for pattern, who, reason, spec in REVIEWS:
-        if re.search(pattern, case_id):
-            return {"disagreeing": list(who), "reason": reason, "spec": spec}
-    return None
-
-
-# --------------------------------------------------------------------------
-# File and case builders
-
-
-class VectorFile:
+class VectorFile(vectorgen.VectorFile):
     def __init__(self, name, operation, description, spec):
-        self.name = name
-        self.operation = operation
-        self.description = description
-        self.spec = spec
-        self.cases = []
-        self.ids = set()
-
-    def _add(self, case):
-        if case["id"] in self.ids:
-            raise SystemExit(f"duplicate id {case['id']}")
-        review = review_for(case["id"])
-        if review:
-            comment = case.pop("comment")
-            case["review"] = review
-            case["comment"] = comment
-        self.ids.add(case["id"])
-        self.cases.append(case)
-
-    def document(self):
-        return {
-            "$schema": "../schema/data.schema.json",
-            "kind": "data",
-            "operation": self.operation,
-            "description": self.description,
-            "spec": self.spec,
-            "cases": self.cases,
-        }
+        super().__init__("data", name, operation, description, spec, reviews=REVIEWS)
 
 
 def reqs_with(error, requirements, alt=()):
@@ -518,7 +394,7 @@ class EncodeFile(VectorFile):
         model = from_json(value)
         data = cbor(model)
         reqs = list(requirements) or [RECORD]
-        self._add({"id": f"data.encode.valid.{slug}", "requirements": reqs, "json": value,
+        self.add_case({"id": f"data.encode.valid.{slug}", "requirements": reqs, "json": value,
                    "valid": True, "cbor_hex": data.hex(), "cid": dag_cid(data), "comment": comment})
 
     def invalid(self, slug, value, error, comment, requirements=(), json_text=None):
@@ -528,7 +404,7 @@ class EncodeFile(VectorFile):
         else:
             case["json"] = value
         case.update({"valid": False, "error": error, "comment": comment})
-        self._add(case)
+        self.add_case(case)
 
 
 class DecodeFile(VectorFile):
@@ -536,7 +412,7 @@ class DecodeFile(VectorFile):
         model = from_json(value)
         data = cbor(model)
         reqs = list(requirements) or [RECORD]
-        self._add({"id": f"data.decode.valid.{slug}", "requirements": reqs, "cbor_hex": data.hex(),
+        self.add_case({"id": f"data.decode.valid.{slug}", "requirements": reqs, "cbor_hex": data.hex(),
                    "valid": True, "json": to_json(model), "cid": dag_cid(data), "comment": comment})
 
     def invalid(self, slug, hex_, error, comment, requirements=(), alt=()):
@@ -547,7 +423,7 @@ class DecodeFile(VectorFile):
         if alt:
             case["alternate_errors"] = list(alt)
         case["comment"] = comment
-        self._add(case)
+        self.add_case(case)
 
 
 FILES = []

@@ -32,20 +32,14 @@ BLOB_CID = "bafkreibjfgx2gprinfvicegelk5kosd6y2frmqpqzwqkg7usac74l3t2v4"
 DATA_CID = "bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a"
 
 
-class VectorFile:
+class VectorFile(vectorgen.VectorFile):
     def __init__(self, name, operation, description, spec, lexicons=None):
-        self.name = name
-        self.operation = operation
-        self.description = description
-        self.spec = spec
-        self.lexicons = lexicons
-        self.cases = []
+        super().__init__("lexicon", name, operation, description, spec,
+                         trailer=None if lexicons is None else {"lexicons": lexicons})
 
     def add(self, slug, valid, requirements, comment, error=None, path=None, **fields):
         verdict = "valid" if valid else "invalid"
         case = {"id": f"lex.{self.operation}.{verdict}.{slug}"}
-        if any(c["id"] == case["id"] for c in self.cases):
-            raise SystemExit(f"duplicate id {case['id']}")
         reqs = []
         for r in ([error] if error else []) + list(requirements):
             if r not in reqs:
@@ -58,20 +52,7 @@ class VectorFile:
         if path is not None:
             case["path"] = path
         case["comment"] = comment
-        self.cases.append(case)
-
-    def document(self):
-        doc = {
-            "$schema": "../schema/lexicon.schema.json",
-            "kind": "lexicon",
-            "operation": self.operation,
-            "description": self.description,
-            "spec": self.spec,
-        }
-        if self.lexicons is not None:
-            doc["lexicons"] = self.lexicons
-        doc["cases"] = self.cases
-        return doc
+        self.add_case(case)
 
 
 def doc(nsid, defs):

@@ -13,9 +13,9 @@ operation.json: one signed operation in; the DAG-CBOR of its unsigned form,
 did-document.json: a DID document in; the atproto signing key, PDS endpoint
   and claimed handle it gives, or the rule a malformed document breaks.
 
-Everything is computed here, independently of the C++ reference: a small
-DAG-CBOR encoder, base32/base58/base64url, CIDs, and ECDSA through
-the elliptic curve code of tools/gen-crypto-vectors.py (RFC 6979
+Everything is computed here, independently of the C++ reference, with the
+generators' shared code (tools/vectorgen.py): a small DAG-CBOR encoder,
+base32/base58, CIDs, and ECDSA on its own elliptic curve arithmetic (RFC 6979
 deterministic nonces, so --check can compare outputs; low-S), every signature
 cross-checked with python3-cryptography. Expected verdicts come from how
 each case is built: valid logs are made by following the rules, each invalid
@@ -30,7 +30,6 @@ import base64
 import copy
 import datetime
 import hashlib
-import importlib.util
 import os
 import sys
 
@@ -40,6 +39,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vectorgen  # noqa: E402
+from vectorgen import (K256, P256, b32, base58, cbor, cid_binary, cid_string,  # noqa: E402
+                       compact, multikey, sign_digest)
+
+OPENSSL = {"k256": ec.SECP256K1(), "p256": ec.SECP256R1()}
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "vectors", "plc")
@@ -49,46 +52,12 @@ DID_SPEC = "https://atproto.com/specs/did"
 # --------------------------------------------------------------------------
 # Encodings
 
-def b32(data):
-    return base64.b32encode(data).decode().lower().rstrip("=")
-
-
 def b64url(data):
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def head(major, n):
-    if n < 24:
-        return bytes([major << 5 | n])
-    for size, extra in ((1, 24), (2, 25), (4, 26), (8, 27)):
-        if n < 1 << (8 * size):
-            return bytes([major << 5 | extra]) + n.to_bytes(size, "big")
-    raise ValueError(n)
-
-
-def cbor(v):
-    """Canonical DAG-CBOR of the JSON values an operation holds."""
-    if v is None:
-        return b"\xf6"
-    if v is True:
-        return b"\xf5"
-    if v is False:
-        return b"\xf4"
-    if isinstance(v, int):
-        return head(0, v) if v >= 0 else head(1, -1 - v)
-    if isinstance(v, str):
-        raw = v.encode()
-        return head(3, len(raw)) + raw
-    if isinstance(v, list):
-        return head(4, len(v)) + b"".join(cbor(x) for x in v)
-    if isinstance(v, dict):
-        keys = sorted(v, key=lambda k: (len(k.encode()), k.encode()))
-        return head(5, len(v)) + b"".join(cbor(k) + cbor(v[k]) for k in keys)
-    raise TypeError(v)
-
-
 def cid_of(data):
-    return "b" + b32(bytes([0x01, 0x71, 0x12, 0x20]) + hashlib.sha256(data).digest())
+    return cid_string(cid_binary(vectorgen.DAG_CBOR, data))
 
 
 def unsigned(op):
@@ -105,16 +74,11 @@ def did_of(genesis):
 
 # --------------------------------------------------------------------------
 # Keys: the curves, RFC 6979 signing (low-S) and did:key encoding of
-# tools/gen-crypto-vectors.py (its own elliptic curve arithmetic), each
-# signature cross-checked with python3-cryptography (OpenSSL).
+# tools/vectorgen.py, each signature cross-checked with python3-cryptography
+# (OpenSSL).
 
-_spec = importlib.util.spec_from_file_location(
-    "gen_crypto_vectors", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                       "gen-crypto-vectors.py"))
-cv = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cv)
-CURVES = {"k256": (cv.K256, "https://w3id.org/security/suites/secp256k1-2019/v1"),
-          "p256": (cv.P256, "https://w3id.org/security/suites/ecdsa-2019/v1")}
+CURVES = {"k256": (K256, "https://w3id.org/security/suites/secp256k1-2019/v1"),
+          "p256": (P256, "https://w3id.org/security/suites/ecdsa-2019/v1")}
 
 
 class Key:
@@ -126,20 +90,20 @@ class Key:
                                 "big") % (c.n - 1) + 1
         self.point = c.mul(self.d, c.g)
         self.uncompressed = c.uncompress(self.point)
-        self.multikey = cv.multikey(c, self.point)
+        self.multikey = multikey(c, self.point)
         self.did = "did:key:" + self.multikey
-        self.openssl = ec.EllipticCurvePublicKey.from_encoded_point(c.openssl, self.uncompressed)
+        self.openssl = ec.EllipticCurvePublicKey.from_encoded_point(OPENSSL[curve], self.uncompressed)
 
     def raw_sig(self, data):
         """(r, s) with s in low-S form, RFC 6979 nonce; verified by OpenSSL."""
-        r, s = cv.sign_digest(CURVES[self.curve][0], self.d, hashlib.sha256(data).digest())
+        r, s = sign_digest(CURVES[self.curve][0], self.d, hashlib.sha256(data).digest())
         self.openssl.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
         return r, s
 
     def sign(self, op):
         r, s = self.raw_sig(cbor(unsigned(op)))
         out = dict(op)
-        out["sig"] = b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+        out["sig"] = b64url(compact(r, s))
         return out
 
 
@@ -301,14 +265,9 @@ def nonzero_trailing_bits_sig(op):
 # audit-log.json
 
 
-class File:
+class File(vectorgen.VectorFile):
     def __init__(self, name, operation, description, spec):
-        self.name, self.operation, self.description, self.spec = name, operation, description, spec
-        self.cases = []
-
-    def document(self):
-        return {"$schema": "../schema/plc.schema.json", "kind": "plc", "operation": self.operation,
-                "description": self.description, "spec": self.spec, "cases": self.cases}
+        super().__init__("plc", name, operation, description, spec)
 
 
 def log_valid(f, cid, reqs, log, comment):
@@ -812,7 +771,7 @@ def did_document_file():
     legacy_point = K_P256_SIGNING.uncompressed
     valid("legacy-key", ["did.doc.legacy-keys", "did.doc.signing-key"],
           doc(verificationMethod=[{"id": "#atproto", "type": "EcdsaSecp256r1VerificationKey2019",
-                                   "controller": did, "publicKeyMultibase": "z" + cv.b58(legacy_point)}]),
+                                   "controller": did, "publicKeyMultibase": "z" + base58(legacy_point)}]),
           K_P256_SIGNING.did, "https://pds.example.com", "alice.test",
           "The legacy verification method form: uncompressed point, curve named by the type.")
     valid("first-valid-key", ["did.doc.signing-key"],

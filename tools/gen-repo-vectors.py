@@ -13,9 +13,10 @@ verify.json     whole signed repository CARs with the account DID and signing
                 implementation is known to accept
 
 Everything is computed here with this script's own SHA-256 depth rule, MST
-builder, DRISL-CBOR writer, CID, CAR and did:key code, and its own K-256
-ECDSA (RFC 6979 deterministic nonces, low-S, so the files are reproducible),
-all Python stdlib, independently of the C++ reference, which checks the files in reference/repo/vectors_test.cpp.
+builder and CAR writer, and the generators' shared DRISL-CBOR, CID, did:key
+and K-256 ECDSA code (tools/vectorgen.py; RFC 6979 deterministic nonces,
+low-S, so the files are reproducible), all Python stdlib, independently of the
+C++ reference, which checks the files in reference/repo/vectors_test.cpp.
 Case ids are stable: never rename or reuse one, add new cases instead.
 
 Usage: tools/gen-repo-vectors.py            (rewrites vectors/repo/)
@@ -30,6 +31,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vectorgen  # noqa: E402
+from vectorgen import (K256, Link, cbor, cid_binary, cid_from_string, compact,  # noqa: E402
+                       sign_digest, varint)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "vectors", "repo")
@@ -38,65 +41,15 @@ SPEC = "https://atproto.com/specs/"
 DAG_CBOR = 0x71
 
 # --------------------------------------------------------------------------
-# CIDs and canonical CBOR (only what MST nodes need), written for this script.
-
-
-class Link:
-    """A CID link: the binary CID."""
-
-    def __init__(self, binary):
-        self.binary = binary
-
-    def __str__(self):
-        return "b" + base64.b32encode(self.binary).decode().rstrip("=").lower()
-
-    def __eq__(self, other):
-        return isinstance(other, Link) and self.binary == other.binary
-
-    def __hash__(self):
-        return hash(self.binary)
+# CIDs (canonical CBOR and binary CIDs: tools/vectorgen.py).
 
 
 def cid_for(data, codec=DAG_CBOR):
-    return Link(bytes([1, codec, 0x12, 32]) + hashlib.sha256(data).digest())
+    return Link(cid_binary(codec, data))
 
 
 def parse_cid(text):
-    assert text[0] == "b"
-    pad = "=" * (-len(text[1:]) % 8)
-    return Link(base64.b32decode(text[1:].upper() + pad))
-
-
-def head(major, n):
-    if n < 24:
-        return bytes([major << 5 | n])
-    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if n < 1 << (8 * size):
-            return bytes([major << 5 | info]) + n.to_bytes(size, "big")
-    raise ValueError(n)
-
-
-def cbor(v):
-    if v is None:
-        return b"\xf6"
-    if isinstance(v, bool):
-        return b"\xf5" if v else b"\xf4"
-    if isinstance(v, int):
-        return head(0, v) if v >= 0 else head(1, -1 - v)
-    if isinstance(v, bytes):
-        return head(2, len(v)) + v
-    if isinstance(v, str):
-        b = v.encode()
-        return head(3, len(b)) + b
-    if isinstance(v, Link):
-        # tag 42 over a byte string: 0x00 then the binary CID
-        return b"\xd8\x2a" + head(2, len(v.binary) + 1) + b"\x00" + v.binary
-    if isinstance(v, list):
-        return head(4, len(v)) + b"".join(cbor(x) for x in v)
-    if isinstance(v, dict):
-        keys = sorted(v, key=lambda k: (len(k.encode()), k.encode()))
-        return head(5, len(v)) + b"".join(cbor(k) + cbor(v[k]) for k in keys)
-    raise TypeError(v)
+    return Link(cid_from_string(text))
 
 
 # --------------------------------------------------------------------------
@@ -210,30 +163,12 @@ def covering(root, key):
 VALID_COLLECTIONS = ["app.bsky.feed.post", "app.bsky.feed.like", "com.example.record"]
 
 
-class VectorFile:
+class VectorFile(vectorgen.VectorFile):
     def __init__(self, name, operation, description, spec):
-        self.name = name
-        self.operation = operation
-        self.description = description
-        self.spec = spec
-        self.cases = []
-        self.ids = set()
+        super().__init__("repo", name, operation, description, spec)
 
     def add(self, case):
-        if case["id"] in self.ids:
-            raise SystemExit(f"duplicate id {case['id']}")
-        self.ids.add(case["id"])
-        self.cases.append(case)
-
-    def document(self):
-        return {
-            "$schema": "../schema/repo.schema.json",
-            "kind": "repo",
-            "operation": self.operation,
-            "description": self.description,
-            "spec": self.spec,
-            "cases": self.cases,
-        }
+        self.add_case(case)
 
 
 def value_cid(n):
@@ -420,91 +355,22 @@ def proof_file():
 # --------------------------------------------------------------------------
 # Signed repositories and CAR files, for verify.json
 
-import hmac  # noqa: E402
-
-# secp256k1 (K-256), written out: the curve y^2 = x^3 + 7 over the field P.
-SECP256K1_P = 2**256 - 2**32 - 977
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-SECP256K1_G = (0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
-               0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8)
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 DID = "did:plc:w4xbfzo7kqfes5zb7r6qv3rw"
 REV = "3lbzyjqq2nk2a"
 
 
-def point_add(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    p = SECP256K1_P
-    if a[0] == b[0] and (a[1] + b[1]) % p == 0:
-        return None
-    if a == b:
-        lam = 3 * a[0] * a[0] * pow(2 * a[1], -1, p) % p
-    else:
-        lam = (b[1] - a[1]) * pow(b[0] - a[0], -1, p) % p
-    x = (lam * lam - a[0] - b[0]) % p
-    return (x, (lam * (a[0] - x) - a[1]) % p)
-
-
-def point_mul(k, point=SECP256K1_G):
-    result = None
-    while k:
-        if k & 1:
-            result = point_add(result, point)
-        point = point_add(point, point)
-        k >>= 1
-    return result
-
-
 def signing_key(scalar):
-    return scalar % SECP256K1_N
+    return scalar % K256.n
 
 
 def did_key(key):
-    """did:key of a K-256 public key: base58btc of 0xe7 0x01 + compressed point."""
-    x, y = point_mul(key)
-    data = bytes([0xE7, 0x01, 2 + (y & 1)]) + x.to_bytes(32, "big")
-    n = int.from_bytes(data, "big")
-    out = ""
-    while n:
-        n, r = divmod(n, 58)
-        out = B58[r] + out
-    out = "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-    return "did:key:z" + out
-
-
-def rfc6979_nonce(key, digest):
-    """The deterministic ECDSA nonce of RFC 6979 (HMAC-SHA256)."""
-    n = SECP256K1_N
-    h = int.from_bytes(digest, "big") % n
-    material = key.to_bytes(32, "big") + h.to_bytes(32, "big")
-    v, k = b"\x01" * 32, b"\x00" * 32
-    k = hmac.new(k, v + b"\x00" + material, "sha256").digest()
-    v = hmac.new(k, v, "sha256").digest()
-    k = hmac.new(k, v + b"\x01" + material, "sha256").digest()
-    v = hmac.new(k, v, "sha256").digest()
-    while True:
-        v = hmac.new(k, v, "sha256").digest()
-        nonce = int.from_bytes(v, "big")
-        if 1 <= nonce < n:
-            return nonce
-        k = hmac.new(k, v + b"\x00", "sha256").digest()
-        v = hmac.new(k, v, "sha256").digest()
+    """did:key of a K-256 private key's public key."""
+    return vectorgen.did_key(K256, K256.mul(key, K256.g))
 
 
 def sign(key, message):
-    """Compact r||s over SHA-256(message), normalized to low-S."""
-    n = SECP256K1_N
-    digest = hashlib.sha256(message).digest()
-    z = int.from_bytes(digest, "big")
-    nonce = rfc6979_nonce(key, digest)
-    r = point_mul(nonce)[0] % n
-    s = pow(nonce, -1, n) * (z + r * key) % n
-    if s > n // 2:
-        s = n - s
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    """Compact r||s over SHA-256(message), low-S, RFC 6979 nonce."""
+    return compact(*sign_digest(K256, key, hashlib.sha256(message).digest()))
 
 
 KEY = signing_key(0x5EED_0001_2345_6789_ABCD_EF01_2345_6789_ABCD_EF01_2345_6789_ABCD_EF01_2345_6789)
@@ -522,17 +388,6 @@ def car_file(roots, blocks):
     for cid, data in blocks:
         out += framed(cid.binary + data)
     return out
-
-
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
 
 
 def streaming_blocks(node, records):

@@ -12,8 +12,9 @@ firehose.json  sequences of subscribeRepos frames for one account, each case
 The verdicts are stated by construction: each event is a correct commit (or
 #sync, #identity, #account) that the script then breaks in exactly one way,
 so the expected rule is the one that defect breaks. Repositories, MSTs,
-commits, CARs and signatures come from tools/gen-repo-vectors.py (its own
-DRISL-CBOR writer, MST builder, CIDs, CAR writer and RFC 6979 K-256 ECDSA),
+commits, CARs and signatures come from tools/gen-repo-vectors.py (its MST
+builder, CAR writer and RFC 6979 K-256 ECDSA, and the shared DRISL-CBOR and CID
+writer of tools/vectorgen.py),
 loaded as a module, so the files are independent of the C++ reference, which
 replays them in reference/sync/vectors_test.cpp.
 Case ids are stable: never rename or reuse one, add new cases instead.
@@ -214,19 +215,9 @@ class Account:
 # The file
 
 
-class VectorFile:
+class VectorFile(vectorgen.VectorFile):
     def __init__(self, name, operation, description, spec):
-        self.name = name
-        self.operation = operation
-        self.description = description
-        self.spec = spec
-        self.cases = []
-        self.ids = set()
-
-    def document(self):
-        return {"$schema": "../schema/sync.schema.json", "kind": "sync",
-                "operation": self.operation, "description": self.description,
-                "spec": self.spec, "cases": self.cases}
+        super().__init__("sync", name, operation, description, spec)
 
 
 def event(frame_bytes, summary, verdict, rule=None):

@@ -13,13 +13,13 @@ Usage: tools/gen-syntax-vectors.py            (rewrites vectors/syntax/)
 
 import base64
 import hashlib
-import json
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vectorgen  # noqa: E402
+from vectorgen import b32, base58, varint  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "vectors", "syntax")
@@ -30,26 +30,10 @@ SPEC = "https://atproto.com/specs/"
 # File and case builders
 
 
-class VectorFile:
+class VectorFile(vectorgen.VectorFile):
     def __init__(self, name, type_, operation, description, spec):
-        self.name = name
-        self.type = type_
-        self.operation = operation
-        self.description = description
-        self.spec = spec
-        self.cases = []
-        self.ids = set()
-
-    def _add(self, case):
-        if case["id"] in self.ids:
-            raise SystemExit(f"duplicate id {case['id']}")
-        review = review_for(case["id"])
-        if review:
-            comment = case.pop("comment")
-            case["review"] = review
-            case["comment"] = comment
-        self.ids.add(case["id"])
-        self.cases.append(case)
+        super().__init__("syntax", name, operation, description, spec, reviews=REVIEWS,
+                         header={"type": type_})
 
     def _base(self, verdict, slug, value, requirements):
         case = {"id": f"{self.name}.{verdict}.{slug}", "requirements": list(requirements)}
@@ -64,7 +48,7 @@ class VectorFile:
         case["valid"] = True
         case.update(extra)
         case["comment"] = comment
-        self._add(case)
+        self.add_case(case)
 
     def invalid(self, slug, value, error, comment, requirements=(), alt=(), **extra):
         reqs = []
@@ -78,18 +62,7 @@ class VectorFile:
             case["alternate_errors"] = list(alt)
         case.update(extra)
         case["comment"] = comment
-        self._add(case)
-
-    def document(self):
-        return {
-            "$schema": "../schema/syntax.schema.json",
-            "kind": "syntax",
-            "type": self.type,
-            "operation": self.operation,
-            "description": self.description,
-            "spec": self.spec,
-            "cases": self.cases,
-        }
+        self.add_case(case)
 
 
 # --------------------------------------------------------------------------
@@ -130,13 +103,6 @@ REVIEWS = [
      "which the RFC 3986 URI grammar forbids. The uri format follows the generic RFC 3986 syntax.",
      "https://atproto.com/specs/lexicon#uri"),
 ]
-
-
-def review_for(case_id):
-    for pattern, who, reason, spec in REVIEWS:
-        if re.search(pattern, case_id):
-            return {"disagreeing": list(who), "reason": reason, "spec": spec}
-    return None
 
 
 FILES = []
@@ -262,36 +228,9 @@ def datetime_normalized(s):
         y2, m2, d2, rem // 3600, rem // 60 % 60, rem % 60, frac)
 
 
-def b32(data):
-    return base64.b32encode(data).decode().rstrip("=").lower()
-
-
 def cid_bytes(codec, data, hash_code=0x12):
     digest = hashlib.sha256(data).digest()
     return bytes([0x01]) + varint(codec) + varint(hash_code) + bytes([len(digest)]) + digest
-
-
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def base58(data):
-    n = int.from_bytes(data, "big")
-    out = ""
-    while n:
-        n, r = divmod(n, 58)
-        out = B58[r] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
 
 
 def base36(data):

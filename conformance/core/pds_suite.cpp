@@ -33,6 +33,7 @@
 #include "atproto/syntax/tid.hpp"
 #include "atproto/xrpc/client.hpp"
 #include "atproto/xrpc/jwt.hpp"
+#include "http_session.hpp"
 #include "suites.hpp"
 
 namespace atproto::conformance {
@@ -42,22 +43,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 // ---------------------------------------------------------------- exchanges
 
-struct Http {
-  int status = 0;
-  std::string content_type;
-  std::string text;
-  json headers = json::object();
-  json body;  // null when not JSON
-  bool accepted() const { return status >= 200 && status < 300; }
-  bool client_error() const { return status >= 400 && status < 500; }
-  std::string header(const std::string& name) const { return headers.value(name, ""); }
-  std::string error() const {
-    return body.is_object() && body.contains("error") && body["error"].is_string()
-               ? body["error"].get<std::string>()
-               : "";
-  }
-  Bytes bytes() const { return Bytes(text.begin(), text.end()); }
-};
+using Http = HttpAnswer;
 
 // A firehose message as received, and decoded.
 struct Received {
@@ -75,11 +61,9 @@ std::string str(const json& j, const char* key) {
 }
 
 // One case's exchanges with the PDS and its first failure.
-class Session {
+class Session : public HttpSession {
  public:
-  explicit Session(RunContext& context) : target_(context.target) {}
-
-  Target& target() { return target_; }
+  explicit Session(RunContext& context) : HttpSession(context.target, kPdsHttp, "the PDS") {}
 
   Http request(const std::string& method, const std::string& path, json headers = json::object(),
                std::optional<std::string> body = std::nullopt,
@@ -88,7 +72,7 @@ class Session {
     if (!headers.empty()) sent["headers"] = std::move(headers);
     if (body) sent["body"] = *body;
     if (body_size) sent["body_size"] = *body_size;
-    return note(sent, target_.call(kPdsHttp, sent));
+    return note(sent, target().call(kPdsHttp, sent));
   }
 
   // GET /xrpc/<nsid>?params, with a bearer token when given.
@@ -112,13 +96,12 @@ class Session {
     json sent = {{"path", "/xrpc/com.atproto.sync.subscribeRepos" + query},
                  {"until", std::move(until)},
                  {"idle_ms", idle_ms}};
-    Response r = target_.call(kPdsSubscribe, sent);
+    Response r = target().call(kPdsSubscribe, sent);
     return note_window(sent, r);
   }
 
   Window note_window(const json& sent, const Response& r) {
-    last_sent_ = sent;
-    last_operation_ = kPdsSubscribe;
+    this->sent(sent, kPdsSubscribe);
     Window w;
     if (!transport_ok(sent, r)) return w;
     w.status = r.status;
@@ -130,53 +113,12 @@ class Session {
       summary.push_back(describe(message));
       w.messages.push_back(Received{std::move(bytes), std::move(message)});
     }
-    last_status_ = r.status;
-    last_received_ = {{"messages", summary}, {"closed", w.closed}};
-    if (r.body.contains("refused")) last_received_["refused"] = r.body["refused"];
-    ++calls_;
+    json what = {{"messages", summary}, {"closed", w.closed}};
+    if (r.body.contains("refused")) what["refused"] = r.body["refused"];
+    received(r.status, std::move(what));
     return w;
   }
 
-  Http note(const json& sent, const Response& r) {
-    last_sent_ = sent;
-    last_operation_ = kPdsHttp;
-    Http h;
-    if (!transport_ok(sent, r)) return h;
-    h.status = r.status;
-    h.text = r.raw_body;
-    h.content_type = r.body.value("content_type", "");
-    h.headers = r.body.value("headers", json::object());
-    h.body = r.body.contains("json") ? r.body["json"] : json();
-    last_status_ = h.status;
-    last_received_ = h.body.is_null() ? json(h.text.substr(0, 2000)) : h.body;
-    ++calls_;
-    return h;
-  }
-
-  // True when `ok`; otherwise records the first failure (with the last
-  // exchange) and returns false so the case can stop.
-  bool check(bool ok, const std::string& message, json expected = nullptr) {
-    if (ok && !failed_) return true;
-    if (!failed_) {
-      failed_ = true;
-      verdict_.state = Verdict::State::kMismatch;
-      verdict_.message = message;
-      verdict_.operation = last_operation_;
-      verdict_.sent = last_sent_;
-      verdict_.expected = std::move(expected);
-      verdict_.received = last_received_;
-      verdict_.http_status = last_status_;
-    }
-    return false;
-  }
-  bool failed() const { return failed_; }
-
-  bool accepted(const Http& h, const std::string& what) {
-    return check(h.accepted(),
-                 what + " was not accepted (HTTP " + std::to_string(h.status) +
-                     (h.error().empty() ? "" : " " + h.error()) + ")",
-                 "a 2xx status");
-  }
   // [xrpc.error.body] A 4xx with an XRPC error body; `names`, when
   // given, are the error names allowed.
   bool rejected(const Http& h, const std::string& what, std::vector<int> statuses = {},
@@ -214,34 +156,7 @@ class Session {
                  what + ": the error's message is not a string");
   }
 
-  Verdict verdict() {
-    verdict_.calls = calls_;
-    if (!failed_) {
-      verdict_.state = Verdict::State::kPass;
-      verdict_.operation = last_operation_;
-    }
-    return verdict_;
-  }
-  void unsupported(const std::string& message) {
-    if (failed_) return;
-    failed_ = true;
-    verdict_.state = Verdict::State::kUnsupported;
-    verdict_.message = message;
-  }
-
  private:
-  bool transport_ok(const json& sent, const Response& r) {
-    if (r.transport_error.empty()) return true;
-    if (!failed_) {
-      failed_ = true;
-      verdict_.state = Verdict::State::kAdapterError;
-      verdict_.message = "no answer from the PDS: " + r.transport_error;
-      verdict_.operation = last_operation_;
-      verdict_.sent = sent;
-    }
-    return false;
-  }
-
   static json describe(const Result<sync::Message>& m) {
     if (!m.ok()) return {{"undecodable", m.error().code + ": " + m.error().message}};
     if (const auto* e = std::get_if<sync::ErrorFrame>(&*m)) {
@@ -257,15 +172,6 @@ class Session {
     }
     return out;
   }
-
-  Target& target_;
-  Verdict verdict_;
-  bool failed_ = false;
-  json last_sent_;
-  json last_received_;
-  std::string last_operation_ = kPdsHttp;
-  int last_status_ = 0;
-  std::uint64_t calls_ = 0;
 };
 
 // ---------------------------------------------------------------- the run

@@ -18,6 +18,7 @@
 #include "atproto/identity/fetch.hpp"
 #include "atproto/identity/plc.hpp"
 #include "atproto/identity/test_generators.hpp"
+#include "http_session.hpp"
 #include "plc_directory.hpp"
 #include "suites.hpp"
 
@@ -117,26 +118,18 @@ class PlcDirectoryTarget final : public Target {
 
 // ---------------------------------------------------------------- session
 
-struct Http {
-  int status = 0;
-  std::string content_type;
-  std::string text;
-  json body;  // null when not JSON
-  bool accepted() const { return status >= 200 && status < 300; }
-  bool rejected() const { return status >= 400 && status < 500; }
-};
+using Http = HttpAnswer;
 
 // One case's exchanges with the directory and its first failure.
-class Session {
+class Session : public HttpSession {
  public:
-  explicit Session(RunContext& context) : target_(context.target) {}
-
-  Target& target() { return target_; }
+  explicit Session(RunContext& context)
+      : HttpSession(context.target, kPlcDirectoryHttp, "the directory") {}
 
   Http request(const std::string& method, const std::string& path, const std::string& body = "") {
     json sent = {{"method", method}, {"path", path}};
     if (method == "POST") sent["body"] = body;
-    Response r = target_.call(kPlcDirectoryHttp, sent);
+    Response r = target().call(kPlcDirectoryHttp, sent);
     return note(sent, r);
   }
   Http get(const std::string& path) { return request("GET", path); }
@@ -144,79 +137,12 @@ class Session {
     return request("POST", "/" + did, identity::to_json(op).dump());
   }
 
-  // Records an exchange made elsewhere (the concurrent case).
-  Http note(const json& sent, const Response& r) {
-    last_sent_ = sent;
-    Http h;
-    if (!r.transport_error.empty()) {
-      if (!failed_) {
-        failed_ = true;
-        verdict_.state = Verdict::State::kAdapterError;
-        verdict_.message = "no answer from the directory: " + r.transport_error;
-        verdict_.operation = kPlcDirectoryHttp;
-        verdict_.sent = sent;
-      }
-      return h;
-    }
-    h.status = r.status;
-    h.text = r.raw_body;
-    h.content_type = r.body.value("content_type", "");
-    h.body = r.body.contains("json") ? r.body["json"] : json();
-    last_status_ = h.status;
-    last_received_ = h.body.is_null() ? json(h.text.substr(0, 2000)) : h.body;
-    ++calls_;
-    return h;
-  }
-
-  // True when `ok`; otherwise records the first failure (with the last
-  // exchange) and returns false so the case can stop.
-  bool check(bool ok, const std::string& message, json expected = nullptr) {
-    if (ok && !failed_) return true;
-    if (!failed_) {
-      failed_ = true;
-      verdict_.state = Verdict::State::kMismatch;
-      verdict_.message = message;
-      verdict_.operation = kPlcDirectoryHttp;
-      verdict_.sent = last_sent_;
-      verdict_.expected = std::move(expected);
-      verdict_.received = last_received_;
-      verdict_.http_status = last_status_;
-    }
-    return false;
-  }
-
-  bool accepted(const Http& h, const std::string& what) {
-    return check(h.accepted(), what + " was not accepted (HTTP " + std::to_string(h.status) + ")",
-                 "a 2xx status");
-  }
+  // A 4xx; the directory's errors are not XRPC errors, so no body is asked.
   bool rejected(const Http& h, const std::string& what) {
-    return check(h.rejected(),
+    return check(h.client_error(),
                  what + " must be rejected with a 4xx status, got HTTP " + std::to_string(h.status),
                  "a 4xx status");
   }
-  bool status(const Http& h, int want, const std::string& what) {
-    return check(h.status == want,
-                 what + ": HTTP " + std::to_string(h.status) + ", want " + std::to_string(want),
-                 want);
-  }
-
-  Verdict verdict() {
-    verdict_.calls = calls_;
-    if (!failed_) {
-      verdict_.state = Verdict::State::kPass;
-      verdict_.operation = kPlcDirectoryHttp;
-    }
-    return verdict_;
-  }
-
- private:
-  Target& target_;
-  Verdict verdict_;
-  bool failed_ = false;
-  json last_sent_;
-  json last_received_;
-  int last_status_ = 0;
-  std::uint64_t calls_ = 0;
 };
 
 // ---------------------------------------------------------------- identities
@@ -943,8 +869,8 @@ void add_concurrency_case(std::vector<Case>& cases, const Catalog& catalog) {
             winner =
                 identity::parse_plc_operation(json::parse(requests[i]["body"].get<std::string>()))
                     .value();
-          } else if (!s.check(h.rejected(), "a losing concurrent update answered HTTP " +
-                                                std::to_string(h.status) + ", want 4xx")) {
+          } else if (!s.check(h.client_error(), "a losing concurrent update answered HTTP " +
+                                                    std::to_string(h.status) + ", want 4xx")) {
             return;
           }
         }

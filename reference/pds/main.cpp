@@ -1,51 +1,31 @@
 // atproto-pds: a personal data server.
 //   atproto-pds --port P --data DIR --plc URL [options]
 // Every setting of PdsConfig has a flag and an ATPROTO_PDS_* environment
-// variable (the flag wins); both come from the one table below, which also
-// writes --help. Prints "listening on http://HOST:PORT" once it serves;
+// variable (the flag wins); both come from the one option table below, which
+// also writes --help. Prints "listening on http://HOST:PORT" once it serves;
 // SIGTERM or SIGINT stop it cleanly.
-#include <pthread.h>
-#include <signal.h>
-
-#include <charconv>
-#include <csignal>
-#include <cstdlib>
+#include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "atproto/common/command_line.hpp"
 #include "atproto/pds/config.hpp"
 #include "atproto/pds/pds.hpp"
 
 namespace {
 
 using atproto::pds::PdsConfig;
+using C = PdsConfig;
+namespace cl = atproto::command_line;
 
-constexpr const char* kVersion = "0.1.0";
-
-template <typename T>
-bool parse_number(const std::string& text, T min, T max, T& out) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return false;
-  }
-  out = value;
-  return true;
-}
-
-bool parse_bool(const std::string& text, bool& out) {
-  if (text == "true" || text == "1" || text == "yes") {
-    out = true;
-  } else if (text == "false" || text == "0" || text == "no") {
-    out = false;
-  } else {
-    return false;
-  }
-  return true;
-}
+const cl::Program kProgram = {
+    "atproto-pds", "0.1.0", "--port P --data DIR --plc URL [options]",
+    "An atproto personal data server on one SQLite database, DIR/pds.sqlite.\n"
+    "Prints \"listening on http://HOST:PORT\" once it serves. Each option may\n"
+    "also be given as an environment variable (the flag wins).\n",
+    "ATPROTO_PDS_"};
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
@@ -65,154 +45,70 @@ std::string join_commas(const std::vector<std::string>& items) {
   return out;
 }
 
-// One setting: its flag (without "--"), what it means, how to read it
-// into the config and how to show its default.
-struct Setting {
-  const char* flag;
-  const char* meaning;
-  std::function<bool(PdsConfig&, const std::string&)> set;
-  std::function<std::string(const PdsConfig&)> show;
-};
-
-template <typename T>
-Setting number(const char* flag, const char* meaning, T PdsConfig::*field, T min, T max) {
-  return {flag, meaning,
-          [=](PdsConfig& c, const std::string& v) { return parse_number(v, min, max, c.*field); },
-          [=](const PdsConfig& c) { return std::to_string(c.*field); }};
-}
-
-Setting text(const char* flag, const char* meaning, std::string PdsConfig::*field) {
-  return {flag, meaning,
-          [=](PdsConfig& c, const std::string& v) {
-            c.*field = v;
-            return true;
-          },
-          [=](const PdsConfig& c) { return c.*field; }};
-}
-
-Setting boolean(const char* flag, const char* meaning, bool PdsConfig::*field) {
-  return {flag, meaning,
-          [=](PdsConfig& c, const std::string& v) { return parse_bool(v, c.*field); },
-          [=](const PdsConfig& c) { return std::string(c.*field ? "true" : "false"); }};
-}
-
-const std::vector<Setting>& settings() {
-  static const std::vector<Setting> table = {
-      text("host", "address to listen on", &PdsConfig::host),
-      number<std::uint16_t>("port", "port to listen on (0: any free port)", &PdsConfig::port, 0,
-                            65535),
-      text("data", "folder of pds.sqlite and the blobs (created when missing)",
-           &PdsConfig::data_dir),
-      text("plc", "URL of the did:plc directory accounts are created at", &PdsConfig::plc_url),
-      text("public-url",
-           "URL clients reach this PDS at, written into DID documents "
-           "(default http://localhost:PORT)",
-           &PdsConfig::public_url),
-      text("hostname", "the service's hostname; its DID is did:web:HOSTNAME (default localhost)",
-           &PdsConfig::hostname),
-      {"handle-domains", "comma-separated handle suffixes offered to new accounts",
-       [](PdsConfig& c, const std::string& v) {
+std::vector<cl::Option<C>> options() {
+  constexpr std::size_t kTiB = std::size_t{1} << 40;
+  auto data = cl::text<C>(
+      "data", "DIR", "folder of pds.sqlite and the blobs (created when missing)", &C::data_dir);
+  data.required = true;
+  auto plc = cl::text<C>("plc", "URL", "URL of the did:plc directory accounts are created at",
+                         &C::plc_url);
+  plc.required = true;
+  return {
+      cl::text<C>("host", "ADDR", "address to listen on", &C::host),
+      cl::integer<C, std::uint16_t>("port", "P", "port to listen on (0: any free port)", &C::port,
+                                    0, 65535),
+      data,
+      plc,
+      cl::text<C>("public-url", "URL",
+                  "URL clients reach this PDS at, written into DID documents\n"
+                  "(empty: http://localhost:PORT)",
+                  &C::public_url, true),
+      cl::text<C>("hostname", "NAME",
+                  "the service's hostname; its DID is did:web:HOSTNAME (empty: localhost)",
+                  &C::hostname, true),
+      {"handle-domains", "LIST", "comma-separated handle suffixes offered to new accounts",
+       [](C& c, const std::string& v) {
          c.handle_domains = split_commas(v);
          return !c.handle_domains.empty();
        },
-       [](const PdsConfig& c) { return join_commas(c.handle_domains); }},
-      boolean("invite-required", "createAccount needs an invite code", &PdsConfig::invite_required),
-      text("admin-password", "password of the admin routes (user \"admin\"; empty disables them)",
-           &PdsConfig::admin_password),
-      boolean("allow-private-addresses",
-              "outbound fetches may reach loopback and private addresses (tests only)",
-              &PdsConfig::allow_private_addresses),
-      text("lexicon-dir",
-           "folder of the official lexicons (default: generated/lexicons of the source tree, "
-           "written by tools/fetch-lexicons, when present)",
-           &PdsConfig::lexicon_dir),
-      number<std::size_t>("max-blob-bytes", "largest blob upload", &PdsConfig::max_blob_bytes, 1,
-                          std::size_t{1} << 40),
-      number<std::size_t>("max-request-bytes", "largest request body besides blobs and imports",
-                          &PdsConfig::max_request_bytes, 1, std::size_t{1} << 40),
-      number<std::size_t>("max-import-bytes", "largest importRepo body",
-                          &PdsConfig::max_import_bytes, 1, std::size_t{1} << 40),
-      number<int>("access-token-seconds", "lifetime of access tokens",
-                  &PdsConfig::access_token_seconds, 1, 1 << 30),
-      number<int>("refresh-token-seconds", "lifetime of refresh tokens",
-                  &PdsConfig::refresh_token_seconds, 1, 1 << 30),
-      number<int>("event-retention-hours", "how long firehose events are replayed",
-                  &PdsConfig::event_retention_hours, 1, 1 << 20),
-      number<int>("threads", "HTTP worker threads", &PdsConfig::threads, 1, 256),
-      boolean("fsync-each-write",
-              "sync every acknowledged write to disk (survives a machine crash); false: "
-              "survives kill -9 of the server only, faster on slow disks",
-              &PdsConfig::fsync_each_write),
+       [](const C& c) { return join_commas(c.handle_domains); }},
+      cl::boolean<C>("invite-required", "createAccount needs an invite code", &C::invite_required),
+      cl::text<C>("admin-password", "PASSWORD",
+                  "password of the admin routes (user \"admin\"; empty disables them)",
+                  &C::admin_password, true),
+      cl::boolean<C>("allow-private-addresses",
+                     "outbound fetches may reach loopback and private addresses (tests only)",
+                     &C::allow_private_addresses),
+      cl::text<C>("lexicon-dir", "DIR",
+                  "folder of the official lexicons (empty: generated/lexicons of the\n"
+                  "source tree, written by tools/fetch-lexicons, when present)",
+                  &C::lexicon_dir, true),
+      cl::integer<C, std::size_t>("max-blob-bytes", "N", "largest blob upload", &C::max_blob_bytes,
+                                  1, kTiB),
+      cl::integer<C, std::size_t>("max-request-bytes", "N",
+                                  "largest request body besides blobs and imports",
+                                  &C::max_request_bytes, 1, kTiB),
+      cl::integer<C, std::size_t>("max-import-bytes", "N", "largest importRepo body",
+                                  &C::max_import_bytes, 1, kTiB),
+      cl::integer<C, int>("access-token-seconds", "S", "lifetime of access tokens",
+                          &C::access_token_seconds, 1, 1 << 30),
+      cl::integer<C, int>("refresh-token-seconds", "S", "lifetime of refresh tokens",
+                          &C::refresh_token_seconds, 1, 1 << 30),
+      cl::integer<C, int>("event-retention-hours", "H", "how long firehose events are replayed",
+                          &C::event_retention_hours, 1, 1 << 20),
+      cl::integer<C, int>("threads", "N", "HTTP worker threads", &C::threads, 1, 256),
+      cl::boolean<C>("fsync-each-write",
+                     "sync every acknowledged write to disk (survives a machine crash);\n"
+                     "false: survives kill -9 of the server only, faster on slow disks",
+                     &C::fsync_each_write),
   };
-  return table;
-}
-
-// ATPROTO_PDS_ and the flag in upper case with '_' for '-'.
-std::string env_name(const char* flag) {
-  std::string out = "ATPROTO_PDS_";
-  for (const char* p = flag; *p; ++p) {
-    out += *p == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
-  }
-  return out;
-}
-
-std::string usage() {
-  PdsConfig defaults;
-  std::string out =
-      "usage: atproto-pds --port P --data DIR --plc URL [options]\n"
-      "\n"
-      "An atproto personal data server on one SQLite database, DIR/pds.sqlite.\n"
-      "Prints \"listening on http://HOST:PORT\" once it serves. Each option may\n"
-      "also be given as an environment variable (the flag wins).\n\n";
-  for (const auto& s : settings()) {
-    std::string line = "  --" + std::string(s.flag) + " VALUE";
-    out += line + "\n      " + s.meaning;
-    std::string shown = s.show(defaults);
-    if (!shown.empty()) out += " [default: " + shown + "]";
-    out += "\n      env " + env_name(s.flag) + "\n";
-  }
-  out +=
-      "  --version\n      print the version and exit\n"
-      "  -h, --help\n      this text\n";
-  return out;
-}
-
-int fail_usage(const std::string& message) {
-  std::cerr << "atproto-pds: " << message << "\n\n" << usage();
-  return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
   PdsConfig config;
-  // The environment first, so that flags override it.
-  for (const auto& s : settings()) {
-    if (const char* value = std::getenv(env_name(s.flag).c_str())) {
-      if (!s.set(config, value)) return fail_usage("bad value in " + env_name(s.flag));
-    }
-  }
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << usage();
-      return 0;
-    }
-    if (a == "--version") {
-      std::cout << "atproto-pds " << kVersion << "\n";
-      return 0;
-    }
-    const Setting* match = nullptr;
-    for (const auto& s : settings()) {
-      if (a == "--" + std::string(s.flag)) match = &s;
-    }
-    if (!match) return fail_usage("unknown argument " + a);
-    if (i + 1 >= args.size()) return fail_usage(a + " needs a value");
-    if (!match->set(config, args[++i])) return fail_usage("bad value for " + a);
-  }
-  if (config.data_dir.empty()) return fail_usage("--data is required");
-  if (config.plc_url.empty()) return fail_usage("--plc is required");
+  if (auto exit_status = cl::parse(kProgram, options(), argc, argv, config)) return *exit_status;
 #ifdef ATPROTO_DEFAULT_LEXICON_DIR
   // Without --lexicon-dir, the lexicons tools/fetch-lexicons wrote into this
   // source tree, when they are there: records and bodies are then checked
@@ -222,26 +118,19 @@ int main(int argc, char** argv) {
   }
 #endif
 
+  cl::StopSignals stop_signals;  // before any thread starts
   auto pds = atproto::pds::Pds::open(config);
   if (!pds) {
     std::cerr << "atproto-pds: " << pds.error().code << ": " << pds.error().message << "\n";
     return 1;
   }
-  // Signals are taken by sigwait below; block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
   auto port = (*pds)->start();
   if (!port) {
     std::cerr << "atproto-pds: cannot listen: " << port.error().message << "\n";
     return 1;
   }
   std::cout << "listening on http://" << config.host << ":" << *port << std::endl;
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  int signal = stop_signals.wait();
   std::cerr << "atproto-pds: stopping (signal " << signal << ")\n";
   (*pds)->stop();
   return 0;
