@@ -23,6 +23,7 @@
 #include "atproto/sync/fake_host.hpp"
 #include "atproto/syntax/tid.hpp"
 #include "atproto/xrpc/client.hpp"
+#include "http_session.hpp"
 #include "pds_suite.hpp"
 #include "suites.hpp"
 
@@ -84,17 +85,7 @@ class RelayTarget final : public Target, public PdsFirehose {
 
 // ---------------------------------------------------------------- run state
 
-struct Http {
-  int status = 0;
-  std::string text;
-  json body;  // null when not JSON
-  bool accepted() const { return status >= 200 && status < 300; }
-  std::string error() const {
-    return body.is_object() && body.contains("error") && body["error"].is_string()
-               ? body["error"].get<std::string>()
-               : "";
-  }
-};
+using Http = HttpAnswer;
 
 struct Host;
 
@@ -187,9 +178,10 @@ std::optional<Message> read_one(PdsSubscription& subscription, SteadyClock::time
 
 // One case's exchanges with the relay, the events it read, and its first
 // failure.
-class Session {
+class Session : public HttpSession {
  public:
-  Session(RunContext& context, RelayRun& run) : target_(context.target), run_(run) {}
+  Session(RunContext& context, RelayRun& run)
+      : HttpSession(context.target, kRelayHttp, "the relay"), run_(run) {}
 
   RelayRun& run() { return run_; }
   const RelaySuiteOptions& options() const { return run_.options; }
@@ -201,41 +193,13 @@ class Session {
       sent["headers"] = {{"content-type", "application/json"}};
       sent["body"] = *body;
     }
-    Response r = target_.call(kRelayHttp, sent);
-    last_operation_ = kRelayHttp;
-    last_sent_ = sent;
-    Http h;
-    if (!r.transport_error.empty()) {
-      check(false, "no answer from the relay: " + r.transport_error);
-      return h;
-    }
-    h.status = r.status;
-    h.text = r.raw_body;
-    h.body = r.body.contains("json") ? r.body["json"] : json();
-    last_status_ = h.status;
-    last_received_ = h.body.is_null() ? json(h.text.substr(0, 2000)) : h.body;
-    return h;
+    return note(sent, target().call(kRelayHttp, sent));
   }
   Http query(const std::string& nsid, const xrpc::QueryParams& params) {
     std::string q = xrpc::encode_query(params);
     return request("GET", "/xrpc/" + nsid + (q.empty() ? "" : "?" + q));
   }
 
-  bool check(bool ok, const std::string& message, json expected = nullptr) {
-    if (ok && !failed_) return true;
-    if (!failed_) {
-      failed_ = true;
-      verdict_.state = Verdict::State::kMismatch;
-      verdict_.message = message;
-      verdict_.operation = last_operation_;
-      verdict_.sent = last_sent_;
-      verdict_.expected = std::move(expected);
-      verdict_.received = last_received_;
-      verdict_.http_status = last_status_;
-    }
-    return false;
-  }
-  bool failed() const { return failed_; }
   bool ok_answer(const Http& h, const std::string& what) {
     return check(h.status == 200 && h.body.is_object(),
                  what + " answered HTTP " + std::to_string(h.status) +
@@ -281,10 +245,8 @@ class Session {
     }
     json seen = json::array();
     for (const auto& w : window_) seen.push_back(describe(w.event));
-    last_operation_ = kRelaySubscribe;
-    last_sent_ = {{"path", "/xrpc/com.atproto.sync.subscribeRepos"}};
-    last_received_ = {{"events", seen}};
-    last_status_ = 101;
+    sent({{"path", "/xrpc/com.atproto.sync.subscribeRepos"}}, kRelaySubscribe);
+    received(101, {{"events", seen}});
     return check(false, "the relay did not forward " + what + " within " +
                             std::to_string(options().timeout_ms) + " ms");
   }
@@ -319,8 +281,7 @@ class Session {
         if (done(out.events.back())) break;
       }
     }
-    last_status_ = 101;
-    last_received_ = {{"messages", summary}, {"closed", out.closed}};
+    received(101, {{"messages", summary}, {"closed", out.closed}});
     return out;
   }
 
@@ -328,9 +289,8 @@ class Session {
   // when it was refused.
   std::unique_ptr<PdsSubscription> open_subscription(const std::string& query) {
     std::string path = "/xrpc/com.atproto.sync.subscribeRepos" + query;
-    last_operation_ = kRelaySubscribe;
-    last_sent_ = {{"path", path}};
-    auto* firehose = dynamic_cast<PdsFirehose*>(&target_);
+    sent({{"path", path}}, kRelaySubscribe);
+    auto* firehose = dynamic_cast<PdsFirehose*>(&target());
     if (!check(firehose != nullptr, "the target offers no firehose")) return nullptr;
     auto opened = firehose->open({{"path", path}});
     if (auto* answer = std::get_if<Response>(&opened)) {
@@ -348,21 +308,8 @@ class Session {
     return run_.stream != nullptr;
   }
 
-  Verdict verdict() {
-    Verdict v = verdict_;
-    v.calls = 1;
-    return v;
-  }
-
  private:
-  Target& target_;
   RelayRun& run_;
-  bool failed_ = false;
-  Verdict verdict_;
-  std::string last_operation_ = kRelayHttp;
-  json last_sent_;
-  json last_received_;
-  int last_status_ = 0;
   std::vector<Seen> window_;
 };
 
