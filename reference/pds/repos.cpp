@@ -435,6 +435,7 @@ Result<std::vector<RecordEntry>> Repos::list_records(const std::string& did,
                                                      const std::optional<std::string>& cursor,
                                                      bool reverse) const {
   std::lock_guard lock(context_.db_mutex);
+  ReadTransaction read(state_->statements);
   // Newest first by default: TID keys sort by time, so descending key order.
   const char* sql = reverse ? "SELECT rkey, cid FROM record WHERE did = ? AND collection = ?"
                               " AND rkey > ? ORDER BY rkey ASC LIMIT ?"
@@ -499,6 +500,7 @@ Result<std::vector<RepoListing>> Repos::list_repos(int limit,
 Result<Bytes> Repos::export_car(const std::string& did,
                                 const std::optional<std::string>& since) const {
   std::lock_guard lock(context_.db_mutex);
+  ReadTransaction read(state_->statements);
   auto loaded = state_->load(did, context_);
   if (!loaded.ok()) return loaded.error();
   const auto& repository = *(*loaded)->repository;
@@ -526,6 +528,7 @@ Result<Bytes> Repos::export_car(const std::string& did,
 Result<Bytes> Repos::record_proof_car(const std::string& did, const std::string& collection,
                                       const std::string& rkey) const {
   std::lock_guard lock(context_.db_mutex);
+  ReadTransaction read(state_->statements);
   auto loaded = state_->load(did, context_);
   if (!loaded.ok()) return loaded.error();
   const auto& repository = *(*loaded)->repository;
@@ -551,6 +554,7 @@ Result<Bytes> Repos::record_proof_car(const std::string& did, const std::string&
 Result<Repos::Blocks> Repos::get_blocks(const std::string& did,
                                         const std::vector<Cid>& cids) const {
   std::lock_guard lock(context_.db_mutex);
+  ReadTransaction read(state_->statements);
   DidBlockStore store(state_->statements, did);
   Blocks out;
   for (const auto& cid : cids) {
