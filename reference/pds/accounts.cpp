@@ -14,6 +14,7 @@
 #include "atproto/pds/blobs.hpp"
 #include "atproto/pds/repos.hpp"
 #include "atproto/pds/sequencer.hpp"
+#include "atproto/pds/statement_cache.hpp"
 #include "atproto/syntax/did.hpp"
 #include "atproto/syntax/handle.hpp"
 #include "atproto/xrpc/jwt.hpp"
@@ -180,7 +181,12 @@ xrpc::HttpResponse error_response(const Error& error) {
   return xrpc::xrpc_error(400, code, error.message);
 }
 
-Accounts::Accounts(PdsContext& context) : context_(context), clock_(system_seconds) {}
+Accounts::Accounts(PdsContext& context)
+    : context_(context),
+      statements_(std::make_unique<StatementCache>(context.db)),
+      clock_(system_seconds) {}
+
+Accounts::~Accounts() = default;
 
 std::string Accounts::service_did() const {
   return "did:web:" +
@@ -274,12 +280,17 @@ Result<std::optional<AccountInfo>> Accounts::find(std::string_view did_or_handle
   std::lock_guard lock(context_.db_mutex);
   const bool is_did = did_or_handle.rfind("did:", 0) == 0;
   std::string key = is_did ? std::string(did_or_handle) : syntax::normalize_handle(did_or_handle);
-  auto st = context_.db.prepare(std::string("SELECT ") + kAccountColumns + " FROM account WHERE " +
-                                (is_did ? "did" : "handle") + " = ?");
+  static const std::string by_did =
+      std::string("SELECT ") + kAccountColumns + " FROM account WHERE did = ?";
+  static const std::string by_handle =
+      std::string("SELECT ") + kAccountColumns + " FROM account WHERE handle = ?";
+  auto& st = statements_->get(is_did ? by_did : by_handle);
   if (!st.ok()) return storage(st.error("find account"));
   st.bind(1, key);
-  if (st.step() != SQLITE_ROW) return std::optional<AccountInfo>();
-  return std::optional<AccountInfo>(read_account(st));
+  std::optional<AccountInfo> out;
+  if (st.step() == SQLITE_ROW) out = read_account(st);
+  st.reset();
+  return out;
 }
 
 Result<AccountInfo> Accounts::account(std::string_view did) const {
@@ -291,12 +302,14 @@ Result<AccountInfo> Accounts::account(std::string_view did) const {
 
 Result<crypto::PrivateKey> Accounts::signing_key(std::string_view did) const {
   std::lock_guard lock(context_.db_mutex);
-  auto st = context_.db.prepare("SELECT signing_key FROM account WHERE did = ?");
+  auto& st = statements_->get("SELECT signing_key FROM account WHERE did = ?");
   st.bind(1, did);
   if (!st.ok() || st.step() != SQLITE_ROW) {
+    st.reset();
     return make_error("AccountNotFound", "no account " + std::string(did));
   }
   auto bytes = st.blob(0);
+  st.reset();
   auto key = crypto::PrivateKey::from_bytes(crypto::Curve::kK256, bytes);
   std::fill(bytes.begin(), bytes.end(), std::uint8_t{0});
   return key;

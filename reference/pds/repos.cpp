@@ -90,6 +90,10 @@ class DidBlockStore final : public repo::BlockStore {
 struct LoadedRepo {
   std::unique_ptr<DidBlockStore> store;
   std::optional<repo::Repository> repository;
+  // The account's signing key, read on the first write: an account's key
+  // never changes, and reading it (the public point is recomputed) costs
+  // tens of microseconds per commit.
+  std::optional<crypto::PrivateKey> key;
 };
 
 constexpr std::size_t kMaxLoaded = 1024;
@@ -330,9 +334,12 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
     return repo::CommitResult{
         repository.commit_cid(), repository.commit(), std::nullopt, std::nullopt, {}, {}};
   }
-  auto key = context_.accounts->signing_key(did);
-  if (!key.ok()) return key.error();
-  auto result = repository.apply_writes(ops, *key);
+  if (!(*loaded)->key) {
+    auto key = context_.accounts->signing_key(did);
+    if (!key.ok()) return key.error();
+    (*loaded)->key.emplace(std::move(key).value());
+  }
+  auto result = repository.apply_writes(ops, *(*loaded)->key);
   if (!result.ok()) {
     store.discard();
     return invalid_request(result.error());

@@ -579,7 +579,14 @@ class Session : public std::enable_shared_from_this<Session> {
 void ServerCore::do_accept() {
   acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || stopping) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), *this)->start();
+    if (!ec) {
+      // Answers go out as soon as they are written: Nagle's algorithm would
+      // hold back the tail of a response while an earlier segment waits for
+      // the peer's (possibly delayed) acknowledgement.
+      beast::error_code nodelay_error;
+      socket.set_option(tcp::no_delay(true), nodelay_error);
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
     do_accept();
   });
 }
