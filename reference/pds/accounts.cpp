@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <mutex>
+#include <unordered_map>
 
 #include "atproto/common/hex.hpp"
 #include "atproto/data/base64.hpp"
@@ -181,9 +183,20 @@ xrpc::HttpResponse error_response(const Error& error) {
   return xrpc::xrpc_error(400, code, error.message);
 }
 
+struct Accounts::VerifiedTokens {
+  static constexpr std::size_t kMax = 4096;
+  struct Entry {
+    json payload;
+    std::int64_t exp = 0;
+  };
+  std::mutex mutex;
+  std::unordered_map<std::string, Entry> entries;
+};
+
 Accounts::Accounts(PdsContext& context)
     : context_(context),
       statements_(std::make_unique<StatementCache>(context.db)),
+      verified_(std::make_unique<VerifiedTokens>()),
       clock_(system_seconds) {}
 
 Accounts::~Accounts() = default;
@@ -369,7 +382,19 @@ Result<json> Accounts::verify_token(const xrpc::HttpRequest& request, std::strin
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
     return make_error("AuthenticationRequired", "expected a Bearer token");
   }
-  auto verified = xrpc::verify_jwt_hs256(value.substr(kBearer.size()), jwt_secret_, now());
+  const std::string_view token = value.substr(kBearer.size());
+  std::string cache_key;
+  cache_key.reserve(typ.size() + scope_kind.size() + token.size() + 2);
+  cache_key.append(typ).append(1, ' ').append(scope_kind).append(1, ' ').append(token);
+  {
+    std::lock_guard lock(verified_->mutex);
+    if (auto it = verified_->entries.find(cache_key); it != verified_->entries.end()) {
+      // The same rule as verify_jwt_hs256: expired once exp is reached.
+      if (it->second.exp > now()) return it->second.payload;
+      verified_->entries.erase(it);
+    }
+  }
+  auto verified = xrpc::verify_jwt_hs256(token, jwt_secret_, now());
   if (!verified) {
     if (verified.error().code == "xrpc.jwt.expired") {
       return make_error("ExpiredToken", "Token has expired");
@@ -398,6 +423,12 @@ Result<json> Accounts::verify_token(const xrpc::HttpRequest& request, std::strin
   if (!payload.contains("sub") || !payload["sub"].is_string() ||
       !syntax::validate_did(payload["sub"].get<std::string>()).ok()) {
     return make_error("InvalidToken", "Bad token subject");
+  }
+  if (payload.contains("exp") && payload["exp"].is_number_integer()) {
+    std::lock_guard lock(verified_->mutex);
+    if (verified_->entries.size() >= VerifiedTokens::kMax) verified_->entries.clear();
+    verified_->entries.insert_or_assign(
+        std::move(cache_key), VerifiedTokens::Entry{payload, payload["exp"].get<std::int64_t>()});
   }
   return payload;
 }

@@ -201,6 +201,12 @@ class Accounts final : public AccountAccess {
   // The statements of the per-request reads (find, signing_key), prepared
   // once; used with db_mutex held.
   std::unique_ptr<StatementCache> statements_;
+  // Tokens already verified (signature, type, scope, audience, subject),
+  // by type and token text, with their payload: every request of a session
+  // presents the same token, and checking it again cost more than a
+  // database read. Expiry is still checked on every use.
+  struct VerifiedTokens;
+  std::unique_ptr<VerifiedTokens> verified_;
   Clock clock_;
   std::vector<std::uint8_t> jwt_secret_;
   std::optional<crypto::PrivateKey> rotation_key_;
