@@ -416,7 +416,12 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
 // synchronously on that strand (so it occupies one io thread while it works).
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerCore& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, ServerCore& server) : stream_(std::move(socket)), server_(server) {
+    // Room for a whole small request: the first read takes the head and the
+    // body at once (an empty buffer reads 512 bytes, so a request took two
+    // reads and two trips through the io loop).
+    buffer_.reserve(16 * 1024);
+  }
 
   void start() {
     {
