@@ -224,13 +224,15 @@ std::vector<std::uint8_t> write_car(const CarFile& car) {
   Bytes out;
   data::append_varint(out, header_bytes.size());
   out.insert(out.end(), header_bytes.begin(), header_bytes.end());
-  for (const CarBlock& block : car.blocks) {
-    const Bytes cid = block.cid.to_bytes();
-    data::append_varint(out, cid.size() + block.bytes.size());
-    out.insert(out.end(), cid.begin(), cid.end());
-    out.insert(out.end(), block.bytes.begin(), block.bytes.end());
-  }
+  for (const CarBlock& block : car.blocks) append_block(out, block.cid, block.bytes);
   return out;
+}
+
+void append_block(Bytes& out, const data::Cid& cid, std::span<const std::uint8_t> bytes) {
+  const Bytes cid_bytes = cid.to_bytes();
+  data::append_varint(out, cid_bytes.size() + bytes.size());
+  out.insert(out.end(), cid_bytes.begin(), cid_bytes.end());
+  out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
 }  // namespace atproto::car

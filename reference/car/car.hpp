@@ -122,4 +122,10 @@ Status check_roots_present(const CarView& car);
 // (and read_car will then reject it).
 std::vector<std::uint8_t> write_car(const CarFile& car);
 
+// One block frame (minimal varint(len) + binary CID + bytes) appended to
+// `out`: for writers that stream a CAR without building a CarFile first
+// (write_car of a CarFile with no blocks gives the header to start from).
+void append_block(std::vector<std::uint8_t>& out, const data::Cid& cid,
+                  std::span<const std::uint8_t> bytes);
+
 }  // namespace atproto::car

@@ -8,12 +8,15 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <mutex>
+#include <unordered_map>
 
 #include "atproto/common/hex.hpp"
 #include "atproto/data/base64.hpp"
 #include "atproto/pds/blobs.hpp"
 #include "atproto/pds/repos.hpp"
 #include "atproto/pds/sequencer.hpp"
+#include "atproto/pds/statement_cache.hpp"
 #include "atproto/syntax/did.hpp"
 #include "atproto/syntax/handle.hpp"
 #include "atproto/xrpc/jwt.hpp"
@@ -180,7 +183,23 @@ xrpc::HttpResponse error_response(const Error& error) {
   return xrpc::xrpc_error(400, code, error.message);
 }
 
-Accounts::Accounts(PdsContext& context) : context_(context), clock_(system_seconds) {}
+struct Accounts::VerifiedTokens {
+  static constexpr std::size_t kMax = 4096;
+  struct Entry {
+    json payload;
+    std::int64_t exp = 0;
+  };
+  std::mutex mutex;
+  std::unordered_map<std::string, Entry> entries;
+};
+
+Accounts::Accounts(PdsContext& context)
+    : context_(context),
+      statements_(std::make_unique<StatementCache>(context.db)),
+      verified_(std::make_unique<VerifiedTokens>()),
+      clock_(system_seconds) {}
+
+Accounts::~Accounts() = default;
 
 std::string Accounts::service_did() const {
   return "did:web:" +
@@ -274,12 +293,17 @@ Result<std::optional<AccountInfo>> Accounts::find(std::string_view did_or_handle
   std::lock_guard lock(context_.db_mutex);
   const bool is_did = did_or_handle.rfind("did:", 0) == 0;
   std::string key = is_did ? std::string(did_or_handle) : syntax::normalize_handle(did_or_handle);
-  auto st = context_.db.prepare(std::string("SELECT ") + kAccountColumns + " FROM account WHERE " +
-                                (is_did ? "did" : "handle") + " = ?");
+  static const std::string by_did =
+      std::string("SELECT ") + kAccountColumns + " FROM account WHERE did = ?";
+  static const std::string by_handle =
+      std::string("SELECT ") + kAccountColumns + " FROM account WHERE handle = ?";
+  auto& st = statements_->get(is_did ? by_did : by_handle);
   if (!st.ok()) return storage(st.error("find account"));
   st.bind(1, key);
-  if (st.step() != SQLITE_ROW) return std::optional<AccountInfo>();
-  return std::optional<AccountInfo>(read_account(st));
+  std::optional<AccountInfo> out;
+  if (st.step() == SQLITE_ROW) out = read_account(st);
+  st.reset();
+  return out;
 }
 
 Result<AccountInfo> Accounts::account(std::string_view did) const {
@@ -291,12 +315,14 @@ Result<AccountInfo> Accounts::account(std::string_view did) const {
 
 Result<crypto::PrivateKey> Accounts::signing_key(std::string_view did) const {
   std::lock_guard lock(context_.db_mutex);
-  auto st = context_.db.prepare("SELECT signing_key FROM account WHERE did = ?");
+  auto& st = statements_->get("SELECT signing_key FROM account WHERE did = ?");
   st.bind(1, did);
   if (!st.ok() || st.step() != SQLITE_ROW) {
+    st.reset();
     return make_error("AccountNotFound", "no account " + std::string(did));
   }
   auto bytes = st.blob(0);
+  st.reset();
   auto key = crypto::PrivateKey::from_bytes(crypto::Curve::kK256, bytes);
   std::fill(bytes.begin(), bytes.end(), std::uint8_t{0});
   return key;
@@ -357,10 +383,22 @@ Result<json> Accounts::verify_token(const xrpc::HttpRequest& request, std::strin
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
     return make_error("AuthenticationRequired", "expected a Bearer token");
   }
+  const std::string_view token = value.substr(kBearer.size());
+  std::string cache_key;
+  cache_key.reserve(typ.size() + scope_kind.size() + token.size() + 2);
+  cache_key.append(typ).append(1, ' ').append(scope_kind).append(1, ' ').append(token);
+  {
+    std::lock_guard lock(verified_->mutex);
+    if (auto it = verified_->entries.find(cache_key); it != verified_->entries.end()) {
+      // The same rule as verify_jwt_hs256: expired once exp is reached.
+      if (it->second.exp > now()) return it->second.payload;
+      verified_->entries.erase(it);
+    }
+  }
   // [pds.service.auth-invalid] A token that is not a JWT, whose signature
   // does not match (tampered, or signed by another service) or whose
   // audience is another is InvalidToken: 401, before any handler runs.
-  auto verified = xrpc::verify_jwt_hs256(value.substr(kBearer.size()), jwt_secret_, now());
+  auto verified = xrpc::verify_jwt_hs256(token, jwt_secret_, now());
   if (!verified) {
     if (verified.error().code == "xrpc.jwt.expired") {
       return make_error("ExpiredToken", "Token has expired");
@@ -389,6 +427,12 @@ Result<json> Accounts::verify_token(const xrpc::HttpRequest& request, std::strin
   if (!payload.contains("sub") || !payload["sub"].is_string() ||
       !syntax::validate_did(payload["sub"].get<std::string>()).ok()) {
     return make_error("InvalidToken", "Bad token subject");
+  }
+  if (payload.contains("exp") && payload["exp"].is_number_integer()) {
+    std::lock_guard lock(verified_->mutex);
+    if (verified_->entries.size() >= VerifiedTokens::kMax) verified_->entries.clear();
+    verified_->entries.insert_or_assign(
+        std::move(cache_key), VerifiedTokens::Entry{payload, payload["exp"].get<std::int64_t>()});
   }
   return payload;
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@
 #include "atproto/xrpc/router.hpp"
 
 namespace atproto::pds {
+
+class StatementCache;
 
 // Passwords are stored as "<salt hex>:<scrypt hex>" (N=16384, r=8, p=1,
 // 64-byte key, 16-byte random salt), the parameters the official PDS uses.
@@ -97,6 +100,7 @@ class Accounts final : public AccountAccess {
   using Clock = std::function<std::int64_t()>;  // seconds since the epoch
 
   explicit Accounts(PdsContext& context);
+  ~Accounts();
   // Creates the tables, then loads (or on first start generates and stores)
   // the server's secrets.
   Status init_schema();
@@ -194,6 +198,15 @@ class Accounts final : public AccountAccess {
                                       std::string_view scope_kind) const;
 
   PdsContext& context_;
+  // The statements of the per-request reads (find, signing_key), prepared
+  // once; used with db_mutex held.
+  std::unique_ptr<StatementCache> statements_;
+  // Tokens already verified (signature, type, scope, audience, subject),
+  // by type and token text, with their payload: every request of a session
+  // presents the same token, and checking it again cost more than a
+  // database read. Expiry is still checked on every use.
+  struct VerifiedTokens;
+  std::unique_ptr<VerifiedTokens> verified_;
   Clock clock_;
   std::vector<std::uint8_t> jwt_secret_;
   std::optional<crypto::PrivateKey> rotation_key_;

@@ -9,6 +9,7 @@
 
 #include "atproto/pds/accounts.hpp"
 #include "atproto/pds/blobs.hpp"
+#include "atproto/pds/checkpointer.hpp"
 #include "atproto/pds/context.hpp"
 #include "atproto/pds/repos.hpp"
 #include "atproto/pds/sequencer.hpp"
@@ -21,6 +22,8 @@ namespace fs = std::filesystem;
 
 struct Pds::State {
   std::unique_ptr<PdsContext> context;
+  // Declared after the context: stopped before the database closes.
+  std::unique_ptr<WalCheckpointer> checkpointer;
   std::unique_ptr<Accounts> accounts;
   std::unique_ptr<Repos> repos;
   std::unique_ptr<Blobs> blobs;
@@ -78,16 +81,19 @@ Result<std::unique_ptr<Pds>> Pds::open(PdsConfig config) {
   // [pds.robust.durable-writes] WAL mode: a transaction that committed
   // survives the process being killed (synchronous NORMAL); FULL, with
   // --fsync-each-write, survives a power loss too.
-  auto db =
-      sqlite::Database::open((fs::path(config.data_dir) / "pds.sqlite").string(),
-                             config.fsync_each_write ? sqlite::Database::Synchronous::kFull
-                                                     : sqlite::Database::Synchronous::kNormal);
+  const std::string db_path = (fs::path(config.data_dir) / "pds.sqlite").string();
+  auto db = sqlite::Database::open(db_path, config.fsync_each_write
+                                                ? sqlite::Database::Synchronous::kFull
+                                                : sqlite::Database::Synchronous::kNormal);
   if (!db) return db.error();
 
   std::unique_ptr<Pds> pds(new Pds());
   State& s = *pds->state_;
   s.context = std::make_unique<PdsContext>(std::move(config), std::move(db).value());
   PdsContext& context = *s.context;
+  auto checkpointer = WalCheckpointer::start(context, db_path);
+  if (!checkpointer) return checkpointer.error();
+  s.checkpointer = std::move(checkpointer).value();
   if (!context.config.lexicon_dir.empty()) {
     if (auto st = load_lexicons(context.catalog, context.config.lexicon_dir); !st)
       return st.error();

@@ -11,7 +11,10 @@
 //               listRecords paging without walking the tree
 #include "atproto/pds/repos.hpp"
 
+#include <condition_variable>
+#include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "atproto/data/cbor.hpp"
 #include "atproto/pds/blobs.hpp"
@@ -45,12 +48,21 @@ class DidBlockStore final : public repo::BlockStore {
     if (rc == SQLITE_ROW) out = q.blob(0);
     q.reset();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.error("block");
+    if (out) remember(cid);
     return out;
   }
+  // Asked for every node next to a write's path (Mst::store_new_nodes):
+  // answered from memory for the blocks this store read or wrote.
   Result<bool> has(const Cid& cid) const override {
-    auto bytes = get(cid);
-    if (!bytes.ok()) return bytes.error();
-    return bytes->has_value();
+    if (staged_.contains(cid) || known_.contains(cid)) return true;
+    auto& q = statements_->get("SELECT 1 FROM repo_block WHERE did = ? AND cid = ?");
+    if (!q.ok()) return q.error("block");
+    q.bind(1, did_).bind_blob(2, cid.to_bytes());
+    int rc = q.step();
+    q.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.error("block");
+    if (rc == SQLITE_ROW) remember(cid);
+    return rc == SQLITE_ROW;
   }
   Status put(const Cid& cid, std::span<const std::uint8_t> bytes) override {
     staged_.try_emplace(cid, bytes.begin(), bytes.end());
@@ -58,6 +70,7 @@ class DidBlockStore final : public repo::BlockStore {
   }
   Status remove(const Cid& cid) override {
     staged_.erase(cid);
+    known_.erase(cid);
     auto& q = statements_->get("DELETE FROM repo_block WHERE did = ? AND cid = ?");
     q.bind(1, did_).bind_blob(2, cid.to_bytes());
     auto st = q.run();
@@ -74,22 +87,39 @@ class DidBlockStore final : public repo::BlockStore {
       q.reset();
       q.bind(1, did_).bind_blob(2, cid.to_bytes()).bind_blob(3, bytes).bind(4, rev);
       if (auto st = q.run(); !st.ok()) return st;
+      remember(cid);
     }
     q.reset();
     staged_.clear();
     return {};
   }
   void discard() { staged_.clear(); }
+  // A block deleted behind the store's back (an old record's).
+  void forget_block(const Cid& cid) { known_.erase(cid); }
 
  private:
+  // What `known_` holds is in the database, as far as this store's
+  // transaction can tell: a rolled-back write drops the whole store
+  // (Repos::State::forget), so it never outlives a rollback.
+  void remember(const Cid& cid) const {
+    if (known_.size() >= kMaxKnown) known_.clear();
+    known_.insert(cid);
+  }
+  static constexpr std::size_t kMaxKnown = 1 << 18;
+
   StatementCache* statements_;
   std::string did_;
   std::unordered_map<Cid, Bytes, repo::CidHash> staged_;
+  mutable std::unordered_set<Cid, repo::CidHash> known_;
 };
 
 struct LoadedRepo {
   std::unique_ptr<DidBlockStore> store;
   std::optional<repo::Repository> repository;
+  // The account's signing key, read on the first write: an account's key
+  // never changes, and reading it (the public point is recomputed) costs
+  // tens of microseconds per commit.
+  std::optional<crypto::PrivateKey> key;
 };
 
 constexpr std::size_t kMaxLoaded = 1024;
@@ -142,9 +172,32 @@ std::string fresh_tid() {
 
 }  // namespace
 
+struct Repos::WriteJob {
+  const std::string& did;
+  const std::vector<RecordWrite>& writes;
+  const std::optional<Cid>& swap_commit;
+  Result<repo::CommitResult> result = make_error(sqlite::kIoError, "the write was not run");
+  bool done = false;  // guarded by State::queue_mutex
+};
+
 struct Repos::State {
   explicit State(sqlite::Database& db) : statements(db) {}
   StatementCache statements;
+
+  // Writers waiting for the next batch, and whether a leader is running one.
+  std::mutex queue_mutex;
+  std::condition_variable batch_done;
+  std::vector<WriteJob*> queue;
+  bool leader_active = false;
+
+  // One statement of the cached ones run to completion (BEGIN, COMMIT,
+  // SAVEPOINT, ...): prepared once instead of parsed on every write.
+  Status run(const char* sql) {
+    auto& q = statements.get(sql);
+    auto st = q.run();
+    q.reset();
+    return st;
+  }
   // Loaded repositories by DID (a lazily read tree each), so a write touches
   // only the nodes on its paths. Dropped on any failed write.
   std::unordered_map<std::string, std::unique_ptr<LoadedRepo>> loaded;
@@ -279,24 +332,102 @@ Result<std::optional<RepoRoot>> Repos::root(const std::string& did) const {
 Result<repo::CommitResult> Repos::apply_writes(const std::string& did,
                                                const std::vector<RecordWrite>& writes,
                                                const std::optional<Cid>& swap_commit) {
-  std::unique_lock lock(context_.db_mutex);
-  sqlite::Transaction tx(context_.db);
-  if (!tx.began()) return make_error(sqlite::kIoError, "cannot begin a transaction");
-  auto result = apply_writes_in_tx(did, writes, swap_commit);
-  if (!result.ok()) {
-    state_->forget(did);
-    return result.error();
+  WriteJob job{did, writes, swap_commit};
+  {
+    std::unique_lock queue_lock(state_->queue_mutex);
+    state_->queue.push_back(&job);
+    while (!job.done) {
+      if (state_->leader_active) {
+        state_->batch_done.wait(queue_lock);
+        continue;
+      }
+      // No batch running: this writer commits everything queued so far,
+      // its own write included.
+      state_->leader_active = true;
+      std::vector<WriteJob*> batch;
+      batch.swap(state_->queue);
+      queue_lock.unlock();
+      try {
+        commit_batch(batch);
+      } catch (...) {
+        // A bug or out of memory: nothing of the batch is acknowledged,
+        // and the transaction does not stay open.
+        std::lock_guard lock(context_.db_mutex);
+        if (sqlite3_get_autocommit(context_.db.handle()) == 0) (void)state_->run("ROLLBACK");
+        for (auto* j : batch) {
+          state_->forget(j->did);
+          j->result = make_error(sqlite::kIoError, "the write failed");
+        }
+      }
+      queue_lock.lock();
+      for (auto* j : batch) j->done = true;
+      state_->leader_active = false;
+      state_->batch_done.notify_all();
+    }
   }
-  if (auto st = tx.commit(); !st.ok()) {
-    state_->forget(did);
-    return st.error();
+  if (!job.result.ok()) return job.result;
+  bool removed = false;
+  for (const auto& op : job.result->ops) removed = removed || op.action != repo::Action::kCreate;
+  if (removed && context_.blobs) context_.blobs->collect();
+  return std::move(job.result);
+}
+
+void Repos::commit_batch(const std::vector<WriteJob*>& batch) {
+  std::unique_lock lock(context_.db_mutex);
+  auto& st = *state_;
+  if (auto began = st.run("BEGIN IMMEDIATE"); !began.ok()) {
+    for (auto* job : batch)
+      job->result = make_error(sqlite::kIoError, "cannot begin a transaction");
+    return;
+  }
+  // With more than one write, each runs in a savepoint so that a failing
+  // one (InvalidSwap, a bad record, ...) is undone alone.
+  const bool savepoints = batch.size() > 1;
+  std::vector<WriteJob*> written;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    WriteJob& job = *batch[i];
+    if (savepoints) {
+      if (auto s = st.run("SAVEPOINT pds_write"); !s.ok()) {
+        job.result = s.error();
+        continue;
+      }
+    }
+    job.result = apply_writes_in_tx(job.did, job.writes, job.swap_commit);
+    if (job.result.ok()) {
+      if (savepoints) (void)st.run("RELEASE pds_write");
+      written.push_back(&job);
+      continue;
+    }
+    st.forget(job.did);
+    if (!savepoints) continue;
+    // An I/O error may have ended the whole transaction already: then the
+    // writes before this one are gone too, and the rest are not tried.
+    if (sqlite3_get_autocommit(context_.db.handle()) != 0 ||
+        !st.run("ROLLBACK TO pds_write").ok() || !st.run("RELEASE pds_write").ok()) {
+      for (auto* lost : written) {
+        st.forget(lost->did);
+        lost->result = make_error(sqlite::kIoError, "the transaction was rolled back");
+      }
+      for (std::size_t k = i + 1; k < batch.size(); ++k)
+        batch[k]->result = make_error(sqlite::kIoError, "the transaction was rolled back");
+      if (sqlite3_get_autocommit(context_.db.handle()) == 0) (void)st.run("ROLLBACK");
+      return;
+    }
+  }
+  if (written.empty()) {
+    (void)st.run("ROLLBACK");
+    return;
+  }
+  if (auto committed = st.run("COMMIT"); !committed.ok()) {
+    if (sqlite3_get_autocommit(context_.db.handle()) == 0) (void)st.run("ROLLBACK");
+    for (auto* job : written) {
+      st.forget(job->did);
+      job->result = committed.error();
+    }
+    return;
   }
   lock.unlock();
   context_.sequencer->notify();
-  bool removed = false;
-  for (const auto& op : result->ops) removed = removed || op.action != repo::Action::kCreate;
-  if (removed && context_.blobs) context_.blobs->collect();
-  return result;
 }
 
 Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
@@ -336,9 +467,12 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
     return repo::CommitResult{
         repository.commit_cid(), repository.commit(), std::nullopt, std::nullopt, {}, {}};
   }
-  auto key = context_.accounts->signing_key(did);
-  if (!key.ok()) return key.error();
-  auto result = repository.apply_writes(ops, *key);
+  if (!(*loaded)->key) {
+    auto key = context_.accounts->signing_key(did);
+    if (!key.ok()) return key.error();
+    (*loaded)->key.emplace(std::move(key).value());
+  }
+  auto result = repository.apply_writes(ops, *(*loaded)->key);
   if (!result.ok()) {
     store.discard();
     return invalid_request(result.error());
@@ -397,6 +531,7 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
       auto st = q.run();
       q.reset();
       if (!st.ok()) return st.error();
+      store.forget_block(*op.prev);
     }
     if (context_.blobs) {
       std::vector<data::BlobRef> refs;
@@ -442,6 +577,7 @@ Result<std::vector<RecordEntry>> Repos::list_records(const std::string& did,
                                                      const std::optional<std::string>& cursor,
                                                      bool reverse) const {
   std::lock_guard lock(context_.db_mutex);
+  ReadTransaction read(state_->statements);
   // Newest first by default: TID keys sort by time, so descending key order.
   const char* sql = reverse ? "SELECT rkey, cid FROM record WHERE did = ? AND collection = ?"
                               " AND rkey > ? ORDER BY rkey ASC LIMIT ?"
@@ -506,6 +642,7 @@ Result<std::vector<RepoListing>> Repos::list_repos(int limit,
 Result<Bytes> Repos::export_car(const std::string& did,
                                 const std::optional<std::string>& since) const {
   std::lock_guard lock(context_.db_mutex);
+  ReadTransaction read(state_->statements);
   auto loaded = state_->load(did, context_);
   if (!loaded.ok()) return loaded.error();
   const auto& repository = *(*loaded)->repository;
@@ -533,6 +670,7 @@ Result<Bytes> Repos::export_car(const std::string& did,
 Result<Bytes> Repos::record_proof_car(const std::string& did, const std::string& collection,
                                       const std::string& rkey) const {
   std::lock_guard lock(context_.db_mutex);
+  ReadTransaction read(state_->statements);
   auto loaded = state_->load(did, context_);
   if (!loaded.ok()) return loaded.error();
   const auto& repository = *(*loaded)->repository;
@@ -558,6 +696,7 @@ Result<Bytes> Repos::record_proof_car(const std::string& did, const std::string&
 Result<Repos::Blocks> Repos::get_blocks(const std::string& did,
                                         const std::vector<Cid>& cids) const {
   std::lock_guard lock(context_.db_mutex);
+  ReadTransaction read(state_->statements);
   DidBlockStore store(state_->statements, did);
   Blocks out;
   for (const auto& cid : cids) {

@@ -62,7 +62,11 @@ class Repos {
 
   // The write path: `writes` as one signed commit of `did`'s repository,
   // stored (blocks, root, record index, blob references) and sequenced as a
-  // #commit in one transaction, then the firehose is notified. With
+  // #commit in one transaction, then the firehose is notified. Writes that
+  // arrive while another is being committed are committed together, each
+  // in its own savepoint (a failing one takes only itself back); every
+  // caller returns only once its batch's COMMIT returned, so with
+  // synchronous=FULL nothing is acknowledged before it is on disk. With
   // `swap_commit`, the current commit must be that CID. Error codes:
   // RepoNotFound, InvalidSwap, InvalidRequest (the repo layer's reason in
   // the message), BlobNotFound (a record references a blob this account
@@ -118,6 +122,10 @@ class Repos {
   Result<repo::CommitResult> apply_writes_in_tx(const std::string& did,
                                                 const std::vector<RecordWrite>& writes,
                                                 const std::optional<data::Cid>& swap_commit);
+  // Group commit: a write waiting for the database joins the next batch,
+  // which one of the waiting writers runs as one transaction (one sync).
+  struct WriteJob;
+  void commit_batch(const std::vector<WriteJob*>& batch);
   struct State;
   PdsContext& context_;
   std::unique_ptr<State> state_;

@@ -3,6 +3,9 @@
 // diffs verify, proofs verify, and each write is one sequenced #commit.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "atproto/car/car.hpp"
 #include "atproto/data/cbor.hpp"
 #include "atproto/pds/repo_test_support.hpp"
@@ -182,6 +185,90 @@ TEST_CASE("pds repos: swapCommit and swapRecord conflicts change nothing", "[pds
   auto after = f.repos->apply_writes(
       kAlice, {create("app.bsky.feed.post", "3kaaaaaaaaa25", post("d"))}, right->cid);
   CHECK(after.ok());
+}
+
+TEST_CASE(
+    "pds repos: writes that wait for the database are committed together, and a failing one "
+    "takes only itself back",
+    "[pds][repos]") {
+  RepoFixture f;
+  const std::vector<std::string> dids = {kAlice, kBob, "did:plc:carolaaaaaaaaaaaaaaaaaaa",
+                                         "did:plc:danaaaaaaaaaaaaaaaaaaaaa"};
+  for (std::size_t i = 0; i < dids.size(); ++i)
+    f.add_account(dids[i], "u" + std::to_string(i) + ".test");
+  auto stale = f.repos->root(kAlice);
+  REQUIRE(stale.ok());
+  REQUIRE(f.repos
+              ->apply_writes(kAlice, {create("app.bsky.feed.post", "3kaaaaaaa0000", post("x"))},
+                             std::nullopt)
+              .ok());
+  const auto events_before = stored_events(f).size();
+  int commits = 0;
+  sqlite3_commit_hook(
+      f.context->db.handle(),
+      [](void* n) {
+        ++*static_cast<int*>(n);
+        return 0;
+      },
+      &commits);
+  // Two writes per account, and Alice's third one swaps on a commit that is
+  // no longer current: InvalidSwap, whatever batch it lands in.
+  struct Outcome {
+    std::string did;
+    bool should_fail = false;
+    std::optional<Result<repo::CommitResult>> result;
+  };
+  std::vector<Outcome> outcomes;
+  for (const auto& did : dids) {
+    outcomes.push_back({did, false, std::nullopt});
+    outcomes.push_back({did, false, std::nullopt});
+  }
+  outcomes.push_back({kAlice, true, std::nullopt});
+  std::vector<std::thread> writers;
+  {
+    // While the database is busy, every writer queues up behind the first.
+    std::unique_lock busy(f.context->db_mutex);
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      writers.emplace_back([&, i] {
+        auto& o = outcomes[i];
+        char key[16];
+        std::snprintf(key, sizeof key, "3kaaaaaaa%04zu", i + 1);
+        auto swap = o.should_fail ? std::optional<data::Cid>((*stale)->commit) : std::nullopt;
+        o.result =
+            f.repos->apply_writes(o.did, {create("app.bsky.feed.post", key, post(key))}, swap);
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  for (auto& t : writers) t.join();
+  sqlite3_commit_hook(f.context->db.handle(), nullptr, nullptr);
+  std::size_t written = 0;
+  for (const auto& o : outcomes) {
+    REQUIRE(o.result.has_value());
+    if (o.should_fail) {
+      REQUIRE_FALSE(o.result->ok());
+      CHECK(o.result->error().code == "InvalidSwap");
+    } else {
+      REQUIRE(o.result->ok());
+      ++written;
+    }
+  }
+  // Fewer transactions than writes: the queued ones went in together.
+  CHECK(commits >= 1);
+  CHECK(commits < static_cast<int>(written));
+  // Every acknowledged write is stored, sequenced once, in a repository
+  // that verifies; the failed one left nothing behind.
+  auto events = stored_events(f);
+  CHECK(events.size() == events_before + written);
+  for (std::size_t i = 1; i < events.size(); ++i)
+    CHECK(sync::event_seq(events[i]) == sync::event_seq(events[i - 1]) + 1);
+  for (const auto& did : dids) {
+    auto car = f.repos->export_car(did, std::nullopt);
+    REQUIRE(car.ok());
+    auto verified = repo::verify_repo_car(*car, did, f.accounts.public_key(did));
+    REQUIRE(verified.ok());
+    CHECK(verified->records.size() == (did == kAlice ? 3u : 2u));
+  }
 }
 
 TEST_CASE("pds repos: listRecords pages in both directions without gaps or repeats",

@@ -161,9 +161,13 @@ Result<std::int64_t> Sequencer::append_in_tx(sync::Event event) {
 void Sequencer::notify() {
   {
     std::lock_guard lock(state_->mutex);
+    // Without consumers there is nothing to hand out (a new one starts from
+    // the stored log): no wake-up, which would cost a thread switch per
+    // write.
+    if (state_->subscribers.empty()) return;
     state_->pending = true;
   }
-  state_->wake.notify_all();
+  state_->wake.notify_one();
 }
 
 std::int64_t Sequencer::last_seq() const {

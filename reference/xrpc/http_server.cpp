@@ -416,7 +416,12 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
 // synchronously on that strand (so it occupies one io thread while it works).
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerCore& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, ServerCore& server) : stream_(std::move(socket)), server_(server) {
+    // Room for a whole small request: the first read takes the head and the
+    // body at once (an empty buffer reads 512 bytes, so a request took two
+    // reads and two trips through the io loop).
+    buffer_.reserve(16 * 1024);
+  }
 
   void start() {
     {
@@ -579,7 +584,14 @@ class Session : public std::enable_shared_from_this<Session> {
 void ServerCore::do_accept() {
   acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || stopping) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), *this)->start();
+    if (!ec) {
+      // Answers go out as soon as they are written: Nagle's algorithm would
+      // hold back the tail of a response while an earlier segment waits for
+      // the peer's (possibly delayed) acknowledgement.
+      beast::error_code nodelay_error;
+      socket.set_option(tcp::no_delay(true), nodelay_error);
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
     do_accept();
   });
 }
