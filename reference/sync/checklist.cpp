@@ -302,14 +302,14 @@ Status check_rev_future(std::string_view rev, const CheckContext& context) {
 
 Status check_records(const CommitEvent& event, const car::CarView& car) {
   // [sync.check.records] Records are looked up by the ops' cids; a record
-  // the diff does not carry is not checked here.
+  // the diff does not carry is not checked here. A view decode: the same
+  // strict rules, no Value built; one tape for all the event's records (a
+  // record is small, and a thread keeps nothing between events).
+  data::CborTape tape;
   for (const repo::RecordOp& op : event.ops) {
     if (!op.cid) continue;
     for (const car::CarBlockView& block : car.blocks) {
       if (block.cid != *op.cid) continue;
-      // A view decode: the same strict rules, no Value built. (A local
-      // tape: a record is small, and a thread keeps nothing.)
-      data::CborTape tape;
       if (auto st = data::decode_cbor_view(block.bytes, tape); !st) {
         return make_error("sync.check.records",
                           "record " + op.path + ": " + st.error().code + ": " + st.error().message);
