@@ -14,6 +14,7 @@
 #include "core/exact_json.hpp"
 #include "core/pds_suite.hpp"
 #include "core/plc_directory.hpp"
+#include "core/relay_suite.hpp"
 #include "core/report.hpp"
 #include "core/runner.hpp"
 #include "core/suites.hpp"
@@ -41,14 +42,19 @@ std::string usage_text() {
 
 Target (default: our reference, in-process):
   --adapter URL          an adapter speaking the adapter protocol, e.g. http://127.0.0.1:8123
-  --timeout-ms N         per-request timeout for --adapter, --plc-directory and --pds
-                         (default 10000)
+  --timeout-ms N         per-request timeout for --adapter, --plc-directory, --pds and
+                         --relay, and the relay suite's longest wait for an event (default 10000)
   --plc-directory URL    a running did:plc directory, e.g. http://127.0.0.1:2582: runs the
                          plc-directory service suite against it (it creates DIDs: use a test
                          instance)
   --pds URL              a running PDS, e.g. http://127.0.0.1:2583: runs the pds service suite
                          against it (docs/pds-suite.md). It creates accounts and writes records
                          unless --read-only: use a test instance
+  --relay URL            a running relay, e.g. http://127.0.0.1:2470: runs the relay service
+                         suite against it (docs/relay-suite.md). The runner plays PDS hosts on
+                         127.0.0.1, registers their accounts' DIDs at --plc (required: a test
+                         directory, the one the relay resolves DIDs at) and asks the relay to
+                         crawl them
   --plc URL              the PLC directory the PDS registers its DIDs at (default
                          https://plc.directory), for resolving the accounts' DID documents
   --read-only            write nothing: check the existing account named by --account
@@ -56,7 +62,7 @@ Target (default: our reference, in-process):
   --invite-code CODE     an invite code for the test accounts, when the PDS wants one
   --admin-password P     the PDS's admin password: makes invite codes when needed and deletes
                          the test accounts at the end (without it they are deactivated)
-  --allow-private        let --plc-directory and --pds (and --plc) reach loopback and private
+  --allow-private        let --plc-directory, --pds and --relay (and --plc) reach loopback and private
                          addresses (refused by default, as for every outbound fetch)
 
 Selection:
@@ -131,6 +137,8 @@ void write_suite_list(const SuiteSources& sources, const Catalog& catalog, bool 
       built = build_plc_directory_suite(catalog);
     } else if (info.name == "pds") {
       built = build_pds_suite(catalog, PdsSuiteOptions{});
+    } else if (info.name == "relay") {
+      built = build_relay_suite(catalog, RelaySuiteOptions{});
     } else if (info.needs.empty()) {
       if (auto r = build_suite(info.name, sources, catalog)) built = std::move(r).value();
     }
@@ -204,6 +212,8 @@ int main(int argc, char** argv) {
   std::string plc_directory;
   std::string pds;
   PdsSuiteOptions pds_options;
+  std::string relay;
+  bool plc_given = false;
   bool allow_private = false;
   std::string interop_reviews =
       std::string(ATPROTO_SOURCE_ROOT) + "/conformance/interop-reviews.json";
@@ -247,8 +257,11 @@ int main(int argc, char** argv) {
       if (!value(plc_directory)) return usage_error("--plc-directory needs a URL");
     } else if (a == "--pds") {
       if (!value(pds)) return usage_error("--pds needs a URL");
+    } else if (a == "--relay") {
+      if (!value(relay)) return usage_error("--relay needs a URL");
     } else if (a == "--plc") {
       if (!value(pds_options.plc_url)) return usage_error("--plc needs a URL");
+      plc_given = true;
     } else if (a == "--read-only") {
       pds_options.read_only = true;
     } else if (a == "--account") {
@@ -354,6 +367,29 @@ int main(int argc, char** argv) {
   }
   pds_options.allow_private_addresses = allow_private;
   pds_options.timeout_ms = timeout_ms;
+  // The relay suite drives a running relay, likewise; it writes DIDs to the
+  // directory, so that one is never the default plc.directory.
+  bool relay_suite = std::find(suites.begin(), suites.end(), "relay") != suites.end();
+  if (!relay.empty()) {
+    if (!adapter.empty() || !plc_directory.empty() || !pds.empty()) {
+      return usage_error("--relay, --pds, --plc-directory and --adapter are separate runs");
+    }
+    if (suites.empty()) suites.push_back("relay");
+    if (suites.size() != 1 || suites[0] != "relay") {
+      return usage_error("--relay runs the relay suite only");
+    }
+    if (!plc_given && !list) {
+      return usage_error(
+          "--relay needs --plc URL, the (test) PLC directory the relay resolves "
+          "DIDs at");
+    }
+  } else if (relay_suite && !list) {
+    return usage_error("the relay suite needs --relay URL");
+  }
+  RelaySuiteOptions relay_options;
+  relay_options.plc_url = plc_given ? pds_options.plc_url : "";
+  relay_options.allow_private_addresses = allow_private;
+  relay_options.timeout_ms = timeout_ms;
   if (markdown && !list_suites) return usage_error("--markdown goes with --list-suites");
   if (outputs.empty()) outputs.push_back({ReportFormat::kText, ""});
 
@@ -370,7 +406,8 @@ int main(int argc, char** argv) {
 
   // The target first: without --suite, its capabilities choose the suites.
   std::unique_ptr<Target> target =
-      !pds.empty() ? make_pds_target(pds, timeout_ms, allow_private)
+      !pds.empty()     ? make_pds_target(pds, timeout_ms, allow_private)
+      : !relay.empty() ? make_relay_target(relay, timeout_ms, allow_private)
       : !plc_directory.empty()
           ? make_plc_directory_target(plc_directory, timeout_ms, allow_private)
           : (adapter.empty() ? make_reference_target() : make_http_target(adapter, timeout_ms));
@@ -381,6 +418,14 @@ int main(int argc, char** argv) {
               << "\n";
     if (caps.transport_error.rfind("fetch.address-refused", 0) == 0) {
       std::cerr << "atproto-conformance: a local PDS needs --allow-private\n";
+    }
+    return 2;
+  }
+  if (!caps.ok() && !relay.empty()) {
+    std::cerr << "atproto-conformance: cannot reach the relay " << relay << ": "
+              << caps.transport_error << "\n";
+    if (caps.transport_error.rfind("fetch.address-refused", 0) == 0) {
+      std::cerr << "atproto-conformance: a local relay needs --allow-private\n";
     }
     return 2;
   }
@@ -428,6 +473,8 @@ int main(int argc, char** argv) {
                      ? atproto::Result<std::vector<Case>>(build_plc_directory_suite(catalog))
                  : name == "pds"
                      ? atproto::Result<std::vector<Case>>(build_pds_suite(catalog, pds_options))
+                 : name == "relay"
+                     ? atproto::Result<std::vector<Case>>(build_relay_suite(catalog, relay_options))
                      : build_suite(name, sources, catalog);
     if (!built) {
       std::cerr << "atproto-conformance: suite " << name << ": " << built.error().message << "\n";

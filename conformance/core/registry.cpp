@@ -44,6 +44,11 @@ const std::vector<SuiteInfo>& suite_registry() {
        "writes and reads, repository exports and proofs, blobs, bad requests, identity, commit "
        "events and cursors (--read-only checks an existing account without writing)",
        "--pds URL"},
+      {"relay",
+       "a running relay fed by PDS hosts the runner plays on loopback: valid chains forwarded "
+       "under its own seq, each checklist rule's invalid event dropped, broken chains resynced "
+       "with getRepo, #account and #identity, replay by cursor, and what its sync queries answer",
+       "--relay URL --plc URL"},
   };
   return kSuites;
 }

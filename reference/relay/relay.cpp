@@ -18,6 +18,7 @@
 
 #include "atproto/car/car.hpp"
 #include "atproto/identity/did_resolver.hpp"
+#include "atproto/relay/fault.hpp"  // test-only hooks; no-ops in atproto-relay
 #include "atproto/relay/firehose.hpp"
 #include "atproto/repo/commit.hpp"
 #include "atproto/repo/repository.hpp"
@@ -252,7 +253,7 @@ struct Relay::State {
         std::visit(
             [&](auto& e) {
               if constexpr (!std::is_same_v<std::decay_t<decltype(e)>, sync::InfoEvent>) {
-                e.seq = seq;
+                fault::sequence(e, seq);
               }
             },
             *shared);
@@ -346,7 +347,8 @@ struct Relay::State {
       id = identity_of(did, true);
       fresh = true;
     }
-    auto verdict = check(event, checklist_state(did, account, id, fresh), context);
+    auto verdict =
+        fault::verdict(event, check(event, checklist_state(did, account, id, fresh), context));
     if (verdict.action == sync::VerdictAction::kRefreshIdentity) {
       id = identity_of(did, true);
       verdict = check(event, checklist_state(did, account, id, true), context);
@@ -438,9 +440,9 @@ struct Relay::State {
     auto account = account_of(up, event.did);
     if (!account) return account.error();
     auto state = checklist_state(event.did, account.value(), id, true);
-    auto verdict = sync::check_identity_event(event, state);
+    auto verdict = fault::verdict(event, sync::check_identity_event(event, state));
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
-    if (auto s = sync::check_host(state, host); !s) return s.error();
+    if (auto s = fault::status(sync::check_host(state, host)); !s) return s.error();
     if (auto s = check_host_room(up, account.value()); !s) return s.error();
     AccountState next = account.value().value_or(AccountState{});
     next.did = event.did;
@@ -462,8 +464,8 @@ struct Relay::State {
     auto account = account_of(up, event.did);
     if (!account) return account.error();
     auto state = checklist_state(event.did, account.value(), id, fresh);
-    if (auto s = sync::check_host(state, host); !s) return s.error();
-    auto verdict = sync::check_account_event(event, state);
+    if (auto s = fault::status(sync::check_host(state, host)); !s) return s.error();
+    auto verdict = fault::verdict(event, sync::check_account_event(event, state));
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
     if (auto s = check_host_room(up, account.value()); !s) return s.error();
     AccountState next = account.value().value_or(AccountState{});
@@ -617,6 +619,7 @@ struct Relay::State {
   // [relay.resync] The whole repository from the account's PDS, verified,
   // becomes the account's state; a #sync event tells consumers.
   Status resync(const std::string& did) {
+    if (fault::skip_resync()) return make_error("relay.resync", "fault: no-resync");
     auto id = identity_of(did, true);
     if (!id) return id.error();
     identity::FetchPolicy policy = fetch;
@@ -892,7 +895,7 @@ Result<std::uint16_t> Relay::start() {
   // The fan-out paces itself below consumer_queue_bytes; the server's own
   // cap is a backstop above it.
   options.max_queued_bytes = s.config.consumer_queue_bytes * 2 + (1 << 20);
-  s.server = std::make_unique<xrpc::HttpServer>(options, s.router.handler());
+  s.server = std::make_unique<xrpc::HttpServer>(options, fault::handler(s.router.handler()));
   auto port = s.server->start();
   if (!port) return port.error();
   s.firehose->start();
