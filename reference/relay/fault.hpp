@@ -117,6 +117,10 @@ inline Status status(Status s) {
 
 inline bool skip_resync() { return is("no-resync"); }
 
+// Faults that change a forwarded event: its frame must be encoded again
+// rather than re-sequenced in place.
+inline bool rewrites_events() { return is("drop-ops") || is("upstream-seq"); }
+
 // Gives an event about to be forwarded its relay seq.
 template <typename E>
 void sequence(E& event, std::int64_t relay_seq) {
@@ -176,6 +180,7 @@ sync::Verdict verdict(const E&, sync::Verdict v) {
 }
 inline Status status(Status s) { return s; }
 inline constexpr bool skip_resync() { return false; }
+inline constexpr bool rewrites_events() { return false; }
 template <typename E>
 void sequence(E& event, std::int64_t relay_seq) {
   event.seq = relay_seq;

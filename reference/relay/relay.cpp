@@ -247,7 +247,7 @@ struct Relay::State {
       auto shared = std::make_shared<sync::Event>(std::move(*event));
       auto frame = std::make_shared<Bytes>(std::move(received));
       change.encode = [shared, frame](std::int64_t seq) {
-        if (!frame->empty()) {
+        if (!frame->empty() && !fault::rewrites_events()) {
           if (auto out = sync::resequence_frame(*frame, *shared, seq)) return std::move(*out);
         }
         std::visit(

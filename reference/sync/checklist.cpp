@@ -3,6 +3,9 @@
 #include "atproto/sync/checklist.hpp"
 
 #include <cctype>
+#include <optional>
+#include <span>
+#include <unordered_map>
 #include <utility>
 
 #include "atproto/data/cbor.hpp"
@@ -45,6 +48,51 @@ Verdict verdict(VerdictAction action, const Error& error) {
   return v;
 }
 Verdict drop(const Error& error) { return verdict(VerdictAction::kDrop, error); }
+
+// The inversion's read-only store over a carried CAR: no block is copied
+// into a map up front; a get() copies only the node the tree reads. The
+// CIDs were checked against the bytes when the CAR was read. A commit's
+// slice is a handful of blocks, so a scan beats building an index; a large
+// one (up to kCommitBlocksMaxBytes) gets a hash index.
+class CarViewStore final : public repo::BlockStore {
+ public:
+  explicit CarViewStore(const car::CarView& car) : car_(car) {
+    if (car.blocks.size() <= kScanLimit) return;
+    index_.reserve(car.blocks.size());
+    // Duplicates keep their first appearance, as MemoryBlockStore did.
+    for (const car::CarBlockView& block : car.blocks) index_.try_emplace(block.cid, block.bytes);
+  }
+
+  Result<std::optional<repo::Bytes>> get(const data::Cid& cid) const override {
+    const auto* bytes = find(cid);
+    if (bytes == nullptr) return std::optional<repo::Bytes>{};
+    return std::optional<repo::Bytes>{repo::Bytes(bytes->begin(), bytes->end())};
+  }
+  Result<bool> has(const data::Cid& cid) const override { return find(cid) != nullptr; }
+  Status put(const data::Cid&, std::span<const std::uint8_t>) override {
+    return make_error("sync.check.inversion", "the carried blocks are read-only");
+  }
+  Status remove(const data::Cid&) override {
+    return make_error("sync.check.inversion", "the carried blocks are read-only");
+  }
+
+ private:
+  static constexpr std::size_t kScanLimit = 32;
+
+  const std::span<const std::uint8_t>* find(const data::Cid& cid) const {
+    if (car_.blocks.size() <= kScanLimit) {
+      for (const car::CarBlockView& block : car_.blocks) {
+        if (block.cid == cid) return &block.bytes;
+      }
+      return nullptr;
+    }
+    auto it = index_.find(cid);
+    return it == index_.end() ? nullptr : &it->second;
+  }
+
+  const car::CarView& car_;
+  std::unordered_map<data::Cid, std::span<const std::uint8_t>, repo::CidHash> index_;
+};
 
 }  // namespace
 
@@ -148,13 +196,15 @@ Status check_active(const AccountState& state) {
 
 Result<CarriedCommit> read_carried_commit(std::span<const std::uint8_t> blocks) {
   // [sync.check.structure] A CAR with the commit block as its first root.
-  auto car = car::read_car(blocks);
+  // [car.block.cid-matches] read_car_view hashes every block as read_car
+  // does; the blocks stay in the event's bytes.
+  auto car = car::read_car_view(blocks);
   if (!car) return lower_error("sync.check.structure", car.error());
   if (auto st = car::check_roots_present(*car); !st) {
     return lower_error("sync.check.structure", st.error());
   }
   const data::Cid root = car->roots.front();
-  for (const car::CarBlock& block : car->blocks) {
+  for (const car::CarBlockView& block : car->blocks) {
     if (block.cid != root) continue;
     auto commit = repo::decode_commit(block.bytes);
     if (!commit) return lower_error("sync.check.structure", commit.error());
@@ -163,9 +213,9 @@ Result<CarriedCommit> read_carried_commit(std::span<const std::uint8_t> blocks) 
   return make_error("sync.check.structure", "commit block missing");  // unreachable
 }
 
-Status check_record_sizes(const car::CarFile& car) {
+Status check_record_sizes(const car::CarView& car) {
   // [sync.limits.record-size]
-  for (const car::CarBlock& block : car.blocks) {
+  for (const car::CarBlockView& block : car.blocks) {
     if (block.bytes.size() > kMaxRecordBytes) {
       return make_error("sync.limits.record-size", "block " + block.cid.to_string() + " of " +
                                                        std::to_string(block.bytes.size()) +
@@ -250,16 +300,16 @@ Status check_rev_future(std::string_view rev, const CheckContext& context) {
   return {};
 }
 
-Status check_records(const CommitEvent& event, const car::CarFile& car) {
+Status check_records(const CommitEvent& event, const car::CarView& car) {
   // [sync.check.records] Records are looked up by the ops' cids; a record
-  // the diff does not carry is not checked here.
+  // the diff does not carry is not checked here. A view decode: the same
+  // strict rules, no Value built; one tape for all the event's records (a
+  // record is small, and a thread keeps nothing between events).
+  data::CborTape tape;
   for (const repo::RecordOp& op : event.ops) {
     if (!op.cid) continue;
-    for (const car::CarBlock& block : car.blocks) {
+    for (const car::CarBlockView& block : car.blocks) {
       if (block.cid != *op.cid) continue;
-      // A view decode: the same strict rules, no Value built. (A local
-      // tape: a record is small, and a thread keeps nothing.)
-      data::CborTape tape;
       if (auto st = data::decode_cbor_view(block.bytes, tape); !st) {
         return make_error("sync.check.records",
                           "record " + op.path + ": " + st.error().code + ": " + st.error().message);
@@ -282,12 +332,7 @@ Status check_inversion(const CommitEvent& event, const CarriedCommit& carried) {
     return make_error("sync.check.inversion",
                       "no prevData: the commit cannot be checked against its ops");
   }
-  repo::MemoryBlockStore store;
-  for (const car::CarBlock& block : carried.car.blocks) {
-    if (auto st = store.put(block.cid, block.bytes); !st) {
-      return lower_error("sync.check.inversion", st.error());
-    }
-  }
+  const CarViewStore store(carried.car);
   if (auto st = repo::verify_inversion(store, carried.commit.data, event.ops, prev_data); !st) {
     return lower_error("sync.check.inversion", st.error());
   }

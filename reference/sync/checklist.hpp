@@ -107,9 +107,11 @@ struct Verdict {
 void apply_verdict(AccountState& state, const Verdict& verdict);
 
 // The commit a #commit or #sync carries: its CAR, the block of the first
-// root, decoded.
+// root, decoded. The CAR's blocks are views into the event's `blocks`
+// bytes (read once, every block's hash checked, nothing copied): the event
+// must outlive its CarriedCommit.
 struct CarriedCommit {
-  car::CarFile car;
+  car::CarView car;
   data::Cid cid;
   repo::Commit commit;
 };
@@ -137,7 +139,7 @@ Status check_active(const AccountState& state);
 // data.*) leads the message.
 Result<CarriedCommit> read_carried_commit(std::span<const std::uint8_t> blocks);
 // [sync.limits.record-size] No carried block exceeds kMaxRecordBytes.
-Status check_record_sizes(const car::CarFile& car);
+Status check_record_sizes(const car::CarView& car);
 // [sync.check.fields-match] repo, rev and commit CID of the message are the
 // signed commit's.
 Status check_commit_fields(const CommitEvent& event, const CarriedCommit& carried);
@@ -160,7 +162,7 @@ Status check_rev_order(std::string_view rev, const AccountState& state);
 Status check_rev_future(std::string_view rev, const CheckContext& context);
 // [sync.check.records] Each created or updated record the diff carries is
 // a strict DRISL-CBOR map.
-Status check_records(const CommitEvent& event, const car::CarFile& car);
+Status check_records(const CommitEvent& event, const car::CarView& car);
 // [sync.check.inversion] Inverting the ops over the carried blocks gives
 // prevData (for a first commit, since null, without prevData: the empty
 // tree). prevData missing otherwise fails: the commit cannot be checked.

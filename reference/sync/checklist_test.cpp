@@ -220,7 +220,10 @@ TEST_CASE("a block over 1,000,000 bytes is dropped [sync.limits.record-size]", "
   CHECK(v.action == VerdictAction::kDrop);
   CHECK(v.rule == "sync.limits.record-size");
   big.pop_back();
-  CHECK(check_record_sizes(CarFile{{}, {CarBlock{Cid::compute(Codec::kRaw, big), big}}}).ok());
+  CHECK(
+      check_record_sizes(atproto::car::CarView{
+                             {}, {atproto::car::CarBlockView{Cid::compute(Codec::kRaw, big), big}}})
+          .ok());
 }
 
 TEST_CASE("message fields must match the signed commit [sync.check.fields-match]", "[sync]") {
