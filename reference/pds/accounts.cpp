@@ -661,7 +661,8 @@ Result<Session> Accounts::create_account(const NewAccount& input) {
       st.bind(1, *input.invite_code).bind(2, did).bind(3, info.created_at);
       if (auto s = st.run(); !s) return storage(s.error());
     }
-    // [pds.account.create-events] #identity and #account come first,
+    // [pds.account.create-events] [sync.pds.identity-events]
+    // [sync.pds.account-events] #identity and #account come first,
     // then the repository's first #commit, in one transaction.
     sync::IdentityEvent identity_event;
     identity_event.did = did;
@@ -858,7 +859,8 @@ Status Accounts::set_active(const std::string& did, bool active) {
     auto st = context_.db.prepare("UPDATE account SET status = ? WHERE did = ?");
     st.bind(1, active ? "active" : "deactivated").bind(2, did);
     if (auto s = st.run(); !s) return storage(s.error());
-    // [account.status.account-event] Every change of hosting status is an
+    // [account.status.account-event] [sync.pds.account-events]
+    // [sync.pds.identity-events] Every change of hosting status is an
     // #account event; activation also re-announces the identity, so
     // consumers refresh the handle and DID document they may have dropped.
     if (active) {

@@ -805,7 +805,7 @@ TEST_CASE("sessions and the server's keys survive a restart", "[pds][accounts]")
 TEST_CASE(
     "the account lifecycle on the firehose [pds.account.create-events] "
     "[account.status.account-event] [account.status.deleted-event] "
-    "[account.migration.identity-event]",
+    "[account.migration.identity-event] [sync.pds.identity-events] [sync.pds.account-events]",
     "[pds][accounts]") {
   PlcServer plc;
   PdsServer server(plc);

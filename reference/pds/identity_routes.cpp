@@ -282,7 +282,7 @@ void register_identity_routes(xrpc::Router& router, PdsContext& context, Account
         if (auto s = acc->submit_plc_operation(caller->did, *op); !s) {
           return error_response(s.error());
         }
-        // [account.migration.identity-event]
+        // [account.migration.identity-event] [sync.pds.identity-events]
         if (auto s = acc->sequence_identity(caller->did); !s) return error_response(s.error());
         return HttpResponse{};
       }));

@@ -528,7 +528,7 @@ struct Relay::State {
     }
   }
 
-  // [relay.host.limits] At most host_events_per_second events of one host
+  // [relay.host.limits] [sync.check.rate-limits] At most host_events_per_second events of one host
   // per one-second window: over it, this host's reading (only it) waits for
   // the next window. False when the relay stops meanwhile.
   bool within_rate(Upstream& up, std::int64_t& window_start, int& window_count) {
@@ -549,6 +549,9 @@ struct Relay::State {
   }
 
   // `bytes` may be moved from (into the staged event's output frame).
+  // [sync.relay.per-account-order] One thread per host reads its stream and
+  // handles each event before the next; an account's events all come from
+  // its one host, so they are processed in their order.
   void handle_frame(Upstream& up, Bytes& bytes) {
     if (auto s = sync::check_frame_size(bytes.size()); !s) {
       dropped(s.error());
@@ -581,7 +584,8 @@ struct Relay::State {
           }
         },
         *event);
-    // [relay.host.cursor] Committed with the next flush, forwarded or not.
+    // [relay.host.cursor] [sync.relay.cursor-persist] Committed with the
+    // next flush, forwarded or not: a restart resumes after it.
     up.cursor = seq;
     up.cursor_dirty = true;
     if (!status) dropped(status.error());
@@ -616,7 +620,8 @@ struct Relay::State {
 
   // ---- resync ----
 
-  // [relay.resync] The whole repository from the account's PDS, verified,
+  // [relay.resync] [sync.check.resync-upstream] The whole repository from
+  // the account's PDS (the relay's direct upstream), verified,
   // becomes the account's state; a #sync event tells consumers.
   Status resync(const std::string& did) {
     if (fault::skip_resync()) return make_error("relay.resync", "fault: no-resync");

@@ -110,6 +110,7 @@ nlohmann::json query_ok(const Running& r, const std::string& nsid, const xrpc::Q
 
 TEST_CASE("relay: valid events from several hosts are forwarded under the relay's own seq",
           "[relay][relay.output.seq][relay.account.state][relay.api.list-repos]"
+          "[sync.relay.per-account-order]"
           "[relay.api.repo-status][relay.api.latest-commit][relay.api.hosts]") {
   Net net;
   FakePds a(0, 100), b(0, 500);
@@ -273,7 +274,7 @@ TEST_CASE("relay: each kind of invalid event is dropped, the stream goes on",
 }
 
 TEST_CASE("relay: a broken chain marks the account out of sync and resyncs it from getRepo",
-          "[relay][relay.resync][relay.verify.checklist]") {
+          "[relay][relay.resync][relay.verify.checklist][sync.check.resync-upstream]") {
   OneHost h;
   auto& a = h.a;
   auto& alice = h.alice;
@@ -314,7 +315,7 @@ TEST_CASE("relay: a broken chain marks the account out of sync and resyncs it fr
 }
 
 TEST_CASE("relay: the upstream cursor and the output seq survive a restart",
-          "[relay][relay.host.cursor][relay.output.seq]") {
+          "[relay][relay.host.cursor][relay.output.seq][sync.relay.cursor-persist]") {
   Net net;
   FakePds a(0, 10);
   TestAccount alice(test_did(1));
@@ -508,7 +509,7 @@ TEST_CASE("relay: requestCrawl adds a host; loopback hosts need the private-addr
 }
 
 TEST_CASE("relay: per-host limits on accounts and on events per second",
-          "[relay][relay.host.limits]") {
+          "[relay][relay.host.limits][sync.check.rate-limits]") {
   Net net;
   FakePds a;
   TestAccount alice(test_did(1)), bob(test_did(2));
