@@ -118,10 +118,15 @@ def wait_for(url, timeout=30):
 
 
 def read_lines(path):
+    """The JSON lines a reader has written so far. A line counts once its
+    newline is there: read while the writer is at work, the last one may be
+    only partly written."""
     out = []
     if os.path.exists(path):
         with open(path) as f:
             for text in f:
+                if not text.endswith("\n"):
+                    break
                 text = text.strip()
                 if text.startswith("{"):
                     out.append(json.loads(text))
