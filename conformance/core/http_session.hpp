@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "model.hpp"
+#include "suites.hpp"
 #include "target.hpp"
 
 namespace atproto::conformance {
@@ -32,6 +34,22 @@ struct HttpAnswer {
   }
   std::vector<std::uint8_t> bytes() const { return {text.begin(), text.end()}; }
 };
+
+// A service suite's case, all but its run: id "<suite>.<id>", graded at the
+// strongest level of its requirements unless `level` says otherwise.
+inline Case service_case(const Catalog& catalog, const std::string& suite, const std::string& id,
+                         std::vector<std::string> requirements, const std::string& operation,
+                         const std::string& description, std::optional<Level> level = {}) {
+  Case c;
+  c.id = suite + "." + id;
+  c.suite = suite;
+  c.kind = CaseKind::kService;
+  c.level = level ? *level : strongest_level(catalog, requirements);
+  c.requirements = std::move(requirements);
+  c.operation = operation;
+  c.description = description;
+  return c;
+}
 
 class HttpSession {
  public:

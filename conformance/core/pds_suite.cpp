@@ -517,14 +517,8 @@ struct Builder {
            const std::string& description, int modes, Body body,
            std::optional<Level> level = std::nullopt) {
     if (!(modes & (run->options.read_only ? kRead : kWrite))) return;
-    Case c;
-    c.id = "pds." + id;
-    c.suite = "pds";
-    c.kind = CaseKind::kService;
-    c.level = level ? *level : strongest_level(catalog, requirements);
-    c.requirements = std::move(requirements);
-    c.operation = kPdsHttp;
-    c.description = description;
+    Case c =
+        service_case(catalog, "pds", id, std::move(requirements), kPdsHttp, description, level);
     c.run = [body = std::move(body), run = run](RunContext& context) {
       Session s(context);
       std::lock_guard lock(run->mutex);

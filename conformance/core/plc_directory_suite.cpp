@@ -448,14 +448,8 @@ using Body = std::function<void(Session&)>;
 
 void add(std::vector<Case>& cases, const Catalog& catalog, const std::string& id,
          std::vector<std::string> requirements, const std::string& description, Body body) {
-  Case c;
-  c.id = "plc-directory." + id;
-  c.suite = "plc-directory";
-  c.kind = CaseKind::kService;
-  c.level = strongest_level(catalog, requirements);
-  c.requirements = std::move(requirements);
-  c.operation = kPlcDirectoryHttp;
-  c.description = description;
+  Case c = service_case(catalog, "plc-directory", id, std::move(requirements), kPlcDirectoryHttp,
+                        description);
   c.run = [body = std::move(body)](RunContext& context) {
     Session s(context);
     body(s);

@@ -502,14 +502,7 @@ struct Builder {
 
   void add(const std::string& id, std::vector<std::string> requirements,
            const std::string& description, Body body) {
-    Case c;
-    c.id = "relay." + id;
-    c.suite = "relay";
-    c.kind = CaseKind::kService;
-    c.level = strongest_level(catalog, requirements);
-    c.requirements = std::move(requirements);
-    c.operation = kRelayHttp;
-    c.description = description;
+    Case c = service_case(catalog, "relay", id, std::move(requirements), kRelayHttp, description);
     c.run = [body = std::move(body), run = run](RunContext& context) {
       std::lock_guard lock(run->mutex);
       Session s(context, *run);

@@ -26,7 +26,6 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -288,13 +287,18 @@ class RelayEndToEnd(unittest.TestCase):
             ws.close()
         return events
 
-    def test_crawls_our_pds_and_serves_its_events(self):
+    def relay_and_two_posting_accounts(self):
+        """A relay crawling the PDS; alice posts three times, bob once."""
         relay = self.start_relay()
         alice, alice_token = self.account("alice")
         bob, bob_token = self.account("bob")
         for i in range(3):
             self.post(alice, alice_token, f"alice {i}")
         self.post(bob, bob_token, "bob 0")
+        return relay, alice, alice_token, bob, bob_token
+
+    def test_crawls_our_pds_and_serves_its_events(self):
+        relay, alice, _, bob, bob_token = self.relay_and_two_posting_accounts()
         latest = {did: self.wait_synced(relay, did) for did in (alice, bob)}
 
         status, repos = xrpc(relay.url, "com.atproto.sync.listRepos")
@@ -338,12 +342,7 @@ class RelayEndToEnd(unittest.TestCase):
         event it re-broadcasts: commits (signature, MST proofs against the
         key in the PLC directory), the handle change and the account events."""
         _pds_client_test.install_packages()
-        relay = self.start_relay()
-        alice, alice_token = self.account("alice")
-        bob, bob_token = self.account("bob")
-        for i in range(3):
-            self.post(alice, alice_token, f"alice {i}")
-        self.post(bob, bob_token, "bob 0")
+        relay, alice, alice_token, bob, bob_token = self.relay_and_two_posting_accounts()
         status, body = xrpc(self.pds.url, "com.atproto.identity.updateHandle",
                             body={"handle": "bobby.test"}, token=bob_token)
         self.assertEqual(status, 200, body)
