@@ -388,22 +388,30 @@ struct TlsFixture {
 
 // `openssl s_server` in the background on a free loopback port.
 struct SServer {
-  std::uint16_t port = atproto::identity::testing::free_port<tcp>();
-  atproto::identity::testing::ChildProcess process;
+  atproto::identity::testing::PortServer server;
+  std::uint16_t port = 0;
   bool ready = false;
 
-  SServer(const TlsFixture& tls, const std::string& name)
-      : process({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
-                 tls.dir + "/" + name + ".pem", "-key", tls.dir + "/" + name + ".key", "-www",
-                 "-quiet"}) {
-    // Ready when it accepts a connection.
-    ready = process.started() && atproto::identity::testing::wait_until([this] {
-              asio::io_context ioc;
-              tcp::socket s(ioc);
-              boost::system::error_code ec;
-              s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-              return !ec;
-            });
+  SServer(const TlsFixture& tls, const std::string& name) {
+    server = atproto::identity::testing::start_on_free_port(
+        atproto::identity::testing::free_port<tcp>,
+        [&](std::uint16_t p) {
+          return std::vector<std::string>{"openssl", "s_server",
+                                          "-accept", "127.0.0.1:" + std::to_string(p),
+                                          "-cert",   tls.dir + "/" + name + ".pem",
+                                          "-key",    tls.dir + "/" + name + ".key",
+                                          "-www",    "-quiet"};
+        },
+        // Ready when it accepts a connection.
+        [](std::uint16_t p) {
+          asio::io_context ioc;
+          tcp::socket s(ioc);
+          boost::system::error_code ec;
+          s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), p), ec);
+          return !ec;
+        });
+    port = server.port;
+    ready = server.ready();
   }
 };
 

@@ -49,41 +49,44 @@ class Dnsmasq {
   explicit Dnsmasq(const std::vector<std::pair<std::string, std::vector<std::string>>>& txt) {
     binary_ = find_dnsmasq();
     if (binary_.empty()) return;
-    port_ = testing::free_port<asio::ip::udp>();
-    std::vector<std::string> args = {binary_,
-                                     "--keep-in-foreground",
-                                     "--port=" + std::to_string(port_),
-                                     "--listen-address=127.0.0.1",
-                                     "--bind-interfaces",
-                                     "--no-resolv",
-                                     "--no-hosts",
-                                     "--conf-file=/dev/null",
-                                     "--local=/test/",
-                                     "--pid-file=",
-                                     "--log-facility=/dev/null"};
-    // As root, dnsmasq would switch to the user "nobody"; stay as we are.
-    if (geteuid() == 0) args.push_back("--user=root");
-    for (const auto& [name, strings] : txt) {
-      // One --txt-record per record, its strings comma-separated (no shell:
-      // no quotes, which dnsmasq would keep).
-      std::string arg = "--txt-record=" + name;
-      for (const auto& s : strings) arg += "," + s;
-      args.push_back(arg);
-    }
-    process_.emplace(std::move(args));
-    DnsOptions probe{server(), 200, 1};
-    ready_ = process_->started() &&
-             testing::wait_until([&] { return lookup_txt("_atproto.probe.test", probe).ok(); });
+    auto argv_for = [&](std::uint16_t port) {
+      std::vector<std::string> args = {binary_,
+                                       "--keep-in-foreground",
+                                       "--port=" + std::to_string(port),
+                                       "--listen-address=127.0.0.1",
+                                       "--bind-interfaces",
+                                       "--no-resolv",
+                                       "--no-hosts",
+                                       "--conf-file=/dev/null",
+                                       "--local=/test/",
+                                       "--pid-file=",
+                                       "--log-facility=/dev/null"};
+      // As root, dnsmasq would switch to the user "nobody"; stay as we are.
+      if (geteuid() == 0) args.push_back("--user=root");
+      for (const auto& [name, strings] : txt) {
+        // One --txt-record per record, its strings comma-separated (no shell:
+        // no quotes, which dnsmasq would keep).
+        std::string arg = "--txt-record=" + name;
+        for (const auto& s : strings) arg += "," + s;
+        args.push_back(arg);
+      }
+      return args;
+    };
+    // dnsmasq binds UDP and TCP on its port; if either was taken meanwhile
+    // it exits, and the helper retries on another port.
+    server_ = testing::start_on_free_port(
+        testing::free_udp_and_tcp_port, argv_for, [](std::uint16_t port) {
+          DnsOptions probe{"127.0.0.1:" + std::to_string(port), 200, 1};
+          return lookup_txt("_atproto.probe.test", probe).ok();
+        });
   }
   bool available() const { return !binary_.empty(); }
-  bool ready() const { return ready_; }
-  std::string server() const { return "127.0.0.1:" + std::to_string(port_); }
+  bool ready() const { return server_.ready(); }
+  std::string server() const { return "127.0.0.1:" + std::to_string(server_.port); }
 
  private:
   std::string binary_;
-  std::optional<testing::ChildProcess> process_;
-  std::uint16_t port_ = 0;
-  bool ready_ = false;
+  testing::PortServer server_;
 };
 
 #define REQUIRE_DNSMASQ(d)                                                            \
