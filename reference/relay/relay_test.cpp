@@ -254,7 +254,14 @@ TEST_CASE("relay: each kind of invalid event is dropped, the stream goes on",
   expect_dropped([&] { a.emit(alice.fork(alice.key, 201)); }, "sync.limits.commit-ops");
   expect_dropped([&] { a.emit(carol.commit()); }, "sync.check.host");
   expect_dropped([&] { a.emit(dave.commit()); }, "sync.check.identity");
-  expect_dropped([&] { a.emit_raw({0xa1, 0x01}); }, "");  // not a frame at all
+  // Well framed, but a #commit without its fields: skipped, the stream goes on.
+  expect_dropped(
+      [&] {
+        sync::FrameHeader header;
+        header.t = "#commit";
+        a.emit_raw(sync::encode_frame(header, data::Map{{"seq", std::int64_t{99}}}));
+      },
+      "sync.event.fields");
 
   // An account its PDS deactivated: its commits are not redistributed.
   sync::AccountEvent deactivated;
@@ -540,4 +547,166 @@ TEST_CASE("relay: per-host limits on accounts and on events per second",
   CHECK(r.drops("relay.host.limits") == 1);
   auto host = query_ok(r, "com.atproto.sync.getHostStatus", {{"hostname", a.hostname()}});
   CHECK(host["accountCount"] == 1);
+}
+
+TEST_CASE(
+    "relay: a frame that is not DRISL-CBOR ends the connection; the host is read again "
+    "from the cursor",
+    "[relay][sync.frame.encoding][relay.host.cursor][relay.host.reconnect]") {
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  auto r = start(h.config());
+  auto reader = Reader::connect(r.port, 0);
+  REQUIRE(reader);
+  auto c1 = alice.commit();
+  std::int64_t c1_seq = a.emit(c1);
+  CHECK(as_commit(reader->next_event()).rev == c1.rev);
+  REQUIRE(a.cursors().size() == 1);
+
+  // A map of one entry whose value never comes: not a frame. c2 follows it
+  // on the same connection, which the relay must have left by then.
+  a.emit_damaged({0xa1, 0x01});
+  auto c2 = alice.commit();
+  a.emit(c2);
+  const auto& forwarded = as_commit(reader->next_event());
+  CHECK(forwarded.rev == c2.rev);
+  CHECK(forwarded.seq == 2);  // nothing was forwarded for the damaged frame
+  REQUIRE(a.cursors().size() == 2);
+  CHECK(a.cursors().back() == c1_seq);  // resumed after the last good event
+  CHECK(r.drops_with_prefix("data.") == 1);
+  CHECK_FALSE(reader->next_event(300));  // c2 once only
+
+  // An unknown message type is skipped without leaving the connection.
+  sync::FrameHeader header;
+  header.t = "#someday";
+  a.emit_raw(sync::encode_frame(header, data::Map{{"seq", std::int64_t{1}}}));
+  auto c3 = alice.commit();
+  a.emit(c3);
+  CHECK(as_commit(reader->next_event()).rev == c3.rev);
+  CHECK(a.cursors().size() == 2);
+}
+
+namespace {
+
+// The account's repository as its PDS serves it from now on.
+void publish_repo(FakePds& pds, TestAccount& account) {
+  auto car = account.repository->export_car();
+  REQUIRE(car.ok());
+  pds.put_repo(account.did, car.value());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "relay: events that arrive while a resync runs are held, then processed in order "
+    "against the fetched state",
+    "[relay][sync.check.desynchronized][relay.resync][sync.relay.per-account-order]") {
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  TestAccount bob(test_did(2));
+  h.net.plc.put(bob.did, bob.key.public_key(), a.url());
+  auto r = start(h.config());
+  auto reader = Reader::connect(r.port, 0);
+  REQUIRE(reader);
+
+  auto c1 = alice.commit();
+  a.emit(c1);
+  CHECK(as_commit(reader->next_event()).rev == c1.rev);
+  (void)alice.commit();  // c2: never emitted
+  auto c3 = alice.commit();
+  publish_repo(a, alice);
+  a.hold_get_repo();
+  a.emit(c3);  // breaks the chain: the relay fetches the repository, at c3
+  REQUIRE(eventually([&] { return a.get_repo_calls() == 1; }));
+
+  // While the fetch is held at the PDS: c3 again (covered by the fetch),
+  // an #identity, then c4 and c5 continuing from c3; bob's commit in
+  // between is no part of it and goes through.
+  a.emit(c3);
+  sync::IdentityEvent identity;
+  identity.did = alice.did;
+  identity.time = now_datetime_for_tests();
+  a.emit(identity);
+  auto c4 = alice.commit();
+  a.emit(c4);
+  auto b1 = bob.commit();
+  a.emit(b1);
+  auto c5 = alice.commit(2);
+  a.emit(c5);
+  publish_repo(a, alice);
+  auto fence = as_commit(reader->next_event());
+  CHECK(fence.repo == bob.did);  // only bob's commit: alice's events are held
+  CHECK_FALSE(reader->next_event(300));
+  auto held = query_ok(r, "com.atproto.sync.getRepoStatus", {{"did", alice.did}});
+  CHECK(held["status"] == "desynchronized");
+
+  a.release_get_repo();
+  auto announced = reader->next_event();
+  REQUIRE(announced);
+  REQUIRE(std::holds_alternative<sync::SyncEvent>(*announced));
+  CHECK(std::get<sync::SyncEvent>(*announced).rev == c3.rev);
+  auto identity_out = reader->next_event();
+  REQUIRE(identity_out);
+  CHECK(std::holds_alternative<sync::IdentityEvent>(*identity_out));
+  const auto& got4 = as_commit(reader->next_event());
+  CHECK(got4.rev == c4.rev);
+  CHECK(got4.blocks == c4.blocks);
+  CHECK(as_commit(reader->next_event()).rev == c5.rev);
+  CHECK_FALSE(reader->next_event(300));
+  CHECK(r.drops("sync.check.rev-order") == 1);  // c3 again: older than the fetch
+  CHECK(r.drops("sync.check.desynchronized") == 0);
+  CHECK(a.get_repo_calls() == 1);
+  auto status = query_ok(r, "com.atproto.sync.getRepoStatus", {{"did", alice.did}});
+  CHECK(status["active"] == true);
+  CHECK(status["rev"] == c5.rev);
+
+  auto c6 = alice.commit();
+  a.emit(c6);
+  CHECK(as_commit(reader->next_event()).rev == c6.rev);
+}
+
+TEST_CASE("relay: past its bound the resync queue is dropped and another resync follows",
+          "[relay][sync.check.desynchronized][relay.resync]") {
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  auto config = h.config();
+  config.resync_queue_events = 2;
+  auto r = start(config);
+  auto reader = Reader::connect(r.port, 0);
+  REQUIRE(reader);
+
+  a.emit(alice.commit());
+  CHECK(as_commit(reader->next_event()).repo == alice.did);
+  (void)alice.commit();
+  auto c3 = alice.commit();
+  publish_repo(a, alice);
+  a.hold_get_repo();
+  a.emit(c3);
+  REQUIRE(eventually([&] { return a.get_repo_calls() == 1; }));
+  std::vector<std::string> revs;
+  for (int i = 0; i < 4; ++i) {
+    auto e = alice.commit();
+    revs.push_back(e.rev);
+    a.emit(e);
+  }
+  publish_repo(a, alice);  // what the second fetch gets
+  // The two held ones, then the two past the bound.
+  REQUIRE(eventually([&] { return r.drops("sync.check.desynchronized") == 4; }));
+
+  a.release_get_repo();
+  auto first = reader->next_event();
+  REQUIRE(first);
+  REQUIRE(std::holds_alternative<sync::SyncEvent>(*first));
+  CHECK(std::get<sync::SyncEvent>(*first).rev == c3.rev);
+  auto second = reader->next_event();
+  REQUIRE(second);
+  REQUIRE(std::holds_alternative<sync::SyncEvent>(*second));
+  CHECK(std::get<sync::SyncEvent>(*second).rev == revs.back());
+  CHECK(a.get_repo_calls() == 2);
+  auto after = alice.commit();
+  a.emit(after);
+  CHECK(as_commit(reader->next_event()).rev == after.rev);
 }
