@@ -209,6 +209,8 @@ class Session : public HttpSession {
 
   // The events this case read from the relay's stream, in order.
   const std::vector<Seen>& window() const { return window_; }
+  // Messages of the relay's stream read by read_until that did not decode.
+  int undecodable() const { return undecodable_; }
   std::vector<const Seen*> events_of(const std::string& did) const {
     std::vector<const Seen*> out;
     for (const auto& s : window_) {
@@ -236,6 +238,7 @@ class Session : public HttpSession {
         reopened = true;
         continue;
       }
+      if (!message->message) ++undecodable_;
       auto* event =
           message->message ? std::get_if<sync::Event>(&message->message.value()) : nullptr;
       if (!event) continue;
@@ -311,6 +314,7 @@ class Session : public HttpSession {
  private:
   RelayRun& run_;
   std::vector<Seen> window_;
+  int undecodable_ = 0;
 };
 
 // ---------------------------------------------------------------- identities
@@ -698,6 +702,44 @@ void add_forwarding_cases(Builder& b) {
           if (!fence(s, s.run().a)) return;
           forwarded_commit(s, x->did(), second.rev, "the commit signed with the rotated key");
         });
+  // [sync.frame.encoding] [relay.host.cursor]
+  b.add(
+      "firehose.malformed-frame", {"sync.frame.encoding", "relay.host.cursor"},
+      "a frame cut short (not DRISL-CBOR) is a hard error: nothing is forwarded for it, the "
+      "relay drops the connection and resubscribes, and the host's next commit, asked for "
+      "again by cursor, is forwarded once",
+      [](Session& s) {
+        Account* x = known_account(s);
+        if (!x) return;
+        FakePds& pds = *x->host->pds;
+        std::size_t subscriptions = pds.cursors().size();
+        std::int64_t last_good = x->host->last_upstream_seq;
+        // Damaged on the way: sent on the live connection only, never
+        // replayed to a cursor.
+        Bytes damaged = sync::encode_event(x->repo.fork(x->repo.key));
+        damaged.resize(damaged.size() / 2);
+        pds.emit_damaged(damaged);
+        auto second = emit_commit(*x);
+        if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), second.rev); },
+                          "the commit " + second.rev + " sent after the damaged frame")) {
+          return;
+        }
+        int copies = 0;
+        for (const auto* e : s.events_of(x->did()))
+          copies += is_commit(e->event, x->did(), second.rev);
+        auto cursors = pds.cursors();
+        (void)(s.check(s.undecodable() == 0, "the relay forwarded a frame that does not decode") &&
+               s.check(copies == 1, "the commit after the damaged frame was forwarded " +
+                                        std::to_string(copies) + " times") &&
+               s.check(cursors.size() > subscriptions,
+                       "the relay kept reading the connection that carried a frame that is not "
+                       "DRISL-CBOR (a hard error for the connection)",
+                       "a new subscribeRepos") &&
+               s.check(cursors.back() <= last_good, "the relay resubscribed with cursor " +
+                                                        std::to_string(cursors.back()) +
+                                                        ", past the last event it processed (" +
+                                                        std::to_string(last_good) + ")"));
+      });
 }
 
 // A #sync of the account's current commit (a CAR of the commit block only).
@@ -788,6 +830,59 @@ void add_resync_cases(Builder& b) {
           emit(s.run().a, reset);
           if (!fence(s, s.run().a)) return;
           expect_resync(s, *x, before, reset.rev);
+        });
+  // [sync.check.desynchronized] [relay.resync]
+  b.add("firehose.queued-during-resync", {"sync.check.desynchronized", "relay.resync"},
+        "commits that arrive while the relay's getRepo of an out-of-sync account is still "
+        "unanswered are forwarded after its #sync, in order; one the fetch covers is not",
+        [](Session& s) {
+          Account* x = known_account(s);
+          if (!x) return;
+          FakePds& pds = *x->host->pds;
+          (void)next_commit(*x);  // never emitted: the relay misses it
+          int before = pds.get_repo_calls();
+          // The fetch is answered (with the repository as it was when the
+          // request came) only once released, whatever happens here.
+          pds.hold_get_repo();
+          struct Release {
+            FakePds& pds;
+            ~Release() { pds.release_get_repo(); }
+          } release{pds};
+          auto third = emit_commit(*x);
+          auto deadline = SteadyClock::now() + std::chrono::milliseconds(s.options().timeout_ms);
+          while (pds.get_repo_calls() == before && SteadyClock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+          if (!s.check(pds.get_repo_calls() > before,
+                       "the relay did not fetch the repository with getRepo after the chain "
+                       "broke")) {
+            return;
+          }
+          // While the fetch is held: the third again (the fetch covers it),
+          // then two commits continuing from it; the fence shows the relay
+          // read them all before the fetch was answered.
+          emit(*x->host, third);
+          auto fourth = emit_commit(*x);
+          auto fifth = emit_commit(*x, 2);
+          if (!fence(s, *x->host)) return;
+          pds.release_get_repo();
+          if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), fifth.rev); },
+                            "the commit " + fifth.rev + " sent while the resync was running")) {
+            return;
+          }
+          // After the first commit: the #sync at the third, then the fourth
+          // and the fifth, nothing else.
+          std::vector<json> got;
+          for (const auto* e : s.events_of(x->did())) got.push_back(describe(e->event));
+          std::vector<json> want = {json({{"type", "#sync"}, {"rev", third.rev}}),
+                                    json({{"type", "#commit"}, {"rev", fourth.rev}}),
+                                    json({{"type", "#commit"}, {"rev", fifth.rev}})};
+          bool same = got.size() == want.size() + 1;
+          for (std::size_t i = 0; same && i < want.size(); ++i) {
+            same = got[i + 1]["type"] == want[i]["type"] && got[i + 1]["rev"] == want[i]["rev"];
+          }
+          s.check(same, "the account's events after its first commit were " + json(got).dump(),
+                  want);
         });
 }
 
