@@ -394,23 +394,7 @@ struct Relay::State {
       return;
     }
     for (auto& [event, frame] : held.events) {
-      Status status = std::visit(
-          [&](auto& e) -> Status {
-            using T = std::decay_t<decltype(e)>;
-            if constexpr (std::is_same_v<T, sync::CommitEvent>) {
-              return on_commit(up, std::move(e), frame);
-            } else if constexpr (std::is_same_v<T, sync::SyncEvent>) {
-              return on_sync(up, std::move(e), frame);
-            } else if constexpr (std::is_same_v<T, sync::IdentityEvent>) {
-              return on_identity(up, std::move(e));
-            } else if constexpr (std::is_same_v<T, sync::AccountEvent>) {
-              return on_account(up, std::move(e));
-            } else {
-              return {};
-            }
-          },
-          event);
-      if (!status) dropped(status.error());
+      if (Status status = on_event(up, event, frame); !status) dropped(status.error());
     }
   }
 
@@ -507,7 +491,7 @@ struct Relay::State {
     next.host = up.host;
     next.desynchronized = true;
     stage(up, next, std::nullopt);
-    flush(up);  // stored before the resync worker reads it
+    flush(up);  // stored before the fetch: after a restart its next event resyncs it
     schedule_resync(up, did);
     return verdict_error(verdict);
   }
@@ -601,6 +585,26 @@ struct Relay::State {
     if (verdict.next_status) next.status = *verdict.next_status;
     stage(up, next, sync::Event(std::move(event)));
     return {};
+  }
+
+  // An event by its type (moved from); `bytes` is its frame.
+  Status on_event(Upstream& up, sync::Event& event, Bytes& bytes) {
+    return std::visit(
+        [&](auto& e) -> Status {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, sync::CommitEvent>) {
+            return on_commit(up, std::move(e), bytes);
+          } else if constexpr (std::is_same_v<T, sync::SyncEvent>) {
+            return on_sync(up, std::move(e), bytes);
+          } else if constexpr (std::is_same_v<T, sync::IdentityEvent>) {
+            return on_identity(up, std::move(e));
+          } else if constexpr (std::is_same_v<T, sync::AccountEvent>) {
+            return on_account(up, std::move(e));
+          } else {
+            return {};
+          }
+        },
+        event);
   }
 
   // ---- host subscriptions ----
@@ -703,22 +707,7 @@ struct Relay::State {
     if (std::holds_alternative<sync::InfoEvent>(*event)) return;
     // [relay.host.cursor] Events at or before the cursor were processed.
     if (seq <= up.cursor) return;
-    Status status = std::visit(
-        [&](auto& e) -> Status {
-          using T = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<T, sync::CommitEvent>) {
-            return on_commit(up, std::move(e), bytes);
-          } else if constexpr (std::is_same_v<T, sync::SyncEvent>) {
-            return on_sync(up, std::move(e), bytes);
-          } else if constexpr (std::is_same_v<T, sync::IdentityEvent>) {
-            return on_identity(up, std::move(e));
-          } else if constexpr (std::is_same_v<T, sync::AccountEvent>) {
-            return on_account(up, std::move(e));
-          } else {
-            return {};
-          }
-        },
-        *event);
+    Status status = on_event(up, *event, bytes);
     // [relay.host.cursor] [sync.relay.cursor-persist] Committed with the
     // next flush, forwarded or not: a restart resumes after it.
     up.cursor = seq;

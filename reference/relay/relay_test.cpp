@@ -97,6 +97,12 @@ sync::CommitEvent as_commit(const std::optional<sync::Event>& e) {
   return std::get<sync::CommitEvent>(*e);
 }
 
+sync::SyncEvent as_sync(const std::optional<sync::Event>& e) {
+  REQUIRE(e);
+  REQUIRE(std::holds_alternative<sync::SyncEvent>(*e));
+  return std::get<sync::SyncEvent>(*e);
+}
+
 nlohmann::json query_ok(const Running& r, const std::string& nsid, const xrpc::QueryParams& p) {
   auto response = r.client().query(nsid, p);
   REQUIRE(response.ok());
@@ -104,6 +110,18 @@ nlohmann::json query_ok(const Running& r, const std::string& nsid, const xrpc::Q
   REQUIRE(response.value().status == 200);
   REQUIRE(response.value().json);
   return *response.value().json;
+}
+
+// getRepoStatus shows the account active at `rev`; then its next commit
+// (continuing the chain from there) is forwarded.
+void expect_in_sync_at(const Running& r, FakePds& pds, TestAccount& account, Reader& reader,
+                       const std::string& rev) {
+  auto status = query_ok(r, "com.atproto.sync.getRepoStatus", {{"did", account.did}});
+  CHECK(status["active"] == true);
+  CHECK(status["rev"] == rev);
+  auto next = account.commit();
+  pds.emit(next);
+  CHECK(as_commit(reader.next_event()).rev == next.rev);
 }
 
 }  // namespace
@@ -311,14 +329,8 @@ TEST_CASE("relay: a broken chain marks the account out of sync and resyncs it fr
   CHECK(a.get_repo_calls() == 1);
   CHECK(r.drops("sync.check.since") == 1);
   CHECK(r.relay->stats().resyncs == 1);
-  auto status = query_ok(r, "com.atproto.sync.getRepoStatus", {{"did", alice.did}});
-  CHECK(status["active"] == true);
-  CHECK(status["rev"] == c3.rev);
-
   // The chain continues from the resynced state.
-  auto c4 = alice.commit();
-  a.emit(c4);
-  CHECK(as_commit(reader->next_event()).rev == c4.rev);
+  expect_in_sync_at(r, a, alice, *reader, c3.rev);
 }
 
 TEST_CASE("relay: the upstream cursor and the output seq survive a restart",
@@ -596,6 +608,19 @@ void publish_repo(FakePds& pds, TestAccount& account) {
   pds.put_repo(account.did, car.value());
 }
 
+// After the account's first commit: misses one commit and emits the next
+// (c3), which breaks the chain; returns c3 once the relay's getRepo (at c3)
+// has come and is held at the PDS.
+sync::CommitEvent break_chain_with_fetch_held(FakePds& pds, TestAccount& account) {
+  (void)account.commit();  // c2: never emitted
+  auto c3 = account.commit();
+  publish_repo(pds, account);
+  pds.hold_get_repo();
+  pds.emit(c3);
+  REQUIRE(eventually([&] { return pds.get_repo_calls() == 1; }));
+  return c3;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -614,12 +639,7 @@ TEST_CASE(
   auto c1 = alice.commit();
   a.emit(c1);
   CHECK(as_commit(reader->next_event()).rev == c1.rev);
-  (void)alice.commit();  // c2: never emitted
-  auto c3 = alice.commit();
-  publish_repo(a, alice);
-  a.hold_get_repo();
-  a.emit(c3);  // breaks the chain: the relay fetches the repository, at c3
-  REQUIRE(eventually([&] { return a.get_repo_calls() == 1; }));
+  auto c3 = break_chain_with_fetch_held(a, alice);
 
   // While the fetch is held at the PDS: c3 again (covered by the fetch),
   // an #identity, then c4 and c5 continuing from c3; bob's commit in
@@ -643,10 +663,7 @@ TEST_CASE(
   CHECK(held["status"] == "desynchronized");
 
   a.release_get_repo();
-  auto announced = reader->next_event();
-  REQUIRE(announced);
-  REQUIRE(std::holds_alternative<sync::SyncEvent>(*announced));
-  CHECK(std::get<sync::SyncEvent>(*announced).rev == c3.rev);
+  CHECK(as_sync(reader->next_event()).rev == c3.rev);
   auto identity_out = reader->next_event();
   REQUIRE(identity_out);
   CHECK(std::holds_alternative<sync::IdentityEvent>(*identity_out));
@@ -658,13 +675,7 @@ TEST_CASE(
   CHECK(r.drops("sync.check.rev-order") == 1);  // c3 again: older than the fetch
   CHECK(r.drops("sync.check.desynchronized") == 0);
   CHECK(a.get_repo_calls() == 1);
-  auto status = query_ok(r, "com.atproto.sync.getRepoStatus", {{"did", alice.did}});
-  CHECK(status["active"] == true);
-  CHECK(status["rev"] == c5.rev);
-
-  auto c6 = alice.commit();
-  a.emit(c6);
-  CHECK(as_commit(reader->next_event()).rev == c6.rev);
+  expect_in_sync_at(r, a, alice, *reader, c5.rev);
 }
 
 TEST_CASE("relay: past its bound the resync queue is dropped and another resync follows",
@@ -680,12 +691,7 @@ TEST_CASE("relay: past its bound the resync queue is dropped and another resync 
 
   a.emit(alice.commit());
   CHECK(as_commit(reader->next_event()).repo == alice.did);
-  (void)alice.commit();
-  auto c3 = alice.commit();
-  publish_repo(a, alice);
-  a.hold_get_repo();
-  a.emit(c3);
-  REQUIRE(eventually([&] { return a.get_repo_calls() == 1; }));
+  auto c3 = break_chain_with_fetch_held(a, alice);
   std::vector<std::string> revs;
   for (int i = 0; i < 4; ++i) {
     auto e = alice.commit();
@@ -697,16 +703,8 @@ TEST_CASE("relay: past its bound the resync queue is dropped and another resync 
   REQUIRE(eventually([&] { return r.drops("sync.check.desynchronized") == 4; }));
 
   a.release_get_repo();
-  auto first = reader->next_event();
-  REQUIRE(first);
-  REQUIRE(std::holds_alternative<sync::SyncEvent>(*first));
-  CHECK(std::get<sync::SyncEvent>(*first).rev == c3.rev);
-  auto second = reader->next_event();
-  REQUIRE(second);
-  REQUIRE(std::holds_alternative<sync::SyncEvent>(*second));
-  CHECK(std::get<sync::SyncEvent>(*second).rev == revs.back());
+  CHECK(as_sync(reader->next_event()).rev == c3.rev);
+  CHECK(as_sync(reader->next_event()).rev == revs.back());  // the second fetch
   CHECK(a.get_repo_calls() == 2);
-  auto after = alice.commit();
-  a.emit(after);
-  CHECK(as_commit(reader->next_event()).rev == after.rev);
+  expect_in_sync_at(r, a, alice, *reader, revs.back());
 }
