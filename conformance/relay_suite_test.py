@@ -66,6 +66,7 @@ FAULTS = {
                   "firehose.inactive", "firehose.queued-during-resync"},
     "drop-during-resync": {"firehose.queued-during-resync"},
     "skip-bad-frames": {"firehose.malformed-frame"},
+    "unknown-types-hard": {"firehose.unknown-type"},
     "upstream-seq": {"output.seq", "output.replay"},
     "drop-ops": {"firehose.first-commit", "firehose.chain"},
     "ignore-cursor": {"output.replay", "output.future-cursor"},

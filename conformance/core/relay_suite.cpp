@@ -209,8 +209,9 @@ class Session : public HttpSession {
 
   // The events this case read from the relay's stream, in order.
   const std::vector<Seen>& window() const { return window_; }
-  // Messages of the relay's stream read by read_until that did not decode.
-  int undecodable() const { return undecodable_; }
+  // Messages of the relay's stream read by read_until that did not decode
+  // or are of no type the lexicon defines.
+  int unexpected() const { return unexpected_; }
   std::vector<const Seen*> events_of(const std::string& did) const {
     std::vector<const Seen*> out;
     for (const auto& s : window_) {
@@ -238,7 +239,10 @@ class Session : public HttpSession {
         reopened = true;
         continue;
       }
-      if (!message->message) ++undecodable_;
+      if (!message->message ||
+          std::holds_alternative<sync::UnknownMessage>(message->message.value())) {
+        ++unexpected_;
+      }
       auto* event =
           message->message ? std::get_if<sync::Event>(&message->message.value()) : nullptr;
       if (!event) continue;
@@ -314,7 +318,7 @@ class Session : public HttpSession {
  private:
   RelayRun& run_;
   std::vector<Seen> window_;
-  int undecodable_ = 0;
+  int unexpected_ = 0;
 };
 
 // ---------------------------------------------------------------- identities
@@ -718,7 +722,7 @@ void add_forwarding_cases(Builder& b) {
         // replayed to a cursor.
         Bytes damaged = sync::encode_event(x->repo.fork(x->repo.key));
         damaged.resize(damaged.size() / 2);
-        pds.emit_damaged(damaged);
+        pds.send_live(damaged);
         auto second = emit_commit(*x);
         if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), second.rev); },
                           "the commit " + second.rev + " sent after the damaged frame")) {
@@ -728,7 +732,7 @@ void add_forwarding_cases(Builder& b) {
         for (const auto* e : s.events_of(x->did()))
           copies += is_commit(e->event, x->did(), second.rev);
         auto cursors = pds.cursors();
-        (void)(s.check(s.undecodable() == 0, "the relay forwarded a frame that does not decode") &&
+        (void)(s.check(s.unexpected() == 0, "the relay forwarded a frame that does not decode") &&
                s.check(copies == 1, "the commit after the damaged frame was forwarded " +
                                         std::to_string(copies) + " times") &&
                s.check(cursors.size() > subscriptions,
@@ -802,6 +806,38 @@ void add_resync_cases(Builder& b) {
           if (!fence(s, s.run().a)) return;
           expect_resync(s, *x, before, third.rev);
         });
+  // [sync.stream.unknown-types]
+  b.add(
+      "firehose.unknown-type", {"sync.stream.unknown-types"},
+      "frames of an unknown t and of an unknown op are skipped: nothing is forwarded for "
+      "them, the connection stays up and the host's next commit is forwarded",
+      [](Session& s) {
+        Account* x = known_account(s);
+        if (!x) return;
+        FakePds& pds = *x->host->pds;
+        std::size_t subscriptions = pds.cursors().size();
+        // Sent on the live connection only, so that a relay which wrongly
+        // resubscribes is not sent them again by cursor.
+        sync::FrameHeader future;
+        future.t = "#futureMessage";
+        pds.send_live(sync::encode_frame(
+            future, data::Map{{"seq", x->host->last_upstream_seq + 1}, {"did", x->did()}}));
+        sync::FrameHeader other_op;
+        other_op.op = 2;
+        pds.send_live(sync::encode_frame(other_op, data::Map{{"did", x->did()}}));
+        auto second = emit_commit(*x);
+        if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), second.rev); },
+                          "the commit " + second.rev + " sent after the unknown frames")) {
+          return;
+        }
+        (void)(s.check(s.unexpected() == 0, "the relay forwarded a frame of an unknown type") &&
+               s.check(s.events_of(x->did()).size() == 2,
+                       "the relay forwarded more than the account's two commits") &&
+               s.check(pds.cursors().size() == subscriptions,
+                       "the relay left the connection and subscribed again after frames of "
+                       "an unknown type, which consumers skip",
+                       "the same subscription"));
+      });
   // [sync.check.prev-data]
   b.add("firehose.prev-data-mismatch", {"sync.check.prev-data", "relay.resync"},
         "a commit whose since is the last rev but whose prevData is not the last data marks "

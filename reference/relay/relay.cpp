@@ -702,7 +702,11 @@ struct Relay::State {
       return;
     }
     auto* event = std::get_if<sync::Event>(&message.value());
-    if (!event) return;  // error frames end the stream; unknown types are skipped
+    if (!event) {  // error frames end the stream; unknown types are skipped
+      up.broken = fault::unknown_types_end_connection() &&
+                  std::holds_alternative<sync::UnknownMessage>(message.value());
+      return;
+    }
     std::int64_t seq = sync::event_seq(*event);
     if (std::holds_alternative<sync::InfoEvent>(*event)) return;
     // [relay.host.cursor] Events at or before the cursor were processed.

@@ -578,7 +578,7 @@ TEST_CASE(
 
   // A map of one entry whose value never comes: not a frame. c2 follows it
   // on the same connection, which the relay must have left by then.
-  a.emit_damaged({0xa1, 0x01});
+  a.send_live({0xa1, 0x01});
   auto c2 = alice.commit();
   a.emit(c2);
   const auto& forwarded = as_commit(reader->next_event());

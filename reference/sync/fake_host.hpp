@@ -191,9 +191,9 @@ class FakePds {
     return send_locked(next_seq_++, std::move(frame));
   }
   // Sends bytes to the subscribers connected now only, outside the
-  // sequence and not kept for replay: a frame damaged on the way, which a
-  // consumer that reconnects by cursor does not get again.
-  void emit_damaged(const std::vector<std::uint8_t>& frame) {
+  // sequence and not kept for replay (a frame damaged on the way, say): a
+  // consumer that reconnects by cursor does not get it again.
+  void send_live(const std::vector<std::uint8_t>& frame) {
     std::lock_guard lock(mutex_);
     std::erase_if(live_, [&](const auto& c) { return !c->send_binary(frame); });
   }
