@@ -1,7 +1,9 @@
 // The relay against fake PDS hosts on loopback: forwarding under new seq
 // numbers, each kind of invalid event dropped, out-of-sync accounts resynced
-// from getRepo, cursors kept across restarts, reconnects, slow consumers
-// dropped while fast ones continue, and replay by cursor.
+// from getRepo (and the events that arrive meanwhile held, then processed in
+// order), cursors kept across restarts, reconnects (also after a frame that
+// is not DRISL-CBOR), slow consumers dropped while fast ones continue, and
+// replay by cursor.
 #include <catch2/catch.hpp>
 
 #include "atproto/common/testing.hpp"
