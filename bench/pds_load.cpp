@@ -18,12 +18,12 @@
 // 1 ms) it was a third of the measured latency and, with eight clients on two
 // cores, CPU taken from the server. A blocking client on a thread costs a
 // write and a read per request.
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -118,11 +118,10 @@ Client new_account(const Url& url, const std::string& run, int n) {
   json desc = c.connection->call(http::verb::get, "com.atproto.server.describeServer");
   std::string handle = "b" + run + "x" + std::to_string(n) +
                        desc.at("availableUserDomains").at(0).get<std::string>();
-  json out = c.connection->call(
-      http::verb::post, "com.atproto.server.createAccount",
-      {{"handle", handle},
-       {"email", "b" + run + "x" + std::to_string(n) + "@example.com"},
-       {"password", "pw-" + run + "-" + std::to_string(n)}});
+  json out = c.connection->call(http::verb::post, "com.atproto.server.createAccount",
+                                {{"handle", handle},
+                                 {"email", "b" + run + "x" + std::to_string(n) + "@example.com"},
+                                 {"password", "pw-" + run + "-" + std::to_string(n)}});
   c.did = out.at("did").get<std::string>();
   c.token = out.at("accessJwt").get<std::string>();
   return c;
@@ -141,10 +140,10 @@ std::string now_datetime() {
 
 // The record load.mjs writes too.
 json post(std::uint64_t i) {
-  return {{"$type", "app.bsky.feed.post"},
-          {"text", "bench post " + std::to_string(i) +
-                       ": the quick brown fox jumps over the lazy dog"},
-          {"createdAt", now_datetime()}};
+  return {
+      {"$type", "app.bsky.feed.post"},
+      {"text", "bench post " + std::to_string(i) + ": the quick brown fox jumps over the lazy dog"},
+      {"createdAt", now_datetime()}};
 }
 
 double once(Client& c, std::uint64_t i) {
@@ -174,8 +173,8 @@ json create_records(const Url& url, const std::string& run, int concurrency, dou
   std::mutex failure_mutex;
   std::optional<std::string> failure;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::vector<std::thread> threads;
   for (std::size_t k = 0; k < clients.size(); ++k) {
     threads.emplace_back([&, k] {
@@ -246,9 +245,9 @@ int main(int argc, char** argv) {
   int accounts = 0;
   int failures = 0;
   for (int n : counts) {
-    json line = {{"id", "pds.createRecord.c" + std::to_string(n)},
-                 {"what", "createRecord, " + std::to_string(n) + " concurrent client" +
-                              (n > 1 ? "s" : "")}};
+    json line = {
+        {"id", "pds.createRecord.c" + std::to_string(n)},
+        {"what", "createRecord, " + std::to_string(n) + " concurrent client" + (n > 1 ? "s" : "")}};
     try {
       line.update(create_records(url, run, n, seconds, accounts));
     } catch (const std::exception& e) {
