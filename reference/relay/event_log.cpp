@@ -97,27 +97,23 @@ std::array<std::uint8_t, kHeaderBytes> record_header(std::int64_t seq, std::int6
 }
 
 // pread/pwrite until done (they may transfer less than asked).
-bool read_exact(int fd, std::uint8_t* out, std::size_t size, std::uint64_t offset) {
+template <typename Byte, typename Transfer>
+bool transfer_all(Transfer transfer, int fd, Byte* p, std::size_t size, std::uint64_t offset) {
   while (size > 0) {
-    ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
+    ssize_t n = transfer(fd, p, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
-    out += n;
+    p += n;
     size -= static_cast<std::size_t>(n);
     offset += static_cast<std::uint64_t>(n);
   }
   return true;
 }
+bool read_exact(int fd, std::uint8_t* out, std::size_t size, std::uint64_t offset) {
+  return transfer_all(::pread, fd, out, size, offset);
+}
 bool write_exact(int fd, const std::uint8_t* data, std::size_t size, std::uint64_t offset) {
-  while (size > 0) {
-    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return true;
+  return transfer_all(::pwrite, fd, data, size, offset);
 }
 // All of `iov` at `offset`, IOV_MAX entries at a time, resuming after a
 // short write.
