@@ -270,3 +270,38 @@ TEST_CASE("event log: a second writer on the same folder is refused", "[relay][r
   log.reset();
   CHECK(EventLog::open(dir.events()).ok());  // free again once closed
 }
+
+TEST_CASE("event log: a segment cut at any byte opens to its whole records, and appends go on",
+          "[relay][relay.output.seq]") {
+  TempDir dir;
+  {
+    auto log = open_log(dir);
+    append(*log, 1, 5);
+  }
+  auto files = segment_files(dir);
+  REQUIRE(files.size() == 1);
+  std::ifstream in(files[0], std::ios::binary);
+  const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Where each record ends: 8 bytes of magic, then 24 of header and the frame.
+  std::vector<std::size_t> ends;
+  std::size_t at = 8;
+  for (std::int64_t s = 1; s <= 5; ++s) ends.push_back(at += 24 + frame_of(s).size());
+  REQUIRE(ends.back() == whole.size());
+  for (std::size_t cut = 0; cut <= whole.size(); ++cut) {
+    INFO("cut at byte " << cut);
+    {
+      std::ofstream out(files[0], std::ios::binary | std::ios::trunc);
+      out.write(whole.data(), static_cast<std::streamsize>(cut));
+    }
+    std::filesystem::remove(dir.events() + "/" + files[0].stem().string() + ".index");
+    const auto kept =
+        static_cast<std::int64_t>(std::upper_bound(ends.begin(), ends.end(), cut) - ends.begin());
+    auto log = open_log(dir);
+    REQUIRE(log->last_seq() == kept);
+    std::vector<std::int64_t> expected;
+    for (std::int64_t s = 1; s <= kept; ++s) expected.push_back(s);
+    CHECK(seqs_after(*log, 0, 10) == expected);
+    append(*log, kept + 1, kept + 1);
+    CHECK(seqs_after(*log, kept, 10) == std::vector<std::int64_t>{kept + 1});
+  }
+}
