@@ -330,9 +330,13 @@ Status EventLog::write(const std::vector<Record>& records) {
   pending_count_ = 0;
   pending_bytes_ = 0;
   const Record& first = records.front();
-  bool fits = segment && first.seq == segment->first + segment->count &&
-              segment->data_size < options_.segment_bytes &&
-              (segment->count == 0 || first.time_ms - segment->first_time_ms < options_.segment_ms);
+  // An empty newest segment (its first write was rolled back) takes its
+  // own first seq whatever the limits: a second segment of the same name
+  // must never be made.
+  bool fits =
+      segment && first.seq == segment->first + segment->count &&
+      (segment->count == 0 || (segment->data_size < options_.segment_bytes &&
+                               first.time_ms - segment->first_time_ms < options_.segment_ms));
   if (!fits) {
     if (segment && options_.sync && ::fdatasync(segment->index_fd) != 0) {
       return io_error("sync " + segment->index_path);

@@ -305,3 +305,23 @@ TEST_CASE("event log: a segment cut at any byte opens to its whole records, and 
     CHECK(seqs_after(*log, kept, 10) == std::vector<std::int64_t>{kept + 1});
   }
 }
+
+TEST_CASE("event log: a segment whose first write was rolled back takes the next write",
+          "[relay][relay.output.seq][relay.output.retention]") {
+  TempDir dir;
+  EventLogOptions small;
+  small.segment_bytes = 1;  // a new segment for every write into a non-empty one
+  auto log = open_log(dir, small);
+  append(*log, 1, 2);
+  Bytes f3 = frame_of(3);
+  REQUIRE(log->write({{3, 3000, f3}}).ok());  // into a new segment 3
+  log->rollback();
+  append(*log, 3, 3);  // into that same segment, not a second one named 3
+  append(*log, 4, 4);
+  CHECK(segment_files(dir).size() == 3);
+  REQUIRE(log->prune(2500).ok());  // drops 1-2 only: segment 3 holds a newer event
+  CHECK(seqs_after(*log, 0, 10) == std::vector<std::int64_t>{3, 4});
+  auto reopened = (log.reset(), open_log(dir, small));
+  CHECK(seqs_after(*reopened, 0, 10) == std::vector<std::int64_t>{3, 4});
+  CHECK(reopened->last_seq() == 4);
+}
