@@ -68,6 +68,17 @@ std::vector<std::filesystem::path> segment_files(const TempDir& dir) {
   return out;
 }
 
+// A log of events 1..last, all in one segment: that segment's data file.
+std::filesystem::path one_segment_of(const TempDir& dir, std::int64_t last) {
+  {
+    auto log = open_log(dir);
+    append(*log, 1, last);
+  }
+  auto files = segment_files(dir);
+  REQUIRE(files.size() == 1);
+  return files[0];
+}
+
 }  // namespace
 
 TEST_CASE("event log: events read back by seq across segments and after a gap",
@@ -127,26 +138,21 @@ TEST_CASE("event log: written events are seen only once committed; rollback take
 TEST_CASE("event log: opening cuts a torn or damaged end and appends after it",
           "[relay][relay.output.seq]") {
   TempDir dir;
-  {
-    auto log = open_log(dir);
-    append(*log, 1, 6);
-  }
-  auto files = segment_files(dir);
-  REQUIRE(files.size() == 1);
-  const auto whole = std::filesystem::file_size(files[0]);
+  const auto segment = one_segment_of(dir, 6);
+  const auto whole = std::filesystem::file_size(segment);
   std::int64_t expected = 0;
   SECTION("a record cut short") {
-    std::filesystem::resize_file(files[0], whole - 3);
+    std::filesystem::resize_file(segment, whole - 3);
     expected = 5;
   }
   SECTION("a record whose bytes changed") {
-    std::fstream f(files[0], std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(static_cast<std::streamoff>(whole - 2));
     f.put('\x7f');
     expected = 5;
   }
   SECTION("garbage after the last record") {
-    std::ofstream f(files[0], std::ios::app | std::ios::binary);
+    std::ofstream f(segment, std::ios::app | std::ios::binary);
     f << std::string(40, '\x01');
     expected = 6;
   }
@@ -274,13 +280,8 @@ TEST_CASE("event log: a second writer on the same folder is refused", "[relay][r
 TEST_CASE("event log: a segment cut at any byte opens to its whole records, and appends go on",
           "[relay][relay.output.seq]") {
   TempDir dir;
-  {
-    auto log = open_log(dir);
-    append(*log, 1, 5);
-  }
-  auto files = segment_files(dir);
-  REQUIRE(files.size() == 1);
-  std::ifstream in(files[0], std::ios::binary);
+  const auto segment = one_segment_of(dir, 5);
+  std::ifstream in(segment, std::ios::binary);
   const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // Where each record ends: 8 bytes of magic, then 24 of header and the frame.
   std::vector<std::size_t> ends;
@@ -290,10 +291,10 @@ TEST_CASE("event log: a segment cut at any byte opens to its whole records, and 
   for (std::size_t cut = 0; cut <= whole.size(); ++cut) {
     INFO("cut at byte " << cut);
     {
-      std::ofstream out(files[0], std::ios::binary | std::ios::trunc);
+      std::ofstream out(segment, std::ios::binary | std::ios::trunc);
       out.write(whole.data(), static_cast<std::streamsize>(cut));
     }
-    std::filesystem::remove(dir.events() + "/" + files[0].stem().string() + ".index");
+    std::filesystem::remove(dir.events() + "/" + segment.stem().string() + ".index");
     const auto kept =
         static_cast<std::int64_t>(std::upper_bound(ends.begin(), ends.end(), cut) - ends.begin());
     auto log = open_log(dir);
