@@ -15,7 +15,9 @@ struct TempDir : atproto::testing::TempDir {
 };
 
 std::unique_ptr<AccountStore> open(const TempDir& dir) {
-  auto store = open_sqlite_account_store(dir.db());
+  EventLogOptions log;
+  log.segment_bytes = 1;  // a segment per batch: pruning by segment prunes by event
+  auto store = open_sqlite_account_store(dir.db(), "", log);
   REQUIRE(store.ok());
   return std::move(store).value();
 }
@@ -136,8 +138,8 @@ TEST_CASE("relay store: seqs increase, are never reused after pruning or reopeni
     auto rest = store->events_after(0, 10);
     REQUIRE(rest.value().size() == 2);
     CHECK(rest.value()[0].seq == 4);
-    REQUIRE(store->prune_events(5000).ok());  // the log is empty now
-    CHECK(store->first_seq().value() == 0);
+    REQUIRE(store->prune_events(5000).ok());  // all but the newest segment
+    CHECK(store->first_seq().value() == 5);
     CHECK(store->last_seq().value() == 5);
   }
   auto store = open(dir);
