@@ -1027,6 +1027,17 @@ TEST_CASE(
   REQUIRE(stranger.ok());
   CHECK(server.post("com.atproto.server.createAccount", input, service_auth(*stranger)).error() ==
         "InvalidToken");
+  // [xrpc.jwt.jti-replay] A proof is accepted once: spent on a request that
+  // fails after it (a handle outside this server's domains), it does not
+  // serve again.
+  std::string spent = service_auth(*own_key);
+  json elsewhere = input;
+  elsewhere["handle"] = "webuser.elsewhere.example.com";
+  CHECK(server.post("com.atproto.server.createAccount", elsewhere, spent).error() ==
+        "UnsupportedDomain");
+  auto replayed = server.post("com.atproto.server.createAccount", input, spent);
+  CHECK(replayed.error() == "InvalidToken");
+  CHECK(replayed.text.find("already used") != std::string::npos);
   auto created = server.post("com.atproto.server.createAccount", input, service_auth(*own_key));
   INFO(created.text);
   REQUIRE(created.status == 200);
