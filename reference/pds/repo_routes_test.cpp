@@ -397,6 +397,7 @@ TEST_CASE(
       f.call("GET", "com.atproto.sync.getRecord",
              {{"did", kAlice}, {"collection", "app.bsky.feed.post"}, {"rkey", "3kaaaaaaaaaad"}});
   REQUIRE(proof.status == 200);
+  CHECK(header(proof, "content-type") == "application/vnd.ipld.car");  // [car.media-type]
   auto proof_car = car::read_car(bytes_of(proof.body));
   REQUIRE(proof_car.ok());
   auto proven = repo::verify_proof(verified->commit.data, "app.bsky.feed.post/3kaaaaaaaaaad",
@@ -406,6 +407,7 @@ TEST_CASE(
   CHECK((*proven)->to_string() == last_cid);
   auto blocks = f.call("GET", "com.atproto.sync.getBlocks", {{"did", kAlice}, {"cids", last_cid}});
   REQUIRE(blocks.status == 200);
+  CHECK(header(blocks, "content-type") == "application/vnd.ipld.car");  // [car.media-type]
   auto missing =
       get(f, "com.atproto.sync.getBlocks",
           {{"did", kAlice},
