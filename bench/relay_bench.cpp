@@ -1,7 +1,8 @@
 // bench-relay DIR: verified #commit events per second through the relay
 // (a fake PDS in a child process streaming genuine signed commits of 1-3
 // records of many accounts, the relay verifying and re-sequencing them into
-// DIR/relay.sqlite, one consumer reading and checking its output), beside
+// its event log in DIR/events (accounts in DIR/relay.sqlite), one consumer
+// reading and checking its output), beside
 // the machine's raw K-256 verify rate on one core. The target: at
 // least half the raw verify rate per core, with memory flat over the run
 // (resident size sampled every 5% of the events).

@@ -59,6 +59,26 @@ Status load_lexicons(lexicon::Catalog& catalog, const std::string& dir) {
   return {};
 }
 
+// [sync.pds.repo-rev-header] A successful answer to a request made with an
+// access token carries the rev of the caller's repository as this PDS holds
+// it, so a client can tell which of its writes the answer reflects:
+// https://atproto.com/specs/sync#repository-revisions Answers proxied to
+// another service carry that service's header instead (proxy_request
+// forwards it), as the official PDS does.
+void add_repo_rev(const Accounts& accounts, const Repos& repos, const xrpc::HttpRequest& request,
+                  xrpc::HttpResponse& response) {
+  if (response.status < 200 || response.status >= 300 || response.upgrade) return;
+  if (!request.header("authorization")) return;
+  for (const auto& [name, value] : response.headers) {
+    if (name == "atproto-repo-rev") return;
+  }
+  auto did = accounts.access_token_subject(request);
+  if (!did) return;
+  auto root = repos.root(*did);
+  if (!root.ok() || !root->has_value()) return;
+  response.headers.emplace_back("atproto-repo-rev", (*root)->rev);
+}
+
 }  // namespace
 
 Pds::Pds() : state_(std::make_unique<State>()) {}
@@ -154,6 +174,7 @@ Result<std::uint16_t> Pds::start() {
         return *proxied;
       }
     }
+    add_repo_rev(*state->accounts, *state->repos, r, response);
     return response;
   });
   auto port = s.server->start();

@@ -130,6 +130,8 @@ Result<std::int64_t> Sequencer::append_in_tx(sync::Event event) {
   int rc = last.step();
   if (rc == SQLITE_ROW) seq = last.integer(0) + 1;
   last.reset();
+  // [sync.stream.seq-safe-range] Refused rather than numbered past 2^53 - 1.
+  if (auto st = sync::check_emitted_seqs(seq); !st.ok()) return st.error();
   std::string did;
   std::string time = now_datetime();
   std::visit(

@@ -219,3 +219,33 @@ TEST_CASE("pds sequencer: a stalled consumer does not delay another, and catches
   CHECK(decode_all(*slow).seqs == range(1, 31));
   CHECK(slow->is_open());
 }
+
+TEST_CASE(
+    "pds sequencer: seqs stop at 2^53 - 1; the write that would pass it fails "
+    "[sync.stream.seq-safe-range]",
+    "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  {
+    // As if the server had numbered events up to just below the limit.
+    std::lock_guard lock(f.context->db_mutex);
+    auto set = f.context->db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'repo_seq'");
+    set.bind(1, sync::kMaxEmittedSeq - 1);
+    REQUIRE(set.run().ok());
+    REQUIRE(f.context->db.changes() == 1);
+  }
+  write_posts(f, 1);
+  CHECK(f.sequencer->last_seq() == sync::kMaxEmittedSeq);
+  auto before = f.repos->root(kAlice);
+  RecordWrite w;
+  w.op = repo::WriteOp{repo::Action::kCreate, "app.bsky.feed.post", "3kaaaaaazzzzz",
+                       data::Value(data::Map{{"$type", "app.bsky.feed.post"},
+                                             {"text", "one too many"},
+                                             {"createdAt", "2026-12-06T09:00:00.000Z"}})};
+  auto refused = f.repos->apply_writes(kAlice, {w}, std::nullopt);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "sync.stream.seq-safe-range");
+  // Nothing of the write stayed: the repository and the stream are as before.
+  CHECK((*f.repos->root(kAlice))->rev == (*before)->rev);
+  CHECK(f.sequencer->last_seq() == sync::kMaxEmittedSeq);
+}

@@ -113,7 +113,23 @@ class AccountStore {
   virtual Status prune_events(std::int64_t before_time_ms) = 0;
 };
 
-// The embedded store: one SQLite database in WAL mode at `path`.
-Result<std::unique_ptr<AccountStore>> open_sqlite_account_store(const std::string& path);
+// How the output event log is kept on disk (event_log.hpp).
+struct EventLogOptions {
+  // A segment takes no more events once it holds this many bytes ...
+  std::uint64_t segment_bytes = 64ull << 20;
+  // ... or once its first event is this old (retention prunes whole
+  // segments, so this bounds how long an expired event outlives its window).
+  std::int64_t segment_ms = 3600 * 1000;
+  // fdatasync each batch before it is committed (false: tests only).
+  bool sync = true;
+};
+
+// The embedded store: accounts and hosts in one SQLite database in WAL mode
+// at `path`, the output event log in segment files in `events_dir` (empty:
+// the folder "events" beside the database). A database of an older version,
+// with its log in an `event` table, has the log moved out on opening.
+Result<std::unique_ptr<AccountStore>> open_sqlite_account_store(const std::string& path,
+                                                                std::string events_dir = "",
+                                                                EventLogOptions events = {});
 
 }  // namespace atproto::relay

@@ -2,8 +2,10 @@
 // numbers (never reused, also across reopening and pruning).
 #include <catch2/catch.hpp>
 
+#include "atproto/common/sqlite.hpp"
 #include "atproto/common/testing.hpp"
 #include "atproto/relay/account_store.hpp"
+#include "atproto/sync/events.hpp"
 
 namespace {
 
@@ -15,7 +17,9 @@ struct TempDir : atproto::testing::TempDir {
 };
 
 std::unique_ptr<AccountStore> open(const TempDir& dir) {
-  auto store = open_sqlite_account_store(dir.db());
+  EventLogOptions log;
+  log.segment_bytes = 1;  // a segment per batch: pruning by segment prunes by event
+  auto store = open_sqlite_account_store(dir.db(), "", log);
   REQUIRE(store.ok());
   return std::move(store).value();
 }
@@ -136,12 +140,45 @@ TEST_CASE("relay store: seqs increase, are never reused after pruning or reopeni
     auto rest = store->events_after(0, 10);
     REQUIRE(rest.value().size() == 2);
     CHECK(rest.value()[0].seq == 4);
-    REQUIRE(store->prune_events(5000).ok());  // the log is empty now
-    CHECK(store->first_seq().value() == 0);
+    REQUIRE(store->prune_events(5000).ok());  // all but the newest segment
+    CHECK(store->first_seq().value() == 5);
     CHECK(store->last_seq().value() == 5);
   }
   auto store = open(dir);
   auto seq = store->append_event(nullptr, "", 0, 6000, frame_for);
   REQUIRE(seq.ok());
   CHECK(seq.value() == 6);
+}
+
+TEST_CASE(
+    "relay store: seqs stop at 2^53 - 1, a batch that would pass it is refused whole "
+    "[sync.stream.seq-safe-range]",
+    "[relay][relay.output.seq]") {
+  TempDir dir;
+  REQUIRE(open(dir)->append_event(nullptr, "", 0, 1000, frame_for).ok());
+  {
+    // As if the relay had numbered events up to just below the limit.
+    auto opened = atproto::sqlite::Database::open(dir.db());
+    REQUIRE(opened.ok());
+    atproto::sqlite::Database db = std::move(opened).value();
+    auto set = db.prepare("UPDATE sequence SET last_seq = ? WHERE id = 1");
+    set.bind(1, atproto::sync::kMaxEmittedSeq - 2);
+    REQUIRE(set.run().ok());
+    REQUIRE(db.changes() == 1);
+  }
+  auto store = open(dir);
+  std::vector<AccountStore::Append> two(2);
+  for (auto& a : two) a.encode = frame_for;
+  std::vector<AccountStore::Append> three(3);
+  for (auto& a : three) a.encode = frame_for;
+  auto refused = store->append(three, "", 0);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "sync.stream.seq-safe-range");
+  auto appended = store->append(two, "", 0);
+  REQUIRE(appended.ok());
+  REQUIRE(appended->size() == 2);
+  CHECK(appended->back().seq == atproto::sync::kMaxEmittedSeq);
+  CHECK(store->last_seq().value() == atproto::sync::kMaxEmittedSeq);
+  CHECK(store->append_event(nullptr, "", 0, 1000, frame_for).error().code ==
+        "sync.stream.seq-safe-range");
 }

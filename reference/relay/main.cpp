@@ -29,8 +29,8 @@ std::vector<cl::Option<C>> options() {
   auto port = cl::integer<C, std::uint16_t>(
       "port", "P", "port to listen on (0: any free port, printed on start)", &C::port, 0, 65535);
   port.required = true;
-  auto data =
-      cl::text<C>("data", "DIR", "folder of relay.sqlite (created when missing)", &C::data_dir);
+  auto data = cl::text<C>(
+      "data", "DIR", "folder of relay.sqlite and events/ (created when missing)", &C::data_dir);
   data.required = true;
   return {
       port,

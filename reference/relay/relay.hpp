@@ -22,7 +22,7 @@ namespace atproto::relay {
 struct RelayConfig {
   std::string host = "127.0.0.1";  // listen address
   std::uint16_t port = 2470;
-  std::string data_dir;  // relay.sqlite
+  std::string data_dir;  // relay.sqlite and the event log's events/
   // Hosts to subscribe to at start: URLs ("http://127.0.0.1:2583") or
   // hostnames ("pds.example.com", reached over https/wss).
   std::vector<std::string> crawl;
@@ -73,7 +73,7 @@ struct RelayStats {
 
 class Relay {
  public:
-  // Opens (creating if needed) <data_dir>/relay.sqlite.
+  // Opens (creating if needed) <data_dir>/relay.sqlite and <data_dir>/events/.
   static Result<std::unique_ptr<Relay>> open(RelayConfig config);
   ~Relay();  // stop()
   Relay(const Relay&) = delete;

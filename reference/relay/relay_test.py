@@ -51,6 +51,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def start_on_free_port(start, argv_for):
+    """(port, server) for a server that must know its port before it starts
+    (the PDS names it in its public URL). The port was free a moment ago;
+    if a parallel test took it meanwhile, the server fails to start and
+    another port is tried."""
+    for attempt in range(5):
+        port = free_port()
+        try:
+            return port, start(argv_for(port))
+        except RuntimeError:
+            if attempt == 4:
+                raise
+
+
 # The servers' runner of the PDS client test: a binary printing "listening
 # on URL" as its first line, stderr to a log file, stop() by SIGTERM.
 _spec = importlib.util.spec_from_file_location(
@@ -218,10 +232,10 @@ class RelayEndToEnd(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="relay-e2e-")
         self.servers = []
         self.plc = self.start([PLC, "--port", "0", "--data", os.path.join(self.tmp, "plc")])
-        port = free_port()
-        self.pds = self.start([PDS, "--port", str(port), "--data", os.path.join(self.tmp, "pds"),
-                               "--plc", self.plc.url, "--public-url", f"http://localhost:{port}",
-                               "--allow-private-addresses", "true", "--lexicon-dir", LEXICONS])
+        port, self.pds = start_on_free_port(self.start, lambda port: [
+            PDS, "--port", str(port), "--data", os.path.join(self.tmp, "pds"),
+            "--plc", self.plc.url, "--public-url", f"http://localhost:{port}",
+            "--allow-private-addresses", "true", "--lexicon-dir", LEXICONS])
         self.pds_host = f"localhost:{port}"
 
     def tearDown(self):
@@ -427,11 +441,11 @@ class RelayCrawlsOurPdsAndTheOfficialPds(unittest.TestCase):
         self.assertEqual(self.official.words[1:2], ["plc"], self.official.words)
         self.plc_url = self.official.words[2]
         official_port = urllib.parse.urlsplit(self.official.url).port
-        port = free_port()
-        self.ours = self.start([PDS, "--port", str(port), "--data", os.path.join(self.tmp, "pds"),
-                                "--plc", self.plc_url, "--public-url", f"http://localhost:{port}",
-                                "--allow-private-addresses", "true", "--lexicon-dir", LEXICONS],
-                               "atproto-pds")
+        port, self.ours = start_on_free_port(lambda argv: self.start(argv, "atproto-pds"),
+                                             lambda port: [
+            PDS, "--port", str(port), "--data", os.path.join(self.tmp, "pds"),
+            "--plc", self.plc_url, "--public-url", f"http://localhost:{port}",
+            "--allow-private-addresses", "true", "--lexicon-dir", LEXICONS])
         self.hosts = {self.official.url: f"localhost:{official_port}",
                       self.ours.url: f"localhost:{port}"}
 

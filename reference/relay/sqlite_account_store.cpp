@@ -1,10 +1,15 @@
-// AccountStore on one SQLite database (reference/common/sqlite.hpp).
+// AccountStore on one SQLite database (reference/common/sqlite.hpp) and the
+// output event log's segment files (event_log.hpp).
+#include <algorithm>
+#include <filesystem>
 #include <mutex>
 #include <string_view>
 #include <unordered_map>
 
 #include "atproto/common/sqlite.hpp"
 #include "atproto/relay/account_store.hpp"
+#include "atproto/relay/event_log.hpp"
+#include "atproto/sync/events.hpp"
 
 namespace atproto::relay {
 namespace {
@@ -27,11 +32,11 @@ CREATE TABLE IF NOT EXISTS host (
   cursor INTEGER NOT NULL DEFAULT 0,
   status TEXT NOT NULL DEFAULT 'active'
 );
-CREATE TABLE IF NOT EXISTS event (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  time_ms INTEGER NOT NULL,
-  frame BLOB NOT NULL
+CREATE TABLE IF NOT EXISTS sequence (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq INTEGER NOT NULL
 );
+INSERT OR IGNORE INTO sequence (id, last_seq) VALUES (1, 0);
 )sql";
 
 AccountState read_account(const sqlite::Statement& s) {
@@ -75,10 +80,14 @@ struct Returned {
 
 class SqliteAccountStore final : public AccountStore {
  public:
-  explicit SqliteAccountStore(sqlite::Database db) : db_(std::move(db)) {}
+  SqliteAccountStore(sqlite::Database db, std::unique_ptr<EventLog> log)
+      : db_(std::move(db)), log_(std::move(log)) {}
 
   Result<std::optional<AccountState>> account(std::string_view did) override {
     std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(did); it != cache_.end()) {
+      return std::optional<AccountState>(it->second);
+    }
     auto& s = select_account_.take();
     Returned done{s};
     if (!s.ok()) return s.error("prepare");
@@ -86,7 +95,9 @@ class SqliteAccountStore final : public AccountStore {
     int rc = s.step();
     if (rc == SQLITE_DONE) return std::optional<AccountState>();
     if (rc != SQLITE_ROW) return s.error("account");
-    return std::optional<AccountState>(read_account(s));
+    AccountState found = read_account(s);
+    remember(found);
+    return std::optional<AccountState>(std::move(found));
   }
 
   Result<std::vector<AccountState>> list_accounts(std::string_view after_did, int limit) override {
@@ -104,7 +115,9 @@ class SqliteAccountStore final : public AccountStore {
 
   Status put_account(const AccountState& account) override {
     std::lock_guard lock(mutex_);
-    return write_account(account);
+    auto s = write_account(account);
+    if (s) remember(account);
+    return s;
   }
 
   Result<std::optional<HostState>> host(std::string_view hostname) override {
@@ -161,14 +174,13 @@ class SqliteAccountStore final : public AccountStore {
     sqlite::Transaction tx(db_);
     if (!tx.began()) return make_error(sqlite::kIoError, "begin failed");
     // The next seq is counted here (appends are serialized by the mutex);
-    // AUTOINCREMENT keeps the highest one ever used in sqlite_sequence, so a
-    // seq is never reused, also after pruning and restarts.
-    if (next_seq_ == 0) {
-      auto last = last_seq_locked();
-      if (!last) return last.error();
-      next_seq_ = last.value() + 1;
-    }
+    // init() started it after every seq ever used, so none is reused, also
+    // after pruning and restarts.
     std::int64_t seq = next_seq_;
+    // [sync.stream.seq-safe-range] The whole batch stays at or below 2^53 - 1.
+    std::int64_t events = 0;
+    for (const auto& change : batch) events += change.encode ? 1 : 0;
+    if (auto s = sync::check_emitted_seqs(seq, events); !s) return s.error();
     // An account changed several times in the batch is written once, in
     // its last state (the transaction commits them all or none).
     std::unordered_map<std::string_view, std::size_t> last_change;
@@ -177,69 +189,70 @@ class SqliteAccountStore final : public AccountStore {
     }
     std::vector<Appended> out;
     out.reserve(batch.size());
+    std::vector<EventLog::Record> records;
+    records.reserve(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& change = batch[i];
       if (change.account && last_change[change.account->did] == i) {
         if (auto s = write_account(*change.account); !s) return s.error();
       }
       if (!change.encode) continue;
-      Bytes frame = change.encode(seq);
-      auto& insert = insert_event_.take();
-      Returned done{insert};
-      insert.bind(1, seq).bind(2, change.time_ms).bind_blob(3, frame);
-      if (auto s = insert.run(); !s) return s.error();
-      out.push_back({seq++, std::move(frame)});
+      out.push_back({seq, change.encode(seq)});
+      records.push_back({seq, change.time_ms, out.back().frame});  // `out` never reallocates
+      ++seq;
     }
     if (!hostname.empty()) {
       if (auto s = write_cursor(hostname, host_cursor); !s) return s.error();
     }
-    if (auto s = tx.commit(); !s) return s.error();
+    if (!records.empty()) {
+      // [relay.host.cursor] The events are on disk (synced) before the
+      // transaction that moves the host's cursor past them commits.
+      if (auto s = log_->write(records); !s) return s.error();
+      if (auto s = write_last_seq(seq - 1); !s) {
+        log_->rollback();
+        return s.error();
+      }
+    }
+    if (auto s = tx.commit(); !s) {
+      log_->rollback();
+      return s.error();
+    }
+    log_->commit();
     next_seq_ = seq;
+    for (const auto& [did, i] : last_change) remember(*batch[i].account);
     return out;
   }
 
   Result<std::vector<StoredEvent>> events_after(std::int64_t after, int limit) override {
-    std::lock_guard lock(mutex_);
-    auto s =
-        db_.prepare("SELECT seq, time_ms, frame FROM event WHERE seq > ? ORDER BY seq LIMIT ?");
-    if (!s.ok()) return s.error("prepare");
-    s.bind(1, after).bind(2, limit);
-    std::vector<StoredEvent> out;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.integer(0), s.integer(1), s.blob(2)});
-    if (rc != SQLITE_DONE) return s.error("events");
-    return out;
+    return log_->read_after(after, limit);
   }
 
   Result<std::int64_t> last_seq() override {
     std::lock_guard lock(mutex_);
-    return last_seq_locked();
+    return next_seq_ - 1;  // the last seq used: also once its event is pruned
   }
 
-  Result<std::int64_t> last_seq_locked() {
-    // The AUTOINCREMENT counter, not MAX(seq): it survives pruning the log empty.
-    auto s = db_.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'event'");
-    int rc = s.step();
-    if (rc == SQLITE_DONE) return std::int64_t{0};
-    if (rc != SQLITE_ROW) return s.error("last seq");
-    return s.integer(0);
-  }
+  Result<std::int64_t> first_seq() override { return log_->first_seq(); }
 
-  Result<std::int64_t> first_seq() override {
-    std::lock_guard lock(mutex_);
-    auto s = db_.prepare("SELECT MIN(seq) FROM event");
-    if (s.step() != SQLITE_ROW) return s.error("first seq");
-    return s.is_null(0) ? std::int64_t{0} : s.integer(0);
-  }
+  Status prune_events(std::int64_t before_time_ms) override { return log_->prune(before_time_ms); }
 
-  Status prune_events(std::int64_t before_time_ms) override {
-    std::lock_guard lock(mutex_);
-    auto s = db_.prepare("DELETE FROM event WHERE time_ms < ?");
-    s.bind(1, before_time_ms);
-    return s.run();
+  // Creates the tables, moves an older version's `event` table into the
+  // log, and makes the log and the database agree: events a batch wrote to
+  // the log whose transaction never committed (a crash between the two) are
+  // cut off, and their seqs are not used again.
+  Status init() {
+    if (auto s = db_.exec(kSchema); !s) return s;
+    if (auto s = migrate_event_table(); !s) return s;
+    auto committed = read_last_seq();
+    if (!committed) return committed.error();
+    const std::int64_t written = log_->last_seq();
+    if (written > committed.value()) {
+      if (auto s = log_->truncate_after(committed.value()); !s) return s;
+      if (auto s = write_last_seq(written); !s) return s;
+    }
+    next_seq_ = std::max(written, committed.value()) + 1;
+    return {};
   }
-
-  Status init() { return db_.exec(kSchema); }
 
  private:
   static constexpr const char* kHostSelect =
@@ -264,6 +277,73 @@ class SqliteAccountStore final : public AccountStore {
     return s.run();
   }
 
+  Result<std::int64_t> read_last_seq() {
+    auto s = db_.prepare("SELECT last_seq FROM sequence WHERE id = 1");
+    if (s.step() != SQLITE_ROW) return s.error("last seq");
+    return s.integer(0);
+  }
+
+  // The accounts' rows as last committed, so that the relay's read of an
+  // account before each event is not a query. Bounded: emptied when full.
+  void remember(const AccountState& account) {
+    if (cache_.size() >= kCachedAccounts && !cache_.count(account.did)) cache_.clear();
+    cache_.insert_or_assign(account.did, account);
+  }
+
+  Status write_last_seq(std::int64_t seq) {
+    auto& s = update_last_seq_.take();
+    Returned done{s};
+    s.bind(1, seq);
+    return s.run();
+  }
+
+  // An older version kept the log in an `event` table (seq AUTOINCREMENT):
+  // its rows are appended to the log in order, then the table is dropped
+  // and its highest seq ever used carried over. Resumable: rows the log
+  // already has are skipped.
+  Status migrate_event_table() {
+    {
+      auto exists =
+          db_.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event'");
+      if (exists.step() != SQLITE_ROW) return {};
+    }
+    std::int64_t after = log_->last_seq();
+    while (true) {
+      auto s = db_.prepare(
+          "SELECT seq, time_ms, frame FROM event WHERE seq > ? ORDER BY seq LIMIT 1000");
+      if (!s.ok()) return s.error("prepare");
+      s.bind(1, after);
+      std::vector<StoredEvent> rows;
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) rows.push_back({s.integer(0), s.integer(1), s.blob(2)});
+      if (rc != SQLITE_DONE) return s.error("events");
+      if (rows.empty()) break;
+      // One write per run of consecutive seqs (a log segment's are).
+      std::vector<EventLog::Record> run;
+      for (std::size_t i = 0; i <= rows.size(); ++i) {
+        if (!run.empty() && (i == rows.size() || rows[i].seq != run.back().seq + 1)) {
+          if (auto w = log_->write(run); !w) return w;
+          log_->commit();
+          run.clear();
+        }
+        if (i < rows.size()) run.push_back({rows[i].seq, rows[i].time_ms, rows[i].frame});
+      }
+      after = rows.back().seq;
+    }
+    std::int64_t used = after;
+    {
+      auto s = db_.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'event'");
+      if (s.step() == SQLITE_ROW) used = std::max(used, s.integer(0));
+    }
+    sqlite::Transaction tx(db_);
+    if (!tx.began()) return make_error(sqlite::kIoError, "begin failed");
+    if (auto s = db_.exec("DROP TABLE event"); !s) return s;
+    auto s = db_.prepare("UPDATE sequence SET last_seq = MAX(last_seq, ?) WHERE id = 1");
+    s.bind(1, used);
+    if (auto r = s.run(); !r) return r;
+    return tx.commit();
+  }
+
   Status write_cursor(std::string_view hostname, std::int64_t cursor) {
     auto& s = update_cursor_.take();
     Returned done{s};
@@ -273,7 +353,16 @@ class SqliteAccountStore final : public AccountStore {
 
   std::mutex mutex_;
   sqlite::Database db_;
-  std::int64_t next_seq_ = 0;  // 0: not read yet
+  std::unique_ptr<EventLog> log_;
+  std::int64_t next_seq_ = 1;  // set by init()
+  static constexpr std::size_t kCachedAccounts = 10000;
+  struct DidHash {
+    using is_transparent = void;  // finds by string_view, no copy
+    std::size_t operator()(std::string_view did) const {
+      return std::hash<std::string_view>{}(did);
+    }
+  };
+  std::unordered_map<std::string, AccountState, DidHash, std::equal_to<>> cache_;
   Cached select_account_{db_,
                          std::string("SELECT ") + kAccountColumns + " FROM account WHERE did = ?"};
   // An upsert that updates the row in place (INSERT OR REPLACE would delete
@@ -286,19 +375,32 @@ class SqliteAccountStore final : public AccountStore {
                              "status = excluded.status, "
                              "desynchronized = excluded.desynchronized"};
   Cached update_cursor_{db_, "UPDATE host SET cursor = ? WHERE hostname = ?"};
-  Cached insert_event_{db_, "INSERT INTO event (seq, time_ms, frame) VALUES (?, ?, ?)"};
+  Cached update_last_seq_{db_, "UPDATE sequence SET last_seq = ? WHERE id = 1"};
 };
 
 }  // namespace
 
-Result<std::unique_ptr<AccountStore>> open_sqlite_account_store(const std::string& path) {
+Result<std::unique_ptr<AccountStore>> open_sqlite_account_store(const std::string& path,
+                                                                std::string events_dir,
+                                                                EventLogOptions events) {
   // [relay.host.cursor] synchronous=NORMAL: in WAL mode a process crash
   // loses nothing; a power loss may lose the last transactions, and with
   // them the upstream cursor that was committed beside them, so the relay
-  // reads those events again from the PDS rather than skipping them.
+  // reads those events again from the PDS rather than skipping them. The
+  // event log is synced before each transaction, so what the database
+  // keeps never runs ahead of it (init() cuts the log back to the database).
   auto db = sqlite::Database::open(path, sqlite::Database::Synchronous::kNormal);
   if (!db) return db.error();
-  auto store = std::make_unique<SqliteAccountStore>(std::move(db).value());
+  // The relay is the database's only user: holding its lock for good spares
+  // each statement taking and releasing the file locks (several fcntl calls
+  // per read), and keeps a second relay off the same folder.
+  if (auto s = db.value().exec("PRAGMA locking_mode=EXCLUSIVE"); !s) return s.error();
+  if (events_dir.empty()) {
+    events_dir = (std::filesystem::path(path).parent_path() / "events").string();
+  }
+  auto log = EventLog::open(events_dir, events);
+  if (!log) return log.error();
+  auto store = std::make_unique<SqliteAccountStore>(std::move(db).value(), std::move(log).value());
   if (auto s = store->init(); !s) return s.error();
   return std::unique_ptr<AccountStore>(std::move(store));
 }
