@@ -86,6 +86,11 @@ Result<std::unique_ptr<Pds>> Pds::open(PdsConfig config) {
                                                 ? sqlite::Database::Synchronous::kFull
                                                 : sqlite::Database::Synchronous::kNormal);
   if (!db) return db.error();
+  // Group commit runs each write of a batch in a savepoint, whose statement
+  // journal SQLite keeps in a temporary file by default: opened, written
+  // and unlinked per batch. In memory it costs no system call; it holds
+  // only the pages a savepoint changed and is gone at COMMIT.
+  if (auto st = db.value().exec("PRAGMA temp_store=MEMORY"); !st) return st.error();
 
   std::unique_ptr<Pds> pds(new Pds());
   State& s = *pds->state_;
