@@ -93,8 +93,15 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(PdsContext& cont
   out->state_ = std::make_unique<State>();
   State& s = *out->state_;
   s.context = &context;
+  // The same VFS as the main connection: with unix-excl (pds.cpp) both
+  // share the in-memory WAL index and locks of this process.
+  sqlite3_vfs* vfs = nullptr;
+  {
+    std::lock_guard lock(context.db_mutex);
+    (void)sqlite3_file_control(context.db.handle(), "main", SQLITE_FCNTL_VFS_POINTER, &vfs);
+  }
   if (sqlite3_open_v2(path.c_str(), &s.own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+                      vfs ? vfs->zName : nullptr) != SQLITE_OK) {
     std::string message = s.own ? sqlite3_errmsg(s.own) : "out of memory";
     sqlite3_close(s.own);
     s.own = nullptr;
