@@ -66,6 +66,12 @@ Received decode_all(const FakeConnection& c) {
   return out;
 }
 
+// Runs `sql` on the fixture's database, as pruning or an older server did.
+void run_sql(RepoFixture& f, const char* sql) {
+  std::lock_guard lock(f.context->db_mutex);
+  REQUIRE(f.context->db.exec(sql).ok());
+}
+
 std::vector<std::int64_t> range(std::int64_t from, std::int64_t to) {
   std::vector<std::int64_t> out;
   for (auto i = from; i <= to; ++i) out.push_back(i);
@@ -149,11 +155,8 @@ TEST_CASE(
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   write_posts(f, 5);  // events 1..6
-  {
-    // What pruning past the retention window does.
-    std::lock_guard lock(f.context->db_mutex);
-    REQUIRE(f.context->db.exec("DELETE FROM repo_seq WHERE seq <= 3").ok());
-  }
+  // What pruning past the retention window does.
+  run_sql(f, "DELETE FROM repo_seq WHERE seq <= 3");
   auto c = std::make_shared<FakeConnection>();
   f.sequencer->subscribe(c, 1);
   REQUIRE(wait_for(*c, 4));
@@ -188,6 +191,14 @@ std::vector<std::int64_t> stored_seqs(RepoFixture& f) {
   return out;
 }
 
+// A new sequencer over the same database, as after a restart.
+void restart_sequencer(RepoFixture& f) {
+  f.sequencer->stop();
+  f.sequencer = std::make_unique<Sequencer>(*f.context);
+  f.context->sequencer = f.sequencer.get();
+  REQUIRE(f.sequencer->init_schema().ok());
+}
+
 std::int64_t epoch_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -218,10 +229,7 @@ TEST_CASE(
   CHECK(got.seqs == range(3, 4));
   // A restarted sequencer over the same database continues the count.
   f.sequencer->prune(epoch_ms() + 3'600'000);
-  f.sequencer->stop();
-  f.sequencer = std::make_unique<Sequencer>(*f.context);
-  f.context->sequencer = f.sequencer.get();
-  REQUIRE(f.sequencer->init_schema().ok());
+  restart_sequencer(f);
   CHECK(f.sequencer->last_seq() == 4);
   write_posts(f, 1);
   CHECK(stored_seqs(f) == range(4, 5));
@@ -232,11 +240,8 @@ TEST_CASE("pds sequencer: pruning deletes exactly the events older than the cuto
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   write_posts(f, 9);  // events 1..10
-  {
-    // Events 1..6 an hour old, 7..10 now.
-    std::lock_guard lock(f.context->db_mutex);
-    REQUIRE(f.context->db.exec("UPDATE repo_seq SET time = time - 3600000 WHERE seq <= 6").ok());
-  }
+  // Events 1..6 an hour old, 7..10 now.
+  run_sql(f, "UPDATE repo_seq SET time = time - 3600000 WHERE seq <= 6");
   f.sequencer->prune(epoch_ms() - 1'800'000);
   CHECK(stored_seqs(f) == range(7, 10));
   // Nothing older left: nothing more goes.
@@ -251,24 +256,17 @@ TEST_CASE(
     "every event was pruned [pds.robust.durable-sequence]",
     "[pds][sequencer]") {
   RepoFixture f;
-  {
-    // The table as it was made before, with its events all pruned past 7.
-    std::lock_guard lock(f.context->db_mutex);
-    REQUIRE(f.context->db
-                .exec("DROP TABLE repo_seq;"
-                      "CREATE TABLE repo_seq (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-                      " did TEXT NOT NULL, type TEXT NOT NULL, time INTEGER NOT NULL,"
-                      " frame BLOB NOT NULL);"
-                      "CREATE INDEX repo_seq_time ON repo_seq(time);"
-                      "INSERT INTO repo_seq (seq, did, type, time, frame)"
-                      " VALUES (7, 'did:plc:x', '#commit', 0, x'00');"
-                      "DELETE FROM repo_seq;")
-                .ok());
-  }
-  f.sequencer->stop();
-  f.sequencer = std::make_unique<Sequencer>(*f.context);
-  f.context->sequencer = f.sequencer.get();
-  REQUIRE(f.sequencer->init_schema().ok());
+  // The table as it was made before, with its events all pruned past 7.
+  run_sql(f,
+          "DROP TABLE repo_seq;"
+          "CREATE TABLE repo_seq (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+          " did TEXT NOT NULL, type TEXT NOT NULL, time INTEGER NOT NULL,"
+          " frame BLOB NOT NULL);"
+          "CREATE INDEX repo_seq_time ON repo_seq(time);"
+          "INSERT INTO repo_seq (seq, did, type, time, frame)"
+          " VALUES (7, 'did:plc:x', '#commit', 0, x'00');"
+          "DELETE FROM repo_seq;");
+  restart_sequencer(f);
   CHECK(f.sequencer->last_seq() == 7);
   f.add_account(kAlice, "alice.test");
   write_posts(f, 1);
