@@ -67,8 +67,10 @@ struct Sequencer::State {
   // AUTOINCREMENT (sqlite_sequence), which may be past every stored event.
   std::int64_t legacy_floor = 0;
 
-  // Under db_mutex: the last number given out (0: none yet).
-  std::int64_t last(PdsContext& context);
+  // Under db_mutex: the last number given out (0: none yet), and the
+  // newest stored event's (0: none).
+  std::int64_t last();
+  std::int64_t newest_stored();
   void fan_out(PdsContext& context, const std::vector<std::shared_ptr<Subscriber>>& consumers);
 };
 
@@ -145,18 +147,19 @@ Status Sequencer::init_schema() {
   return {};
 }
 
-std::int64_t Sequencer::State::last(PdsContext& context) {
-  (void)context;
+std::int64_t Sequencer::State::newest_stored() {
   auto& q = statements.get("SELECT max(seq) FROM repo_seq");
   std::int64_t out = 0;
   if (q.ok() && q.step() == SQLITE_ROW && !q.is_null(0)) out = q.integer(0);
   q.reset();
-  return std::max(out, legacy_floor);
+  return out;
 }
+
+std::int64_t Sequencer::State::last() { return std::max(newest_stored(), legacy_floor); }
 
 Result<std::int64_t> Sequencer::append_in_tx(sync::Event event) {
   std::lock_guard lock(context_.db_mutex);
-  const std::int64_t seq = state_->last(context_) + 1;
+  const std::int64_t seq = state_->last() + 1;
   std::string did;
   std::string time = now_datetime();
   std::visit(
@@ -199,7 +202,7 @@ void Sequencer::notify() {
 
 std::int64_t Sequencer::last_seq() const {
   std::lock_guard lock(context_.db_mutex);
-  return state_->last(context_);
+  return state_->last();
 }
 
 namespace {
@@ -347,17 +350,15 @@ void Sequencer::State::fan_out(PdsContext& context,
 void Sequencer::prune(std::int64_t cutoff_ms) {
   std::lock_guard db_lock(context_.db_mutex);
   auto& st = *state_;
-  auto& bounds = st.statements.get("SELECT min(seq), max(seq) FROM repo_seq");
-  if (!bounds.ok() || bounds.step() != SQLITE_ROW || bounds.is_null(0)) {
-    bounds.reset();
-    return;
-  }
-  std::int64_t lo = bounds.integer(0);
-  std::int64_t hi = bounds.integer(1);
-  bounds.reset();
-  // The first event at or after `cut` that is not older than the cutoff,
-  // by bisection: events are appended in time order. At most `hi`, the
-  // newest event, which is never pruned [pds.robust.durable-sequence].
+  // Two statements: SQLite answers a lone min() or max() from the end of
+  // the B-tree, but both in one statement by reading every row.
+  auto oldest = oldest_seq(st.statements);
+  if (!oldest) return;
+  std::int64_t lo = *oldest;
+  std::int64_t hi = st.newest_stored();
+  // Bisection for the first event not older than the cutoff (events are
+  // appended in time order); the answer stays within [lo, hi], and `hi`,
+  // the newest event, is never pruned [pds.robust.durable-sequence].
   auto& at =
       st.statements.get("SELECT seq, time FROM repo_seq WHERE seq >= ? ORDER BY seq LIMIT 1");
   while (lo < hi) {
