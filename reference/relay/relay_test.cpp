@@ -29,6 +29,17 @@ bool eventually(F condition, int timeout_ms = 15000) {
   return condition();
 }
 
+// `host` sends `n` new commits of `account`; their revs, in order.
+std::vector<std::string> emit_commits(FakePds& host, TestAccount& account, int n) {
+  std::vector<std::string> revs;
+  for (int i = 0; i < n; ++i) {
+    auto e = account.commit();
+    revs.push_back(e.rev);
+    host.emit(e);
+  }
+  return revs;
+}
+
 struct Net {
   FakePlc plc;
   TempDir dir;
@@ -411,11 +422,7 @@ TEST_CASE("relay: replay by cursor, from the oldest, live only, and a future cur
   std::vector<std::string> revs;
   {
     auto reader = Reader::connect(r.port, 0);
-    for (int i = 0; i < 5; ++i) {
-      auto e = alice.commit();
-      revs.push_back(e.rev);
-      a.emit(e);
-    }
+    revs = emit_commits(a, alice, 5);
     for (int i = 0; i < 5; ++i) CHECK(as_commit(reader->next_event()).rev == revs[i]);
   }
   auto from2 = Reader::connect(r.port, 2);
@@ -548,12 +555,7 @@ TEST_CASE("relay: per-host limits on accounts and on events per second",
   CHECK(as_commit(reader->next_event()).repo == alice.did);
   a.emit(bob.commit());  // a second account on a host allowed one
   auto start_time = std::chrono::steady_clock::now();
-  std::vector<std::string> revs;
-  for (int i = 0; i < 13; ++i) {
-    auto e = alice.commit();
-    revs.push_back(e.rev);
-    a.emit(e);
-  }
+  auto revs = emit_commits(a, alice, 13);
   for (const auto& rev : revs) CHECK(as_commit(reader->next_event()).rev == rev);
   // 15 events read at 4 per second, windows from the first event on: the
   // 9th and the 13th each wait a whole second after start_time.
@@ -694,12 +696,7 @@ TEST_CASE("relay: past its bound the resync queue is dropped and another resync 
   a.emit(alice.commit());
   CHECK(as_commit(reader->next_event()).repo == alice.did);
   auto c3 = break_chain_with_fetch_held(a, alice);
-  std::vector<std::string> revs;
-  for (int i = 0; i < 4; ++i) {
-    auto e = alice.commit();
-    revs.push_back(e.rev);
-    a.emit(e);
-  }
+  auto revs = emit_commits(a, alice, 4);
   publish_repo(a, alice);  // what the second fetch gets
   // The two held ones, then the two past the bound.
   REQUIRE(eventually([&] { return r.drops("sync.check.desynchronized") == 4; }));
