@@ -229,9 +229,8 @@ std::vector<std::uint8_t> write_car(const CarFile& car) {
 }
 
 void append_block(Bytes& out, const data::Cid& cid, std::span<const std::uint8_t> bytes) {
-  const Bytes cid_bytes = cid.to_bytes();
-  data::append_varint(out, cid_bytes.size() + bytes.size());
-  out.insert(out.end(), cid_bytes.begin(), cid_bytes.end());
+  data::append_varint(out, data::kCidBinarySize + bytes.size());
+  cid.append_bytes(out);
   out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
