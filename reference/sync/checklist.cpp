@@ -310,8 +310,10 @@ Status check_records(const CommitEvent& event, const car::CarView& car) {
   // [sync.check.records] Records are looked up by the ops' cids; a record
   // the diff does not carry is not checked here. A view decode: the same
   // strict rules, no Value built; one tape for all the event's records (a
-  // record is small, and a thread keeps nothing between events).
+  // record is small, and a thread keeps nothing between events), with room
+  // for a typical record from the start instead of growing by doubling.
   data::CborTape tape;
+  tape.entries().reserve(64);
   for (const repo::RecordOp& op : event.ops) {
     if (!op.cid) continue;
     for (const car::CarBlockView& block : car.blocks) {
