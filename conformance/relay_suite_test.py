@@ -44,10 +44,13 @@ FAULTS = {
     "sync.check.signature": {"firehose.signature-invalid", "api.latest-commit"},
     "sync.check.fields-match": {"firehose.fields-match", "firehose.fields-match-did"},
     "sync.check.structure": {"firehose.structure"},
-    "sync.check.rev-order": {"firehose.rev-replay", "firehose.rev-older"},
+    # queued-during-resync sends the commit the fetch covers again.
+    "sync.check.rev-order": {"firehose.rev-replay", "firehose.rev-older",
+                             "firehose.queued-during-resync"},
     "sync.check.rev-future": {"firehose.rev-future"},
     "sync.check.inversion": {"firehose.inversion"},
-    "sync.check.since": {"firehose.since-gap"},
+    # queued-during-resync waits for the getRepo the broken chain asks for.
+    "sync.check.since": {"firehose.since-gap", "firehose.queued-during-resync"},
     "sync.check.prev-data": {"firehose.prev-data-mismatch"},
     "sync.check.sync-reset": {"firehose.sync-reset"},
     "sync.check.identity": {"firehose.identity-no-pds", "firehose.identity-no-key"},
@@ -60,7 +63,10 @@ FAULTS = {
     # firehose.inactive: the commit sent while the account was deactivated
     # was dropped, so the chain after the reactivation needs a resync.
     "no-resync": {"firehose.since-gap", "firehose.prev-data-mismatch", "firehose.sync-reset",
-                  "firehose.inactive"},
+                  "firehose.inactive", "firehose.queued-during-resync"},
+    "drop-during-resync": {"firehose.queued-during-resync"},
+    "skip-bad-frames": {"firehose.malformed-frame"},
+    "unknown-types-hard": {"firehose.unknown-type"},
     "upstream-seq": {"output.seq", "output.replay"},
     "drop-ops": {"firehose.first-commit", "firehose.chain"},
     "ignore-cursor": {"output.replay", "output.future-cursor"},

@@ -47,7 +47,9 @@ const std::vector<SuiteInfo>& suite_registry() {
       {"relay",
        "a running relay fed by PDS hosts the runner plays on loopback: valid chains forwarded "
        "under its own seq, each checklist rule's invalid event dropped, broken chains resynced "
-       "with getRepo, #account and #identity, replay by cursor, and what its sync queries answer",
+       "with getRepo (and what arrives during the fetch forwarded after it), a malformed frame "
+       "ending the upstream connection and unknown frame types skipped, #account and #identity, "
+       "replay by cursor, and what its sync queries answer",
        "--relay URL --plc URL"},
   };
   return kSuites;

@@ -209,6 +209,9 @@ class Session : public HttpSession {
 
   // The events this case read from the relay's stream, in order.
   const std::vector<Seen>& window() const { return window_; }
+  // Messages of the relay's stream read by read_until that did not decode
+  // or are of no type the lexicon defines.
+  int unexpected() const { return unexpected_; }
   std::vector<const Seen*> events_of(const std::string& did) const {
     std::vector<const Seen*> out;
     for (const auto& s : window_) {
@@ -235,6 +238,10 @@ class Session : public HttpSession {
         run_.stream.reset();  // reopened above, by cursor
         reopened = true;
         continue;
+      }
+      if (!message->message ||
+          std::holds_alternative<sync::UnknownMessage>(message->message.value())) {
+        ++unexpected_;
       }
       auto* event =
           message->message ? std::get_if<sync::Event>(&message->message.value()) : nullptr;
@@ -311,6 +318,7 @@ class Session : public HttpSession {
  private:
   RelayRun& run_;
   std::vector<Seen> window_;
+  int unexpected_ = 0;
 };
 
 // ---------------------------------------------------------------- identities
@@ -698,6 +706,44 @@ void add_forwarding_cases(Builder& b) {
           if (!fence(s, s.run().a)) return;
           forwarded_commit(s, x->did(), second.rev, "the commit signed with the rotated key");
         });
+  // [sync.frame.encoding] [relay.host.cursor]
+  b.add(
+      "firehose.malformed-frame", {"sync.frame.encoding", "relay.host.cursor"},
+      "a frame cut short (not DRISL-CBOR) is a hard error: nothing is forwarded for it, the "
+      "relay drops the connection and resubscribes, and the host's next commit, asked for "
+      "again by cursor, is forwarded once",
+      [](Session& s) {
+        Account* x = known_account(s);
+        if (!x) return;
+        FakePds& pds = *x->host->pds;
+        std::size_t subscriptions = pds.cursors().size();
+        std::int64_t last_good = x->host->last_upstream_seq;
+        // Damaged on the way: sent on the live connection only, never
+        // replayed to a cursor.
+        Bytes damaged = sync::encode_event(x->repo.fork(x->repo.key));
+        damaged.resize(damaged.size() / 2);
+        pds.send_live(damaged);
+        auto second = emit_commit(*x);
+        if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), second.rev); },
+                          "the commit " + second.rev + " sent after the damaged frame")) {
+          return;
+        }
+        int copies = 0;
+        for (const auto* e : s.events_of(x->did()))
+          copies += is_commit(e->event, x->did(), second.rev);
+        auto cursors = pds.cursors();
+        (void)(s.check(s.unexpected() == 0, "the relay forwarded a frame that does not decode") &&
+               s.check(copies == 1, "the commit after the damaged frame was forwarded " +
+                                        std::to_string(copies) + " times") &&
+               s.check(cursors.size() > subscriptions,
+                       "the relay kept reading the connection that carried a frame that is not "
+                       "DRISL-CBOR (a hard error for the connection)",
+                       "a new subscribeRepos") &&
+               s.check(cursors.back() <= last_good, "the relay resubscribed with cursor " +
+                                                        std::to_string(cursors.back()) +
+                                                        ", past the last event it processed (" +
+                                                        std::to_string(last_good) + ")"));
+      });
 }
 
 // A #sync of the account's current commit (a CAR of the commit block only).
@@ -760,6 +806,38 @@ void add_resync_cases(Builder& b) {
           if (!fence(s, s.run().a)) return;
           expect_resync(s, *x, before, third.rev);
         });
+  // [sync.stream.unknown-types]
+  b.add(
+      "firehose.unknown-type", {"sync.stream.unknown-types"},
+      "frames of an unknown t and of an unknown op are skipped: nothing is forwarded for "
+      "them, the connection stays up and the host's next commit is forwarded",
+      [](Session& s) {
+        Account* x = known_account(s);
+        if (!x) return;
+        FakePds& pds = *x->host->pds;
+        std::size_t subscriptions = pds.cursors().size();
+        // Sent on the live connection only, so that a relay which wrongly
+        // resubscribes is not sent them again by cursor.
+        sync::FrameHeader future;
+        future.t = "#futureMessage";
+        pds.send_live(sync::encode_frame(
+            future, data::Map{{"seq", x->host->last_upstream_seq + 1}, {"did", x->did()}}));
+        sync::FrameHeader other_op;
+        other_op.op = 2;
+        pds.send_live(sync::encode_frame(other_op, data::Map{{"did", x->did()}}));
+        auto second = emit_commit(*x);
+        if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), second.rev); },
+                          "the commit " + second.rev + " sent after the unknown frames")) {
+          return;
+        }
+        (void)(s.check(s.unexpected() == 0, "the relay forwarded a frame of an unknown type") &&
+               s.check(s.events_of(x->did()).size() == 2,
+                       "the relay forwarded more than the account's two commits") &&
+               s.check(pds.cursors().size() == subscriptions,
+                       "the relay left the connection and subscribed again after frames of "
+                       "an unknown type, which consumers skip",
+                       "the same subscription"));
+      });
   // [sync.check.prev-data]
   b.add("firehose.prev-data-mismatch", {"sync.check.prev-data", "relay.resync"},
         "a commit whose since is the last rev but whose prevData is not the last data marks "
@@ -788,6 +866,59 @@ void add_resync_cases(Builder& b) {
           emit(s.run().a, reset);
           if (!fence(s, s.run().a)) return;
           expect_resync(s, *x, before, reset.rev);
+        });
+  // [sync.check.desynchronized] [relay.resync]
+  b.add("firehose.queued-during-resync", {"sync.check.desynchronized", "relay.resync"},
+        "commits that arrive while the relay's getRepo of an out-of-sync account is still "
+        "unanswered are forwarded after its #sync, in order; one the fetch covers is not",
+        [](Session& s) {
+          Account* x = known_account(s);
+          if (!x) return;
+          FakePds& pds = *x->host->pds;
+          (void)next_commit(*x);  // never emitted: the relay misses it
+          int before = pds.get_repo_calls();
+          // The fetch is answered (with the repository as it was when the
+          // request came) only once released, whatever happens here.
+          pds.hold_get_repo();
+          struct Release {
+            FakePds& pds;
+            ~Release() { pds.release_get_repo(); }
+          } release{pds};
+          auto third = emit_commit(*x);
+          auto deadline = SteadyClock::now() + std::chrono::milliseconds(s.options().timeout_ms);
+          while (pds.get_repo_calls() == before && SteadyClock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+          if (!s.check(pds.get_repo_calls() > before,
+                       "the relay did not fetch the repository with getRepo after the chain "
+                       "broke")) {
+            return;
+          }
+          // While the fetch is held: the third again (the fetch covers it),
+          // then two commits continuing from it; the fence shows the relay
+          // read them all before the fetch was answered.
+          emit(*x->host, third);
+          auto fourth = emit_commit(*x);
+          auto fifth = emit_commit(*x, 2);
+          if (!fence(s, *x->host)) return;
+          pds.release_get_repo();
+          if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), fifth.rev); },
+                            "the commit " + fifth.rev + " sent while the resync was running")) {
+            return;
+          }
+          // After the first commit: the #sync at the third, then the fourth
+          // and the fifth, nothing else.
+          std::vector<json> got;
+          for (const auto* e : s.events_of(x->did())) got.push_back(describe(e->event));
+          std::vector<json> want = {json({{"type", "#sync"}, {"rev", third.rev}}),
+                                    json({{"type", "#commit"}, {"rev", fourth.rev}}),
+                                    json({{"type", "#commit"}, {"rev", fifth.rev}})};
+          bool same = got.size() == want.size() + 1;
+          for (std::size_t i = 0; same && i < want.size(); ++i) {
+            same = got[i + 1]["type"] == want[i]["type"] && got[i + 1]["rev"] == want[i]["rev"];
+          }
+          s.check(same, "the account's events after its first commit were " + json(got).dump(),
+                  want);
         });
 }
 

@@ -4,11 +4,13 @@
 // the fake host) at the PLC directory the relay resolves DIDs at, asks the
 // relay under test to crawl the hosts (com.atproto.sync.requestCrawl), and
 // then emits, per case, a valid or an invalid event sequence mirroring the
-// sync vectors (vectors/sync/firehose.json, one rule each). It checks what
-// the relay forwards on its own subscribeRepos, what it drops, which
-// accounts it marks out of sync and fetches again with getRepo, and what it
-// serves: replay by cursor, its own monotonic seqs, listRepos,
-// getRepoStatus, getLatestCommit, listHosts and getHostStatus.
+// sync vectors (vectors/sync/firehose.json, one rule each), and frames that
+// are not DRISL-CBOR or of an unknown type. It checks what the relay
+// forwards on its own subscribeRepos, what it drops, which accounts it marks
+// out of sync and fetches again with getRepo (holding back the answer to
+// send more commits meanwhile), and what it serves: replay by cursor, its
+// own monotonic seqs, listRepos, getRepoStatus, getLatestCommit, listHosts
+// and getHostStatus.
 //
 // "Not forwarded" is observed, never slept on: after the events under test
 // the case emits a "fence", a valid commit of an account kept for that on

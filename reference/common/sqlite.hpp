@@ -123,13 +123,19 @@ class Database {
   enum class Synchronous { kFull, kNormal };
 
   // Opens (creating if needed) the file at `path` (":memory:" works) in WAL
-  // mode with the given synchronous setting and foreign keys on.
+  // mode with the given synchronous setting and foreign keys on. `vfs`
+  // names a SQLite VFS (nullptr: the default). "unix-excl" holds the file
+  // for this process alone: no other process can open it meanwhile, and in
+  // return the locks between this process's connections and the WAL index
+  // stay in memory, with no system call per transaction.
+  // https://www.sqlite.org/vfs.html#standard_unix_vfses
   static Result<Database> open(const std::string& path,
-                               Synchronous synchronous = Synchronous::kFull) {
+                               Synchronous synchronous = Synchronous::kFull,
+                               const char* vfs = nullptr) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path.c_str(), &db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
+                        vfs) != SQLITE_OK) {
       std::string message = db ? sqlite3_errmsg(db) : "out of memory";
       sqlite3_close(db);
       return make_error(kIoError, "open " + path + ": " + message);

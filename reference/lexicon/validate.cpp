@@ -284,7 +284,9 @@ Check Validator<V>::string(const TypeDef& def, const V& v) {
     }
   }
   // [lex.validate.string-format] A string with a format is valid in that
-  // format (the syntax layer's expansive rules).
+  // format (the syntax layer's expansive rules). [data.cid.string-field] So
+  // a CID held as a plain string (format cid) is checked as the blessed
+  // text form; one inside an ipld:// URI (format uri) as a URI.
   if (def.format) {
     if (auto st = syntax::validate_string_format(*def.format, s); !st) {
       return problem("lex.validate.string-format",

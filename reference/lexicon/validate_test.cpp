@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <string>
 
 #include "atproto/common/testing.hpp"
@@ -37,6 +38,8 @@ json example_doc() {
             "when": {"type": "string", "format": "datetime"},
             "raw": {"type": "bytes", "maxLength": 3},
             "link": {"type": "cid-link"},
+            "ref": {"type": "string", "format": "cid"},
+            "site": {"type": "string", "format": "uri"},
             "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}, "maxLength": 2},
             "image": {"type": "blob", "accept": ["image/*"], "maxSize": 1000},
             "extra": {"type": "unknown"},
@@ -216,6 +219,28 @@ TEST_CASE("grapheme counting follows extended grapheme clusters", "[lexicon][val
 TEST_CASE("string formats [lex.validate.string-format]", "[lexicon][validate]") {
   CHECK(check({{"when", "2024-01-01T00:00:00Z"}}) == "<ok>");
   CHECK(check({{"when", "2024-01-01"}}) == "lex.validate.string-format");
+}
+
+TEST_CASE("a CID as a plain string: format cid, or an ipld:// URI [data.cid.string-field]",
+          "[lexicon][validate]") {
+  const std::string cid = "bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a";
+  CHECK(check({{"ref", cid}}) == "<ok>");
+  // A string in the data model, not a link: a $link object is another kind.
+  CHECK(record({{"ref", cid}}).as_map().at("ref").is_string());
+  CHECK(check({{"ref", {{"$link", cid}}}}) == "lex.validate.type");
+  // The string is a CID in the blessed text form: not CIDv0, not another
+  // base, not a hash other than SHA-256.
+  CHECK(check({{"ref", "QmY7Yh4UquoXHLPFo2XbhXkhBvFoPwmQUSa92pxnxjQuPU"}}) ==
+        "lex.validate.string-format");
+  std::string upper = cid;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  CHECK(check({{"ref", upper}}) == "lex.validate.string-format");
+  CHECK(check({{"ref", "zdpuAyvkgEDQm9TenwGkd5eNaosSxjgEYd8QatfPetgB1CdEZ"}}) ==
+        "lex.validate.string-format");
+  CHECK(check({{"ref", "bafkr4ihkr4ld3m4gqkjf4reryxsy2s5tkbxprqkow6fin2iiyvreuzzab4"}}) ==
+        "lex.validate.string-format");
+  // In a uri string, under the ipld scheme.
+  CHECK(check({{"site", "ipld://" + cid}}) == "<ok>");
 }
 
 TEST_CASE("bytes and arrays [lex.validate.bytes-length] [lex.validate.array-length]",

@@ -145,7 +145,7 @@ Result<json> account_counts(PdsContext& context, const std::string& did) {
 
 // createAccount with a did:web the client brings: it proves control with
 // a service-auth token for this server, signed by the DID's current key.
-Status check_did_control(const HttpRequest& request, const Accounts& accounts,
+Status check_did_control(PdsContext& context, const HttpRequest& request, const Accounts& accounts,
                          const std::string& did) {
   if (did.rfind("did:web:", 0) != 0) {
     return make_error("InvalidRequest", "only a did:web may be brought to a new account");
@@ -159,6 +159,8 @@ Status check_did_control(const HttpRequest& request, const Accounts& accounts,
   expect.aud = accounts.service_did();
   expect.lxm = "com.atproto.server.createAccount";
   expect.now = accounts.now();
+  // [xrpc.jwt.jti-replay] A proof is good for one request.
+  expect.replay = &context.service_auth_replay;
   auto options = accounts.did_resolver_options();
   auto claims =
       xrpc::verify_service_auth(std::string_view(*header).substr(7), expect,
@@ -215,7 +217,7 @@ void register_account_routes(xrpc::Router& router, PdsContext& context, Accounts
               "InvalidRequest", "importing a did:plc with plcOp is not supported by this PDS"));
         }
         if (input.did) {
-          if (auto s = check_did_control(request, *acc, *input.did); !s) {
+          if (auto s = check_did_control(*ctx, request, *acc, *input.did); !s) {
             return error_response(s.error());
           }
         }

@@ -472,6 +472,12 @@ Result<Caller> Accounts::authenticate(const xrpc::HttpRequest& request, AuthOpti
   return caller;
 }
 
+std::optional<std::string> Accounts::access_token_subject(const xrpc::HttpRequest& request) const {
+  auto payload = verify_token(request, kTypAccess, kScopeAccess);
+  if (!payload) return std::nullopt;
+  return (*payload)["sub"].get<std::string>();
+}
+
 Status Accounts::authenticate_admin(const xrpc::HttpRequest& request) const {
   const std::string& password = context_.config.admin_password;
   if (password.empty()) return make_error("Forbidden", "admin routes are disabled");

@@ -122,6 +122,10 @@ class Accounts final : public AccountAccess {
   Result<Caller> authenticate(const xrpc::HttpRequest& request, AuthOptions options) const;
   // `Authorization: Basic admin:<admin_password>`.
   Status authenticate_admin(const xrpc::HttpRequest& request) const;
+  // The DID of the valid access token the request carries (signature,
+  // audience, expiry and scope checked; the account itself is not looked
+  // up), or nullopt. For Atproto-Repo-Rev [sync.pds.repo-rev-header].
+  std::optional<std::string> access_token_subject(const xrpc::HttpRequest& request) const;
 
   // A handle a new account (or updateHandle) may take on this server:
   // valid syntax, normalized, under one of config.handle_domains with one

@@ -974,6 +974,51 @@ TEST_CASE("a body over --max-request-bytes is refused with 413; blobs keep their
   CHECK(too_big.error() == "BlobTooLarge");
 }
 
+TEST_CASE("answers to an account's requests carry its repo rev [sync.pds.repo-rev-header]",
+          "[pds][accounts]") {
+  PlcServer plc;
+  PdsServer server(plc);
+  auto alice = server.create_account("alice.test");
+  auto bob = server.create_account("bob.test");
+  const std::string token = alice["accessJwt"];
+  const std::string did = alice["did"];
+  auto latest_rev = [&](const std::string& who) {
+    auto latest = server.get("com.atproto.sync.getLatestCommit?did=" + who);
+    REQUIRE(latest.status == 200);
+    return latest.body["rev"].get<std::string>();
+  };
+  auto session = server.get("com.atproto.server.getSession", token);
+  REQUIRE(session.status == 200);
+  CHECK(session.header("atproto-repo-rev") == latest_rev(did));
+  // A write: the answer names the new commit's rev, which later answers repeat.
+  json record = {
+      {"$type", "app.bsky.feed.post"}, {"text", "hi"}, {"createdAt", "2026-12-06T09:00:00.000Z"}};
+  auto written =
+      server.post("com.atproto.repo.createRecord",
+                  {{"repo", did}, {"collection", "app.bsky.feed.post"}, {"record", record}}, token);
+  REQUIRE(written.status == 200);
+  const std::string rev = written.body["commit"]["rev"];
+  CHECK(written.header("atproto-repo-rev") == rev);
+  CHECK(rev == latest_rev(did));
+  // A public read made with the token: the caller's rev, not that of the
+  // repository read.
+  auto read =
+      server.get("com.atproto.repo.describeRepo?repo=" + bob["did"].get<std::string>(), token);
+  REQUIRE(read.status == 200);
+  CHECK(read.header("atproto-repo-rev") == rev);
+  CHECK(rev != latest_rev(bob["did"]));
+  // No token, a token that does not verify, or a failed request: no header.
+  CHECK(server.get("com.atproto.server.describeServer").header("atproto-repo-rev").empty());
+  CHECK(server.get("com.atproto.server.describeServer", token + "x")
+            .header("atproto-repo-rev")
+            .empty());
+  auto failed = server.get("com.atproto.repo.getRecord?repo=" + did +
+                               "&collection=app.bsky.feed.post&rkey=3kzzzzzzzzzzz",
+                           token);
+  CHECK(failed.status == 400);
+  CHECK(failed.header("atproto-repo-rev").empty());
+}
+
 TEST_CASE(
     "a did:web account: control proven by service auth, active once its document points here "
     "[account.migration.did-points-here]",
@@ -1027,6 +1072,17 @@ TEST_CASE(
   REQUIRE(stranger.ok());
   CHECK(server.post("com.atproto.server.createAccount", input, service_auth(*stranger)).error() ==
         "InvalidToken");
+  // [xrpc.jwt.jti-replay] A proof is accepted once: spent on a request that
+  // fails after it (a handle outside this server's domains), it does not
+  // serve again.
+  std::string spent = service_auth(*own_key);
+  json elsewhere = input;
+  elsewhere["handle"] = "webuser.elsewhere.example.com";
+  CHECK(server.post("com.atproto.server.createAccount", elsewhere, spent).error() ==
+        "UnsupportedDomain");
+  auto replayed = server.post("com.atproto.server.createAccount", input, spent);
+  CHECK(replayed.error() == "InvalidToken");
+  CHECK(replayed.text.find("already used") != std::string::npos);
   auto created = server.post("com.atproto.server.createAccount", input, service_auth(*own_key));
   INFO(created.text);
   REQUIRE(created.status == 200);

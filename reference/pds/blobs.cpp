@@ -120,7 +120,10 @@ Result<data::BlobRef> Blobs::upload(const std::string& did, std::span<const std:
   // compute (raw codec, SHA-256), never the client's.
   data::Cid cid = data::Cid::compute(data::Codec::kRaw, bytes);
   std::string cid_text = cid.to_string();
-  if (mime_type.empty()) mime_type = "application/octet-stream";
+  // [data.blob.mime-unknown] An upload whose type is not known (no
+  // Content-Type, or the */* wildcard uploadBlob's lexicon accepts) is
+  // application/octet-stream. https://atproto.com/specs/data-model#blob-type
+  if (mime_type.empty() || mime_type == "*/*") mime_type = "application/octet-stream";
   collect();  // the uploads nobody used within the hour
   std::string path = file_path(cid_text);
   std::error_code ec;
@@ -157,6 +160,20 @@ Status Blobs::set_record_blobs_in_tx(const std::string& did, const std::string& 
   }
   for (const auto& blob : blobs) {
     std::string cid = blob.ref.to_string();
+    if (require_uploaded && !blob.legacy) {
+      // [data.blob.cid-consistent] The reference's CID found the upload
+      // (whose CID this server computed from its bytes); its size must be
+      // the upload's too. https://atproto.com/specs/blob#blob-metadata
+      // Legacy references carry no size to compare.
+      auto q = context_.db.prepare("SELECT size FROM blob WHERE did = ? AND cid = ?");
+      q.bind(1, did).bind(2, cid);
+      if (q.step() == SQLITE_ROW && q.integer(0) != blob.size) {
+        return make_error("InvalidSize", "data.blob.cid-consistent: blob " + cid + " has " +
+                                             std::to_string(q.integer(0)) +
+                                             " bytes, the record says " +
+                                             std::to_string(blob.size));
+      }
+    }
     auto mark = context_.db.prepare("UPDATE blob SET temporary = 0 WHERE did = ? AND cid = ?");
     mark.bind(1, did).bind(2, cid);
     if (auto st = mark.run(); !st.ok()) return st;

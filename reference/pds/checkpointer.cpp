@@ -10,11 +10,18 @@ namespace atproto::pds {
 
 namespace {
 
-// Pages in the log that wake the checkpointer (SQLite's own default), and
-// the size at which the committing writer checkpoints itself, as SQLite
+// Frames appended to the log that wake the checkpointer. A wider window
+// than SQLite's own 1,000 pages copies fewer pages per commit: the pages
+// every commit dirties (B-tree roots and inner nodes, the ends of the
+// append-only indexes) are copied once per window, not once per 1,000.
+constexpr int kWakePages = 4000;
+// The log size at which the checkpointer holds the writers off to copy the
+// last frames, so that the next write starts the log over (see
+// checkpointer.hpp). Below it the log grows: a few tens of megabytes.
+constexpr int kRestartPages = 16'000;
+// The size at which the committing writer checkpoints itself, as SQLite
 // would, in case the thread cannot keep up.
-constexpr int kWakePages = 1000;
-constexpr int kInlinePages = 50'000;
+constexpr int kInlinePages = 100'000;
 // A small log is still moved over now and then, so that an idle server's
 // database file is current.
 constexpr auto kIdleCheckpoint = std::chrono::seconds(5);
@@ -29,6 +36,10 @@ struct WalCheckpointer::State {
   bool pending = false;
   bool stopping = false;
   std::thread thread;
+  // The hook's count (under db_mutex): the log's size at the last commit
+  // and at the last wake.
+  int last_pages = 0;
+  int woken_at = 0;
 
   // The main connection's WAL hook: runs inside a COMMIT, under db_mutex.
   static int on_commit(void* self, sqlite3* db, const char* name, int pages) {
@@ -37,7 +48,11 @@ struct WalCheckpointer::State {
       (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       return SQLITE_OK;
     }
-    if (pages >= kWakePages) {
+    // The log started over: frames are counted from its beginning again.
+    if (pages < state->last_pages) state->woken_at = 0;
+    state->last_pages = pages;
+    if (pages - state->woken_at >= kWakePages) {
+      state->woken_at = pages;
       {
         std::lock_guard lock(state->mutex);
         state->pending = true;
@@ -56,10 +71,14 @@ struct WalCheckpointer::State {
       lock.unlock();
       // PASSIVE: copies what no reader still needs and never waits for
       // the writers, who go on appending meanwhile.
-      (void)sqlite3_wal_checkpoint_v2(own, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      {
-        // Then what they appended, with them held off: a short step, after
-        // which the whole log is copied and the next write restarts it.
+      int log_frames = 0;
+      (void)sqlite3_wal_checkpoint_v2(own, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                      nullptr);
+      if (log_frames >= kRestartPages) {
+        // Then what they appended, with them held off: after this step
+        // the whole log is copied and the next write restarts it. It
+        // syncs, so the writers wait some milliseconds: once per
+        // kRestartPages frames, not on every wake.
         std::lock_guard db_lock(context->db_mutex);
         (void)sqlite3_wal_checkpoint_v2(own, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       }
@@ -74,8 +93,15 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(PdsContext& cont
   out->state_ = std::make_unique<State>();
   State& s = *out->state_;
   s.context = &context;
+  // The same VFS as the main connection: with unix-excl (pds.cpp) both
+  // share the in-memory WAL index and locks of this process.
+  sqlite3_vfs* vfs = nullptr;
+  {
+    std::lock_guard lock(context.db_mutex);
+    (void)sqlite3_file_control(context.db.handle(), "main", SQLITE_FCNTL_VFS_POINTER, &vfs);
+  }
   if (sqlite3_open_v2(path.c_str(), &s.own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+                      vfs ? vfs->zName : nullptr) != SQLITE_OK) {
     std::string message = s.own ? sqlite3_errmsg(s.own) : "out of memory";
     sqlite3_close(s.own);
     s.own = nullptr;

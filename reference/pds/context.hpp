@@ -22,6 +22,7 @@
 #include "atproto/lexicon/catalog.hpp"
 #include "atproto/pds/config.hpp"
 #include "atproto/xrpc/http_server.hpp"
+#include "atproto/xrpc/jwt.hpp"
 
 namespace atproto::pds {
 
@@ -85,6 +86,10 @@ struct PdsContext {
   Repos* repos = nullptr;
   Blobs* blobs = nullptr;
   Sequencer* sequencer = nullptr;
+
+  // [xrpc.jwt.jti-replay] The inter-service tokens this PDS accepted, until
+  // they expire: each is accepted once.
+  xrpc::JtiReplayCache service_auth_replay;
 
   explicit PdsContext(PdsConfig c, sqlite::Database d)
       : config(std::move(c)), db(std::move(d)) {}

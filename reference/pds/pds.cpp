@@ -59,6 +59,26 @@ Status load_lexicons(lexicon::Catalog& catalog, const std::string& dir) {
   return {};
 }
 
+// [sync.pds.repo-rev-header] A successful answer to a request made with an
+// access token carries the rev of the caller's repository as this PDS holds
+// it, so a client can tell which of its writes the answer reflects:
+// https://atproto.com/specs/sync#repository-revisions Answers proxied to
+// another service carry that service's header instead (proxy_request
+// forwards it), as the official PDS does.
+void add_repo_rev(const Accounts& accounts, const Repos& repos, const xrpc::HttpRequest& request,
+                  xrpc::HttpResponse& response) {
+  if (response.status < 200 || response.status >= 300 || response.upgrade) return;
+  if (!request.header("authorization")) return;
+  for (const auto& [name, value] : response.headers) {
+    if (name == "atproto-repo-rev") return;
+  }
+  auto did = accounts.access_token_subject(request);
+  if (!did) return;
+  auto root = repos.root(*did);
+  if (!root.ok() || !root->has_value()) return;
+  response.headers.emplace_back("atproto-repo-rev", (*root)->rev);
+}
+
 }  // namespace
 
 Pds::Pds() : state_(std::make_unique<State>()) {}
@@ -82,10 +102,21 @@ Result<std::unique_ptr<Pds>> Pds::open(PdsConfig config) {
   // survives the process being killed (synchronous NORMAL); FULL, with
   // --fsync-each-write, survives a power loss too.
   const std::string db_path = (fs::path(config.data_dir) / "pds.sqlite").string();
-  auto db = sqlite::Database::open(db_path, config.fsync_each_write
-                                                ? sqlite::Database::Synchronous::kFull
-                                                : sqlite::Database::Synchronous::kNormal);
+  // unix-excl: the server is the database's only process, so the locks of
+  // every transaction (about ten fcntl calls per createRecord) stay in
+  // memory; another process cannot open the file while the server runs.
+  // What reaches the disk, and when, is unchanged; after a crash the next
+  // process rebuilds the WAL index from the log as before.
+  auto db = sqlite::Database::open(db_path,
+                                   config.fsync_each_write ? sqlite::Database::Synchronous::kFull
+                                                           : sqlite::Database::Synchronous::kNormal,
+                                   "unix-excl");
   if (!db) return db.error();
+  // Group commit runs each write of a batch in a savepoint, whose statement
+  // journal SQLite keeps in a temporary file by default: opened, written
+  // and unlinked per batch. In memory it costs no system call; it holds
+  // only the pages a savepoint changed and is gone at COMMIT.
+  if (auto st = db.value().exec("PRAGMA temp_store=MEMORY"); !st) return st.error();
 
   std::unique_ptr<Pds> pds(new Pds());
   State& s = *pds->state_;
@@ -154,6 +185,7 @@ Result<std::uint16_t> Pds::start() {
         return *proxied;
       }
     }
+    add_repo_rev(*state->accounts, *state->repos, r, response);
     return response;
   });
   auto port = s.server->start();

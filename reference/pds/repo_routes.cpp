@@ -117,6 +117,16 @@ Json commit_meta(const repo::CommitResult& commit) {
   return {{"cid", commit.cid.to_string()}, {"rev", commit.commit.rev}};
 }
 
+// The answer to a write that made `commit`. [sync.pds.repo-rev-header] It
+// names the new rev itself, so that the server-wide header step (pds.cpp)
+// neither checks the token again nor reads the root, which would wait for
+// the next group commit.
+xrpc::HttpResponse written(const repo::CommitResult& commit, const Json& out) {
+  auto response = xrpc::HttpResponse::json(200, out);
+  response.headers.emplace_back("atproto-repo-rev", commit.commit.rev);
+  return response;
+}
+
 std::string at_uri(const std::string& did, const std::string& collection, const std::string& rkey) {
   return "at://" + did + "/" + collection + "/" + rkey;
 }
@@ -179,7 +189,7 @@ xrpc::HttpResponse create_or_put(PdsContext& context, const xrpc::HttpRequest& r
            {"cid", cid ? cid->to_string() : std::string()},
            {"commit", commit_meta(*commit)}};
   if (!status->empty()) out["validationStatus"] = *status;
-  return xrpc::HttpResponse::json(200, out);
+  return written(*commit, out);
 }
 
 // [pds.service.record-write]
@@ -207,7 +217,7 @@ xrpc::HttpResponse delete_record(PdsContext& context, const xrpc::HttpRequest& r
   if (!commit.ok()) return error_response(commit.error());
   // Deleting a record that is not there changes nothing: no commit.
   if (commit->ops.empty()) return xrpc::HttpResponse::json(200, Json::object());
-  return xrpc::HttpResponse::json(200, {{"commit", commit_meta(*commit)}});
+  return written(*commit, {{"commit", commit_meta(*commit)}});
 }
 
 // [pds.service.record-write] [pds.service.apply-writes-atomic] Every write
@@ -291,7 +301,7 @@ xrpc::HttpResponse apply_writes(PdsContext& context, const xrpc::HttpRequest& re
     if (!statuses[i].empty()) r["validationStatus"] = statuses[i];
     results.push_back(std::move(r));
   }
-  return xrpc::HttpResponse::json(200, {{"commit", commit_meta(*commit)}, {"results", results}});
+  return written(*commit, {{"commit", commit_meta(*commit)}, {"results", results}});
 }
 
 // [pds.service.record-read] The record, its AT URI and CID; RecordNotFound.

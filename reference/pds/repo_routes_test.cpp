@@ -358,6 +358,41 @@ TEST_CASE("pds routes: blobs: our CID, references, missing blobs and safe header
 }
 
 TEST_CASE(
+    "pds routes: an untyped upload is octet-stream; a reference must match its upload "
+    "[data.blob.mime-unknown] [data.blob.cid-consistent]",
+    "[pds][routes][blobs]") {
+  RepoFixture f(true);
+  f.add_account(kAlice, "alice.test");
+  // No Content-Type at all.
+  xrpc::HttpRequest request;
+  request.method = "POST";
+  request.path = request.target = "/xrpc/com.atproto.repo.uploadBlob";
+  request.body = "bytes of no known type";
+  request.headers.emplace_back("authorization", "Bearer " + kAlice);
+  auto untyped = f.router.handle(request);
+  REQUIRE(untyped.status == 200);
+  Json blob = Json::parse(untyped.body)["blob"];
+  CHECK(blob["mimeType"] == "application/octet-stream");
+  auto wildcard = f.call("POST", "com.atproto.repo.uploadBlob", {}, "other bytes", kAlice, "*/*");
+  REQUIRE(wildcard.status == 200);
+  CHECK(Json::parse(wildcard.body)["blob"]["mimeType"] == "application/octet-stream");
+  // A record referencing the upload with another size is refused; with the
+  // upload's own size it is taken.
+  auto create = [&](const Json& ref) {
+    return post_json(f, "com.atproto.repo.createRecord",
+                     {{"repo", kAlice},
+                      {"collection", "com.example.file"},
+                      {"record", {{"$type", "com.example.file"}, {"file", ref}}}});
+  };
+  Json lying = blob;
+  lying["size"] = request.body.size() + 1;
+  auto refused = create(lying);
+  CHECK(refused.status == 400);
+  CHECK(refused.body["error"] == "InvalidSize");
+  CHECK(create(blob).status == 200);
+}
+
+TEST_CASE(
     "pds routes: sync CARs verify: getRepo, since, getRecord proof, getBlocks "
     "[sync.pds.get-repo] [repo.diff.contents] [repo.mst.proof]",
     "[pds][routes]") {
@@ -397,6 +432,7 @@ TEST_CASE(
       f.call("GET", "com.atproto.sync.getRecord",
              {{"did", kAlice}, {"collection", "app.bsky.feed.post"}, {"rkey", "3kaaaaaaaaaad"}});
   REQUIRE(proof.status == 200);
+  CHECK(header(proof, "content-type") == "application/vnd.ipld.car");  // [car.media-type]
   auto proof_car = car::read_car(bytes_of(proof.body));
   REQUIRE(proof_car.ok());
   auto proven = repo::verify_proof(verified->commit.data, "app.bsky.feed.post/3kaaaaaaaaaad",
@@ -406,6 +442,7 @@ TEST_CASE(
   CHECK((*proven)->to_string() == last_cid);
   auto blocks = f.call("GET", "com.atproto.sync.getBlocks", {{"did", kAlice}, {"cids", last_cid}});
   REQUIRE(blocks.status == 200);
+  CHECK(header(blocks, "content-type") == "application/vnd.ipld.car");  // [car.media-type]
   auto missing =
       get(f, "com.atproto.sync.getBlocks",
           {{"did", kAlice},

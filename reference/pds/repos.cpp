@@ -183,6 +183,19 @@ struct Repos::WriteJob {
 struct Repos::State {
   explicit State(sqlite::Database& db) : statements(db) {}
   StatementCache statements;
+  // Each commit's rev is listed in repo_commit (a database made with the
+  // WITHOUT ROWID repo_block finds it through repo_block_rev instead).
+  bool commit_list = true;
+
+  // Lists a commit written to repo_block (new layout only).
+  Status list_commit(const std::string& did, const std::string& rev, const Cid& cid) {
+    if (!commit_list) return {};
+    auto& q = statements.get("INSERT OR REPLACE INTO repo_commit (did, rev, cid) VALUES (?, ?, ?)");
+    q.bind(1, did).bind(2, rev).bind_blob(3, cid.to_bytes());
+    auto st = q.run();
+    q.reset();
+    return st;
+  }
 
   // Writers waiting for the next batch, and whether a leader is running one.
   std::mutex queue_mutex;
@@ -234,14 +247,40 @@ Repos::~Repos() = default;
 
 Status Repos::init_schema() {
   std::lock_guard lock(context_.db_mutex);
+  // repo_block is a rowid table: a commit's blocks are appended together
+  // at its end, and only the small (did, cid) index entries land at random
+  // places. Keyed by (did, cid) itself (WITHOUT ROWID, as databases made
+  // before keep it), every block, bytes and all, went to a random leaf: 26
+  // of the 36 pages a createRecord wrote, against 16 now. The commits by
+  // rev, for a `since` diff, are one row each in repo_commit, where an
+  // index on every block's rev (repo_block_rev, which older databases keep)
+  // took some nine entries per commit. Both layouts answer the same
+  // statements but that one; an older database is left as it is.
+  bool legacy_blocks = false;
+  {
+    auto q = context_.db.prepare(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'repo_block'");
+    if (q.step() == SQLITE_ROW) {
+      legacy_blocks = q.text(0).find("WITHOUT ROWID") != std::string::npos;
+    }
+  }
+  state_->commit_list = !legacy_blocks;
+  auto st =
+      legacy_blocks
+          ? context_.db.exec("CREATE INDEX IF NOT EXISTS repo_block_rev ON repo_block(did, rev);")
+          : context_.db.exec(
+                "CREATE TABLE IF NOT EXISTS repo_block ("
+                " did TEXT NOT NULL, cid BLOB NOT NULL, bytes BLOB NOT NULL,"
+                " rev TEXT NOT NULL);"
+                "CREATE UNIQUE INDEX IF NOT EXISTS repo_block_cid ON repo_block(did, cid);"
+                "CREATE TABLE IF NOT EXISTS repo_commit ("
+                " did TEXT NOT NULL, rev TEXT NOT NULL, cid BLOB NOT NULL,"
+                " PRIMARY KEY (did, rev)) WITHOUT ROWID;");
+  if (!st.ok()) return st;
   return context_.db.exec(
       "CREATE TABLE IF NOT EXISTS repo_root ("
       " did TEXT PRIMARY KEY, commit_cid BLOB NOT NULL, rev TEXT NOT NULL,"
       " data_cid BLOB NOT NULL);"
-      "CREATE TABLE IF NOT EXISTS repo_block ("
-      " did TEXT NOT NULL, cid BLOB NOT NULL, bytes BLOB NOT NULL, rev TEXT NOT NULL,"
-      " PRIMARY KEY (did, cid)) WITHOUT ROWID;"
-      "CREATE INDEX IF NOT EXISTS repo_block_rev ON repo_block(did, rev);"
       "CREATE TABLE IF NOT EXISTS record ("
       " did TEXT NOT NULL, collection TEXT NOT NULL, rkey TEXT NOT NULL,"
       " cid TEXT NOT NULL, rev TEXT NOT NULL,"
@@ -285,6 +324,7 @@ Result<repo::CommitResult> Repos::create_repo_in_tx(const std::string& did,
   });
   if (!st.ok()) return st.error();
   if (auto s = store.flush(result.commit.rev); !s.ok()) return s.error();
+  if (auto s = state_->list_commit(did, result.commit.rev, result.cid); !s.ok()) return s.error();
   if (auto s = set_root(state_->statements, did, result.cid, result.commit); !s.ok())
     return s.error();
   sync::Event event = commit_event(did, result);
@@ -296,9 +336,11 @@ Result<repo::CommitResult> Repos::create_repo_in_tx(const std::string& did,
 Status Repos::delete_repo_in_tx(const std::string& did) {
   std::lock_guard lock(context_.db_mutex);
   state_->forget(did);
-  for (const char* sql :
-       {"DELETE FROM repo_block WHERE did = ?", "DELETE FROM record WHERE did = ?",
-        "DELETE FROM repo_root WHERE did = ?"}) {
+  std::vector<const char*> clear{"DELETE FROM repo_block WHERE did = ?",
+                                 "DELETE FROM record WHERE did = ?",
+                                 "DELETE FROM repo_root WHERE did = ?"};
+  if (state_->commit_list) clear.push_back("DELETE FROM repo_commit WHERE did = ?");
+  for (const char* sql : clear) {
     auto& q = state_->statements.get(sql);
     q.bind(1, did);
     auto st = q.run();
@@ -497,6 +539,7 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
   }
   const std::string& rev = result->commit.rev;
   if (auto st = store.flush(rev); !st.ok()) return st.error();
+  if (auto st = state_->list_commit(did, rev, result->cid); !st.ok()) return st.error();
   if (auto st = set_root(state_->statements, did, result->cid, result->commit); !st.ok())
     return st.error();
   // The record index and the blob references.
@@ -648,14 +691,17 @@ Result<Bytes> Repos::export_car(const std::string& did,
   const auto& repository = *(*loaded)->repository;
   if (!since) return repository.export_car();
   // [repo.diff.contents] From the newest commit at or before `since`: its
-  // blocks carry its rev, and its tree's nodes are kept.
+  // tree's nodes are kept. It is listed in repo_commit; in an older
+  // database its blocks carry its rev.
   auto& q = state_->statements.get(
-      "SELECT bytes FROM repo_block WHERE did = ? AND rev ="
-      " (SELECT max(rev) FROM repo_block WHERE did = ? AND rev <= ?)");
+      state_->commit_list
+          ? "SELECT bytes FROM repo_block WHERE did = ? AND cid ="
+            " (SELECT cid FROM repo_commit WHERE did = ? AND rev <= ? ORDER BY rev DESC LIMIT 1)"
+          : "SELECT bytes FROM repo_block WHERE did = ? AND rev ="
+            " (SELECT max(rev) FROM repo_block WHERE did = ? AND rev <= ?)");
   if (!q.ok()) return q.error("getRepo");
   q.bind(1, did).bind(2, did).bind(3, *since);
   std::optional<repo::Commit> earlier;
-  std::string base_rev;
   while (q.step() == SQLITE_ROW) {
     auto commit = repo::decode_commit(q.blob(0));
     if (commit.ok() && commit->did == did && (!earlier || commit->rev > earlier->rev))
@@ -743,6 +789,7 @@ Result<RepoRoot> Repos::import_car(const std::string& did,
   std::vector<const char*> clear{"DELETE FROM repo_block WHERE did = ?",
                                  "DELETE FROM record WHERE did = ?"};
   if (context_.blobs) clear.push_back("DELETE FROM record_blob WHERE did = ?");
+  if (state_->commit_list) clear.push_back("DELETE FROM repo_commit WHERE did = ?");
   for (const char* sql : clear) {
     auto q = context_.db.prepare(sql);
     q.bind(1, did);
@@ -762,6 +809,7 @@ Result<RepoRoot> Repos::import_car(const std::string& did,
                          });
   if (!walked.ok()) return invalid_request(walked.error());
   if (auto st = store.flush(*rev); !st.ok()) return st.error();
+  if (auto st = state_->list_commit(did, *rev, commit_cid); !st.ok()) return st.error();
   if (auto st = set_root(state_->statements, did, commit_cid, commit); !st.ok()) return st.error();
   for (const auto& entry : verified->records) {
     auto [collection, rkey] = split_path(entry.key);

@@ -428,3 +428,99 @@ TEST_CASE("pds repos: deleting an account's repository leaves the others", "[pds
   REQUIRE_FALSE(write.ok());
   CHECK(write.error().code == "RepoNotFound");
 }
+
+TEST_CASE(
+    "pds repos: a block is stored once per account, in the current layout and in the older "
+    "WITHOUT ROWID one",
+    "[pds][repos]") {
+  for (bool legacy : {false, true}) {
+    CAPTURE(legacy);
+    RepoFixture f;
+    auto count = [&](const std::string& sql, const std::string& bind = {}) {
+      std::lock_guard lock(f.context->db_mutex);
+      auto q = f.context->db.prepare(sql);
+      if (!bind.empty()) q.bind(1, bind);
+      REQUIRE(q.step() == SQLITE_ROW);
+      return q.integer(0);
+    };
+    if (legacy) {
+      // A database made before repo_block became a rowid table.
+      {
+        std::lock_guard lock(f.context->db_mutex);
+        REQUIRE(f.context->db
+                    .exec("DROP TABLE repo_block; DROP TABLE repo_commit;"
+                          "CREATE TABLE repo_block (did TEXT NOT NULL, cid BLOB NOT NULL,"
+                          " bytes BLOB NOT NULL, rev TEXT NOT NULL,"
+                          " PRIMARY KEY (did, cid)) WITHOUT ROWID;")
+                    .ok());
+      }
+      REQUIRE(f.repos->init_schema().ok());
+    }
+    // The layout is kept: no second (did, cid) key on the older table.
+    CHECK(count("SELECT count(*) FROM sqlite_schema WHERE name = 'repo_block_cid'") ==
+          (legacy ? 0 : 1));
+    // Commits by rev: listed in repo_commit, or found by the older index.
+    CHECK(count("SELECT count(*) FROM sqlite_schema WHERE name = 'repo_block_rev'") ==
+          (legacy ? 1 : 0));
+    CHECK(count("SELECT count(*) FROM sqlite_schema WHERE name = 'repo_commit'") ==
+          (legacy ? 0 : 1));
+    f.add_account(kAlice, "alice.test");
+    f.add_account(kBob, "bob.test");
+    // Two records with the same content, written by two commits, share one
+    // block; Bob's copy is his.
+    auto a = f.repos->apply_writes(
+        kAlice, {create("app.bsky.feed.post", "3kaaaaaaa0001", post("same"))}, std::nullopt);
+    REQUIRE(a.ok());
+    auto second = f.repos->apply_writes(
+        kAlice, {create("app.bsky.feed.post", "3kaaaaaaa0002", post("same"))}, std::nullopt);
+    REQUIRE(second.ok());
+    REQUIRE(f.repos
+                ->apply_writes(kBob, {create("app.bsky.feed.post", "3kaaaaaaa0001", post("same"))},
+                               std::nullopt)
+                .ok());
+    REQUIRE(second->ops.at(0).cid == a->ops.at(0).cid);
+    auto blocks_of = [&](const std::string& did) {
+      std::lock_guard lock(f.context->db_mutex);
+      auto q = f.context->db.prepare("SELECT count(*) FROM repo_block WHERE did = ? AND cid = ?");
+      q.bind(1, did).bind_blob(2, a->ops.at(0).cid->to_bytes());
+      REQUIRE(q.step() == SQLITE_ROW);
+      return q.integer(0);
+    };
+    CHECK(blocks_of(kAlice) == 1);
+    CHECK(blocks_of(kBob) == 1);
+    // The block stays while a record uses it, and goes with the last one.
+    const std::string before = (*f.repos->root(kAlice))->rev;
+    const data::Cid data_before = (*f.repos->root(kAlice))->data;
+    auto removed = f.repos->apply_writes(kAlice, {remove("app.bsky.feed.post", "3kaaaaaaa0001")},
+                                         std::nullopt);
+    REQUIRE(removed.ok());
+    {
+      // [repo.diff.contents] A since-diff starts from the commit at
+      // `before` in either layout: the latest ops inverted give its tree.
+      auto diff = f.repos->export_car(kAlice, before);
+      REQUIRE(diff.ok());
+      auto car = car::read_car(*diff);
+      REQUIRE(car.ok());
+      CHECK(car->roots[0] == removed->cid);
+      repo::MemoryBlockStore blocks;
+      for (const auto& b : car->blocks) REQUIRE(blocks.put(b.cid, b.bytes).ok());
+      CHECK(repo::verify_inversion(blocks, removed->commit.data, removed->ops, data_before).ok());
+      CHECK(car->blocks.size() < 8);
+    }
+    CHECK(blocks_of(kAlice) == 1);
+    REQUIRE(
+        f.repos->apply_writes(kAlice, {remove("app.bsky.feed.post", "3kaaaaaaa0002")}, std::nullopt)
+            .ok());
+    CHECK(blocks_of(kAlice) == 0);
+    CHECK(blocks_of(kBob) == 1);
+    // Each repository still exports whole and verifies.
+    for (const auto& did : {kAlice, kBob}) {
+      auto car = f.repos->export_car(did, std::nullopt);
+      REQUIRE(car.ok());
+      auto verified = repo::verify_repo_car(*car, did, f.accounts.public_key(did));
+      REQUIRE(verified.ok());
+      CHECK(verified->records.size() == (did == kAlice ? 0u : 1u));
+    }
+    CHECK(count("SELECT count(*) FROM repo_block WHERE did = ?", kAlice) > 0);
+  }
+}

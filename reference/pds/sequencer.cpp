@@ -63,8 +63,15 @@ struct Sequencer::State {
   std::deque<StoredEvent> recent;
   std::chrono::steady_clock::time_point last_prune{};
 
+  // Under db_mutex: the count of a database whose repo_seq was made with
+  // AUTOINCREMENT (sqlite_sequence), which may be past every stored event.
+  std::int64_t legacy_floor = 0;
+
+  // Under db_mutex: the last number given out (0: none yet), and the
+  // newest stored event's (0: none).
+  std::int64_t last();
+  std::int64_t newest_stored();
   void fan_out(PdsContext& context, const std::vector<std::shared_ptr<Subscriber>>& consumers);
-  void prune_events(PdsContext& context);
 };
 
 Sequencer::Sequencer(PdsContext& context)
@@ -80,7 +87,10 @@ Sequencer::Sequencer(PdsContext& context)
       lock.unlock();
       if (std::chrono::steady_clock::now() - state_->last_prune > kPruneEvery) {
         state_->last_prune = std::chrono::steady_clock::now();
-        state_->prune_events(context_);
+        // https://atproto.com/specs/event-stream#sequence-numbers Events
+        // are kept for a limited window; older cursors get OutdatedCursor.
+        prune(now_ms() -
+              static_cast<std::int64_t>(context_.config.event_retention_hours) * 3'600'000);
       }
       if (!subscribers.empty()) state_->fan_out(context_, subscribers);
       lock.lock();
@@ -108,28 +118,50 @@ Status Sequencer::init_schema() {
   std::lock_guard lock(context_.db_mutex);
   // [sync.stream.seq-positive] [sync.stream.persist-before-send]
   // [pds.service.firehose.order] [pds.robust.durable-sequence]
-  // AUTOINCREMENT: numbers start at 1 and SQLite never hands one out again,
-  // even after the newest events are pruned, so a consumer's cursor stays
-  // meaningful across restarts. Consumers are fed from this table only,
-  // so an event is sent only once its transaction committed.
-  return context_.db.exec(
+  // Numbers start at 1; each is the last stored one plus one, in the
+  // transaction of the change, so a rolled-back change gives its number
+  // back and none is skipped. Pruning never deletes the newest event
+  // (prune()), so the last number stays stored and none is handed out
+  // again, also after restarts, and a consumer's cursor stays meaningful.
+  // (The table had AUTOINCREMENT: one more page written per event, for the
+  // sqlite_sequence row. A table made so keeps it, and its count, which
+  // pruning may have left past every stored event, is the floor below.)
+  // Consumers are fed from this table only, so an event is sent only once
+  // its transaction committed. Pruning finds its cut by seq (events are
+  // stored in time order): no index on time to write per event.
+  auto st = context_.db.exec(
       "CREATE TABLE IF NOT EXISTS repo_seq ("
-      " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+      " seq INTEGER PRIMARY KEY,"
       " did TEXT NOT NULL,"
       " type TEXT NOT NULL,"
       " time INTEGER NOT NULL,"  // ms since the epoch, for pruning
       " frame BLOB NOT NULL);"
-      "CREATE INDEX IF NOT EXISTS repo_seq_time ON repo_seq(time);");
+      "DROP INDEX IF EXISTS repo_seq_time;");
+  if (!st.ok()) return st;
+  auto has_counts =
+      context_.db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'");
+  if (has_counts.step() == SQLITE_ROW) {
+    auto q = context_.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'repo_seq'");
+    if (q.step() == SQLITE_ROW) state_->legacy_floor = q.integer(0);
+  }
+  return {};
 }
+
+std::int64_t Sequencer::State::newest_stored() {
+  auto& q = statements.get("SELECT max(seq) FROM repo_seq");
+  std::int64_t out = 0;
+  if (q.ok() && q.step() == SQLITE_ROW && !q.is_null(0)) out = q.integer(0);
+  q.reset();
+  return out;
+}
+
+std::int64_t Sequencer::State::last() { return std::max(newest_stored(), legacy_floor); }
 
 Result<std::int64_t> Sequencer::append_in_tx(sync::Event event) {
   std::lock_guard lock(context_.db_mutex);
-  auto& last = state_->statements.get("SELECT seq FROM sqlite_sequence WHERE name = 'repo_seq'");
-  if (!last.ok()) return last.error("sequence");
-  std::int64_t seq = 1;
-  int rc = last.step();
-  if (rc == SQLITE_ROW) seq = last.integer(0) + 1;
-  last.reset();
+  const std::int64_t seq = state_->last() + 1;
+  // [sync.stream.seq-safe-range] Refused rather than numbered past 2^53 - 1.
+  if (auto st = sync::check_emitted_seqs(seq); !st.ok()) return st.error();
   std::string did;
   std::string time = now_datetime();
   std::visit(
@@ -172,11 +204,7 @@ void Sequencer::notify() {
 
 std::int64_t Sequencer::last_seq() const {
   std::lock_guard lock(context_.db_mutex);
-  auto& last = state_->statements.get("SELECT seq FROM sqlite_sequence WHERE name = 'repo_seq'");
-  std::int64_t out = 0;
-  if (last.ok() && last.step() == SQLITE_ROW) out = last.integer(0);
-  last.reset();
-  return out;
+  return state_->last();
 }
 
 namespace {
@@ -321,14 +349,38 @@ void Sequencer::State::fan_out(PdsContext& context,
   }
 }
 
-void Sequencer::State::prune_events(PdsContext& context) {
-  // https://atproto.com/specs/event-stream#sequence-numbers Events are kept
-  // for a limited window; older cursors get OutdatedCursor.
-  std::lock_guard db_lock(context.db_mutex);
-  std::int64_t cutoff =
-      now_ms() - static_cast<std::int64_t>(context.config.event_retention_hours) * 3'600'000;
-  auto& q = statements.get("DELETE FROM repo_seq WHERE time < ?");
-  q.bind(1, cutoff);
+void Sequencer::prune(std::int64_t cutoff_ms) {
+  std::lock_guard db_lock(context_.db_mutex);
+  auto& st = *state_;
+  // Two statements: SQLite answers a lone min() or max() from the end of
+  // the B-tree, but both in one statement by reading every row.
+  auto oldest = oldest_seq(st.statements);
+  if (!oldest) return;
+  std::int64_t lo = *oldest;
+  std::int64_t hi = st.newest_stored();
+  // Bisection for the first event not older than the cutoff (events are
+  // appended in time order); the answer stays within [lo, hi], and `hi`,
+  // the newest event, is never pruned [pds.robust.durable-sequence].
+  auto& at =
+      st.statements.get("SELECT seq, time FROM repo_seq WHERE seq >= ? ORDER BY seq LIMIT 1");
+  while (lo < hi) {
+    std::int64_t mid = lo + (hi - lo) / 2;
+    at.bind(1, mid);
+    if (at.step() != SQLITE_ROW) {
+      at.reset();
+      return;
+    }
+    std::int64_t seq = at.integer(0);
+    std::int64_t time = at.integer(1);
+    at.reset();
+    if (time < cutoff_ms) {
+      lo = std::min(seq + 1, hi);
+    } else {
+      hi = mid;
+    }
+  }
+  auto& q = st.statements.get("DELETE FROM repo_seq WHERE seq < ?");
+  q.bind(1, lo);
   (void)q.run();
   q.reset();
 }

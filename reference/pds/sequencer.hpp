@@ -41,6 +41,10 @@ class Sequencer {
                  std::optional<std::int64_t> cursor,
                  std::optional<std::int64_t> live_after = std::nullopt);
   std::int64_t last_seq() const;
+  // Deletes the events stored before `cutoff_ms` (ms since the epoch), but
+  // never the newest one, whose number the next event continues from. The
+  // fan-out thread runs it every minute with --event-retention-hours.
+  void prune(std::int64_t cutoff_ms);
   void stop();
 
  private:

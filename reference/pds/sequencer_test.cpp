@@ -66,6 +66,12 @@ Received decode_all(const FakeConnection& c) {
   return out;
 }
 
+// Runs `sql` on the fixture's database, as pruning or an older server did.
+void run_sql(RepoFixture& f, const char* sql) {
+  std::lock_guard lock(f.context->db_mutex);
+  REQUIRE(f.context->db.exec(sql).ok());
+}
+
 std::vector<std::int64_t> range(std::int64_t from, std::int64_t to) {
   std::vector<std::int64_t> out;
   for (auto i = from; i <= to; ++i) out.push_back(i);
@@ -149,11 +155,8 @@ TEST_CASE(
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   write_posts(f, 5);  // events 1..6
-  {
-    // What pruning past the retention window does.
-    std::lock_guard lock(f.context->db_mutex);
-    REQUIRE(f.context->db.exec("DELETE FROM repo_seq WHERE seq <= 3").ok());
-  }
+  // What pruning past the retention window does.
+  run_sql(f, "DELETE FROM repo_seq WHERE seq <= 3");
   auto c = std::make_shared<FakeConnection>();
   f.sequencer->subscribe(c, 1);
   REQUIRE(wait_for(*c, 4));
@@ -178,27 +181,104 @@ TEST_CASE(
   CHECK(zero.seqs == range(4, 6));
 }
 
+namespace {
+
+std::vector<std::int64_t> stored_seqs(RepoFixture& f) {
+  std::lock_guard lock(f.context->db_mutex);
+  auto q = f.context->db.prepare("SELECT seq FROM repo_seq ORDER BY seq");
+  std::vector<std::int64_t> out;
+  while (q.step() == SQLITE_ROW) out.push_back(q.integer(0));
+  return out;
+}
+
+// A new sequencer over the same database, as after a restart.
+void restart_sequencer(RepoFixture& f) {
+  f.sequencer->stop();
+  f.sequencer = std::make_unique<Sequencer>(*f.context);
+  f.context->sequencer = f.sequencer.get();
+  REQUIRE(f.sequencer->init_schema().ok());
+}
+
+std::int64_t epoch_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
 TEST_CASE(
-    "pds sequencer: numbers are never reused, also after the newest events are pruned "
-    "[sync.stream.persist-before-send]",
+    "pds sequencer: pruning keeps the newest event, so numbers are never reused, also after a "
+    "restart [sync.stream.persist-before-send] [pds.robust.durable-sequence]",
     "[pds][sequencer]") {
   RepoFixture f;
   f.add_account(kAlice, "alice.test");
   write_posts(f, 2);
   CHECK(f.sequencer->last_seq() == 3);
-  {
-    std::lock_guard lock(f.context->db_mutex);
-    REQUIRE(f.context->db.exec("DELETE FROM repo_seq").ok());
-  }
+  // Everything is older than a cutoff in the future: all but the newest go.
+  f.sequencer->prune(epoch_ms() + 3'600'000);
+  CHECK(stored_seqs(f) == std::vector<std::int64_t>{3});
   write_posts(f, 1);
   CHECK(f.sequencer->last_seq() == 4);
+  CHECK(stored_seqs(f) == range(3, 4));
   // A cursor older than everything kept, with everything pruned but one.
   auto c = std::make_shared<FakeConnection>();
   f.sequencer->subscribe(c, 1);
-  REQUIRE(wait_for(*c, 2));
+  REQUIRE(wait_for(*c, 3));
   auto got = decode_all(*c);
   CHECK(got.infos == std::vector<std::string>{"OutdatedCursor"});
-  CHECK(got.seqs == range(4, 4));
+  CHECK(got.seqs == range(3, 4));
+  // A restarted sequencer over the same database continues the count.
+  f.sequencer->prune(epoch_ms() + 3'600'000);
+  restart_sequencer(f);
+  CHECK(f.sequencer->last_seq() == 4);
+  write_posts(f, 1);
+  CHECK(stored_seqs(f) == range(4, 5));
+}
+
+TEST_CASE("pds sequencer: pruning deletes exactly the events older than the cutoff",
+          "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  write_posts(f, 9);  // events 1..10
+  // Events 1..6 an hour old, 7..10 now.
+  run_sql(f, "UPDATE repo_seq SET time = time - 3600000 WHERE seq <= 6");
+  f.sequencer->prune(epoch_ms() - 1'800'000);
+  CHECK(stored_seqs(f) == range(7, 10));
+  // Nothing older left: nothing more goes.
+  f.sequencer->prune(epoch_ms() - 1'800'000);
+  CHECK(stored_seqs(f) == range(7, 10));
+  write_posts(f, 1);
+  CHECK(stored_seqs(f) == range(7, 11));
+}
+
+TEST_CASE(
+    "pds sequencer: a database made with AUTOINCREMENT continues from its count, also when "
+    "every event was pruned [pds.robust.durable-sequence]",
+    "[pds][sequencer]") {
+  RepoFixture f;
+  // The table as it was made before, with its events all pruned past 7.
+  run_sql(f,
+          "DROP TABLE repo_seq;"
+          "CREATE TABLE repo_seq (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+          " did TEXT NOT NULL, type TEXT NOT NULL, time INTEGER NOT NULL,"
+          " frame BLOB NOT NULL);"
+          "CREATE INDEX repo_seq_time ON repo_seq(time);"
+          "INSERT INTO repo_seq (seq, did, type, time, frame)"
+          " VALUES (7, 'did:plc:x', '#commit', 0, x'00');"
+          "DELETE FROM repo_seq;");
+  restart_sequencer(f);
+  CHECK(f.sequencer->last_seq() == 7);
+  f.add_account(kAlice, "alice.test");
+  write_posts(f, 1);
+  CHECK(stored_seqs(f) == range(8, 9));
+  {
+    // The time index is gone: nothing to write per event.
+    std::lock_guard lock(f.context->db_mutex);
+    auto q =
+        f.context->db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'repo_seq_time'");
+    REQUIRE(q.step() == SQLITE_ROW);
+    CHECK(q.integer(0) == 0);
+  }
 }
 
 TEST_CASE("pds sequencer: a stalled consumer does not delay another, and catches up in order",
@@ -218,4 +298,35 @@ TEST_CASE("pds sequencer: a stalled consumer does not delay another, and catches
   REQUIRE(wait_for(*slow, 31));
   CHECK(decode_all(*slow).seqs == range(1, 31));
   CHECK(slow->is_open());
+}
+
+TEST_CASE(
+    "pds sequencer: seqs stop at 2^53 - 1; the write that would pass it fails "
+    "[sync.stream.seq-safe-range]",
+    "[pds][sequencer]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  {
+    // As if the server had numbered events up to just below the limit.
+    std::lock_guard lock(f.context->db_mutex);
+    auto set = f.context->db.prepare(
+        "UPDATE repo_seq SET seq = ? WHERE seq = (SELECT max(seq) FROM repo_seq)");
+    set.bind(1, sync::kMaxEmittedSeq - 1);
+    REQUIRE(set.run().ok());
+    REQUIRE(f.context->db.changes() == 1);
+  }
+  write_posts(f, 1);
+  CHECK(f.sequencer->last_seq() == sync::kMaxEmittedSeq);
+  auto before = f.repos->root(kAlice);
+  RecordWrite w;
+  w.op = repo::WriteOp{repo::Action::kCreate, "app.bsky.feed.post", "3kaaaaaazzzzz",
+                       data::Value(data::Map{{"$type", "app.bsky.feed.post"},
+                                             {"text", "one too many"},
+                                             {"createdAt", "2026-12-06T09:00:00.000Z"}})};
+  auto refused = f.repos->apply_writes(kAlice, {w}, std::nullopt);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "sync.stream.seq-safe-range");
+  // Nothing of the write stayed: the repository and the stream are as before.
+  CHECK((*f.repos->root(kAlice))->rev == (*before)->rev);
+  CHECK(f.sequencer->last_seq() == sync::kMaxEmittedSeq);
 }

@@ -17,6 +17,8 @@ using routes::Checked;
 using routes::error_response;
 using Json = nlohmann::json;
 
+// [car.media-type] Every CAR answer (getRepo, getRecord's proof, getBlocks)
+// names the CAR media type. https://atproto.com/specs/repository#car-file-serialization
 constexpr const char* kCarType = "application/vnd.ipld.car";
 
 xrpc::HttpResponse car_response(const std::vector<std::uint8_t>& bytes) {

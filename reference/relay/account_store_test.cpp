@@ -2,8 +2,10 @@
 // numbers (never reused, also across reopening and pruning).
 #include <catch2/catch.hpp>
 
+#include "atproto/common/sqlite.hpp"
 #include "atproto/common/testing.hpp"
 #include "atproto/relay/account_store.hpp"
+#include "atproto/sync/events.hpp"
 
 namespace {
 
@@ -146,4 +148,37 @@ TEST_CASE("relay store: seqs increase, are never reused after pruning or reopeni
   auto seq = store->append_event(nullptr, "", 0, 6000, frame_for);
   REQUIRE(seq.ok());
   CHECK(seq.value() == 6);
+}
+
+TEST_CASE(
+    "relay store: seqs stop at 2^53 - 1, a batch that would pass it is refused whole "
+    "[sync.stream.seq-safe-range]",
+    "[relay][relay.output.seq]") {
+  TempDir dir;
+  REQUIRE(open(dir)->append_event(nullptr, "", 0, 1000, frame_for).ok());
+  {
+    // As if the relay had numbered events up to just below the limit.
+    auto opened = atproto::sqlite::Database::open(dir.db());
+    REQUIRE(opened.ok());
+    atproto::sqlite::Database db = std::move(opened).value();
+    auto set = db.prepare("UPDATE sequence SET last_seq = ? WHERE id = 1");
+    set.bind(1, atproto::sync::kMaxEmittedSeq - 2);
+    REQUIRE(set.run().ok());
+    REQUIRE(db.changes() == 1);
+  }
+  auto store = open(dir);
+  std::vector<AccountStore::Append> two(2);
+  for (auto& a : two) a.encode = frame_for;
+  std::vector<AccountStore::Append> three(3);
+  for (auto& a : three) a.encode = frame_for;
+  auto refused = store->append(three, "", 0);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "sync.stream.seq-safe-range");
+  auto appended = store->append(two, "", 0);
+  REQUIRE(appended.ok());
+  REQUIRE(appended->size() == 2);
+  CHECK(appended->back().seq == atproto::sync::kMaxEmittedSeq);
+  CHECK(store->last_seq().value() == atproto::sync::kMaxEmittedSeq);
+  CHECK(store->append_event(nullptr, "", 0, 1000, frame_for).error().code ==
+        "sync.stream.seq-safe-range");
 }

@@ -53,6 +53,9 @@ inline constexpr FaultInfo kRelayFaults[] = {
     {"sync.check.account-event", "#account events are dropped"},
     {"no-identity-refresh", "a signature failing with the cached key is final (no re-resolve)"},
     {"no-resync", "an out-of-sync account is never fetched again"},
+    {"drop-during-resync", "events that arrive while a resync is in progress are dropped"},
+    {"skip-bad-frames", "a frame that is not valid DRISL-CBOR is skipped, the connection kept"},
+    {"unknown-types-hard", "a frame of an unknown op or t ends the connection"},
     {"upstream-seq", "forwarded events keep the upstream host's seq"},
     {"drop-ops", "forwarded #commit events lose their ops"},
     {"ignore-cursor", "subscribeRepos ignores the cursor (always live)"},
@@ -116,6 +119,9 @@ inline Status status(Status s) {
 }
 
 inline bool skip_resync() { return is("no-resync"); }
+inline bool drop_during_resync() { return is("drop-during-resync"); }
+inline bool skips_bad_frames() { return is("skip-bad-frames"); }
+inline bool unknown_types_end_connection() { return is("unknown-types-hard"); }
 
 // Faults that change a forwarded event: its frame must be encoded again
 // rather than re-sequenced in place.
@@ -180,6 +186,9 @@ sync::Verdict verdict(const E&, sync::Verdict v) {
 }
 inline Status status(Status s) { return s; }
 inline constexpr bool skip_resync() { return false; }
+inline constexpr bool drop_during_resync() { return false; }
+inline constexpr bool skips_bad_frames() { return false; }
+inline constexpr bool unknown_types_end_connection() { return false; }
 inline constexpr bool rewrites_events() { return false; }
 template <typename E>
 void sequence(E& event, std::int64_t relay_seq) {

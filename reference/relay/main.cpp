@@ -66,6 +66,12 @@ std::vector<cl::Option<C>> options() {
                           0, 86400),
       cl::integer<C, int>("identity-ttl-seconds", "S", "how long a resolved identity is cached",
                           &C::identity_ttl_seconds, 0, 86400 * 30),
+      cl::integer<C, std::size_t>("resync-queue-events", "N",
+                                  "events of one account held while its resync runs",
+                                  &C::resync_queue_events, 1, 1'000'000),
+      cl::integer<C, std::size_t>("resync-queue-bytes", "N",
+                                  "frame bytes of one account held while its resync runs",
+                                  &C::resync_queue_bytes, 1024, std::size_t{1} << 32),
   };
 }
 

@@ -98,6 +98,16 @@ struct Upstream {
   bool cursor_dirty = false;
   std::vector<AccountStore::Append> pending;
   std::unordered_map<std::string, AccountState> staged;  // accounts in `pending`
+  bool broken = false;  // a frame that is not valid framing: the connection ends
+  // [sync.check.desynchronized] The accounts whose resync this host's
+  // thread scheduled, until it applies the outcome, with the events held
+  // meanwhile (from the moment the fetch began), in the order they came.
+  struct Held {
+    std::deque<std::pair<sync::Event, Bytes>> events;  // the event and its frame
+    std::size_t bytes = 0;
+    bool overflowed = false;  // over the bound: dropped, another resync follows
+  };
+  std::unordered_map<std::string, Held> held;
 };
 constexpr std::size_t kBatchEvents = 256;
 constexpr int kBatchPauseMs = 2;
@@ -106,6 +116,15 @@ struct Identity {
   std::string pds_host;  // "host[:port]" of the #atproto_pds endpoint
   crypto::PublicKey key;
   std::optional<std::string> handle;
+};
+
+// What a resync fetched, for the host thread that scheduled it to apply:
+// the verified commit (did, host, rev, head, data) and the #sync that
+// announces it, or why the fetch failed.
+struct Resynced {
+  std::string did;
+  Result<AccountState> fetched = AccountState{};
+  sync::SyncEvent event;
 };
 
 }  // namespace
@@ -138,8 +157,14 @@ struct Relay::State {
 
   std::mutex resync_mutex;
   std::condition_variable resync_cv;
-  std::deque<std::string> resync_queue;
+  std::deque<std::pair<std::string, std::string>> resync_queue;  // (did, host that asked)
   std::set<std::string> resync_pending;
+  // [sync.check.desynchronized] Accounts whose fetch has begun ("in
+  // progress"), until their host thread applies the outcome; outcomes wait
+  // in `resynced` by host.
+  std::set<std::string> resync_started;
+  std::unordered_map<std::string, std::vector<Resynced>> resynced;
+  std::atomic<int> resynced_waiting{0};
   std::thread resync_thread;
 
   mutable std::mutex stats_mutex;
@@ -203,27 +228,6 @@ struct Relay::State {
     auto host = hostname_of_url(*endpoint);
     if (!host) return make_error("sync.check.identity", did + ": bad PDS endpoint");
     return Identity{host.value(), key.value(), identity::claimed_handle(doc.value())};
-  }
-
-  // Appends an output event (and the account's state and host cursor with
-  // it), then hands the frame to the fan-out.
-  Status emit(sync::Event event, const AccountState* account, const std::string& host,
-              std::int64_t host_cursor) {
-    std::lock_guard lock(sequence_mutex);
-    Bytes frame;
-    auto seq = store->append_event(account, host, host_cursor, now_ms(), [&](std::int64_t s) {
-      std::visit(
-          [&](auto& e) {
-            if constexpr (!std::is_same_v<std::decay_t<decltype(e)>, sync::InfoEvent>) e.seq = s;
-          },
-          event);
-      frame = sync::encode_event(event);
-      return frame;
-    });
-    if (!seq) return seq.error();
-    firehose->published(seq.value(), std::move(frame));
-    count(&RelayStats::forwarded);
-    return {};
   }
 
   // The account as the host thread sees it: staged changes first.
@@ -296,13 +300,113 @@ struct Relay::State {
     up.cursor_dirty = false;
   }
 
-  void enqueue_resync(const std::string& did) {
+  // False when the account's resync is queued already.
+  bool enqueue_resync(const std::string& did, const std::string& host) {
     {
       std::lock_guard lock(resync_mutex);
-      if (!resync_pending.insert(did).second) return;
-      resync_queue.push_back(did);
+      if (!resync_pending.insert(did).second) return false;
+      resync_queue.emplace_back(did, host);
     }
     resync_cv.notify_all();
+    return true;
+  }
+
+  // [sync.check.desynchronized] Queues the account's resync; the host
+  // thread that queued it holds the account's events once the fetch has
+  // begun and applies the outcome (apply_resyncs).
+  void schedule_resync(Upstream& up, const std::string& did) {
+    if (enqueue_resync(did, up.host)) up.held.try_emplace(did);
+  }
+
+  // [sync.check.desynchronized] An event of an account whose resync is in
+  // progress is held, to be processed in order after the fetched state; past
+  // the bound the held events are dropped and another resync is scheduled
+  // when this one ends. nullopt: not held, process it now (an account that
+  // is not being resynchronized, or whose fetch has not begun: the fetch
+  // will cover what its PDS sent so far).
+  template <typename E>
+  std::optional<Status> hold(Upstream& up, const std::string& did, E& event, Bytes& received) {
+    auto it = up.held.find(did);
+    if (it == up.held.end()) return std::nullopt;
+    {
+      std::lock_guard lock(resync_mutex);
+      if (!resync_started.count(did)) return std::nullopt;
+    }
+    if (fault::drop_during_resync()) {
+      return make_error("sync.check.desynchronized", "fault: drop-during-resync");
+    }
+    auto& held = it->second;
+    if (!held.overflowed && held.events.size() < config.resync_queue_events &&
+        held.bytes + received.size() <= config.resync_queue_bytes) {
+      held.bytes += received.size();
+      held.events.emplace_back(sync::Event(std::move(event)), std::move(received));
+      return Status{};
+    }
+    if (!held.overflowed) {
+      Error over = make_error("sync.check.desynchronized",
+                              did + ": more events than the resync queue holds");
+      for (std::size_t i = 0; i < held.events.size(); ++i) dropped(over);
+      held.events.clear();
+      held.bytes = 0;
+      held.overflowed = true;
+    }
+    return make_error("sync.check.desynchronized",
+                      did + ": resync queue over its bound, another resync follows");
+  }
+
+  // The outcomes of the resyncs this host's thread scheduled.
+  void apply_resyncs(Upstream& up) {
+    if (resynced_waiting.load() == 0) return;
+    std::vector<Resynced> ready;
+    {
+      std::lock_guard lock(resync_mutex);
+      auto it = resynced.find(up.host);
+      if (it == resynced.end()) return;
+      ready.swap(it->second);
+      resynced.erase(it);
+      resynced_waiting -= static_cast<int>(ready.size());
+      for (const auto& r : ready) resync_started.erase(r.did);
+    }
+    for (auto& r : ready) apply_resync(up, r);
+  }
+
+  // [relay.resync] [sync.check.desynchronized] The fetched commit becomes
+  // the account's state, announced by a #sync; then the held events are
+  // processed against it in order: those the fetch covered fail the rev
+  // order and are dropped as old, later ones are verified and forwarded. A
+  // failed fetch drops them: the account stays desynchronized and its next
+  // event schedules another resync.
+  void apply_resync(Upstream& up, Resynced& r) {
+    auto it = up.held.find(r.did);
+    Upstream::Held held;
+    if (it != up.held.end()) {
+      held = std::move(it->second);
+      up.held.erase(it);
+    }
+    auto account = account_of(up, r.did);
+    if (!r.fetched || !account) {
+      Error why = !r.fetched ? r.fetched.error() : account.error();
+      for (std::size_t i = 0; i < held.events.size(); ++i) dropped(why);
+      return;
+    }
+    const AccountState& fetched = r.fetched.value();
+    AccountState next = account.value().value_or(AccountState{});
+    next.did = r.did;
+    next.host = fetched.host;
+    next.rev = fetched.rev;
+    next.head = fetched.head;
+    next.data = fetched.data;
+    // Events dropped over the bound may be newer than the fetch.
+    next.desynchronized = held.overflowed;
+    stage(up, next, sync::Event(std::move(r.event)));
+    if (held.overflowed) {
+      flush(up);
+      schedule_resync(up, r.did);
+      return;
+    }
+    for (auto& [event, frame] : held.events) {
+      if (Status status = on_event(up, event, frame); !status) dropped(status.error());
+    }
   }
 
   // ---- upstream events ----
@@ -381,10 +485,10 @@ struct Relay::State {
     auto account = account_of(up, did);
     if (!account) return account.error();
     if (account.value() && account.value()->desynchronized) {
-      // [relay.resync] Out of sync: its events are dropped until the resync
-      // has fetched the repository.
-      enqueue_resync(did);
-      return make_error("relay.resync", did + " is being resynchronized");
+      // [relay.resync] [sync.check.desynchronized] Out of sync and its fetch
+      // not begun: dropped (the fetch covers it).
+      schedule_resync(up, did);
+      return make_error("sync.check.desynchronized", did + " is desynchronized");
     }
     if (auto s = check_host_room(up, account.value()); !s) return s.error();
     return account;
@@ -398,13 +502,14 @@ struct Relay::State {
     next.host = up.host;
     next.desynchronized = true;
     stage(up, next, std::nullopt);
-    flush(up);  // stored before the resync worker reads it
-    enqueue_resync(did);
+    flush(up);  // stored before the fetch: after a restart its next event resyncs it
+    schedule_resync(up, did);
     return verdict_error(verdict);
   }
 
   Status on_commit(Upstream& up, sync::CommitEvent event, Bytes& received) {
     const std::string& host = up.host;
+    if (auto held = hold(up, event.repo, event, received)) return *held;
     auto account = repo_event_account(up, event.repo);
     if (!account) return account.error();
     auto verdict = run_checklist(event, event.repo, host, account.value(), sync::check_commit);
@@ -424,6 +529,7 @@ struct Relay::State {
 
   Status on_sync(Upstream& up, sync::SyncEvent event, Bytes& received) {
     const std::string& host = up.host;
+    if (auto held = hold(up, event.did, event, received)) return *held;
     auto account = repo_event_account(up, event.did);
     if (!account) return account.error();
     auto verdict = run_checklist(event, event.did, host, account.value(), sync::check_sync);
@@ -445,6 +551,8 @@ struct Relay::State {
 
   Status on_identity(Upstream& up, sync::IdentityEvent event) {
     const std::string& host = up.host;
+    Bytes no_frame;
+    if (auto held = hold(up, event.did, event, no_frame)) return *held;
     // The DID document may have changed: resolve it again, then only the
     // account's current PDS may speak for it ([sync.check.host]).
     auto id = identity_of(event.did, true);
@@ -464,6 +572,8 @@ struct Relay::State {
 
   Status on_account(Upstream& up, sync::AccountEvent event) {
     const std::string& host = up.host;
+    Bytes no_frame;
+    if (auto held = hold(up, event.did, event, no_frame)) return *held;
     // Hosting status is hop-by-hop: only the account's current PDS says
     // whether it hosts the account ([sync.check.host]).
     auto id = identity_of(event.did, false);
@@ -488,6 +598,26 @@ struct Relay::State {
     return {};
   }
 
+  // An event by its type (moved from); `bytes` is its frame.
+  Status on_event(Upstream& up, sync::Event& event, Bytes& bytes) {
+    return std::visit(
+        [&](auto& e) -> Status {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, sync::CommitEvent>) {
+            return on_commit(up, std::move(e), bytes);
+          } else if constexpr (std::is_same_v<T, sync::SyncEvent>) {
+            return on_sync(up, std::move(e), bytes);
+          } else if constexpr (std::is_same_v<T, sync::IdentityEvent>) {
+            return on_identity(up, std::move(e));
+          } else if constexpr (std::is_same_v<T, sync::AccountEvent>) {
+            return on_account(up, std::move(e));
+          } else {
+            return {};
+          }
+        },
+        event);
+  }
+
   // ---- host subscriptions ----
 
   void run_host(std::string host) {
@@ -510,6 +640,7 @@ struct Relay::State {
       if (client) {
         (void)store->set_host_status(host, kHostActive);
         while (!stopping) {
+          apply_resyncs(up);
           bool waiting = !up.pending.empty() || up.cursor_dirty;
           auto message = client.value()->read(waiting ? kBatchPauseMs : 250);
           if (!message) {
@@ -518,13 +649,15 @@ struct Relay::State {
             continue;
           }
           if (!message.value()) break;  // closed by the PDS
-          failures = 0;
           count(&RelayStats::received);
           if (config.host_events_per_second > 0 && !within_rate(up, window_start, window_count)) {
             break;
           }
           handle_frame(up, *message.value());
+          if (up.broken) break;  // [sync.frame.encoding] reconnect after the backoff
+          failures = 0;
         }
+        up.broken = false;
         flush(up);
         client.value()->close();
       }
@@ -571,30 +704,25 @@ struct Relay::State {
     auto message = sync::decode_message(bytes);
     if (!message) {
       dropped(message.error());
+      // [sync.frame.encoding] Bad framing or DRISL-CBOR encoding ends the
+      // connection (an event that is well framed but misses fields is only
+      // skipped): the host is asked again for the events after the cursor.
+      const std::string& code = message.error().code;
+      up.broken = (code.rfind("data.", 0) == 0 || code.rfind("sync.frame.", 0) == 0) &&
+                  !fault::skips_bad_frames();
       return;
     }
     auto* event = std::get_if<sync::Event>(&message.value());
-    if (!event) return;  // error frames end the stream; unknown types are skipped
+    if (!event) {  // error frames end the stream; unknown types are skipped
+      up.broken = fault::unknown_types_end_connection() &&
+                  std::holds_alternative<sync::UnknownMessage>(message.value());
+      return;
+    }
     std::int64_t seq = sync::event_seq(*event);
     if (std::holds_alternative<sync::InfoEvent>(*event)) return;
     // [relay.host.cursor] Events at or before the cursor were processed.
     if (seq <= up.cursor) return;
-    Status status = std::visit(
-        [&](auto& e) -> Status {
-          using T = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<T, sync::CommitEvent>) {
-            return on_commit(up, std::move(e), bytes);
-          } else if constexpr (std::is_same_v<T, sync::SyncEvent>) {
-            return on_sync(up, std::move(e), bytes);
-          } else if constexpr (std::is_same_v<T, sync::IdentityEvent>) {
-            return on_identity(up, std::move(e));
-          } else if constexpr (std::is_same_v<T, sync::AccountEvent>) {
-            return on_account(up, std::move(e));
-          } else {
-            return {};
-          }
-        },
-        *event);
+    Status status = on_event(up, *event, bytes);
     // [relay.host.cursor] [sync.relay.cursor-persist] Committed with the
     // next flush, forwarded or not: a restart resumes after it.
     up.cursor = seq;
@@ -632,9 +760,9 @@ struct Relay::State {
   // ---- resync ----
 
   // [relay.resync] [sync.check.resync-upstream] The whole repository from
-  // the account's PDS (the relay's direct upstream), verified,
-  // becomes the account's state; a #sync event tells consumers.
-  Status resync(const std::string& did) {
+  // the account's PDS (the relay's direct upstream), verified, to become the
+  // account's state (apply_resync); a #sync event tells consumers.
+  Result<AccountState> resync(const std::string& did, sync::SyncEvent& event) {
     if (fault::skip_resync()) return make_error("relay.resync", "fault: no-resync");
     auto id = identity_of(did, true);
     if (!id) return id.error();
@@ -654,25 +782,21 @@ struct Relay::State {
         id.value().key);
     if (!verified) return verified.error();
     const auto& commit = verified.value().commit;
-    auto account = store->account(did);
-    if (!account) return account.error();
-    AccountState next = account.value().value_or(AccountState{});
-    next.did = did;
-    next.host = id.value().pds_host;
-    next.rev = commit.rev;
-    next.head = verified.value().commit_cid.to_string();
-    next.data = commit.data.to_string();
-    next.desynchronized = false;
+    AccountState fetched;
+    fetched.did = did;
+    fetched.host = id.value().pds_host;
+    fetched.rev = commit.rev;
+    fetched.head = verified.value().commit_cid.to_string();
+    fetched.data = commit.data.to_string();
     car::CarFile slice;
     slice.roots = {verified.value().commit_cid};
     slice.blocks = {{verified.value().commit_cid, repo::encode_commit(commit)}};
-    sync::SyncEvent event;
     event.did = did;
     event.rev = commit.rev;
     event.blocks = car::write_car(slice);
     event.time = now_datetime();
     count(&RelayStats::resyncs);
-    return emit(std::move(event), &next, "", 0);
+    return fetched;
   }
   static std::string now_datetime() {
     std::int64_t ms = now_ms();
@@ -683,23 +807,31 @@ struct Relay::State {
   void run_resync() {
     auto last_prune = Clock::now() - std::chrono::hours(1);
     while (!stopping) {
-      std::string did;
+      std::string did, host;
       {
         std::unique_lock lock(resync_mutex);
         resync_cv.wait_for(lock, std::chrono::seconds(1),
                            [&] { return stopping.load() || !resync_queue.empty(); });
         if (stopping) return;
         if (!resync_queue.empty()) {
-          did = resync_queue.front();
+          std::tie(did, host) = resync_queue.front();
           resync_queue.pop_front();
+          // [sync.check.desynchronized] In progress from before the fetch
+          // is sent: the host thread holds the account's events from now on.
+          resync_started.insert(did);
         }
       }
       if (!did.empty()) {
-        auto s = resync(did);
-        if (!s)
-          std::cerr << "atproto-relay: resync of " << did << ": " << s.error().message << "\n";
+        Resynced out{did, AccountState{}, {}};
+        out.fetched = resync(did, out.event);
+        if (!out.fetched) {
+          std::cerr << "atproto-relay: resync of " << did << ": " << out.fetched.error().message
+                    << "\n";
+        }
         std::lock_guard lock(resync_mutex);
         resync_pending.erase(did);
+        resynced[host].push_back(std::move(out));
+        ++resynced_waiting;
       }
       if (Clock::now() - last_prune > std::chrono::minutes(1)) {
         // [relay.output.retention]

@@ -53,6 +53,12 @@ struct RelayConfig {
   int identity_ttl_seconds = 3600;
   // Largest repository a resync fetches with getRepo.
   std::size_t max_repo_bytes = 100'000'000;
+  // [sync.check.desynchronized] Events of one account held while its
+  // resync runs, at most this many and this many frame bytes; past either
+  // bound the held events are dropped and another resync follows the
+  // running one.
+  std::size_t resync_queue_events = 1000;
+  std::size_t resync_queue_bytes = 16 << 20;
 };
 
 struct RelayStats {

@@ -1,7 +1,9 @@
 // The relay against fake PDS hosts on loopback: forwarding under new seq
 // numbers, each kind of invalid event dropped, out-of-sync accounts resynced
-// from getRepo, cursors kept across restarts, reconnects, slow consumers
-// dropped while fast ones continue, and replay by cursor.
+// from getRepo (and the events that arrive meanwhile held, then processed in
+// order), cursors kept across restarts, reconnects (also after a frame that
+// is not DRISL-CBOR), slow consumers dropped while fast ones continue, and
+// replay by cursor.
 #include <catch2/catch.hpp>
 
 #include "atproto/common/testing.hpp"
@@ -97,6 +99,12 @@ sync::CommitEvent as_commit(const std::optional<sync::Event>& e) {
   return std::get<sync::CommitEvent>(*e);
 }
 
+sync::SyncEvent as_sync(const std::optional<sync::Event>& e) {
+  REQUIRE(e);
+  REQUIRE(std::holds_alternative<sync::SyncEvent>(*e));
+  return std::get<sync::SyncEvent>(*e);
+}
+
 nlohmann::json query_ok(const Running& r, const std::string& nsid, const xrpc::QueryParams& p) {
   auto response = r.client().query(nsid, p);
   REQUIRE(response.ok());
@@ -104,6 +112,18 @@ nlohmann::json query_ok(const Running& r, const std::string& nsid, const xrpc::Q
   REQUIRE(response.value().status == 200);
   REQUIRE(response.value().json);
   return *response.value().json;
+}
+
+// getRepoStatus shows the account active at `rev`; then its next commit
+// (continuing the chain from there) is forwarded.
+void expect_in_sync_at(const Running& r, FakePds& pds, TestAccount& account, Reader& reader,
+                       const std::string& rev) {
+  auto status = query_ok(r, "com.atproto.sync.getRepoStatus", {{"did", account.did}});
+  CHECK(status["active"] == true);
+  CHECK(status["rev"] == rev);
+  auto next = account.commit();
+  pds.emit(next);
+  CHECK(as_commit(reader.next_event()).rev == next.rev);
 }
 
 }  // namespace
@@ -254,7 +274,14 @@ TEST_CASE("relay: each kind of invalid event is dropped, the stream goes on",
   expect_dropped([&] { a.emit(alice.fork(alice.key, 201)); }, "sync.limits.commit-ops");
   expect_dropped([&] { a.emit(carol.commit()); }, "sync.check.host");
   expect_dropped([&] { a.emit(dave.commit()); }, "sync.check.identity");
-  expect_dropped([&] { a.emit_raw({0xa1, 0x01}); }, "");  // not a frame at all
+  // Well framed, but a #commit without its fields: skipped, the stream goes on.
+  expect_dropped(
+      [&] {
+        sync::FrameHeader header;
+        header.t = "#commit";
+        a.emit_raw(sync::encode_frame(header, data::Map{{"seq", std::int64_t{99}}}));
+      },
+      "sync.event.fields");
 
   // An account its PDS deactivated: its commits are not redistributed.
   sync::AccountEvent deactivated;
@@ -304,14 +331,8 @@ TEST_CASE("relay: a broken chain marks the account out of sync and resyncs it fr
   CHECK(a.get_repo_calls() == 1);
   CHECK(r.drops("sync.check.since") == 1);
   CHECK(r.relay->stats().resyncs == 1);
-  auto status = query_ok(r, "com.atproto.sync.getRepoStatus", {{"did", alice.did}});
-  CHECK(status["active"] == true);
-  CHECK(status["rev"] == c3.rev);
-
   // The chain continues from the resynced state.
-  auto c4 = alice.commit();
-  a.emit(c4);
-  CHECK(as_commit(reader->next_event()).rev == c4.rev);
+  expect_in_sync_at(r, a, alice, *reader, c3.rev);
 }
 
 TEST_CASE("relay: the upstream cursor and the output seq survive a restart",
@@ -540,4 +561,152 @@ TEST_CASE("relay: per-host limits on accounts and on events per second",
   CHECK(r.drops("relay.host.limits") == 1);
   auto host = query_ok(r, "com.atproto.sync.getHostStatus", {{"hostname", a.hostname()}});
   CHECK(host["accountCount"] == 1);
+}
+
+TEST_CASE(
+    "relay: a frame that is not DRISL-CBOR ends the connection; the host is read again "
+    "from the cursor",
+    "[relay][sync.frame.encoding][relay.host.cursor][relay.host.reconnect]") {
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  auto r = start(h.config());
+  auto reader = Reader::connect(r.port, 0);
+  REQUIRE(reader);
+  auto c1 = alice.commit();
+  std::int64_t c1_seq = a.emit(c1);
+  CHECK(as_commit(reader->next_event()).rev == c1.rev);
+  REQUIRE(a.cursors().size() == 1);
+
+  // A map of one entry whose value never comes: not a frame. c2 follows it
+  // on the same connection, which the relay must have left by then.
+  a.send_live({0xa1, 0x01});
+  auto c2 = alice.commit();
+  a.emit(c2);
+  const auto& forwarded = as_commit(reader->next_event());
+  CHECK(forwarded.rev == c2.rev);
+  CHECK(forwarded.seq == 2);  // nothing was forwarded for the damaged frame
+  REQUIRE(a.cursors().size() == 2);
+  CHECK(a.cursors().back() == c1_seq);  // resumed after the last good event
+  CHECK(r.drops_with_prefix("data.") == 1);
+  CHECK_FALSE(reader->next_event(300));  // c2 once only
+
+  // An unknown message type is skipped without leaving the connection.
+  sync::FrameHeader header;
+  header.t = "#someday";
+  a.emit_raw(sync::encode_frame(header, data::Map{{"seq", std::int64_t{1}}}));
+  auto c3 = alice.commit();
+  a.emit(c3);
+  CHECK(as_commit(reader->next_event()).rev == c3.rev);
+  CHECK(a.cursors().size() == 2);
+}
+
+namespace {
+
+// The account's repository as its PDS serves it from now on.
+void publish_repo(FakePds& pds, TestAccount& account) {
+  auto car = account.repository->export_car();
+  REQUIRE(car.ok());
+  pds.put_repo(account.did, car.value());
+}
+
+// After the account's first commit: misses one commit and emits the next
+// (c3), which breaks the chain; returns c3 once the relay's getRepo (at c3)
+// has come and is held at the PDS.
+sync::CommitEvent break_chain_with_fetch_held(FakePds& pds, TestAccount& account) {
+  (void)account.commit();  // c2: never emitted
+  auto c3 = account.commit();
+  publish_repo(pds, account);
+  pds.hold_get_repo();
+  pds.emit(c3);
+  REQUIRE(eventually([&] { return pds.get_repo_calls() == 1; }));
+  return c3;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "relay: events that arrive while a resync runs are held, then processed in order "
+    "against the fetched state",
+    "[relay][sync.check.desynchronized][relay.resync][sync.relay.per-account-order]") {
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  TestAccount bob(test_did(2));
+  h.net.plc.put(bob.did, bob.key.public_key(), a.url());
+  auto r = start(h.config());
+  auto reader = Reader::connect(r.port, 0);
+  REQUIRE(reader);
+
+  auto c1 = alice.commit();
+  a.emit(c1);
+  CHECK(as_commit(reader->next_event()).rev == c1.rev);
+  auto c3 = break_chain_with_fetch_held(a, alice);
+
+  // While the fetch is held at the PDS: c3 again (covered by the fetch),
+  // an #identity, then c4 and c5 continuing from c3; bob's commit in
+  // between is no part of it and goes through.
+  a.emit(c3);
+  sync::IdentityEvent identity;
+  identity.did = alice.did;
+  identity.time = now_datetime_for_tests();
+  a.emit(identity);
+  auto c4 = alice.commit();
+  a.emit(c4);
+  auto b1 = bob.commit();
+  a.emit(b1);
+  auto c5 = alice.commit(2);
+  a.emit(c5);
+  publish_repo(a, alice);
+  auto fence = as_commit(reader->next_event());
+  CHECK(fence.repo == bob.did);  // only bob's commit: alice's events are held
+  CHECK_FALSE(reader->next_event(300));
+  auto held = query_ok(r, "com.atproto.sync.getRepoStatus", {{"did", alice.did}});
+  CHECK(held["status"] == "desynchronized");
+
+  a.release_get_repo();
+  CHECK(as_sync(reader->next_event()).rev == c3.rev);
+  auto identity_out = reader->next_event();
+  REQUIRE(identity_out);
+  CHECK(std::holds_alternative<sync::IdentityEvent>(*identity_out));
+  const auto& got4 = as_commit(reader->next_event());
+  CHECK(got4.rev == c4.rev);
+  CHECK(got4.blocks == c4.blocks);
+  CHECK(as_commit(reader->next_event()).rev == c5.rev);
+  CHECK_FALSE(reader->next_event(300));
+  CHECK(r.drops("sync.check.rev-order") == 1);  // c3 again: older than the fetch
+  CHECK(r.drops("sync.check.desynchronized") == 0);
+  CHECK(a.get_repo_calls() == 1);
+  expect_in_sync_at(r, a, alice, *reader, c5.rev);
+}
+
+TEST_CASE("relay: past its bound the resync queue is dropped and another resync follows",
+          "[relay][sync.check.desynchronized][relay.resync]") {
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  auto config = h.config();
+  config.resync_queue_events = 2;
+  auto r = start(config);
+  auto reader = Reader::connect(r.port, 0);
+  REQUIRE(reader);
+
+  a.emit(alice.commit());
+  CHECK(as_commit(reader->next_event()).repo == alice.did);
+  auto c3 = break_chain_with_fetch_held(a, alice);
+  std::vector<std::string> revs;
+  for (int i = 0; i < 4; ++i) {
+    auto e = alice.commit();
+    revs.push_back(e.rev);
+    a.emit(e);
+  }
+  publish_repo(a, alice);  // what the second fetch gets
+  // The two held ones, then the two past the bound.
+  REQUIRE(eventually([&] { return r.drops("sync.check.desynchronized") == 4; }));
+
+  a.release_get_repo();
+  CHECK(as_sync(reader->next_event()).rev == c3.rev);
+  CHECK(as_sync(reader->next_event()).rev == revs.back());  // the second fetch
+  CHECK(a.get_repo_calls() == 2);
+  expect_in_sync_at(r, a, alice, *reader, revs.back());
 }

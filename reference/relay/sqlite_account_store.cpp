@@ -9,6 +9,7 @@
 #include "atproto/common/sqlite.hpp"
 #include "atproto/relay/account_store.hpp"
 #include "atproto/relay/event_log.hpp"
+#include "atproto/sync/events.hpp"
 
 namespace atproto::relay {
 namespace {
@@ -176,6 +177,10 @@ class SqliteAccountStore final : public AccountStore {
     // init() started it after every seq ever used, so none is reused, also
     // after pruning and restarts.
     std::int64_t seq = next_seq_;
+    // [sync.stream.seq-safe-range] The whole batch stays at or below 2^53 - 1.
+    std::int64_t events = 0;
+    for (const auto& change : batch) events += change.encode ? 1 : 0;
+    if (auto s = sync::check_emitted_seqs(seq, events); !s) return s.error();
     // An account changed several times in the batch is written once, in
     // its last state (the transaction commits them all or none).
     std::unordered_map<std::string_view, std::size_t> last_change;

@@ -92,6 +92,8 @@ Result<Mst> Mst::add(std::string_view key_view, const Cid& value, KeyRule rule) 
   auto layer = reader.layer_of(root_);
   if (!layer.ok()) return layer.error();
   int depth = key_depth(key);
+  // [repo.mst.node-size] A mined key too deep for readers is refused.
+  if (auto st = check_layer(depth, kMaxLayer); !st.ok()) return st.error();
   if (*layer < 0) return Mst(leaf(key, value), store_);
   if (depth > *layer) {
     // The key goes above the current root: split the whole tree around it
@@ -193,15 +195,17 @@ Result<std::vector<car::CarBlock>> Mst::store_new_nodes(BlockStore& store, bool 
   return out;
 }
 
-Status Mst::verify() const {
+Status Mst::verify(const MstLimits& limits) const {
   Reader reader(store_);
   auto node = reader.load(root_);
   if (!node.ok()) return node.error();
   if ((*node)->entries.empty() && !(*node)->left) return {};  // the empty tree
   auto layer = reader.layer_of(root_);
   if (!layer.ok()) return layer.error();
+  // [repo.mst.node-size]
+  if (auto st = check_layer(*layer, limits.max_layer); !st.ok()) return st;
   RepoPathValidator paths;
-  return reader.verify(root_, *layer, nullptr, nullptr, true, paths);
+  return reader.verify(root_, *layer, nullptr, nullptr, true, paths, limits);
 }
 
 namespace {
@@ -210,8 +214,8 @@ namespace {
 // level, whose storage the next node on that level reuses.
 class StoredVerifier {
  public:
-  StoredVerifier(const Mst::BlockLookup& blocks, const Mst::Visitor& visit)
-      : blocks_(blocks), visit_(visit) {}
+  StoredVerifier(const Mst::BlockLookup& blocks, const Mst::Visitor& visit, const MstLimits& limits)
+      : blocks_(blocks), visit_(visit), limits_(limits) {}
 
   // false: the visitor asked to stop.
   Result<bool> run(const Cid& cid, int layer, const std::string* lo, const std::string* hi,
@@ -233,8 +237,11 @@ class StoredVerifier {
       // The root's layer is its first key's depth (a root without keys is
       // refused by check_node).
       if (!node.entries.empty()) layer = key_depth(node.entries[0].key);
+      // [repo.mst.node-size]
+      if (auto st = check_layer(layer, limits_.max_layer); !st.ok()) return st.error();
     }
-    if (auto st = check_node(node, layer, lo, hi, is_root, paths_); !st.ok()) return st.error();
+    if (auto st = check_node(node, layer, lo, hi, is_root, paths_, limits_); !st.ok())
+      return st.error();
     for (std::size_t i = 0; i <= node.entries.size(); ++i) {
       const auto& child = i == 0 ? node.left : node.entries[i - 1].right;
       if (child) {
@@ -253,6 +260,7 @@ class StoredVerifier {
  private:
   const Mst::BlockLookup& blocks_;
   const Mst::Visitor& visit_;
+  const MstLimits& limits_;
   std::deque<NodeData> levels_;
   data::CborTape tape_;  // one decode at a time: each node is copied out of it
   RepoPathValidator paths_;
@@ -260,8 +268,9 @@ class StoredVerifier {
 
 }  // namespace
 
-Status Mst::verify_stored(const BlockLookup& blocks, const Cid& root, const Visitor& visit) {
-  StoredVerifier verifier(blocks, visit);
+Status Mst::verify_stored(const BlockLookup& blocks, const Cid& root, const Visitor& visit,
+                          const MstLimits& limits) {
+  StoredVerifier verifier(blocks, visit, limits);
   auto r = verifier.run(root, 0, nullptr, nullptr, 0);
   if (!r.ok()) return r.error();
   return {};

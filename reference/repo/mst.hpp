@@ -64,6 +64,33 @@ class RepoPathValidator {
 // [repo.mst.key-depth] Leading zero bits of SHA-256(key), divided by two.
 int key_depth(std::string_view key);
 
+// [repo.mst.node-size] Limits on a tree's shape, against keys mined to make
+// a repository's tree inefficient (huge nodes, or a tall tree whose every
+// path crosses many nearly empty nodes):
+// https://atproto.com/specs/repository#security-considerations
+// Both are far beyond what honest (hash-random) keys produce:
+//  - entries per node: among the keys of one layer, the next key stays in
+//    the same node with probability 3/4, so a node reaches k entries with
+//    probability (3/4)^k. A repository of ten million records has about
+//    three million nodes and its largest holds about 55 entries; 512 has a
+//    probability near 1e-64 per node. Mined keys of depth 0 (three keys in
+//    four) would otherwise put a whole repository into one node.
+//  - layers: a key has depth >= d with probability 4^-d. The deepest key of
+//    a repository of a hundred million records sits near layer 13; a key
+//    past layer 24 is a chance of 1e-15 per key (1e-5 over ten billion
+//    records), while mining one takes some 2^50 hashes. Paths from the
+//    root then cross at most 25 nodes.
+// Error code "repo.mst.node-size". Readers refuse such nodes and trees
+// (decode_node, Mst::verify, verify_stored, and so imports and a relay's
+// checks), and changes refuse to build them, so that a tree we write is
+// one others read.
+inline constexpr std::size_t kMaxNodeEntries = 512;
+inline constexpr int kMaxLayer = 24;
+struct MstLimits {
+  std::size_t max_node_entries = kMaxNodeEntries;  // at most kMaxNodeEntries
+  int max_layer = kMaxLayer;                       // the root's layer, at most
+};
+
 // Which keys a change accepts. A repository's tree holds repo paths only;
 // the MST itself is defined over any non-empty byte string
 // [repo.mst.key-nonempty], which tools that build bare trees (such as the
@@ -95,9 +122,10 @@ struct NodeData {
 Bytes encode_node(const NodeData& node);
 // Strict decoding of one node block: strict DRISL-CBOR, exactly the fields
 // of the schema with their types [repo.mst.node-schema], MST node links that
-// are dag-cbor CIDs [repo.mst.node-cid], and each p the full byte count the
-// key shares with the previous one [repo.mst.prefix-compression]. Key order,
-// depths and ranges are the tree's business (Mst::verify).
+// are dag-cbor CIDs [repo.mst.node-cid], each p the full byte count the
+// key shares with the previous one [repo.mst.prefix-compression], and at
+// most kMaxNodeEntries entries [repo.mst.node-size]. Key order, depths and
+// ranges are the tree's business (Mst::verify).
 Result<NodeData> decode_node(std::span<const std::uint8_t> bytes);
 // The same into `out`, reusing its storage and `tape`'s from earlier calls
 // (a reader of many nodes allocates once, not once per key).
@@ -135,7 +163,10 @@ class Mst {
 
   // Changes; each returns a new tree. add fails with usage.key-exists when
   // the key is present, update and remove with usage.key-absent when it is
-  // not; add and update validate the key (repo.path.*).
+  // not; add and update validate the key (repo.path.*), and refuse one whose
+  // depth is past kMaxLayer (repo.mst.node-size). A change that grows a node
+  // past kMaxNodeEntries succeeds, but root_cid() and store_new_nodes() of
+  // the result fail with repo.mst.node-size: such a tree is never written.
   Result<Mst> add(std::string_view key, const data::Cid& value,
                   KeyRule rule = KeyRule::kRepoPath) const;
   Result<Mst> update(std::string_view key, const data::Cid& value) const;
@@ -167,10 +198,11 @@ class Mst {
   // Full structural check of a (loaded) tree: keys are valid repo paths in
   // strictly increasing order, each key in a node of its own depth, every
   // subtree one layer down and within its gap's key range, no empty node
-  // where the spec forbids one. Error codes: repo.path.*, repo.mst.key-order,
-  // repo.mst.key-depth, repo.mst.subtree-range, repo.mst.empty-nodes,
+  // where the spec forbids one, the shape within `limits`. Error codes:
+  // repo.path.*, repo.mst.key-order, repo.mst.key-depth,
+  // repo.mst.subtree-range, repo.mst.empty-nodes, repo.mst.node-size,
   // repo.mst.complete, and decode_node's codes.
-  Status verify() const;
+  Status verify(const MstLimits& limits = {}) const;
 
   // The bytes of a block, or nullopt when it is not there; the span must
   // stay valid while the caller uses the tree.
@@ -181,7 +213,7 @@ class Mst {
   // (`visit` returns false to stop). The same checks and error codes as
   // verify(); entries visited before an error are not known to be valid.
   static Status verify_stored(const BlockLookup& blocks, const data::Cid& root,
-                              const Visitor& visit);
+                              const Visitor& visit, const MstLimits& limits = {});
 
   // Records and node blocks that differ between `from` and `to`.
   static Result<MstDiff> diff(const Mst& from, const Mst& to);

@@ -229,6 +229,12 @@ Status decode_node_into(std::span<const std::uint8_t> bytes, NodeData& node, dat
   const auto e = node_fields[0];
   if (!e.is_array()) return schema_error("e is not an array");
   const auto items = e.as_array();
+  // [repo.mst.node-size] Refused before any entry is read.
+  if (items.size() > kMaxNodeEntries) {
+    return make_error("repo.mst.node-size", "an MST node has " + std::to_string(items.size()) +
+                                                " entries, more than the " +
+                                                std::to_string(kMaxNodeEntries) + " allowed");
+  }
   // Entries (and their key strings) of an earlier node are overwritten in
   // place, so their capacity is reused.
   node.entries.reserve(items.size());

@@ -356,6 +356,79 @@ TEST_CASE("mst: verify rejects misplaced keys and empty nodes", "[mst]") {
   }
 }
 
+// The first `n` keys of depth 0 (three keys in four), sorted: what a
+// repository whose keys were mined for depth 0 holds.
+std::vector<std::string> depth0_keys(std::size_t n) {
+  std::vector<std::string> out;
+  for (int i = 0; out.size() < n; ++i) {
+    std::string key = "com.example.record/k" + std::to_string(i);
+    if (key_depth(key) == 0) out.push_back(key);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_CASE("mst: nodes hold at most 512 entries, trees reach layer 24 [repo.mst.node-size]",
+          "[mst]") {
+  using atproto::repo::kMaxNodeEntries;
+  using atproto::repo::MstLimits;
+  REQUIRE(kMaxNodeEntries == 512);
+  REQUIRE(atproto::repo::kMaxLayer == 24);
+  const auto keys = depth0_keys(kMaxNodeEntries + 1);
+  auto leaf_of = [&](std::size_t n) {
+    NodeData leaf;
+    for (std::size_t i = 0; i < n; ++i) leaf.entries.push_back({keys[i], record_cid(i), {}});
+    return leaf;
+  };
+  SECTION("reading: decode, verify and the streaming verify refuse a node of 513") {
+    CHECK(decode_node(encode_node(leaf_of(kMaxNodeEntries))).ok());
+    CHECK(decode_node(encode_node(leaf_of(kMaxNodeEntries + 1))).error().code ==
+          "repo.mst.node-size");
+    HandTree t;
+    CHECK(t.verify(t.put(leaf_of(kMaxNodeEntries))) == "ok");
+    CHECK(t.verify(t.put(leaf_of(kMaxNodeEntries + 1))) == "repo.mst.node-size");
+    // A lazily loaded tree cannot read it either.
+    auto big = t.put(leaf_of(kMaxNodeEntries + 1));
+    CHECK(Mst::load(t.store, big).get(keys[0]).error().code == "repo.mst.node-size");
+  }
+  SECTION("writing: a tree with a node of 513 entries is never encoded") {
+    std::vector<MstEntry> entries;
+    for (std::size_t i = 0; i < kMaxNodeEntries; ++i) entries.push_back({keys[i], record_cid(i)});
+    auto full = Mst::from_entries(entries).value();
+    REQUIRE(full.root_cid().ok());
+    auto grown = full.add(keys.back(), record_cid(999));
+    REQUIRE(grown.ok());  // in memory only
+    CHECK(grown->root_cid().error().code == "repo.mst.node-size");
+    MemoryBlockStore store;
+    CHECK(grown->store_new_nodes(store).error().code == "repo.mst.node-size");
+    entries.push_back({keys.back(), record_cid(999)});
+    CHECK(Mst::from_entries(entries).value().root_cid().error().code == "repo.mst.node-size");
+  }
+  SECTION("limits given to verify: entries per node and the root's layer") {
+    // A depth-2 key over depth-0 keys: the root is at layer 2.
+    std::vector<std::string> tall = {key_of_depth(2)};
+    for (std::size_t i = 0; i < 6; ++i) tall.push_back(keys[i]);
+    MemoryBlockStore store;
+    auto built = build(tall);
+    REQUIRE(built.store_new_nodes(store).ok());
+    auto root = built.root_cid().value();
+    auto loaded = Mst::load(store, root);
+    auto visit = [](const std::string&, const Cid&) { return true; };
+    CHECK(loaded.verify().ok());
+    CHECK(Mst::verify_stored(HandTree::lookup(store), root, visit).ok());
+    MstLimits low_layer;
+    low_layer.max_layer = 1;
+    CHECK(loaded.verify(low_layer).error().code == "repo.mst.node-size");
+    CHECK(Mst::verify_stored(HandTree::lookup(store), root, visit, low_layer).error().code ==
+          "repo.mst.node-size");
+    MstLimits few_entries;
+    few_entries.max_node_entries = 2;
+    CHECK(loaded.verify(few_entries).error().code == "repo.mst.node-size");
+    CHECK(Mst::verify_stored(HandTree::lookup(store), root, visit, few_entries).error().code ==
+          "repo.mst.node-size");
+  }
+}
+
 TEST_CASE("mst: get, walk, ranges and errors of the operations [repo.mst.key-unique]", "[mst]") {
   std::vector<std::string> keys;
   for (int i = 0; i < 300; ++i) keys.push_back("com.example.record/k" + std::to_string(1000 + i));

@@ -65,6 +65,20 @@ inline Error too_deep() {
   return make_error("repo.mst.key-depth", "MST nesting is deeper than any valid tree");
 }
 
+// [repo.mst.node-size] (mst.hpp explains the limits.)
+inline Status check_node_entries(std::size_t entries, std::size_t max) {
+  if (entries <= max) return {};
+  return make_error("repo.mst.node-size", "an MST node has " + std::to_string(entries) +
+                                              " entries, more than the " + std::to_string(max) +
+                                              " allowed");
+}
+inline Status check_layer(int layer, int max) {
+  if (layer <= max) return {};
+  return make_error("repo.mst.node-size", "the MST reaches layer " + std::to_string(layer) +
+                                              ", above the " + std::to_string(max) +
+                                              " allowed (a key of that depth is mined)");
+}
+
 inline NodePtr make_box(Node node) {
   auto box = std::make_shared<NodeBox>();
   box->node = std::make_shared<const Node>(std::move(node));
@@ -130,7 +144,10 @@ inline bool links_at(const NodeData& node, std::size_t i) {
 // check; subtrees are the caller's to visit.
 template <class N>
 Status check_node(const N& node, int layer, const std::string* lo, const std::string* hi,
-                  bool is_root, RepoPathValidator& paths) {
+                  bool is_root, RepoPathValidator& paths, const MstLimits& limits) {
+  if (auto st = check_node_entries(node.entries.size(), limits.max_node_entries); !st.ok()) {
+    return st;
+  }
   // [repo.mst.empty-nodes] Only the empty tree is an empty leaf; a root
   // never only links down; any other node has keys or links down.
   if (node.entries.empty()) {
@@ -209,6 +226,10 @@ class Reader {
     if (box->cid) return *box->cid;
     if (nesting > kMaxNesting) return too_deep();
     const Node& node = *box->node;  // boxes without a CID were built in memory
+    // [repo.mst.node-size] A tree others would refuse is never written.
+    if (auto st = check_node_entries(node.entries.size(), kMaxNodeEntries); !st.ok()) {
+      return st.error();
+    }
     // The subtrees first (each keeps its CID in its box), so that the
     // thread's scratch node below is this node's alone while it is filled.
     for (std::size_t i = 0; i <= node.entries.size(); ++i) {
@@ -259,7 +280,12 @@ class Reader {
       if (down > kMaxNesting) return too_deep();
       auto node = load(box);
       if (!node.ok()) return node.error();
-      if (!(*node)->entries.empty()) return key_depth((*node)->entries[0].key) + down;
+      if (!(*node)->entries.empty()) {
+        int layer = key_depth((*node)->entries[0].key) + down;
+        // [repo.mst.node-size]
+        if (auto st = check_layer(layer, kMaxLayer); !st.ok()) return st.error();
+        return layer;
+      }
       box = (*node)->left;
     }
     return -1;
@@ -409,17 +435,18 @@ class Reader {
   }
 
   Status verify(const NodePtr& box, int layer, const std::string* lo, const std::string* hi,
-                bool is_root, RepoPathValidator& paths) const {
+                bool is_root, RepoPathValidator& paths, const MstLimits& limits) const {
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
     auto node = box->node;
-    if (auto st = check_node(*node, layer, lo, hi, is_root, paths); !st.ok()) return st;
+    if (auto st = check_node(*node, layer, lo, hi, is_root, paths, limits); !st.ok()) return st;
     for (std::size_t i = 0; i <= node->entries.size(); ++i) {
       const NodePtr& child = slot(*node, i);
       if (!child) continue;
       const std::string* child_lo = i == 0 ? lo : &node->entries[i - 1].key;
       const std::string* child_hi = i == node->entries.size() ? hi : &node->entries[i].key;
-      if (auto st = verify(child, layer - 1, child_lo, child_hi, false, paths); !st.ok()) return st;
+      if (auto st = verify(child, layer - 1, child_lo, child_hi, false, paths, limits); !st.ok())
+        return st;
     }
     return {};
   }

@@ -225,6 +225,43 @@ TEST_CASE("repository: on a SQLite block store, reloaded lazily from its commit"
             .commit.data == loaded.commit().data);
 }
 
+TEST_CASE("repository: an import refuses a tree of mined keys [repo.mst.node-size]",
+          "[repository]") {
+  auto key = test_key();
+  // A signed repository whose records all have depth-0 keys: one node.
+  auto car_with = [&](std::size_t records) {
+    NodeData node;
+    std::vector<CarBlock> record_blocks;
+    for (int i = 0; node.entries.size() < records; ++i) {
+      std::string path = "app.bsky.feed.post/r" + std::to_string(10000 + i);
+      if (key_depth(path) != 0) continue;
+      auto bytes = data::encode_cbor(post(i)).value();
+      auto cid = Cid::compute(data::Codec::kDagCbor, bytes);
+      node.entries.push_back({path, cid, std::nullopt});
+      record_blocks.push_back({cid, bytes});
+    }
+    auto node_bytes = encode_node(node);
+    auto node_cid = Cid::compute(data::Codec::kDagCbor, node_bytes);
+    Commit commit{kDid, node_cid, "3jzfcijpj2z2a", std::nullopt, {}, kRepoVersion};
+    sign_commit(commit, key);
+    auto commit_bytes = encode_commit(commit);
+    auto commit_cid = Cid::compute(data::Codec::kDagCbor, commit_bytes);
+    atproto::car::CarFile car;
+    car.roots = {commit_cid};
+    car.blocks.push_back({commit_cid, commit_bytes});
+    car.blocks.push_back({node_cid, node_bytes});
+    for (auto& b : record_blocks) car.blocks.push_back(std::move(b));
+    return atproto::car::write_car(car);
+  };
+  auto fits = verify_repo_car(car_with(kMaxNodeEntries), kDid, key.public_key());
+  INFO((fits.ok() ? "" : fits.error().message));
+  REQUIRE(fits.ok());
+  CHECK(fits->records.size() == kMaxNodeEntries);
+  auto mined = verify_repo_car(car_with(kMaxNodeEntries + 1), kDid, key.public_key());
+  REQUIRE_FALSE(mined.ok());
+  CHECK(mined.error().code == "repo.mst.node-size");
+}
+
 TEST_CASE("repository: block order check [car.block.preferred-order]", "[repository]") {
   auto key = test_key();
   MemoryBlockStore store;

@@ -392,6 +392,19 @@ const char* event_type(const Event& event) {
       event);
 }
 
+Status check_emitted_seqs(std::int64_t first, std::int64_t count) {
+  // [sync.stream.seq-safe-range] Written so that nothing overflows: first
+  // and count are each at most kMaxEmittedSeq here.
+  if (count <= 0) return {};
+  if (first > kMaxEmittedSeq || count > kMaxEmittedSeq - first + 1) {
+    return make_error("sync.stream.seq-safe-range", "sequence number " + std::to_string(first) +
+                                                        " (+" + std::to_string(count - 1) +
+                                                        ") would pass 2^53 - 1, the last seq " +
+                                                        "JavaScript consumers can hold exactly");
+  }
+  return {};
+}
+
 std::int64_t event_seq(const Event& event) {
   return std::visit(
       [](const auto& e) -> std::int64_t {

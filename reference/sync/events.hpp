@@ -135,6 +135,16 @@ using Message = std::variant<Event, ErrorFrame, UnknownMessage>;
 const char* event_type(const Event& event);
 std::int64_t event_seq(const Event& event);  // 0 for #info
 
+// [sync.stream.seq-safe-range] The largest seq a producer (a PDS's
+// sequencer, a relay's output log) hands out: 2^53 - 1, so that JavaScript
+// consumers hold every seq exactly
+// (https://atproto.com/specs/event-stream#sequence-numbers). Decoders still
+// take any positive int64.
+inline constexpr std::int64_t kMaxEmittedSeq = (std::int64_t{1} << 53) - 1;
+// Error "sync.stream.seq-safe-range" when `count` events numbered from
+// `first` on would go past kMaxEmittedSeq.
+Status check_emitted_seqs(std::int64_t first, std::int64_t count = 1);
+
 // The body as a data model map (the lexicon's field names), and the frame.
 data::Value event_body(const Event& event);
 Bytes encode_event(const Event& event);

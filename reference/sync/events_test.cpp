@@ -166,7 +166,23 @@ TEST_CASE("#sync, #identity, #account and #info round trip", "[sync]") {
   CHECK(event_seq(Event(sample_commit())) == 42);
 }
 
-TEST_CASE("seq values beyond 2^53 survive as int64 [data.model.int64]", "[sync]") {
+TEST_CASE(
+    "producers number up to 2^53 - 1; seq values beyond it still decode as int64 "
+    "[data.model.int64] [sync.stream.seq-safe-range]",
+    "[sync]") {
+  CHECK(kMaxEmittedSeq == 9007199254740991);
+  CHECK(check_emitted_seqs(1).ok());
+  CHECK(check_emitted_seqs(kMaxEmittedSeq).ok());
+  CHECK(check_emitted_seqs(kMaxEmittedSeq - 9, 10).ok());
+  CHECK(code_of(check_emitted_seqs(kMaxEmittedSeq + 1)) == "sync.stream.seq-safe-range");
+  CHECK(code_of(check_emitted_seqs(kMaxEmittedSeq - 9, 11)) == "sync.stream.seq-safe-range");
+  CHECK(code_of(check_emitted_seqs(2, std::numeric_limits<std::int64_t>::max())) ==
+        "sync.stream.seq-safe-range");
+  CHECK(code_of(check_emitted_seqs(std::numeric_limits<std::int64_t>::max())) ==
+        "sync.stream.seq-safe-range");
+  // A batch of no events needs no numbers.
+  CHECK(check_emitted_seqs(kMaxEmittedSeq + 1, 0).ok());
+  // Consumers are not held to the producers' limit.
   for (std::int64_t seq : {std::int64_t{1} << 53, (std::int64_t{1} << 53) + 1,
                            std::numeric_limits<std::int64_t>::max()}) {
     CommitEvent e = sample_commit();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -110,7 +111,8 @@ struct TestAccount {
 };
 
 // A PDS host: subscribeRepos replays its events after the cursor and then
-// streams new ones; getRepo answers the CARs the test puts.
+// streams new ones; getRepo answers the CARs the test puts (held back on
+// request: hold_get_repo).
 class FakePds {
  public:
   explicit FakePds(std::uint16_t port = 0, std::int64_t first_seq = 1) : next_seq_(first_seq) {
@@ -130,18 +132,21 @@ class FakePds {
           };
           return response;
         });
-    (void)router_.query("com.atproto.sync.getRepo", {{"did", xrpc::ParamSpec::Kind::string, true}},
-                        [this](const xrpc::HttpRequest& r) {
-                          std::lock_guard lock(mutex_);
-                          ++get_repo_calls_;
-                          auto it = repos_.find(r.query_param("did").value_or(""));
-                          if (it == repos_.end()) {
-                            return xrpc::xrpc_error(400, "RepoNotFound", "no such repo");
-                          }
-                          return xrpc::HttpResponse::text(
-                              200, std::string(it->second.begin(), it->second.end()),
-                              "application/vnd.ipld.car");
-                        });
+    (void)router_.query(
+        "com.atproto.sync.getRepo", {{"did", xrpc::ParamSpec::Kind::string, true}},
+        [this](const xrpc::HttpRequest& r) {
+          std::unique_lock lock(mutex_);
+          ++get_repo_calls_;
+          auto it = repos_.find(r.query_param("did").value_or(""));
+          if (it == repos_.end()) {
+            return xrpc::xrpc_error(400, "RepoNotFound", "no such repo");
+          }
+          // The repository as it is when the request comes,
+          // answered once released (at most a minute later).
+          std::string car(it->second.begin(), it->second.end());
+          released_.wait_for(lock, std::chrono::minutes(1), [this] { return !hold_get_repo_; });
+          return xrpc::HttpResponse::text(200, std::move(car), "application/vnd.ipld.car");
+        });
     start(port);
   }
   ~FakePds() { stop(); }
@@ -149,11 +154,13 @@ class FakePds {
   void start(std::uint16_t port) {
     xrpc::ServerOptions options;
     options.port = port;
+    options.threads = 4;  // a held getRepo occupies one
     server_ = std::make_unique<xrpc::HttpServer>(options, router_.handler());
     port_ = server_->start().value();
   }
   // Closes every subscriber and stops listening (the events are kept).
   void stop() {
+    release_get_repo();
     {
       std::lock_guard lock(mutex_);
       for (auto& c : live_) c->close(1001, "going away");
@@ -182,6 +189,26 @@ class FakePds {
   std::int64_t emit_raw(std::vector<std::uint8_t> frame) {
     std::lock_guard lock(mutex_);
     return send_locked(next_seq_++, std::move(frame));
+  }
+  // Sends bytes to the subscribers connected now only, outside the
+  // sequence and not kept for replay (a frame damaged on the way, say): a
+  // consumer that reconnects by cursor does not get it again.
+  void send_live(const std::vector<std::uint8_t>& frame) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(live_, [&](const auto& c) { return !c->send_binary(frame); });
+  }
+  // From now on getRepo answers wait until release_get_repo(), each with
+  // the repository as it was when its request came.
+  void hold_get_repo() {
+    std::lock_guard lock(mutex_);
+    hold_get_repo_ = true;
+  }
+  void release_get_repo() {
+    {
+      std::lock_guard lock(mutex_);
+      hold_get_repo_ = false;
+    }
+    released_.notify_all();
   }
   void put_repo(const std::string& did, std::vector<std::uint8_t> car) {
     std::lock_guard lock(mutex_);
@@ -213,6 +240,8 @@ class FakePds {
   std::vector<std::int64_t> cursors_;
   std::map<std::string, std::vector<std::uint8_t>> repos_;
   int get_repo_calls_ = 0;
+  bool hold_get_repo_ = false;
+  std::condition_variable released_;
 };
 
 }  // namespace atproto::sync::testing

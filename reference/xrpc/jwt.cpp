@@ -247,7 +247,48 @@ Result<ServiceAuthClaims> verify_service_auth(std::string_view token,
     if (!(fresh.value() == key.value())) verified = check(fresh.value());
   }
   if (!verified.ok()) return verified.error();
+  // [xrpc.jwt.jti-replay] Last, so that only tokens this service would
+  // accept take a place in the table.
+  if (expect.replay != nullptr) {
+    if (auto st = expect.replay->remember(claims, expect.now); !st.ok()) return st.error();
+  }
   return claims;
+}
+
+void JtiReplayCache::drop_expired(std::int64_t now) {
+  // The same rule as verify_service_auth: a token is expired once exp <= now.
+  while (!by_expiry_.empty() && by_expiry_.top().first <= now) {
+    auto it = expiry_.find(by_expiry_.top().second);
+    // A key remembered again later has a newer exp: that entry stays.
+    if (it != expiry_.end() && it->second <= now) expiry_.erase(it);
+    by_expiry_.pop();
+  }
+}
+
+Status JtiReplayCache::remember(const ServiceAuthClaims& claims, std::int64_t now) {
+  if (claims.jti.empty()) {
+    return make_error("xrpc.jwt.jti-replay",
+                      "the token has no jti, so its reuse cannot be detected");
+  }
+  std::string key = claims.iss + " " + claims.jti;
+  std::lock_guard lock(mutex_);
+  drop_expired(now);
+  if (expiry_.count(key) != 0) {
+    return make_error("xrpc.jwt.jti-replay", "the token (jti " + claims.jti + ") was already used");
+  }
+  if (expiry_.size() >= capacity_) {
+    return make_error("xrpc.jwt.jti-replay",
+                      "too many unexpired tokens to remember; try again later");
+  }
+  expiry_.emplace(key, claims.exp);
+  by_expiry_.emplace(claims.exp, std::move(key));
+  return {};
+}
+
+std::size_t JtiReplayCache::size(std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  drop_expired(now);
+  return expiry_.size();
 }
 
 Result<ProxyTarget> parse_proxy_header(std::string_view value) {

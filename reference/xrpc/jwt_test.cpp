@@ -172,6 +172,72 @@ TEST_CASE("service auth tokens round trip on both curves [xrpc.jwt.alg]", "[xrpc
   }
 }
 
+TEST_CASE("service auth: a replay cache accepts a token once [xrpc.jwt.jti-replay]",
+          "[xrpc][jwt]") {
+  auto k = key(Curve::kK256);
+  Lookup lookup{k.public_key(), k.public_key()};
+  JtiReplayCache cache;
+  auto with_cache = expect();
+  with_cache.replay = &cache;
+  std::string token = create_service_auth(k, claims());
+  REQUIRE(verify_service_auth(token, with_cache, lookup.fn()).ok());
+  auto again = verify_service_auth(token, with_cache, lookup.fn());
+  CHECK(code_of(again) == "xrpc.jwt.jti-replay");
+  // Without the cache the verifier itself remembers nothing.
+  CHECK(verify_service_auth(token, expect(), lookup.fn()).ok());
+  // Another nonce is another token.
+  auto other = claims();
+  other.jti = "nonce-2";
+  CHECK(verify_service_auth(create_service_auth(k, other), with_cache, lookup.fn()).ok());
+  // Tokens that fail another check are not remembered: a wrong audience
+  // first, then the same nonce for the right one is accepted.
+  auto third = claims();
+  third.jti = "nonce-3";
+  auto wrong_aud = third;
+  wrong_aud.aud = "did:web:elsewhere.example.com";
+  CHECK(code_of(verify_service_auth(create_service_auth(k, wrong_aud), with_cache, lookup.fn())) ==
+        "xrpc.jwt.audience");
+  CHECK(verify_service_auth(create_service_auth(k, third), with_cache, lookup.fn()).ok());
+  // A token without jti cannot be remembered: refused where a cache is used.
+  std::string no_jti = signed_token(
+      R"({"alg":"ES256K","typ":"JWT"})",
+      json{{"iss", kIss}, {"aud", kAud}, {"exp", kNow + 60}, {"lxm", "app.bsky.feed.getTimeline"}}
+          .dump(),
+      k);
+  CHECK(verify_service_auth(no_jti, expect(), lookup.fn()).ok());
+  CHECK(code_of(verify_service_auth(no_jti, with_cache, lookup.fn())) == "xrpc.jwt.jti-replay");
+}
+
+TEST_CASE("jti replay cache: keyed by issuer, entries leave with their token [xrpc.jwt.jti-replay]",
+          "[xrpc][jwt]") {
+  JtiReplayCache cache(3);
+  auto c = claims();
+  REQUIRE(cache.remember(c, kNow).ok());
+  CHECK(code_of(cache.remember(c, kNow + 59)) == "xrpc.jwt.jti-replay");
+  // The same nonce from another issuer is another token.
+  auto other_iss = c;
+  other_iss.iss = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa";
+  CHECK(cache.remember(other_iss, kNow).ok());
+  CHECK(cache.size(kNow) == 2);
+  // Full: a third live entry fits, a fourth is refused, nothing is evicted.
+  auto late = c;
+  late.jti = "late";
+  late.exp = kNow + 600;
+  CHECK(cache.remember(late, kNow).ok());
+  auto fourth = c;
+  fourth.jti = "fourth";
+  fourth.exp = kNow + 120;
+  CHECK(code_of(cache.remember(fourth, kNow)) == "xrpc.jwt.jti-replay");
+  CHECK(code_of(cache.remember(c, kNow)) == "xrpc.jwt.jti-replay");
+  // Once the first two tokens expire (exp <= now) their entries are gone
+  // and there is room again; the longer-lived one is still remembered.
+  CHECK(cache.size(kNow + 60) == 1);
+  CHECK(cache.remember(fourth, kNow + 60).ok());
+  CHECK(code_of(cache.remember(fourth, kNow + 119)) == "xrpc.jwt.jti-replay");
+  CHECK(code_of(cache.remember(late, kNow + 599)) == "xrpc.jwt.jti-replay");
+  CHECK(cache.size(kNow + 600) == 0);
+}
+
 TEST_CASE("service auth: an empty jti becomes a random nonce", "[xrpc][jwt]") {
   auto k = key(Curve::kK256);
   auto c = claims();
