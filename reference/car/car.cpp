@@ -115,7 +115,10 @@ Result<CarView> read_car_view(std::span<const std::uint8_t> bytes, CarLimits lim
   const auto header_bytes = bytes.subspan(pos, static_cast<std::size_t>(*header_len));
   pos += header_bytes.size();
   // The header is strict DRISL-CBOR; a data-layer failure keeps its own code.
+  // Room for the usual header ({roots: [one root], version}) from the
+  // start, so the tape does not grow by doubling.
   data::CborTape header;
+  header.entries().reserve(8);
   if (auto st = data::decode_cbor_view(header_bytes, header); !st) {
     return make_error(st.error().code, "CAR header: " + st.error().message);
   }
@@ -229,9 +232,8 @@ std::vector<std::uint8_t> write_car(const CarFile& car) {
 }
 
 void append_block(Bytes& out, const data::Cid& cid, std::span<const std::uint8_t> bytes) {
-  const Bytes cid_bytes = cid.to_bytes();
-  data::append_varint(out, cid_bytes.size() + bytes.size());
-  out.insert(out.end(), cid_bytes.begin(), cid_bytes.end());
+  data::append_varint(out, data::kCidBinarySize + bytes.size());
+  cid.append_bytes(out);
   out.insert(out.end(), bytes.begin(), bytes.end());
 }
 

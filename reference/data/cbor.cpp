@@ -84,11 +84,10 @@ class Encoder {
         return {};
       case Kind::kLink: {
         // [data.cbor.cid-link] Tag 42 over 0x00 followed by the binary CID.
-        std::vector<std::uint8_t> cid = v.as_link().to_bytes();
         head(kMajorTag, kTagCid);
-        head(kMajorBytes, cid.size() + 1);
+        head(kMajorBytes, kCidBinarySize + 1);
         out.push_back(0x00);
-        out.insert(out.end(), cid.begin(), cid.end());
+        v.as_link().append_bytes(out);
         return {};
       }
       case Kind::kArray:

@@ -109,12 +109,16 @@ Result<Cid> Cid::parse(std::string_view text) {
 std::vector<std::uint8_t> Cid::to_bytes() const {
   std::vector<std::uint8_t> out;
   out.reserve(kCidBinarySize);
+  append_bytes(out);
+  return out;
+}
+
+void Cid::append_bytes(std::vector<std::uint8_t>& out) const {
   append_varint(out, 1);
   append_varint(out, static_cast<std::uint64_t>(codec_));
   append_varint(out, kHashSha256);
   append_varint(out, kSha256Size);
   out.insert(out.end(), digest_.begin(), digest_.end());
-  return out;
 }
 
 std::string Cid::to_string() const { return multibase_encode(Multibase::kBase32, to_bytes()); }

@@ -55,6 +55,10 @@ class Cid {
   const Digest& digest() const { return digest_; }
 
   std::vector<std::uint8_t> to_bytes() const;
+  // The binary form (always kCidBinarySize bytes: both codecs are one-byte
+  // varints) appended to `out`, for encoders that would otherwise copy it
+  // out of a vector of its own.
+  void append_bytes(std::vector<std::uint8_t>& out) const;
   std::string to_string() const;
 
   // Ordering follows the binary form (codec byte, then digest bytes).

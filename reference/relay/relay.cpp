@@ -247,7 +247,18 @@ struct Relay::State {
     AccountStore::Append change;
     change.account = next;
     change.time_ms = now_ms();
-    if (event) {
+    std::optional<sync::SeqSlot> slot;
+    if (event && !received.empty() && !fault::rewrites_events()) slot = sync::seq_slot(*event);
+    if (slot) {
+      // Only the received frame is kept (the event is freed here, while
+      // it is still in cache); its seq is spliced in at the slot the
+      // decoder found, without decoding it again. The store calls encode
+      // once per append, so the frame is moved out, not copied.
+      change.encode = [frame = std::move(received), slot = *slot](std::int64_t seq) mutable {
+        sync::resequence_in_place(frame, slot, seq);
+        return std::move(frame);
+      };
+    } else if (event) {
       auto shared = std::make_shared<sync::Event>(std::move(*event));
       auto frame = std::make_shared<Bytes>(std::move(received));
       change.encode = [shared, frame](std::int64_t seq) {

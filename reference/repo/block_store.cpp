@@ -9,6 +9,10 @@ Status BlockStore::put_many(const std::vector<std::pair<data::Cid, Bytes>>& bloc
   return {};
 }
 
+std::optional<std::span<const std::uint8_t>> BlockStore::view(const data::Cid&) const {
+  return std::nullopt;
+}
+
 Result<std::optional<Bytes>> MemoryBlockStore::get(const data::Cid& cid) const {
   auto it = blocks_.find(cid);
   if (it == blocks_.end()) return std::optional<Bytes>{};
@@ -18,6 +22,12 @@ Result<std::optional<Bytes>> MemoryBlockStore::get(const data::Cid& cid) const {
 const Bytes* MemoryBlockStore::find(const data::Cid& cid) const {
   auto it = blocks_.find(cid);
   return it == blocks_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::span<const std::uint8_t>> MemoryBlockStore::view(const data::Cid& cid) const {
+  const Bytes* bytes = find(cid);
+  if (bytes == nullptr) return std::nullopt;
+  return std::span<const std::uint8_t>(*bytes);
 }
 
 Result<bool> MemoryBlockStore::has(const data::Cid& cid) const { return blocks_.count(cid) != 0; }

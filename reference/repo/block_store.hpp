@@ -40,6 +40,10 @@ class BlockStore {
   // are storage failures only (an unreadable database, say).
   virtual Result<std::optional<Bytes>> get(const data::Cid& cid) const = 0;
   virtual Result<bool> has(const data::Cid& cid) const = 0;
+  // The block's bytes without a copy, from a store that holds them in
+  // memory (valid until the store changes); nullopt when the store does not
+  // hold the block or cannot lend it, so the caller asks get().
+  virtual std::optional<std::span<const std::uint8_t>> view(const data::Cid& cid) const;
   virtual Status put(const data::Cid& cid, std::span<const std::uint8_t> bytes) = 0;
   virtual Status remove(const data::Cid& cid) = 0;
   // Several puts at once; stores with transactions make it one.
@@ -50,6 +54,7 @@ class MemoryBlockStore final : public BlockStore {
  public:
   Result<std::optional<Bytes>> get(const data::Cid& cid) const override;
   Result<bool> has(const data::Cid& cid) const override;
+  std::optional<std::span<const std::uint8_t>> view(const data::Cid& cid) const override;
   Status put(const data::Cid& cid, std::span<const std::uint8_t> bytes) override;
   Status remove(const data::Cid& cid) override;
 

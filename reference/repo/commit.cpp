@@ -41,8 +41,10 @@ Error fields_error(const std::string& what) {
 }  // namespace
 
 Result<Commit> decode_commit(std::span<const std::uint8_t> bytes) {
-  // The tape decoder: only the six fields are copied out.
+  // The tape decoder: only the six fields are copied out. Room for them
+  // (13 entries) from the start, so the tape does not grow by doubling.
   data::CborTape tape;
+  tape.entries().reserve(16);
   if (auto st = data::decode_cbor_view(bytes, tape); !st.ok()) return st.error();
   const data::ValueView value = tape.root();
   if (!value.is_map()) return fields_error("not a map");

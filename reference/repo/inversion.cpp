@@ -1,6 +1,6 @@
 #include "atproto/repo/inversion.hpp"
 
-#include <set>
+#include <algorithm>
 #include <unordered_set>
 
 namespace atproto::repo {
@@ -55,10 +55,21 @@ Result<Cid> invert_ops(const BlockStore& blocks, const Cid& data,
                        const std::vector<RecordOp>& ops) {
   // [repo.diff.inversion] Walk the operations backwards over the new tree.
   Mst tree = Mst::load(blocks, data);
-  std::set<std::string> paths;
-  for (const auto& op : ops) {
-    if (!paths.insert(op.path).second) return inconsistent(op, "the path appears twice");
+  // Each path once: the ops sorted by path (pointers, no copies), then
+  // neighbours compared. The op named is the first, in the ops' order, whose
+  // path an earlier op has.
+  std::vector<const RecordOp*> by_path;
+  by_path.reserve(ops.size());
+  for (const auto& op : ops) by_path.push_back(&op);
+  std::stable_sort(by_path.begin(), by_path.end(),
+                   [](const RecordOp* a, const RecordOp* b) { return a->path < b->path; });
+  const RecordOp* repeated = nullptr;
+  for (std::size_t i = 1; i < by_path.size(); ++i) {
+    if (by_path[i - 1]->path == by_path[i]->path && (!repeated || by_path[i] < repeated)) {
+      repeated = by_path[i];
+    }
   }
+  if (repeated) return inconsistent(*repeated, "the path appears twice");
   for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
     const RecordOp& op = *it;
     auto current = tree.get(op.path);

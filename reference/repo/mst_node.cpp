@@ -4,7 +4,9 @@
 #include "atproto/repo/mst.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -119,10 +121,9 @@ void put_link(Bytes& out, const std::optional<Cid>& cid) {
   }
   out.push_back(0xd8);  // tag 42
   out.push_back(42);
-  auto raw = cid->to_bytes();
-  put_head(out, 2, raw.size() + 1);
+  put_head(out, 2, data::kCidBinarySize + 1);
   out.push_back(0x00);  // the multibase identity prefix of a CBOR cid-link
-  out.insert(out.end(), raw.begin(), raw.end());
+  cid->append_bytes(out);
 }
 
 std::size_t shared_prefix(std::string_view a, std::string_view b) {
@@ -172,14 +173,25 @@ Error schema_error(const std::string& what) {
   return make_error("repo.mst.node-schema", "MST node: " + what);
 }
 
-// Keys of `map` are exactly `names`.
-bool has_exactly(const data::MapView& map, std::initializer_list<const char*> names) {
-  if (map.size() != names.size()) return false;
-  for (const char* name : names) {
-    if (map.count(name) == 0) return false;
+// Keys of `map` are exactly `names`, which are given in canonical order;
+// their values go to `values`, in the same order. The strict decoder
+// enforced the canonical key order, so one pass over the map compares them
+// (no lookup per name).
+template <std::size_t N>
+bool has_exactly(const data::MapView& map, const std::array<std::string_view, N>& names,
+                 std::array<data::ValueView, N>& values) {
+  if (map.size() != N) return false;
+  std::size_t i = 0;
+  for (auto it = map.begin(); it != map.end(); ++it, ++i) {
+    const auto [key, value] = *it;
+    if (key != names[i]) return false;
+    values[i] = value;
   }
   return true;
 }
+
+constexpr std::array<std::string_view, 2> kNodeFields{"e", "l"};
+constexpr std::array<std::string_view, 4> kEntryFields{"k", "p", "t", "v"};
 
 Result<std::optional<Cid>> node_link(data::ValueView v, const char* field) {
   if (v.is_null()) return std::optional<Cid>{};
@@ -207,14 +219,14 @@ Status decode_node_into(std::span<const std::uint8_t> bytes, NodeData& node, dat
   const data::ValueView value = tape.root();
   // [repo.mst.node-schema] {l, e} with entries {p, k, v, t}; nullable fields
   // present as null, nothing else.
-  if (!value.is_map() || !has_exactly(value.as_map(), {"e", "l"})) {
+  std::array<data::ValueView, 2> node_fields{value, value};
+  if (!value.is_map() || !has_exactly(value.as_map(), kNodeFields, node_fields)) {
     return schema_error("not a map of exactly the fields e and l");
   }
-  const auto map = value.as_map();
-  auto left = node_link(map.at("l"), "l");
+  auto left = node_link(node_fields[1], "l");
   if (!left.ok()) return left.error();
   node.left = *left;
-  const auto e = map.at("e");
+  const auto e = node_fields[0];
   if (!e.is_array()) return schema_error("e is not an array");
   const auto items = e.as_array();
   // [repo.mst.node-size] Refused before any entry is read.
@@ -228,18 +240,18 @@ Status decode_node_into(std::span<const std::uint8_t> bytes, NodeData& node, dat
   node.entries.reserve(items.size());
   std::size_t n = 0;
   for (const auto item : items) {
-    if (!item.is_map() || !has_exactly(item.as_map(), {"k", "p", "t", "v"})) {
+    std::array<data::ValueView, 4> fields{item, item, item, item};
+    if (!item.is_map() || !has_exactly(item.as_map(), kEntryFields, fields)) {
       return schema_error("an entry is not a map of exactly the fields k, p, t and v");
     }
-    const auto fields = item.as_map();
-    const auto p = fields.at("p");
-    const auto k = fields.at("k");
-    const auto v = fields.at("v");
+    const auto k = fields[0];
+    const auto p = fields[1];
+    const auto v = fields[3];
     if (!p.is_integer() || p.as_integer() < 0)
       return schema_error("p is not a non-negative integer");
     if (!k.is_bytes()) return schema_error("k is not a byte string");
     if (!v.is_link()) return schema_error("v is not a link");
-    auto right = node_link(fields.at("t"), "t");
+    auto right = node_link(fields[2], "t");
     if (!right.ok()) return right.error();
     auto shared = static_cast<std::uint64_t>(p.as_integer());
     // [repo.mst.prefix-compression] The first key is whole; every p counts

@@ -193,23 +193,32 @@ class Reader {
       return make_error("repo.mst.complete",
                         "MST node " + box->cid->to_string() + " is not loaded");
     }
-    auto bytes = store_->get(*box->cid);
-    if (!bytes.ok()) return bytes.error();
-    // [repo.mst.complete] Every node the tree links to must be available.
-    if (!bytes->has_value()) {
-      return make_error("repo.mst.complete",
-                        "MST node block " + box->cid->to_string() + " is missing");
+    // A store holding its blocks in memory lends the bytes (no copy).
+    std::optional<std::span<const std::uint8_t>> view = store_->view(*box->cid);
+    std::optional<Bytes> owned;
+    if (!view) {
+      auto bytes = store_->get(*box->cid);
+      if (!bytes.ok()) return bytes.error();
+      // [repo.mst.complete] Every node the tree links to must be available.
+      if (!bytes->has_value()) {
+        return make_error("repo.mst.complete",
+                          "MST node block " + box->cid->to_string() + " is missing");
+      }
+      owned = std::move(*bytes);
+      view = std::span<const std::uint8_t>(*owned);
     }
-    auto decoded = decode_node(**bytes);
-    if (!decoded.ok()) return decoded.error();
-    Node node;
-    if (decoded->left) node.left = stored_box(*decoded->left);
-    node.entries.reserve(decoded->entries.size());
-    for (auto& e : decoded->entries) {
-      node.entries.push_back(
-          Entry{std::move(e.key), e.value, e.right ? stored_box(*e.right) : nullptr});
+    // Decoded into the thread's scratch node and tape (their storage is
+    // reused from node to node), then copied into the tree's node.
+    thread_local data::CborTape tape;
+    thread_local NodeData decoded;
+    if (auto st = decode_node_into(*view, decoded, tape); !st.ok()) return st.error();
+    auto node = std::make_shared<Node>();
+    if (decoded.left) node->left = stored_box(*decoded.left);
+    node->entries.reserve(decoded.entries.size());
+    for (const auto& e : decoded.entries) {
+      node->entries.push_back(Entry{e.key, e.value, e.right ? stored_box(*e.right) : nullptr});
     }
-    box->node = std::make_shared<const Node>(std::move(node));
+    box->node = std::move(node);
     return box->node.get();
   }
 
@@ -221,21 +230,28 @@ class Reader {
     if (auto st = check_node_entries(node.entries.size(), kMaxNodeEntries); !st.ok()) {
       return st.error();
     }
-    NodeData data;
-    if (node.left) {
-      auto c = cid(node.left, nesting + 1);
-      if (!c.ok()) return c;
-      data.left = *c;
-    }
-    data.entries.reserve(node.entries.size());
-    for (const auto& e : node.entries) {
-      std::optional<Cid> right;
-      if (e.right) {
-        auto c = cid(e.right, nesting + 1);
-        if (!c.ok()) return c;
-        right = *c;
+    // The subtrees first (each keeps its CID in its box), so that the
+    // thread's scratch node below is this node's alone while it is filled.
+    for (std::size_t i = 0; i <= node.entries.size(); ++i) {
+      if (const NodePtr& child = slot(node, i)) {
+        if (auto c = cid(child, nesting + 1); !c.ok()) return c;
       }
-      data.entries.push_back(NodeEntry{e.key, e.value, right});
+    }
+    // Its entries (and their key strings) are overwritten in place, so
+    // their storage is reused from node to node.
+    thread_local NodeData data;
+    data.left = node.left ? node.left->cid : std::nullopt;
+    if (data.entries.size() > node.entries.size()) {
+      data.entries.erase(data.entries.begin() + static_cast<std::ptrdiff_t>(node.entries.size()),
+                         data.entries.end());
+    }
+    for (std::size_t i = 0; i < node.entries.size(); ++i) {
+      const Entry& e = node.entries[i];
+      if (i == data.entries.size()) data.entries.push_back(NodeEntry{{}, e.value, {}});
+      NodeEntry& out = data.entries[i];
+      out.key.assign(e.key);
+      out.value = e.value;
+      out.right = e.right ? e.right->cid : std::nullopt;
     }
     auto bytes = std::make_shared<const Bytes>(encode_node(data));
     box->cid = Cid::compute(data::Codec::kDagCbor, *bytes);

@@ -50,7 +50,8 @@ Verdict verdict(VerdictAction action, const Error& error) {
 Verdict drop(const Error& error) { return verdict(VerdictAction::kDrop, error); }
 
 // The inversion's read-only store over a carried CAR: no block is copied
-// into a map up front; a get() copies only the node the tree reads. The
+// into a map up front, and the tree reads its nodes through view(), which
+// copies nothing. The
 // CIDs were checked against the bytes when the CAR was read. A commit's
 // slice is a handful of blocks, so a scan beats building an index; a large
 // one (up to kCommitBlocksMaxBytes) gets a hash index.
@@ -69,6 +70,11 @@ class CarViewStore final : public repo::BlockStore {
     return std::optional<repo::Bytes>{repo::Bytes(bytes->begin(), bytes->end())};
   }
   Result<bool> has(const data::Cid& cid) const override { return find(cid) != nullptr; }
+  std::optional<std::span<const std::uint8_t>> view(const data::Cid& cid) const override {
+    const auto* bytes = find(cid);
+    if (bytes == nullptr) return std::nullopt;
+    return *bytes;
+  }
   Status put(const data::Cid&, std::span<const std::uint8_t>) override {
     return make_error("sync.check.inversion", "the carried blocks are read-only");
   }
@@ -304,8 +310,10 @@ Status check_records(const CommitEvent& event, const car::CarView& car) {
   // [sync.check.records] Records are looked up by the ops' cids; a record
   // the diff does not carry is not checked here. A view decode: the same
   // strict rules, no Value built; one tape for all the event's records (a
-  // record is small, and a thread keeps nothing between events).
+  // record is small, and a thread keeps nothing between events), with room
+  // for a typical record from the start instead of growing by doubling.
   data::CborTape tape;
+  tape.entries().reserve(64);
   for (const repo::RecordOp& op : event.ops) {
     if (!op.cid) continue;
     for (const car::CarBlockView& block : car.blocks) {

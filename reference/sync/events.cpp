@@ -3,6 +3,8 @@
 // https://atproto.com/specs/sync#repository-event-stream
 #include "atproto/sync/events.hpp"
 
+#include <algorithm>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -289,7 +291,9 @@ Bytes encode_frame(const FrameHeader& header, const data::Value& body) {
 namespace {
 
 // The frame header, and where the body starts.
-Result<FrameHeader> decode_header(std::span<const std::uint8_t> bytes, std::size_t& header_size) {
+// `entries`, when given, receives the number of the header's fields.
+Result<FrameHeader> decode_header(std::span<const std::uint8_t> bytes, std::size_t& header_size,
+                                  std::size_t* entries = nullptr) {
   // [sync.frame.encoding] Both parts are strict DRISL-CBOR; any encoding
   // error is a hard error (the data.* code says which rule).
   auto header = data::decode_cbor_prefix(bytes, header_size);
@@ -317,6 +321,7 @@ Result<FrameHeader> decode_header(std::span<const std::uint8_t> bytes, std::size
   if (header_size == bytes.size()) {
     return make_error("sync.frame.body", "frame has no body after its header");
   }
+  if (entries != nullptr) *entries = header->as_map().size();
   return out;
 }
 
@@ -500,17 +505,14 @@ namespace {
 // (each container one entry plus its contents, each map key one): a
 // received body with as many entries, having decoded as that event, holds
 // exactly the lexicon's fields, nothing more.
-std::optional<std::size_t> body_entries(const Event& event) {
-  if (const auto* e = std::get_if<CommitEvent>(&event)) {
-    const std::size_t keys = 11 + (e->prev_data ? 1 : 0);
-    std::size_t ops = 1;
-    for (const auto& op : e->ops) ops += 1 + 2 * (3 + (op.prev ? 1 : 0));
-    // The map, its keys, the scalar values, then ops and blobs.
-    return 1 + keys + (keys - 2) + ops + 1 + e->blobs.size();
-  }
-  if (std::holds_alternative<SyncEvent>(event)) return 1 + 5 + 5;
-  return std::nullopt;
+std::size_t body_entries(const CommitEvent& e) {
+  const std::size_t keys = 11 + (e.prev_data ? 1 : 0);
+  std::size_t ops = 1;
+  for (const auto& op : e.ops) ops += 1 + 2 * (3 + (op.prev ? 1 : 0));
+  // The map, its keys, the scalar values, then ops and blobs.
+  return 1 + keys + (keys - 2) + ops + 1 + e.blobs.size();
 }
+std::size_t body_entries(const SyncEvent&) { return 1 + 5 + 5; }
 
 // The encoded length of the CBOR head starting with `initial`.
 std::size_t head_size(std::uint8_t initial) {
@@ -519,38 +521,88 @@ std::size_t head_size(std::uint8_t initial) {
   return 1 + (std::size_t{1} << (info - 24));
 }
 
-}  // namespace
-
-std::optional<Bytes> resequence_frame(std::span<const std::uint8_t> frame, const Event& event,
-                                      std::int64_t seq) {
-  auto entries = body_entries(event);
-  if (!entries || seq < 0) return std::nullopt;
-  std::size_t header_size = 0;
-  auto header = data::decode_cbor_prefix(frame, header_size);
-  // The header encode_frame writes: {op, t}.
-  if (!header || !header->is_map() || header->as_map().size() != 2) return std::nullopt;
-  TapeLease lease;
-  data::CborTape& tape = lease.tape();
-  if (!decode_body_view(frame.subspan(header_size), tape) || tape.size() != *entries) {
-    return std::nullopt;
-  }
+// Where the body on `tape`, decoded from `frame` (its entries point into
+// the frame), holds its seq value: nullopt unless the body has exactly the
+// `expected` entries of the fields encode_event writes and the seq is an
+// unsigned integer. The frame's header must be checked by the caller.
+std::optional<SeqSlot> find_seq_slot(std::span<const std::uint8_t> frame,
+                                     const data::CborTape& tape, std::size_t expected) {
+  if (tape.size() != expected) return std::nullopt;
   // The seq key's text lies in the frame; its value's head follows it.
   const data::TapeEntry* key = nullptr;
   for (auto it = tape.root().as_map().begin(); it != tape.root().as_map().end(); ++it) {
-    if ((*it).first == "seq" && (*it).second.is_integer()) key = (*it).second.entry() - 1;
+    if ((*it).first == "seq" && (*it).second.is_integer()) {
+      key = (*it).second.entry() - 1;
+      break;
+    }
   }
   if (key == nullptr) return std::nullopt;
   const std::uint8_t* value = key->data + key->length;
   const auto offset = static_cast<std::size_t>(value - frame.data());
   if (offset >= frame.size() || (*value >> 5) != 0) return std::nullopt;  // not unsigned
-  const std::size_t old_size = head_size(*value);
-  Bytes encoded = must_encode(Value(seq));
-  Bytes out;
-  out.reserve(frame.size() - old_size + encoded.size());
-  out.insert(out.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(offset));
-  out.insert(out.end(), encoded.begin(), encoded.end());
-  out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(offset + old_size),
-             frame.end());
+  const std::size_t size = head_size(*value);
+  if (size > frame.size() - offset) return std::nullopt;
+  return SeqSlot{offset, size};
+}
+
+// A decoded #commit or #sync with its seq_slot (a header of exactly op
+// and t: `header_entries` 2).
+template <typename T>
+Result<T> with_seq_slot(Result<T> event, std::span<const std::uint8_t> frame,
+                        const data::CborTape& tape, std::size_t header_entries) {
+  if (event && header_entries == 2) {
+    T& e = event.value();
+    e.seq_slot = find_seq_slot(frame, tape, body_entries(e));
+  }
+  return event;
+}
+
+}  // namespace
+
+std::optional<SeqSlot> seq_slot(const Event& event) {
+  if (const auto* e = std::get_if<CommitEvent>(&event)) return e->seq_slot;
+  if (const auto* e = std::get_if<SyncEvent>(&event)) return e->seq_slot;
+  return std::nullopt;
+}
+
+void resequence_in_place(Bytes& frame, SeqSlot& slot, std::int64_t seq) {
+  if (seq < 0 || slot.offset > frame.size() || slot.size > frame.size() - slot.offset) {
+    throw std::invalid_argument("resequence_in_place: a negative seq or a slot outside the frame");
+  }
+  const Bytes encoded = must_encode(Value(seq));
+  const auto at = frame.begin() + static_cast<std::ptrdiff_t>(slot.offset);
+  if (encoded.size() == slot.size) {
+    std::copy(encoded.begin(), encoded.end(), at);
+  } else {
+    frame.erase(at, at + static_cast<std::ptrdiff_t>(slot.size));
+    frame.insert(frame.begin() + static_cast<std::ptrdiff_t>(slot.offset), encoded.begin(),
+                 encoded.end());
+  }
+  slot.size = encoded.size();
+}
+
+std::optional<Bytes> resequence_frame(std::span<const std::uint8_t> frame, const Event& event,
+                                      std::int64_t seq) {
+  if (seq < 0) return std::nullopt;
+  std::optional<SeqSlot> slot = seq_slot(event);
+  if (!slot) {
+    // An event without a slot: decode the frame to find it.
+    std::optional<std::size_t> entries;
+    if (const auto* e = std::get_if<CommitEvent>(&event)) entries = body_entries(*e);
+    if (const auto* e = std::get_if<SyncEvent>(&event)) entries = body_entries(*e);
+    if (!entries) return std::nullopt;
+    std::size_t header_size = 0;
+    auto header = data::decode_cbor_prefix(frame, header_size);
+    // The header encode_frame writes: {op, t}.
+    if (!header || !header->is_map() || header->as_map().size() != 2) return std::nullopt;
+    TapeLease lease;
+    data::CborTape& tape = lease.tape();
+    if (!decode_body_view(frame.subspan(header_size), tape)) return std::nullopt;
+    slot = find_seq_slot(frame, tape, *entries);
+    if (!slot) return std::nullopt;
+  }
+  Bytes out(frame.begin(), frame.end());
+  resequence_in_place(out, *slot, seq);
   return out;
 }
 
@@ -558,7 +610,8 @@ Result<Message> decode_message(std::span<const std::uint8_t> bytes) {
   // Frames arrive by the thousand: the body is read as a view (one tape per
   // thread, reused), and only what an event keeps is copied out of it.
   std::size_t header_size = 0;
-  auto header = decode_header(bytes, header_size);
+  std::size_t header_entries = 0;
+  auto header = decode_header(bytes, header_size, &header_entries);
   if (!header) return header.error();
   TapeLease lease;
   data::CborTape& tape = lease.tape();
@@ -575,8 +628,12 @@ Result<Message> decode_message(std::span<const std::uint8_t> bytes) {
     return Message(UnknownMessage{"op " + std::to_string(header->op), data::to_value(tape.root())});
   }
   const std::string& t = *header->t;
-  if (t == "#commit") return as_message(decode_commit(body));
-  if (t == "#sync") return as_message(decode_sync(body));
+  if (t == "#commit") {
+    return as_message(with_seq_slot(decode_commit(body), bytes, tape, header_entries));
+  }
+  if (t == "#sync") {
+    return as_message(with_seq_slot(decode_sync(body), bytes, tape, header_entries));
+  }
   if (t == "#identity") return as_message(decode_identity(body));
   if (t == "#account") return as_message(decode_account(body));
   if (t == "#info") return as_message(decode_info(body));

@@ -5,6 +5,7 @@
 // https://atproto.com/specs/sync#firehose
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -45,6 +46,19 @@ Bytes encode_frame(const FrameHeader& header, const data::Value& body);
 // data.* codes of the CBOR decoder.
 Result<Frame> decode_frame(std::span<const std::uint8_t> bytes);
 
+// Where a received #commit or #sync frame holds its seq value: the offset
+// of the value's CBOR head in the frame and the head's length. decode_message
+// sets it when the frame holds exactly the fields encode_event writes (a
+// header of op and t, the lexicon's fields in the body) and the seq is an
+// unsigned integer, so that resequence_frame can splice a new seq into the
+// received bytes without decoding them again. Events built in memory have
+// none.
+struct SeqSlot {
+  std::size_t offset = 0;
+  std::size_t size = 0;
+  friend bool operator==(const SeqSlot&, const SeqSlot&) = default;
+};
+
 // #commit: one signed commit and what it changed (sync 1.1).
 struct CommitEvent {
   std::int64_t seq = 0;
@@ -61,6 +75,8 @@ struct CommitEvent {
   std::string time;      // RFC 3339, when the event was sequenced
   bool rebase = false;   // deprecated, always false
   bool too_big = false;  // deprecated, always false
+  // Set by decode_message (SeqSlot).
+  std::optional<SeqSlot> seq_slot = std::nullopt;
 };
 
 // #sync: the account's repository state was reset to `blocks` (a CAR
@@ -71,6 +87,8 @@ struct SyncEvent {
   Bytes blocks;
   std::string rev;
   std::string time;
+  // Set by decode_message (SeqSlot).
+  std::optional<SeqSlot> seq_slot = std::nullopt;
 };
 
 // #identity: the account's DID document or handle may have changed.
@@ -140,9 +158,17 @@ Bytes encode_error_frame(const ErrorFrame& error);
 // DRISL-CBOR, so a frame holding exactly the lexicon's fields has one
 // encoding). nullopt when the frame holds fields the lexicon does not
 // define (encode_event would drop them), or for the other event types: the
-// caller encodes the event instead.
+// caller encodes the event instead. An event with a seq_slot is spliced
+// there without decoding the frame again.
 std::optional<Bytes> resequence_frame(std::span<const std::uint8_t> frame, const Event& event,
                                       std::int64_t seq);
+// The seq_slot of a #commit or #sync; nullopt for the other types.
+std::optional<SeqSlot> seq_slot(const Event& event);
+// Puts `seq` (>= 0) into `frame`, the bytes decode_message read an event
+// with `slot` from, in place, and moves `slot` to the new value's head (so
+// a second call works on the result). The frame is then byte for byte
+// encode_event of that event with `seq`.
+void resequence_in_place(Bytes& frame, SeqSlot& slot, std::int64_t seq);
 
 // The #commit event of one commit (repo::Repository::apply_writes): its
 // blocks as a CAR whose only root is the commit, since, prevData and ops as

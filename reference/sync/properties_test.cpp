@@ -224,6 +224,14 @@ Event with_seq(Event e, std::int64_t seq) {
   return e;
 }
 
+// The event as if built in memory: resequence_frame then finds the seq by
+// decoding the frame again (the path for events without a seq_slot).
+Event without_slot(Event e) {
+  if (auto* c = std::get_if<CommitEvent>(&e)) c->seq_slot.reset();
+  if (auto* y = std::get_if<SyncEvent>(&e)) y->seq_slot.reset();
+  return e;
+}
+
 bool spliceable(const Event& e) {
   return (std::holds_alternative<CommitEvent>(e) || std::holds_alternative<SyncEvent>(e)) &&
          event_seq(e) >= 0;
@@ -241,13 +249,28 @@ TEST_CASE(
     auto decoded = decode_message(frame);
     RC_ASSERT(decoded.ok());
     const Event& received = std::get<Event>(*decoded);
+    // The decoder records where the seq sits exactly when it can be spliced.
+    RC_ASSERT(seq_slot(received).has_value() == spliceable(e));
     auto out = resequence_frame(frame, received, seq);
     RC_ASSERT(out.has_value() == spliceable(e));
+    // Finding the seq by decoding again gives the same frame.
+    RC_ASSERT(resequence_frame(frame, without_slot(received), seq) == out);
     if (!out) return;
     RC_ASSERT(*out == encode_event(with_seq(e, seq)));
     auto again = decode_message(*out);
     RC_ASSERT(again.ok());
     RC_ASSERT(event_body(std::get<Event>(*again)) == event_body(with_seq(e, seq)));
+    // In place, twice over (the slot follows a value of another length).
+    Bytes in_place = frame;
+    SeqSlot slot = *seq_slot(received);
+    resequence_in_place(in_place, slot, seq);
+    RC_ASSERT(in_place == *out);
+    const auto next = *gen::inRange<std::int64_t>(0, std::numeric_limits<std::int64_t>::max());
+    resequence_in_place(in_place, slot, next);
+    RC_ASSERT(in_place == encode_event(with_seq(e, next)));
+    auto moved = decode_message(in_place);
+    RC_ASSERT(moved.ok());
+    RC_ASSERT(seq_slot(std::get<Event>(*moved)) == slot);
   });
   rc::prop("a frame with a field beyond the lexicon's is left to encode_event", [] {
     const Event e = *event();
@@ -258,7 +281,9 @@ TEST_CASE(
     const Bytes frame = encode_frame(FrameHeader{1, std::string(event_type(e))}, body);
     auto decoded = decode_message(frame);
     RC_ASSERT(decoded.ok());
+    RC_ASSERT(!seq_slot(std::get<Event>(*decoded)).has_value());
     RC_ASSERT(!resequence_frame(frame, std::get<Event>(*decoded), 5).has_value());
+    RC_ASSERT(!resequence_frame(frame, without_slot(std::get<Event>(*decoded)), 5).has_value());
   });
   rc::prop("whatever a mutated frame decodes to, a re-sequenced one re-encodes it", [] {
     const Bytes frame = dgen::mutated(encode_event(*event()));
@@ -267,6 +292,7 @@ TEST_CASE(
     const auto* e = std::get_if<Event>(&*decoded);
     if (e == nullptr) return;
     auto out = resequence_frame(frame, *e, 42);
+    RC_ASSERT(resequence_frame(frame, without_slot(*e), 42) == out);
     if (out) RC_ASSERT(*out == encode_event(with_seq(*e, 42)));
   });
 }
