@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "atproto/identity/fetch.hpp"
 #include "atproto/syntax/datetime.hpp"
 #include "bench.hpp"
 
@@ -51,16 +52,6 @@ struct Url {
   std::string host;
   std::string port;
 };
-
-Url parse_url(const std::string& url) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) throw std::runtime_error("the PDS URL must start with http://");
-  std::string rest = url.substr(scheme.size());
-  rest = rest.substr(0, rest.find('/'));
-  auto colon = rest.rfind(':');
-  if (colon == std::string::npos) return {rest, "80"};
-  return {rest.substr(0, colon), rest.substr(colon + 1)};
-}
 
 // One keep-alive connection; requests go one after the other.
 class Connection {
@@ -127,23 +118,12 @@ Client new_account(const Url& url, const std::string& run, int n) {
   return c;
 }
 
-std::string now_datetime() {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
-  atproto::syntax::Datetime d;
-  d.epoch_seconds = ms / 1000;
-  std::string fraction = std::to_string(ms % 1000);
-  d.fraction = std::string(3 - fraction.size(), '0') + fraction;
-  return atproto::syntax::format_datetime(d);
-}
-
 // The record load.mjs writes too.
 json post(std::uint64_t i) {
   return {
       {"$type", "app.bsky.feed.post"},
       {"text", "bench post " + std::to_string(i) + ": the quick brown fox jumps over the lazy dog"},
-      {"createdAt", now_datetime()}};
+      {"createdAt", atproto::syntax::now_datetime()}};
 }
 
 double once(Client& c, std::uint64_t i) {
@@ -234,13 +214,12 @@ int main(int argc, char** argv) {
     }
   }
   if (!base) usage();
-  Url url;
-  try {
-    url = parse_url(*base);
-  } catch (const std::exception& e) {
-    std::cerr << "bench-pds-load: " << e.what() << "\n";
+  auto parsed = atproto::identity::parse_url(*base);
+  if (!parsed.ok() || parsed->scheme != "http") {
+    std::cerr << "bench-pds-load: " << *base << " is not an http:// URL\n";
     return 2;
   }
+  const Url url{parsed->host, std::to_string(parsed->port)};
   const std::string run = run_tag();
   int accounts = 0;
   int failures = 0;

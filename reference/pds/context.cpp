@@ -1,10 +1,6 @@
 // The small shared pieces of the PDS parts: status names, the auth error
-// response, the clock.
+// response.
 #include "atproto/pds/context.hpp"
-
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 
 namespace atproto::pds {
 
@@ -38,20 +34,6 @@ xrpc::HttpResponse auth_error_response(const Error& error) {
     response.headers.emplace_back("www-authenticate", challenge);
   }
   return response;
-}
-
-std::string now_datetime() {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[80];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buffer;
 }
 
 }  // namespace atproto::pds

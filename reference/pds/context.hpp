@@ -21,6 +21,7 @@
 #include "atproto/crypto/keys.hpp"
 #include "atproto/lexicon/catalog.hpp"
 #include "atproto/pds/config.hpp"
+#include "atproto/syntax/datetime.hpp"
 #include "atproto/xrpc/http_server.hpp"
 #include "atproto/xrpc/jwt.hpp"
 
@@ -32,9 +33,9 @@ class Blobs;
 
 // How a request was authenticated.
 enum class AuthScope {
-  kAccess,                  // a full session (password login)
-  kAppPassword,             // an app password session
-  kAppPasswordPrivileged,   // an app password marked privileged
+  kAccess,                 // a full session (password login)
+  kAppPassword,            // an app password session
+  kAppPasswordPrivileged,  // an app password marked privileged
 };
 
 struct Caller {
@@ -91,11 +92,10 @@ struct PdsContext {
   // they expire: each is accepted once.
   xrpc::JtiReplayCache service_auth_replay;
 
-  explicit PdsContext(PdsConfig c, sqlite::Database d)
-      : config(std::move(c)), db(std::move(d)) {}
+  explicit PdsContext(PdsConfig c, sqlite::Database d) : config(std::move(c)), db(std::move(d)) {}
 };
 
 // Now as RFC 3339 with milliseconds, UTC ("2026-12-06T09:35:02.123Z").
-std::string now_datetime();
+using syntax::now_datetime;
 
 }  // namespace atproto::pds

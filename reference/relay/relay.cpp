@@ -794,14 +794,9 @@ struct Relay::State {
     event.did = did;
     event.rev = commit.rev;
     event.blocks = car::write_car(slice);
-    event.time = now_datetime();
+    event.time = syntax::now_datetime();
     count(&RelayStats::resyncs);
     return fetched;
-  }
-  static std::string now_datetime() {
-    std::int64_t ms = now_ms();
-    std::string fraction = std::to_string(1000 + ms % 1000).substr(1);
-    return syntax::format_datetime(syntax::Datetime{ms / 1000, fraction, 0});
   }
 
   void run_resync() {

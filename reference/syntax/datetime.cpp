@@ -8,6 +8,7 @@
 // grammar allows 00-59 only, so it is outside the intersection.
 #include "atproto/syntax/datetime.hpp"
 
+#include <chrono>
 #include <cstdio>
 
 #include "ascii.hpp"
@@ -213,6 +214,14 @@ Result<std::string> normalize_datetime(std::string_view input) {
   auto parsed = parse_datetime(input);
   if (!parsed.ok()) return parsed.error();
   return format_datetime(*parsed);
+}
+
+std::string now_datetime() {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  std::string fraction = std::to_string(1000 + ms % 1000).substr(1);
+  return format_datetime(Datetime{ms / 1000, fraction, 0});
 }
 
 }  // namespace atproto::syntax

@@ -35,4 +35,8 @@ Result<Datetime> parse_datetime(std::string_view input);
 Result<std::string> normalize_datetime(std::string_view input);
 std::string format_datetime(const Datetime& datetime);
 
+// The current instant in normal form with milliseconds, UTC
+// ("2026-12-06T09:35:02.123Z"): what a service writes as createdAt, time.
+std::string now_datetime();
+
 }  // namespace atproto::syntax

@@ -4,6 +4,7 @@
 #include "atproto/syntax/datetime.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@ using namespace atproto::syntax::testing;
 using atproto::syntax::Datetime;
 using atproto::syntax::format_datetime;
 using atproto::syntax::normalize_datetime;
+using atproto::syntax::now_datetime;
 using atproto::syntax::parse_datetime;
 using atproto::syntax::validate_datetime;
 
@@ -327,4 +329,22 @@ TEST_CASE("datetime: robustness against hostile input", "[datetime][robustness]"
   CHECK(normalized(long_fraction) == long_fraction);
   const std::string long_fraction_no_zone = "1985-04-12T23:20:50." + std::string(1 << 20, '7');
   CHECK(code_of(validate_datetime(long_fraction_no_zone)) == "lex.format.datetime.timezone");
+}
+
+TEST_CASE("datetime: now_datetime is the current instant in normal form with milliseconds",
+          "[datetime]") {
+  auto before = std::chrono::system_clock::now();
+  std::string now = now_datetime();
+  auto after = std::chrono::system_clock::now();
+  REQUIRE(validate_datetime(now).ok());
+  CHECK(normalize_datetime(now).value() == now);
+  CHECK(now.size() == 24);  // YYYY-MM-DDTHH:MM:SS.mmmZ
+  auto parsed = parse_datetime(now);
+  REQUIRE(parsed.ok());
+  auto ms = parsed->epoch_seconds * 1000 + parsed->nanoseconds() / 1'000'000;
+  auto ms_of = [](auto t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  CHECK(ms >= ms_of(before));
+  CHECK(ms <= ms_of(after));
 }
