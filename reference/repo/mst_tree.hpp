@@ -28,14 +28,55 @@ namespace detail {
 struct Entry;
 using NodePtr = std::shared_ptr<NodeBox>;
 
+inline NodePtr stored_box(const Cid& cid);
+
+// A node's link to a subtree: a box, or for a node read from a block, at
+// first only the subtree's CID, boxed (one allocation) the first time the
+// tree goes down that link. A loaded node links to up to kMaxNodeEntries + 1
+// subtrees, and a lookup or an edit goes down one of them. Like a box's
+// lazily loaded node, the box is filled in on a const path: a tree is not
+// to be read from several threads at once.
+class Link {
+ public:
+  Link() = default;
+  Link(std::nullptr_t) {}                      // NOLINT: no subtree
+  Link(NodePtr box) : box_(std::move(box)) {}  // NOLINT: a subtree in memory
+  static Link stored(const Cid& cid) {
+    Link link;
+    link.cid_ = cid;
+    return link;
+  }
+
+  explicit operator bool() const { return box_ != nullptr || cid_.has_value(); }
+  friend bool operator==(const Link& link, std::nullptr_t) { return !link; }
+
+  // The subtree's box (made now for a link known only by its CID).
+  const NodePtr& box() const {
+    if (!box_ && cid_) box_ = stored_box(*cid_);
+    return box_;
+  }
+  operator const NodePtr&() const { return box(); }  // NOLINT: where a box is wanted
+  NodeBox* operator->() const { return box().get(); }
+
+  // The subtree's CID when known without hashing: a link not yet boxed, or
+  // a box whose CID is computed or read. nullopt for no subtree too.
+  std::optional<Cid> known_cid() const;
+  // True when the subtree is in memory and may lack a CID (a box).
+  bool boxed() const { return box_ != nullptr; }
+
+ private:
+  mutable NodePtr box_;
+  std::optional<Cid> cid_;  // only read while box_ is null
+};
+
 struct Entry {
   std::string key;
   Cid value;
-  NodePtr right;
+  Link right;
 };
 
 struct Node {
-  NodePtr left;
+  Link left;
   std::vector<Entry> entries;
 };
 
@@ -47,6 +88,11 @@ struct NodeBox {
   std::shared_ptr<const Node> node;
   std::shared_ptr<const Bytes> bytes;
 };
+
+inline std::optional<Cid> Link::known_cid() const {
+  if (box_) return box_->cid;
+  return cid_;
+}
 
 }  // namespace detail
 
@@ -104,10 +150,10 @@ inline NodePtr leaf(std::string key, const Cid& value) {
 }
 
 // The link in gap `i`: before entry i (0: the left link).
-inline const NodePtr& slot(const Node& node, std::size_t i) {
+inline const Link& slot(const Node& node, std::size_t i) {
   return i == 0 ? node.left : node.entries[i - 1].right;
 }
-inline NodePtr& slot(Node& node, std::size_t i) {
+inline Link& slot(Node& node, std::size_t i) {
   return i == 0 ? node.left : node.entries[i - 1].right;
 }
 
@@ -133,7 +179,7 @@ inline NodePtr wrap(NodePtr node, int from, int to) {
   return node;
 }
 
-inline bool links_at(const Node& node, std::size_t i) { return slot(node, i) != nullptr; }
+inline bool links_at(const Node& node, std::size_t i) { return static_cast<bool>(slot(node, i)); }
 inline bool links_at(const NodeData& node, std::size_t i) {
   return (i == 0 ? node.left : node.entries[i - 1].right).has_value();
 }
@@ -212,11 +258,12 @@ class Reader {
     thread_local data::CborTape tape;
     thread_local NodeData decoded;
     if (auto st = decode_node_into(*view, decoded, tape); !st.ok()) return st.error();
+    // Links stay CIDs until the tree goes down them (Link).
     auto node = std::make_shared<Node>();
-    if (decoded.left) node->left = stored_box(*decoded.left);
+    if (decoded.left) node->left = Link::stored(*decoded.left);
     node->entries.reserve(decoded.entries.size());
     for (const auto& e : decoded.entries) {
-      node->entries.push_back(Entry{e.key, e.value, e.right ? stored_box(*e.right) : nullptr});
+      node->entries.push_back(Entry{e.key, e.value, e.right ? Link::stored(*e.right) : Link()});
     }
     box->node = std::move(node);
     return box->node.get();
@@ -232,15 +279,17 @@ class Reader {
     }
     // The subtrees first (each keeps its CID in its box), so that the
     // thread's scratch node below is this node's alone while it is filled.
+    // (Only boxes can lack a CID: a link not yet boxed is one.)
     for (std::size_t i = 0; i <= node.entries.size(); ++i) {
-      if (const NodePtr& child = slot(node, i)) {
-        if (auto c = cid(child, nesting + 1); !c.ok()) return c;
+      const Link& child = slot(node, i);
+      if (child.boxed() && !child->cid) {
+        if (auto c = cid(child.box(), nesting + 1); !c.ok()) return c;
       }
     }
     // Its entries (and their key strings) are overwritten in place, so
     // their storage is reused from node to node.
     thread_local NodeData data;
-    data.left = node.left ? node.left->cid : std::nullopt;
+    data.left = node.left.known_cid();
     if (data.entries.size() > node.entries.size()) {
       data.entries.erase(data.entries.begin() + static_cast<std::ptrdiff_t>(node.entries.size()),
                          data.entries.end());
@@ -251,7 +300,7 @@ class Reader {
       NodeEntry& out = data.entries[i];
       out.key.assign(e.key);
       out.value = e.value;
-      out.right = e.right ? e.right->cid : std::nullopt;
+      out.right = e.right.known_cid();
     }
     auto bytes = std::make_shared<const Bytes>(encode_node(data));
     box->cid = Cid::compute(data::Codec::kDagCbor, *bytes);
