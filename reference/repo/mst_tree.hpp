@@ -82,10 +82,11 @@ struct Node {
 
 // One node of a tree: its contents (once known) and its CID and bytes (once
 // computed or read). Contents never change after creation, so the caches
-// are safe to share between tree versions.
+// are safe to share between tree versions. The contents live in the box
+// (one allocation for both).
 struct NodeBox {
   std::optional<Cid> cid;
-  std::shared_ptr<const Node> node;
+  std::optional<Node> node;
   std::shared_ptr<const Bytes> bytes;
 };
 
@@ -127,7 +128,7 @@ inline Status check_layer(int layer, int max) {
 
 inline NodePtr make_box(Node node) {
   auto box = std::make_shared<NodeBox>();
-  box->node = std::make_shared<const Node>(std::move(node));
+  box->node.emplace(std::move(node));
   return box;
 }
 
@@ -233,7 +234,7 @@ class Reader {
   explicit Reader(const BlockStore* store) : store_(store) {}
 
   Result<const Node*> load(const NodePtr& box) const {
-    if (box->node) return box->node.get();
+    if (box->node) return &*box->node;
     if (!box->cid) return make_error("repo.mst.complete", "MST node with neither content nor CID");
     if (store_ == nullptr) {
       return make_error("repo.mst.complete",
@@ -259,14 +260,13 @@ class Reader {
     thread_local NodeData decoded;
     if (auto st = decode_node_into(*view, decoded, tape); !st.ok()) return st.error();
     // Links stay CIDs until the tree goes down them (Link).
-    auto node = std::make_shared<Node>();
-    if (decoded.left) node->left = Link::stored(*decoded.left);
-    node->entries.reserve(decoded.entries.size());
+    Node& node = box->node.emplace();
+    if (decoded.left) node.left = Link::stored(*decoded.left);
+    node.entries.reserve(decoded.entries.size());
     for (const auto& e : decoded.entries) {
-      node->entries.push_back(Entry{e.key, e.value, e.right ? Link::stored(*e.right) : Link()});
+      node.entries.push_back(Entry{e.key, e.value, e.right ? Link::stored(*e.right) : Link()});
     }
-    box->node = std::move(node);
-    return box->node.get();
+    return &node;
   }
 
   Result<Cid> cid(const NodePtr& box, int nesting = 0) const {
@@ -443,7 +443,8 @@ class Reader {
     if (nesting > kMaxNesting) return too_deep();
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
-    auto node = box->node;  // keep alive while visiting
+    const NodePtr keep = box;  // alive while visiting
+    const Node* node = &*box->node;
     const auto& entries = node->entries;
     for (std::size_t i = 0; i <= entries.size(); ++i) {
       // Gap i holds keys between entries[i-1] and entries[i]; skip it when
@@ -472,7 +473,8 @@ class Reader {
     if (auto st = on_node(*blk); !st.ok()) return st;
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
-    auto node = box->node;
+    const NodePtr keep = box;
+    const Node* node = &*box->node;
     if (auto st = for_each(node->left, on_node, on_record, nesting + 1); !st.ok()) return st;
     for (const auto& e : node->entries) {
       if (on_record) {
@@ -487,7 +489,8 @@ class Reader {
                 bool is_root, RepoPathValidator& paths, const MstLimits& limits) const {
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
-    auto node = box->node;
+    const NodePtr keep = box;
+    const Node* node = &*box->node;
     if (auto st = check_node(*node, layer, lo, hi, is_root, paths, limits); !st.ok()) return st;
     for (std::size_t i = 0; i <= node->entries.size(); ++i) {
       const NodePtr& child = slot(*node, i);
