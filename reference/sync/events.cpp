@@ -132,7 +132,7 @@ Result<repo::RecordOp> decode_op(ValueView item, std::size_t index) {
   if (!cid->is_null() && !cid->is_link())
     return fields_error(where, "field cid is not a link or null");
   SYNC_TRY(prev, f.optional("prev", data::Kind::kLink));
-  repo::RecordOp op{repo::Action::kCreate, path, std::nullopt, std::nullopt};
+  repo::RecordOp op{repo::Action::kCreate, std::move(path), std::nullopt, std::nullopt};
   if (cid->is_link()) op.cid = cid->as_link();
   if (prev) op.prev = prev->as_link();
   if (action == "create") {
