@@ -415,13 +415,23 @@ class Reader {
     return make_box(std::move(node));
   }
 
-  // Removes `key` from the subtree `box`; null when nothing is left.
-  Result<NodePtr> remove(const NodePtr& box, int layer, std::string_view key) const {
+  // Removes `key` from the subtree `box`; null when nothing is left. With
+  // `in_place` (Mst::remove of a tree being consumed), a box no one else
+  // holds (use_count 1: only the consumed tree's root or its parent's link,
+  // itself edited in place) is edited where it is, and its CID and bytes
+  // forgotten, instead of copied into a new box: no other tree can see it.
+  // Below a copied node every box is shared with the original, so the
+  // copying goes on down from there.
+  Result<NodePtr> remove(const NodePtr& box, int layer, std::string_view key,
+                         bool in_place = false) const {
     if (!box) return make_error("usage.key-absent", "key not in the tree");
     if (layer < 0) return too_deep();
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
-    Node node = **loaded;
+    const bool edit_here = in_place && box.use_count() == 1;
+    std::optional<Node> copy;
+    if (!edit_here) copy.emplace(**loaded);
+    Node& node = edit_here ? *box->node : *copy;
     std::size_t i = lower_bound(node, key);
     if (found_at(node, i, key)) {
       auto merged = merge(slot(node, i), node.entries[i].right, layer - 1);
@@ -429,11 +439,15 @@ class Reader {
       node.entries.erase(node.entries.begin() + static_cast<std::ptrdiff_t>(i));
       slot(node, i) = *merged;
     } else {
-      auto child = remove(slot(node, i), layer - 1, key);
+      auto child = remove(slot(node, i), layer - 1, key, edit_here);
       if (!child.ok()) return child;
       slot(node, i) = *child;
     }
-    return box_or_null(std::move(node));
+    if (!edit_here) return box_or_null(std::move(node));
+    box->cid.reset();
+    box->bytes.reset();
+    if (node.entries.empty() && !node.left) return NodePtr();
+    return box;
   }
 
   // Result<bool>: false when the visitor asked to stop.
