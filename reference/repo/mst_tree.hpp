@@ -255,7 +255,8 @@ class Reader {
       view = std::span<const std::uint8_t>(*owned);
     }
     // Decoded into the thread's scratch node and tape (their storage is
-    // reused from node to node), then copied into the tree's node.
+    // reused from node to node), then moved into the tree's node: the keys
+    // are the scratch node's strings (the next decode allocates its own).
     thread_local data::CborTape tape;
     thread_local NodeData decoded;
     if (auto st = decode_node_into(*view, decoded, tape); !st.ok()) return st.error();
@@ -263,8 +264,9 @@ class Reader {
     Node& node = box->node.emplace();
     if (decoded.left) node.left = Link::stored(*decoded.left);
     node.entries.reserve(decoded.entries.size());
-    for (const auto& e : decoded.entries) {
-      node.entries.push_back(Entry{e.key, e.value, e.right ? Link::stored(*e.right) : Link()});
+    for (auto& e : decoded.entries) {
+      node.entries.push_back(
+          Entry{std::move(e.key), e.value, e.right ? Link::stored(*e.right) : Link()});
     }
     return &node;
   }
