@@ -87,7 +87,7 @@ struct Node {
 struct NodeBox {
   std::optional<Cid> cid;
   std::optional<Node> node;
-  std::shared_ptr<const Bytes> bytes;
+  std::optional<Bytes> bytes;
 };
 
 inline std::optional<Cid> Link::known_cid() const {
@@ -304,9 +304,8 @@ class Reader {
       out.value = e.value;
       out.right = e.right.known_cid();
     }
-    auto bytes = std::make_shared<const Bytes>(encode_node(data));
-    box->cid = Cid::compute(data::Codec::kDagCbor, *bytes);
-    box->bytes = std::move(bytes);
+    const Bytes& bytes = box->bytes.emplace(encode_node(data));
+    box->cid = Cid::compute(data::Codec::kDagCbor, bytes);
     return *box->cid;
   }
 

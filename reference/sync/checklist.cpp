@@ -368,7 +368,7 @@ Status check_inversion(const CommitEvent& event, const CarriedCommit& carried) {
 Status check_since(const CommitEvent& event, const AccountState& state) {
   // [sync.check.since] A first commit (since null) fits only an account
   // with no history; any other since must be the last processed rev.
-  const std::string since = event.since.value_or("");
+  const std::string_view since = event.since ? std::string_view(*event.since) : "";
   if (since != state.last_rev) {
     return make_error("sync.check.since",
                       "since " + event.since.value_or("null") + " but the last processed rev is " +
