@@ -1,6 +1,8 @@
 // Fan-out of the relay's output log; see firehose.hpp.
 #include "atproto/relay/firehose.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -137,7 +139,10 @@ Firehose::~Firehose() { stop(); }
 void Firehose::start() {
   std::lock_guard lock(state_->mutex);
   if (state_->thread.joinable() || state_->stopping) return;
-  state_->thread = std::thread([s = state_.get()] { s->run(); });
+  state_->thread = std::thread([s = state_.get()] {
+    pthread_setname_np(pthread_self(), "relay-fanout");  // per-thread CPU figures name it
+    s->run();
+  });
 }
 
 void Firehose::stop() {

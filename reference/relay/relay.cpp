@@ -3,6 +3,7 @@
 #include "atproto/relay/relay.hpp"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -754,7 +755,11 @@ struct Relay::State {
   void subscribe_host(const std::string& host) {
     std::lock_guard lock(hosts_mutex);
     if (stopping || host_threads.count(host)) return;
-    host_threads.emplace(host, std::thread([this, host] { run_host(host); }));
+    host_threads.emplace(host, std::thread([this, host] {
+                           pthread_setname_np(pthread_self(),
+                                              "relay-host");  // per-thread CPU figures name it
+                           run_host(host);
+                         }));
   }
 
   // ---- resync ----
@@ -1042,7 +1047,10 @@ Result<std::uint16_t> Relay::start() {
   auto port = s.server->start();
   if (!port) return port.error();
   s.firehose->start();
-  s.resync_thread = std::thread([&s] { s.run_resync(); });
+  s.resync_thread = std::thread([&s] {
+    pthread_setname_np(pthread_self(), "relay-resync");
+    s.run_resync();
+  });
   std::int64_t after = 0;
   while (true) {
     auto hosts = s.store->list_hosts(after, 500);

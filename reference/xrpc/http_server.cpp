@@ -3,6 +3,8 @@
 // https://atproto.com/specs/xrpc#summary-of-http-status-codes
 #include "atproto/xrpc/http_server.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -625,7 +627,12 @@ Result<std::uint16_t> HttpServer::start() {
   s.ioc.restart();
   s.do_accept();
   int n = std::max(1, s.options.threads);
-  for (int i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  for (int i = 0; i < n; ++i) {
+    s.threads.emplace_back([&s] {
+      pthread_setname_np(pthread_self(), "http-io");  // so per-thread CPU figures name it
+      s.ioc.run();
+    });
+  }
   s.running = true;
   return s.port.load();
 }
