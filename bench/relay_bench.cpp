@@ -340,11 +340,20 @@ int main(int argc, char** argv) {
   const std::string pds_url = "http://127.0.0.1:" + std::to_string(pds_port);
   FakePlc plc;
   // The directory's server threads are the bench's, not the relay's: named
-  // apart from the relay's own io threads. The consumer is this thread.
-  for (const auto& [tid, t] : threads_cpu()) {
-    if (t.name == "http-io") name_thread(tid, "plc-io");
-  }
+  // apart from the relay's own io threads (once they have named themselves).
+  // The consumer is this thread.
   pthread_setname_np(pthread_self(), "consumer");
+  for (int tries = 0; tries < 200; ++tries) {
+    int named = 0;
+    for (const auto& [tid, t] : threads_cpu()) {
+      if (t.name == "http-io") {
+        name_thread(tid, "plc-io");
+        ++named;
+      }
+    }
+    if (named == xrpc::ServerOptions{}.threads) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   for (int i = 0; i < accounts; ++i) {
     plc.put(test_did(i), account_key(i).public_key(), pds_url);
   }

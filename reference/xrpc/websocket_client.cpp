@@ -25,6 +25,7 @@
 #include "atproto/common/utf8.hpp"
 #include "atproto/data/base64.hpp"
 #include "atproto/xrpc/websocket.hpp"
+#include "atproto/xrpc/websocket_frame.hpp"
 
 namespace atproto::xrpc {
 
@@ -63,15 +64,6 @@ Error timeout_error() {
 // receive takes whatever the socket holds (up to kReadChunk), and the
 // messages are cut out of that buffer.
 constexpr std::size_t kReadChunk = 256 * 1024;
-constexpr std::uint8_t kOpContinuation = 0x0, kOpText = 0x1, kOpBinary = 0x2, kOpClose = 0x8,
-                       kOpPing = 0x9, kOpPong = 0xA;
-
-// A close code a peer may send (RFC 6455 section 7.4).
-bool valid_close_code(std::uint16_t code) {
-  if (code >= 3000 && code <= 4999) return true;
-  return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
-}
-
 // Standard base64 with padding (the handshake's keys are padded).
 std::string base64_padded(std::span<const std::uint8_t> bytes) {
   std::string out = data::base64_encode(bytes);
@@ -122,70 +114,48 @@ class Client final : public WebSocketClient {
     auto deadline = Clock::now() + std::chrono::milliseconds(std::max(0, timeout_ms));
     while (true) {
       // One whole frame in the buffer: its header, then its payload.
-      const std::size_t have = end_ - begin_;
-      const std::uint8_t* p = in_.data() + begin_;
-      std::size_t header = 2;
-      std::uint64_t length = 0;
-      if (have >= 2) {
-        length = p[1] & 0x7F;
-        if (length == 126) header = 4;
-        if (length == 127) header = 10;
-      }
-      if (have >= header && have >= 2) {
-        if (header == 4) length = std::uint64_t{p[2]} << 8 | p[3];
-        if (header == 10) {
-          length = 0;
-          for (int i = 2; i < 10; ++i) length = length << 8 | p[i];
-        }
-        const bool fin = (p[0] & 0x80) != 0;
-        const std::uint8_t opcode = p[0] & 0x0F;
+      auto header = ws_frame::parse_header({in_.data() + begin_, end_ - begin_}, need_);
+      if (header) {
+        const auto& h = *header;
         // [xrpc.ws.upgrade] A server's frames are unmasked, use no extension
         // (none was asked for) and known opcodes; control frames are whole
         // and short (RFC 6455 sections 5.1, 5.2, 5.5).
-        if ((p[1] & 0x80) != 0 || (p[0] & 0x70) != 0) return fail(1002, "a masked or RSV frame");
-        const bool control = (opcode & 0x8) != 0;
-        if (control ? (opcode > kOpPong || !fin || length > 125)
-                    : (opcode > kOpBinary || (opcode == kOpContinuation) != in_message_)) {
+        if (h.masked || !h.well_formed() ||
+            (!h.control() && (h.opcode == ws_frame::kContinuation) != in_message_)) {
           return fail(1002, "a frame out of place");
         }
-        if (!control && (length > max_message_ || message_.size() + length > max_message_)) {
+        if (!h.control() &&
+            (h.length > max_message_ || message_.size() + h.length > max_message_)) {
           return fail(1009, "a message exceeds the size limit", "xrpc.ws.too-large");
         }
-        if (have >= header + length) {
-          const std::uint8_t* payload = p + header;
-          begin_ += header + static_cast<std::size_t>(length);
+        need_ = h.size + static_cast<std::size_t>(h.length);
+        if (end_ - begin_ >= need_) {
+          const std::uint8_t* payload = in_.data() + begin_ + h.size;
+          const auto length = static_cast<std::size_t>(h.length);
+          begin_ += need_;
           if (begin_ == end_) begin_ = end_ = 0;
-          if (control) {
-            auto answer = on_control(opcode, payload, static_cast<std::size_t>(length));
+          if (h.control()) {
+            auto answer = on_control(h.opcode, payload, length);
             if (answer) return std::move(*answer);
             continue;
           }
-          if (opcode != kOpContinuation) message_text_ = opcode == kOpText;
-          if (fin && !in_message_) {
-            // The usual case: a message in one frame, copied out once.
-            std::vector<std::uint8_t> out(payload, payload + length);
-            if (message_text_ && !utf8::is_valid(std::string_view(
-                                     reinterpret_cast<const char*>(out.data()), out.size()))) {
-              return fail(1007, "a text message that is not UTF-8");
-            }
-            return std::optional<std::vector<std::uint8_t>>(std::move(out));
-          }
-          message_.insert(message_.end(), payload, payload + length);
-          in_message_ = !fin;
-          if (fin) {
-            std::vector<std::uint8_t> out = std::move(message_);
+          if (h.opcode != ws_frame::kContinuation) message_text_ = h.opcode == ws_frame::kText;
+          std::vector<std::uint8_t> out;
+          if (!in_message_ && h.fin) {
+            out.assign(payload, payload + length);  // the usual case: one frame, one copy
+          } else {
+            message_.insert(message_.end(), payload, payload + length);
+            in_message_ = !h.fin;
+            if (in_message_) continue;
+            out = std::move(message_);
             message_ = {};
-            if (message_text_ && !utf8::is_valid(std::string_view(
-                                     reinterpret_cast<const char*>(out.data()), out.size()))) {
-              return fail(1007, "a text message that is not UTF-8");
-            }
-            return std::optional<std::vector<std::uint8_t>>(std::move(out));
           }
-          continue;
+          if (message_text_ && !utf8::is_valid(std::string_view(
+                                   reinterpret_cast<const char*>(out.data()), out.size()))) {
+            return fail(1007, "a text message that is not UTF-8");
+          }
+          return std::optional<std::vector<std::uint8_t>>(std::move(out));
         }
-        need_ = header + static_cast<std::size_t>(length);
-      } else {
-        need_ = std::max<std::size_t>(header, 2);
       }
       // Not a whole frame yet: read more.
       beast::error_code ec;
@@ -317,13 +287,12 @@ class Client final : public WebSocketClient {
   // `deadline`; false when it could not be written.
   bool send_frame(std::uint8_t opcode, std::span<const std::uint8_t> payload,
                   Clock::time_point deadline) {
-    std::vector<std::uint8_t> frame;
-    frame.push_back(static_cast<std::uint8_t>(0x80 | opcode));
-    frame.push_back(static_cast<std::uint8_t>(0x80 | payload.size()));  // control: <= 125
     std::uint8_t mask[4];
     if (RAND_bytes(mask, sizeof mask) != 1) return false;
-    frame.insert(frame.end(), mask, mask + 4);
-    for (std::size_t i = 0; i < payload.size(); ++i) frame.push_back(payload[i] ^ mask[i % 4]);
+    std::vector<std::uint8_t> frame(ws_frame::kMaxHeaderBytes + payload.size());
+    std::size_t n = ws_frame::write_header(frame.data(), opcode, payload.size(), mask);
+    for (std::size_t i = 0; i < payload.size(); ++i) frame[n++] = payload[i] ^ mask[i % 4];
+    frame.resize(n);
     bool done = false;
     beast::error_code ec;
     asio::async_write(*stream_, asio::buffer(frame), [&](beast::error_code e, std::size_t) {
@@ -339,22 +308,22 @@ class Client final : public WebSocketClient {
   std::optional<Result<std::optional<std::vector<std::uint8_t>>>> on_control(
       std::uint8_t opcode, const std::uint8_t* payload, std::size_t length) {
     auto soon = Clock::now() + std::chrono::seconds(2);
-    if (opcode == kOpPing) {
-      if (!send_frame(kOpPong, {payload, length}, soon)) {
+    if (opcode == ws_frame::kPing) {
+      if (!send_frame(ws_frame::kPong, {payload, length}, soon)) {
         closed_ = true;
         return Result<std::optional<std::vector<std::uint8_t>>>(
             make_error("xrpc.ws.connection", "the connection ended while answering a ping"));
       }
       return std::nullopt;
     }
-    if (opcode == kOpPong) return std::nullopt;
+    if (opcode == ws_frame::kPong) return std::nullopt;
     std::uint16_t code = 0;  // none given
     std::string_view reason;
     if (length == 1) return fail(1002, "a close frame of one byte");
     if (length >= 2) {
       code = static_cast<std::uint16_t>(payload[0] << 8 | payload[1]);
       reason = std::string_view(reinterpret_cast<const char*>(payload + 2), length - 2);
-      if (!valid_close_code(code) || !utf8::is_valid(reason)) {
+      if (!ws_frame::valid_close_code(code) || !utf8::is_valid(reason)) {
         return fail(1002, "a close frame with a bad code or reason");
       }
     }
@@ -364,7 +333,7 @@ class Client final : public WebSocketClient {
     // The peer's close is answered with its code (RFC 6455 section 5.5.1).
     std::uint8_t echo[2] = {static_cast<std::uint8_t>(code >> 8),
                             static_cast<std::uint8_t>(code & 0xFF)};
-    (void)send_frame(kOpClose, {echo, code == 0 ? 0u : 2u}, soon);
+    (void)send_frame(ws_frame::kClose, {echo, code == 0 ? 0u : 2u}, soon);
     finish_transport(soon);
     return Result<std::optional<std::vector<std::uint8_t>>>(
         std::optional<std::vector<std::uint8_t>>());
@@ -379,7 +348,7 @@ class Client final : public WebSocketClient {
     if (!fill_pending_) {
       std::uint8_t bytes[2] = {static_cast<std::uint8_t>(code >> 8),
                                static_cast<std::uint8_t>(code & 0xFF)};
-      (void)send_frame(kOpClose, bytes, soon);
+      (void)send_frame(ws_frame::kClose, bytes, soon);
     }
     close_socket();
     drain();
@@ -425,7 +394,7 @@ class Client final : public WebSocketClient {
     auto deadline = Clock::now() + std::chrono::seconds(2);
     if (!was_closed && beast::get_lowest_layer(*stream_).socket().is_open()) {
       std::uint8_t normal[2] = {0x03, 0xE8};  // 1000
-      if (send_frame(kOpClose, normal, deadline)) {
+      if (send_frame(ws_frame::kClose, normal, deadline)) {
         // Frames still on their way are skipped until the peer's close.
         while (true) {
           auto next = read_after_close(deadline);
@@ -439,30 +408,14 @@ class Client final : public WebSocketClient {
   // Skips one frame (false at the peer's close, an error or the deadline).
   bool read_after_close(Clock::time_point deadline) {
     while (true) {
-      const std::size_t have = end_ - begin_;
-      const std::uint8_t* p = in_.data() + begin_;
-      if (have >= 2) {
-        std::size_t header = 2;
-        std::uint64_t length = p[1] & 0x7F;
-        if (length == 126) header = 4;
-        if (length == 127) header = 10;
-        if (have >= header) {
-          if (header == 4) length = std::uint64_t{p[2]} << 8 | p[3];
-          if (header == 10) {
-            length = 0;
-            for (int i = 2; i < 10; ++i) length = length << 8 | p[i];
-          }
-          if (length > max_message_) return false;
-          if (have >= header + length) {
-            begin_ += header + static_cast<std::size_t>(length);
-            return (p[0] & 0x0F) != kOpClose;
-          }
-          need_ = header + static_cast<std::size_t>(length);
-        } else {
-          need_ = header;
+      auto header = ws_frame::parse_header({in_.data() + begin_, end_ - begin_}, need_);
+      if (header) {
+        if (header->length > max_message_) return false;
+        need_ = header->size + static_cast<std::size_t>(header->length);
+        if (end_ - begin_ >= need_) {
+          begin_ += need_;
+          return header->opcode != ws_frame::kClose;
         }
-      } else {
-        need_ = 2;
       }
       beast::error_code ec;
       if (!fill(deadline, ec) || ec) return false;
