@@ -292,9 +292,10 @@ struct Relay::State {
                 << appended.error().message << "\n";
       for (std::size_t i = 0; i < up.pending.size(); ++i) dropped(appended.error());
     } else {
-      for (auto& a : appended.value()) firehose->published(a.seq, std::move(a.frame));
+      const auto count = static_cast<std::int64_t>(appended.value().size());
+      firehose->published(std::move(appended).value());
       std::lock_guard stats_lock(stats_mutex);
-      stats.forwarded += static_cast<std::int64_t>(appended.value().size());
+      stats.forwarded += count;
     }
     up.pending.clear();
     up.staged.clear();

@@ -183,22 +183,32 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   }
 
   bool send_binary(std::vector<std::uint8_t> message) override {
+    auto shared = std::make_shared<const std::vector<std::uint8_t>>(std::move(message));
+    return send_shared({&shared, 1}) == 1;
+  }
+
+  std::size_t send_shared(
+      std::span<const std::shared_ptr<const std::vector<std::uint8_t>>> messages) override {
     std::unique_lock lock(mu_);
-    if (!open_) return false;
-    if (queued_bytes_ + message.size() > max_queued_) {
-      // [xrpc.ws.slow-consumer] Too far behind: dropped, never waited for.
-      open_ = false;
-      queue_.clear();
-      asio::post(*executor_, [self = shared_from_this()] { self->drop(); });
-      return false;
+    std::size_t queued = 0;
+    for (const auto& message : messages) {
+      if (!open_) break;
+      if (queued_bytes_ + message->size() > max_queued_) {
+        // [xrpc.ws.slow-consumer] Too far behind: dropped, never waited for.
+        open_ = false;
+        queue_.clear();
+        asio::post(*executor_, [self = shared_from_this()] { self->drop(); });
+        return queued;
+      }
+      queued_bytes_ += message->size();
+      queue_.push_back(message);
+      ++queued;
     }
-    queued_bytes_ += message.size();
-    queue_.push_back(std::move(message));
-    if (accepted_ && !writing_) {
+    if (queued > 0 && accepted_ && !writing_) {
       writing_ = true;
       asio::post(*executor_, [self = shared_from_this()] { self->write_next(); });
     }
-    return true;
+    return queued;
   }
 
   void close(std::uint16_t code, std::string reason) override {
@@ -337,7 +347,7 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
     {
       std::lock_guard lock(mu_);
       open_ = false;
-      for (const auto& m : queue_) queued_bytes_ -= std::min(queued_bytes_, m.size());
+      for (const auto& m : queue_) queued_bytes_ -= std::min(queued_bytes_, m->size());
       queue_.clear();
     }
     close_started_ = true;
@@ -386,9 +396,9 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
         std::size_t bytes = 0;
         if (!close_sent_) {
           for (auto& c : control_) {
-            batch_.push_back(std::move(c.frame));
+            bytes += c.frame.size();
+            batch_.push_back(std::make_shared<const std::vector<std::uint8_t>>(std::move(c.frame)));
             ++batch_controls_;
-            bytes += batch_.back().size();
             if (c.close) {
               batch_has_close_ = true;
               break;  // nothing follows a close frame
@@ -400,8 +410,8 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
         }
         while (!batch_has_close_ && !queue_.empty() && batch_.size() < kBatchMessages &&
                bytes < kBatchBytes) {
-          bytes += queue_.front().size();
-          data_bytes += queue_.front().size();
+          bytes += queue_.front()->size();
+          data_bytes += queue_.front()->size();
           batch_.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
@@ -420,13 +430,13 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
     headers_.resize(batch_.size());
     for (std::size_t i = 0; i < batch_.size(); ++i) {
       if (i < batch_controls_) {
-        buffers_.push_back(asio::buffer(batch_[i]));
+        buffers_.push_back(asio::buffer(*batch_[i]));
         continue;
       }
       auto& h = headers_[i];
-      h.size = ws_frame::write_header(h.bytes.data(), ws_frame::kBinary, batch_[i].size());
+      h.size = ws_frame::write_header(h.bytes.data(), ws_frame::kBinary, batch_[i]->size());
       buffers_.push_back(asio::buffer(h.bytes.data(), h.size));
-      buffers_.push_back(asio::buffer(batch_[i]));
+      buffers_.push_back(asio::buffer(*batch_[i]));
     }
     asio::async_write(socket_stream(), buffers_,
                       [self = shared_from_this(), data_bytes](beast::error_code ec, std::size_t) {
@@ -470,7 +480,7 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
     auto text = std::string_view(reason).substr(0, close_reason.reason.max_size());
     close_reason.reason.assign(text.data(), text.size());
     if (!flush) {
-      for (const auto& m : queue_) queued_bytes_ -= std::min(queued_bytes_, m.size());
+      for (const auto& m : queue_) queued_bytes_ -= std::min(queued_bytes_, m->size());
       queue_.clear();
     }
     asio::post(*executor_, [self = shared_from_this(), grace, close_reason] {
@@ -600,7 +610,7 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
 
   // Guarded by mu_ (touched by any thread).
   mutable std::mutex mu_;
-  std::deque<std::vector<std::uint8_t>> queue_;
+  std::deque<std::shared_ptr<const std::vector<std::uint8_t>>> queue_;
   std::size_t queued_bytes_ = 0;
   bool open_ = true;
   bool accepted_ = false;
@@ -623,7 +633,7 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   std::optional<asio::steady_timer> timer_;
   std::optional<asio::steady_timer> idle_timer_;
   std::vector<Control> control_;
-  std::vector<std::vector<std::uint8_t>> batch_;  // being written
+  std::vector<std::shared_ptr<const std::vector<std::uint8_t>>> batch_;  // being written
   std::vector<FrameHeader> headers_;
   std::vector<asio::const_buffer> buffers_;
   bool batch_has_close_ = false;
