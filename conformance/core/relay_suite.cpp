@@ -744,6 +744,40 @@ void add_forwarding_cases(Builder& b) {
                                                         ", past the last event it processed (" +
                                                         std::to_string(last_good) + ")"));
       });
+  // [sync.stream.close-after-error] [relay.host.cursor]
+  b.add(
+      "firehose.error-frame", {"sync.stream.close-after-error", "relay.host.cursor"},
+      "an error frame from the host ends the stream: the relay closes that connection and "
+      "resubscribes, and the host's next commit, asked for again by cursor, is forwarded once",
+      [](Session& s) {
+        Account* x = known_account(s);
+        if (!x) return;
+        FakePds& pds = *x->host->pds;
+        std::size_t subscriptions = pds.cursors().size();
+        std::int64_t last_good = x->host->last_upstream_seq;
+        // Sent on the live connection only, never replayed to a cursor.
+        pds.send_live(sync::encode_error_frame({"HostTrouble", "the host is having trouble"}));
+        auto second = emit_commit(*x);
+        if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), second.rev); },
+                          "the commit " + second.rev + " sent after the error frame")) {
+          return;
+        }
+        int copies = 0;
+        for (const auto* e : s.events_of(x->did()))
+          copies += is_commit(e->event, x->did(), second.rev);
+        auto cursors = pds.cursors();
+        (void)(s.check(s.unexpected() == 0, "the relay forwarded something for the error frame") &&
+               s.check(copies == 1, "the commit after the error frame was forwarded " +
+                                        std::to_string(copies) + " times") &&
+               s.check(cursors.size() > subscriptions,
+                       "the relay kept reading the connection after the host's error frame "
+                       "(streams are closed after an error frame)",
+                       "a new subscribeRepos") &&
+               s.check(cursors.back() <= last_good, "the relay resubscribed with cursor " +
+                                                        std::to_string(cursors.back()) +
+                                                        ", past the last event it processed (" +
+                                                        std::to_string(last_good) + ")"));
+      });
 }
 
 // A #sync of the account's current commit (a CAR of the commit block only).

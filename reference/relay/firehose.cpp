@@ -73,7 +73,8 @@ struct Firehose::State {
   }
 
   void drop_slow(Consumer& c) {
-    // [relay.consumer.slow] Never wait for a consumer: tell it why and close.
+    // [relay.consumer.slow] Never wait for a consumer: tell it why and close
+    // ([sync.stream.close-after-error]: nothing follows the error frame).
     (void)c.connection->send_binary(sync::encode_error_frame(
         {"ConsumerTooSlow", "the consumer did not keep up; reconnect with a cursor"}));
     c.connection->close(1008, "ConsumerTooSlow");
@@ -180,7 +181,8 @@ void Firehose::subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
   if (!cursor) {
     consumer->next = state_->head + 1;
   } else if (*cursor > state_->head) {
-    // [relay.output.cursor] A cursor in the future: an error, then close.
+    // [relay.output.cursor] [sync.stream.close-after-error] A cursor in the
+    // future: an error, then close.
     (void)consumer->connection->send_binary(sync::encode_error_frame(
         {"FutureCursor", "cursor " + std::to_string(*cursor) + " is beyond the last seq " +
                              std::to_string(state_->head)}));

@@ -656,7 +656,9 @@ struct Relay::State {
             break;
           }
           handle_frame(up, *message.value());
-          if (up.broken) break;  // [sync.frame.encoding] reconnect after the backoff
+          // [sync.frame.encoding] [sync.stream.close-after-error] Reconnect
+          // after the backoff.
+          if (up.broken) break;
           failures = 0;
         }
         up.broken = false;
@@ -715,9 +717,18 @@ struct Relay::State {
       return;
     }
     auto* event = std::get_if<sync::Event>(&message.value());
-    if (!event) {  // error frames end the stream; unknown types are skipped
-      up.broken = fault::unknown_types_end_connection() &&
-                  std::holds_alternative<sync::UnknownMessage>(message.value());
+    if (auto* error = std::get_if<sync::ErrorFrame>(&message.value())) {
+      // [sync.stream.close-after-error] An error frame ends the stream: the
+      // relay closes the connection at once (whatever follows it is not
+      // read) and reconnects after the backoff, asking for the events after
+      // its cursor.
+      std::cerr << "atproto-relay: " << up.host << " sent the error " << error->error
+                << (error->message ? ": " + *error->message : std::string()) << "\n";
+      up.broken = !fault::keeps_reading_after_error();
+      return;
+    }
+    if (!event) {  // unknown types are skipped
+      up.broken = fault::unknown_types_end_connection();
       return;
     }
     std::int64_t seq = sync::event_seq(*event);

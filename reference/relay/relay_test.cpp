@@ -603,6 +603,36 @@ TEST_CASE(
   CHECK(a.cursors().size() == 2);
 }
 
+TEST_CASE(
+    "relay: an error frame from the host ends the connection; the host is read again from the "
+    "cursor",
+    "[relay][sync.stream.close-after-error][relay.host.cursor][relay.host.reconnect]") {
+  OneHost h;
+  auto& a = h.a;
+  auto& alice = h.alice;
+  auto r = start(h.config());
+  auto reader = Reader::connect(r.port, 0);
+  REQUIRE(reader);
+  auto c1 = alice.commit();
+  std::int64_t c1_seq = a.emit(c1);
+  CHECK(as_commit(reader->next_event()).rev == c1.rev);
+  REQUIRE(a.cursors().size() == 1);
+
+  // An error frame, then c2 on the same connection: the relay must have
+  // closed it after the error, so c2 reaches it only by the cursor of a new
+  // subscription.
+  a.send_live(sync::encode_error_frame({"HostTrouble", "the host is having trouble"}));
+  auto c2 = alice.commit();
+  a.emit(c2);
+  const auto& forwarded = as_commit(reader->next_event());
+  CHECK(forwarded.rev == c2.rev);
+  CHECK(forwarded.seq == 2);  // nothing was forwarded for the error frame
+  REQUIRE(a.cursors().size() == 2);
+  CHECK(a.cursors().back() == c1_seq);   // resumed after the last event processed
+  CHECK_FALSE(reader->next_event(300));  // c2 once only
+  CHECK(r.relay->stats().dropped == 0);  // an error frame is no dropped event
+}
+
 namespace {
 
 // The account's repository as its PDS serves it from now on.
