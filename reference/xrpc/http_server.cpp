@@ -296,6 +296,10 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
 
   // The whole frames in in_[0, end_): answered or skipped.
   void on_bytes() {
+    if (discarding_) {
+      end_ = 0;
+      return;
+    }
     std::size_t at = 0;
     while (!read_stopped_) {
       std::size_t need = 0;
@@ -357,8 +361,10 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   }
 
   // A protocol error of the peer's: a close frame with `code`, then the end.
+  // What the peer sends after it is read and dropped unparsed (so that
+  // closing the socket does not reset it with unread data).
   void fail(std::uint16_t code) {
-    read_stopped_ = true;
+    discarding_ = true;
     end_ = 0;
     request_close(code, "", /*flush=*/false, std::chrono::milliseconds(1000));
   }
@@ -483,9 +489,11 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
       for (const auto& m : queue_) queued_bytes_ -= std::min(queued_bytes_, m->size());
       queue_.clear();
     }
-    asio::post(*executor_, [self = shared_from_this(), grace, close_reason] {
+    // Set here, under the lock: a write completing meanwhile may start the
+    // close before the lambda below runs.
+    close_reason_ = close_reason;
+    asio::post(*executor_, [self = shared_from_this(), grace] {
       if (self->finished_flag_) return;
-      self->close_reason_ = close_reason;
       self->timer_->expires_after(grace);
       self->timer_pending_ = true;
       self->timer_->async_wait([self](beast::error_code ec) {
@@ -508,11 +516,16 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   void start_close() {
     if (close_started_ || finished_flag_) return;
     close_started_ = true;
+    websocket::close_reason reason;
+    {
+      std::lock_guard lock(mu_);
+      reason = close_reason_;
+    }
     std::vector<std::uint8_t> payload;
-    if (close_reason_.code != websocket::close_code::none) {
-      payload.push_back(static_cast<std::uint8_t>(close_reason_.code >> 8));
-      payload.push_back(static_cast<std::uint8_t>(close_reason_.code & 0xFF));
-      payload.insert(payload.end(), close_reason_.reason.begin(), close_reason_.reason.end());
+    if (reason.code != websocket::close_code::none) {
+      payload.push_back(static_cast<std::uint8_t>(reason.code >> 8));
+      payload.push_back(static_cast<std::uint8_t>(reason.code & 0xFF));
+      payload.insert(payload.end(), reason.reason.begin(), reason.reason.end());
     }
     send_control(ws_frame::kClose, payload);
   }
@@ -618,6 +631,7 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   bool close_requested_ = false;
   bool finished_ = false;
   std::function<void()> on_close_;
+  websocket::close_reason close_reason_;  // for the close frame we send
   std::optional<Executor> executor_;
   std::optional<Stream> stream_;
 
@@ -642,9 +656,9 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   std::size_t end_ = 0;
   std::uint64_t message_bytes_ = 0;
   bool in_message_ = false;
-  websocket::close_reason close_reason_;
   bool reading_ = false;
   bool read_stopped_ = false;
+  bool discarding_ = false;  // after a protocol error of the peer's
   bool heard_ = false;
   bool pinged_ = false;
   bool idle_pending_ = false;

@@ -600,7 +600,7 @@ TEST_CASE(
   REQUIRE(a.read(last));
   CHECK(number_of(a.buffer) == 999);
   CHECK(pong == "are you there");
-  CHECK(conn_a->queued_bytes() == 0);
+  CHECK(eventually([&] { return conn_a->queued_bytes() == 0; }));  // once the write completed
 
   // RFC 6455 section 5.1: a client's frames are masked. An unmasked one
   // (binary, "A") ends the connection with 1002.
