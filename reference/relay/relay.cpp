@@ -243,10 +243,9 @@ struct Relay::State {
   // empty, is the frame the event was decoded from: its seq is replaced in
   // place instead of encoding the event again (sync::resequence_frame, which
   // declines frames that carry fields beyond the lexicon's).
-  void stage(Upstream& up, const AccountState& next, std::optional<sync::Event> event,
+  void stage(Upstream& up, AccountState next, std::optional<sync::Event> event,
              Bytes received = {}) {
     AccountStore::Append change;
-    change.account = next;
     change.time_ms = now_ms();
     std::optional<sync::SeqSlot> slot;
     if (event && !received.empty() && !fault::rewrites_events()) slot = sync::seq_slot(*event);
@@ -277,6 +276,7 @@ struct Relay::State {
       };
     }
     up.staged[next.did] = next;
+    change.account = std::move(next);
     up.pending.push_back(std::move(change));
     if (up.pending.size() >= kBatchEvents) flush(up);
   }
@@ -519,13 +519,14 @@ struct Relay::State {
       return desynchronize(up, account.value(), event.repo, verdict);
     }
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
-    AccountState next = account.value().value_or(AccountState{});
+    // The account's state is moved along, not copied (the hot path).
+    AccountState next = std::move(account).value().value_or(AccountState{});
     next.did = event.repo;
     next.host = host;
-    next.rev = verdict.next_rev;
+    next.rev = std::move(verdict.next_rev);
     next.head = event.commit.to_string();
     if (verdict.next_data) next.data = verdict.next_data->to_string();
-    stage(up, next, sync::Event(std::move(event)), std::move(received));
+    stage(up, std::move(next), sync::Event(std::move(event)), std::move(received));
     return {};
   }
 
