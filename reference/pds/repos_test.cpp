@@ -40,6 +40,15 @@ RecordWrite remove(const std::string& collection, const std::string& rkey) {
   return w;
 }
 
+// Alice, Bob and two more accounts, added to `f`.
+std::vector<std::string> four_accounts(RepoFixture& f) {
+  const std::vector<std::string> dids = {kAlice, kBob, "did:plc:carolaaaaaaaaaaaaaaaaaaa",
+                                         "did:plc:danaaaaaaaaaaaaaaaaaaaaa"};
+  for (std::size_t i = 0; i < dids.size(); ++i)
+    f.add_account(dids[i], "u" + std::to_string(i) + ".test");
+  return dids;
+}
+
 // Every stored event, decoded, in order.
 std::vector<sync::Event> stored_events(RepoFixture& f) {
   std::lock_guard lock(f.context->db_mutex);
@@ -194,10 +203,7 @@ TEST_CASE(
     "takes only itself back",
     "[pds][repos]") {
   RepoFixture f;
-  const std::vector<std::string> dids = {kAlice, kBob, "did:plc:carolaaaaaaaaaaaaaaaaaaa",
-                                         "did:plc:danaaaaaaaaaaaaaaaaaaaaa"};
-  for (std::size_t i = 0; i < dids.size(); ++i)
-    f.add_account(dids[i], "u" + std::to_string(i) + ".test");
+  const auto dids = four_accounts(f);
   auto stale = f.repos->root(kAlice);
   REQUIRE(stale.ok());
   // A first write per account, so that each account's repository is in
@@ -573,10 +579,7 @@ TEST_CASE(
     "[pds.service.record-write]",
     "[pds][repos]") {
   RepoFixture f;
-  const std::vector<std::string> dids = {kAlice, kBob, "did:plc:carolaaaaaaaaaaaaaaaaaaa",
-                                         "did:plc:danaaaaaaaaaaaaaaaaaaaaa"};
-  for (std::size_t i = 0; i < dids.size(); ++i)
-    f.add_account(dids[i], "u" + std::to_string(i) + ".test");
+  const auto dids = four_accounts(f);
   // Three threads per account, each writing its own records one after the
   // other: the writes of one account race for its lock, those of different
   // accounts prepare side by side.
