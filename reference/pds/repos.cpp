@@ -683,29 +683,33 @@ Result<Repos::PreparedCommit> Repos::prepare_commit(AccountWriter& writer, const
 // record index, blob references) and sequenced, if the account is still at
 // the commit it was prepared on; kRootMoved if not.
 Status Repos::store_prepared_in_tx(const std::string& did, const PreparedCommit& prepared) {
-  {
-    // [pds.service.swap] The compare of compare-and-swap: the preparation
-    // read the account's state without the database lock.
-    auto& q = state_->statements.get("SELECT commit_cid FROM repo_root WHERE did = ?");
-    if (!q.ok()) return q.error("repo_root");
-    q.bind(1, did);
-    int rc = q.step();
-    std::optional<Cid> current;
-    if (rc == SQLITE_ROW) {
-      auto cid = Cid::from_bytes(q.blob(0));
-      if (cid.ok()) current = *cid;
-    }
-    q.reset();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.error("repo_root");
-    if (rc == SQLITE_DONE) return make_error("RepoNotFound", "could not find repo for DID: " + did);
-    if (!current || *current != prepared.base)
-      return make_error(kRootMoved, "the repository moved past the prepared commit's base");
-  }
   const auto& result = prepared.result;
   const std::string& rev = result.commit.rev;
+  {
+    // [pds.service.swap] Compare and swap in one statement: the root moves
+    // to the new commit only if it is still the one the preparation, which
+    // ran without the database lock, started from.
+    auto& q = state_->statements.get(
+        "UPDATE repo_root SET commit_cid = ?, rev = ?, data_cid = ?"
+        " WHERE did = ? AND commit_cid = ?");
+    q.bind_blob(1, result.cid.to_bytes()).bind(2, rev).bind_blob(3, result.commit.data.to_bytes());
+    q.bind(4, did).bind_blob(5, prepared.base.to_bytes());
+    auto st = q.run();
+    q.reset();
+    if (!st.ok()) return st;
+    if (context_.db.changes() == 0) {
+      auto& exists = state_->statements.get("SELECT 1 FROM repo_root WHERE did = ?");
+      exists.bind(1, did);
+      const int rc = exists.step();
+      exists.reset();
+      if (rc == SQLITE_DONE)
+        return make_error("RepoNotFound", "could not find repo for DID: " + did);
+      if (rc != SQLITE_ROW) return exists.error("repo_root");
+      return make_error(kRootMoved, "the repository moved past the prepared commit's base");
+    }
+  }
   if (auto st = insert_blocks(state_->statements, did, prepared.blocks, rev); !st.ok()) return st;
   if (auto st = state_->list_commit(did, rev, result.cid); !st.ok()) return st;
-  if (auto st = set_root(state_->statements, did, result.cid, result.commit); !st.ok()) return st;
   // The record index and the blob references.
   for (std::size_t i = 0; i < result.ops.size(); ++i) {
     const auto& op = result.ops[i];
