@@ -192,8 +192,8 @@ struct LoadedRepo {
   std::optional<repo::Repository> repository;
 };
 
-// In the caller's hold of db_mutex: the repository whose commit repo_root
-// names, its tree read lazily later (the store takes db_mutex per read).
+// The repository whose commit repo_root names (read under db_mutex, taken
+// here), its tree read lazily later (the store takes db_mutex per read).
 Result<LoadedRepo> load_repo(StatementCache& statements, std::recursive_mutex& db_mutex,
                              const std::string& did) {
   std::lock_guard lock(db_mutex);
