@@ -55,8 +55,10 @@ class TapeDecoder {
         tape_(tape),
         limits_(limits) {}
 
-  Status run() {
-    if (!top()) return std::move(error_);
+  // `consumed`: decode the first item only and say where it ends (a
+  // prefix decode); null: the input must be exactly one item.
+  Status run(std::size_t* consumed = nullptr) {
+    if (!top(consumed)) return std::move(error_);
     return {};
   }
 
@@ -71,7 +73,7 @@ class TapeDecoder {
   // an Error (two strings) unless one is needed.
   Error error_;
 
-  bool top() {
+  bool top(std::size_t* consumed) {
     const auto size = static_cast<std::size_t>(end_ - start_);
     // [data.limits.size] Oversized input is refused unread.
     if (size > limits_.max_input_bytes) {
@@ -86,6 +88,10 @@ class TapeDecoder {
       return false;
     }
     if (!item(0)) return false;
+    if (consumed != nullptr) {
+      *consumed = static_cast<std::size_t>(p_ - start_);
+      return true;
+    }
     // [data.cbor.trailing-bytes] Exactly one item.
     if (p_ != end_) {
       return fail("data.cbor.trailing-bytes",
@@ -399,6 +405,12 @@ Status decode_cbor_view(std::span<const std::uint8_t> bytes, CborTape& tape,
                         const DecodeLimits& limits) {
   tape.entries().clear();
   return TapeDecoder(bytes, tape.entries(), limits).run();
+}
+
+Status decode_cbor_view_prefix(std::span<const std::uint8_t> bytes, CborTape& tape,
+                               std::size_t& consumed, const DecodeLimits& limits) {
+  tape.entries().clear();
+  return TapeDecoder(bytes, tape.entries(), limits).run(&consumed);
 }
 
 Value to_value(ValueView view) {

@@ -191,6 +191,10 @@ class CborTape {
 // contents are unspecified.
 Status decode_cbor_view(std::span<const std::uint8_t> bytes, CborTape& tape,
                         const DecodeLimits& limits = {});
+// The same for the first item of `bytes` only, as decode_cbor_prefix:
+// `consumed` is set to its length and bytes after it are left alone.
+Status decode_cbor_view_prefix(std::span<const std::uint8_t> bytes, CborTape& tape,
+                               std::size_t& consumed, const DecodeLimits& limits = {});
 
 // The owning Value a view stands for (what decode_cbor returns for the same
 // input).

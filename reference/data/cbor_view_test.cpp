@@ -40,6 +40,29 @@ void agree(const std::vector<std::uint8_t>& in, const DecodeLimits& limits = {})
   RC_ASSERT(to_value(tape.root()) == *owning);
 }
 
+// The prefix decoders on `in` and on `in` with `tail` after it; RC_ASSERTs
+// that they agree, also on where the first item ends.
+void agree_prefix(const std::vector<std::uint8_t>& in, const std::vector<std::uint8_t>& tail,
+                  const DecodeLimits& limits = {}) {
+  for (const auto* bytes : {&in, &tail}) {
+    std::vector<std::uint8_t> input = in;
+    if (bytes == &tail) input.insert(input.end(), tail.begin(), tail.end());
+    std::size_t owning_consumed = 0;
+    std::size_t view_consumed = 0;
+    auto owning = decode_cbor_prefix(input, owning_consumed, limits);
+    CborTape tape;
+    auto viewed = decode_cbor_view_prefix(input, tape, view_consumed, limits);
+    RC_ASSERT(owning.ok() == viewed.ok());
+    if (!owning.ok()) {
+      RC_ASSERT(owning.error().code == viewed.error().code);
+      RC_ASSERT(owning.error().message == viewed.error().message);
+      continue;
+    }
+    RC_ASSERT(view_consumed == owning_consumed);
+    RC_ASSERT(to_value(tape.root()) == *owning);
+  }
+}
+
 }  // namespace
 
 // [data.cbor.map-key-order] [data.cbor.int-shortest] [data.cbor.length-shortest]
@@ -62,6 +85,13 @@ TEST_CASE("cbor view: agrees with decode_cbor", "[data][properties][cbor-view]")
   });
   rc::prop("arbitrary bytes: same verdict, error and value",
            [](const std::vector<std::uint8_t>& in) { agree(in); });
+  rc::prop("prefix decoding: same verdict, error, value and length", [] {
+    Value v = *value(3);
+    auto bytes = encode_cbor(v);
+    RC_ASSERT(bytes.ok());
+    const auto tail = *gen::arbitrary<std::vector<std::uint8_t>>();
+    agree_prefix(*gen::element(*bytes, mutated(*bytes)), tail);
+  });
   rc::prop("tight limits: same verdict, error and value", [] {
     Value v = *value(4);
     auto bytes = encode_cbor(v);

@@ -25,21 +25,41 @@ Error base32_error(std::string why) {
 
 }  // namespace
 
-std::string base32_encode(std::span<const std::uint8_t> bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 8 + 4) / 5);
+namespace {
+
+// Appends the base32 text of `bytes` to `out`, written in place (one
+// resize; no growth check per character): each 5 bytes are 8 digits, the
+// rest is padded with zero bits. CID strings are formatted per relayed
+// event, so this is on the relay's path.
+void append_base32(std::string& out, std::span<const std::uint8_t> bytes) {
+  const std::size_t start = out.size();
+  out.resize(start + (bytes.size() * 8 + 4) / 5);
+  char* p = out.data() + start;
+  std::size_t i = 0;
+  for (; i + 5 <= bytes.size(); i += 5) {
+    std::uint64_t group = 0;
+    for (std::size_t k = 0; k < 5; ++k) group = (group << 8) | bytes[i + k];
+    for (int shift = 35; shift >= 0; shift -= 5) *p++ = kBase32Alphabet[(group >> shift) & 0x1f];
+  }
   std::uint32_t buffer = 0;
   int bits = 0;
-  for (std::uint8_t b : bytes) {
-    buffer = (buffer << 8) | b;
+  for (; i < bytes.size(); ++i) {
+    buffer = (buffer << 8) | bytes[i];
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      out += kBase32Alphabet[(buffer >> bits) & 0x1f];
+      *p++ = kBase32Alphabet[(buffer >> bits) & 0x1f];
     }
     buffer &= (1u << bits) - 1;
   }
-  if (bits > 0) out += kBase32Alphabet[(buffer << (5 - bits)) & 0x1f];
+  if (bits > 0) *p++ = kBase32Alphabet[(buffer << (5 - bits)) & 0x1f];
+}
+
+}  // namespace
+
+std::string base32_encode(std::span<const std::uint8_t> bytes) {
+  std::string out;
+  append_base32(out, bytes);
   return out;
 }
 
@@ -112,7 +132,11 @@ Result<ByteVector> base58btc_decode(std::string_view text) {
 }
 
 std::string multibase_encode(Multibase base, std::span<const std::uint8_t> bytes) {
-  if (base == Multibase::kBase32) return "b" + base32_encode(bytes);
+  if (base == Multibase::kBase32) {
+    std::string out(1, 'b');
+    append_base32(out, bytes);
+    return out;
+  }
   return "z" + base58btc_encode(bytes);
 }
 

@@ -42,11 +42,28 @@ std::vector<std::uint8_t> encode_commit(const Commit& commit);
 // repo.commit.did (not a valid DID).
 Result<Commit> decode_commit(std::span<const std::uint8_t> bytes);
 
+// A commit block as received, decoded as decode_commit does, with the
+// SHA-256 of the bytes its signature covers, taken from the block itself:
+// a strict DRISL-CBOR map without one of its entries is the canonical
+// encoding of the rest once the map head counts one entry less, so the
+// unsigned commit's bytes are the block minus its `sig` entry (no data
+// model map built and encoded again). The same error codes as
+// decode_commit.
+struct SignedCommit {
+  Commit commit;
+  data::Digest unsigned_digest{};
+};
+Result<SignedCommit> decode_signed_commit(std::span<const std::uint8_t> bytes);
+
 // [repo.commit.signature] Fills `sig`: the key signs the SHA-256 of the
 // unsigned commit's DRISL-CBOR bytes.
 void sign_commit(Commit& commit, const crypto::PrivateKey& key);
 // Error codes: repo.commit.signature (wrapping the crypto layer's reason).
 Status verify_commit_signature(const Commit& commit, const crypto::PublicKey& key);
+// The same with the unsigned commit's digest already taken (by
+// decode_signed_commit): only the verify.
+Status verify_commit_signature(const Commit& commit, const data::Digest& unsigned_digest,
+                               const crypto::PublicKey& key);
 
 // [repo.commit.rev-increases] The rev for a new commit: `candidate` (a TID,
 // usually the current time) if it is greater than `previous`, else the TID

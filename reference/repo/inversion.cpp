@@ -1,6 +1,7 @@
 #include "atproto/repo/inversion.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <unordered_set>
 
 namespace atproto::repo {
@@ -74,27 +75,29 @@ Result<Cid> invert_ops(const BlockStore& blocks, const Cid& data,
     const RecordOp& op = *it;
     auto current = tree.get(op.path);
     if (!current.ok()) return blame_blocks(current.error());
-    Result<Mst> next = tree;
+    std::optional<Result<Mst>> next;
     switch (op.action) {
       case Action::kCreate:
         if (!op.cid || *current != op.cid) {
           return inconsistent(op, "the tree does not hold the created record");
         }
-        next = tree.remove(op.path);
+        // Only the tree before this op is kept: the nodes on the path are
+        // edited in place rather than copied.
+        next.emplace(std::move(tree).remove(op.path));
         break;
       case Action::kUpdate:
         if (!op.cid || !op.prev) return inconsistent(op, "an update needs cid and prev");
         if (*current != op.cid) return inconsistent(op, "the tree does not hold the new record");
-        next = tree.update(op.path, *op.prev);
+        next.emplace(tree.update(op.path, *op.prev));
         break;
       case Action::kDelete:
         if (!op.prev) return inconsistent(op, "a delete needs prev to be inverted");
         if (current->has_value()) return inconsistent(op, "the tree still holds the path");
-        next = tree.add(op.path, *op.prev);
+        next.emplace(tree.add(op.path, *op.prev));
         break;
     }
-    if (!next.ok()) return blame_blocks(next.error());
-    tree = std::move(*next);
+    if (!next->ok()) return blame_blocks(next->error());
+    tree = std::move(**next);
   }
   auto root = tree.root_cid();
   if (!root.ok()) return blame_blocks(root.error());

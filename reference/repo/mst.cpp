@@ -110,12 +110,16 @@ Result<Mst> Mst::add(std::string_view key_view, const Cid& value, KeyRule rule) 
   return Mst(*root, store_);
 }
 
-Result<Mst> Mst::remove(std::string_view key) const {
+Result<Mst> Mst::remove(std::string_view key) const& { return remove_key(key, false); }
+
+Result<Mst> Mst::remove(std::string_view key) && { return remove_key(key, true); }
+
+Result<Mst> Mst::remove_key(std::string_view key, bool in_place) const {
   Reader reader(store_);
   auto layer = reader.layer_of(root_);
   if (!layer.ok()) return layer.error();
   if (*layer < 0) return make_error("usage.key-absent", "key not in the tree");
-  auto root = reader.remove(root_, *layer, key);
+  auto root = reader.remove(root_, *layer, key, in_place);
   if (!root.ok()) return root.error();
   auto normal = normalize_root(reader, *root);
   if (!normal.ok()) return normal.error();

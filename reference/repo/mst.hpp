@@ -170,7 +170,11 @@ class Mst {
   Result<Mst> add(std::string_view key, const data::Cid& value,
                   KeyRule rule = KeyRule::kRepoPath) const;
   Result<Mst> update(std::string_view key, const data::Cid& value) const;
-  Result<Mst> remove(std::string_view key) const;
+  Result<Mst> remove(std::string_view key) const&;
+  // The same, consuming this tree (left valid but unspecified): the nodes it
+  // shares with no other tree are edited in place instead of copied, for a
+  // caller that keeps only the result (the inversion of a commit's ops).
+  Result<Mst> remove(std::string_view key) &&;
 
   // [repo.mst.node-cid] CID of the root node (the commit's `data`).
   Result<data::Cid> root_cid() const;
@@ -229,6 +233,7 @@ class Mst {
   Result<std::vector<car::CarBlock>> covering_proof(std::string_view key) const;
 
  private:
+  Result<Mst> remove_key(std::string_view key, bool in_place) const;
   explicit Mst(std::shared_ptr<detail::NodeBox> root, const BlockStore* store)
       : root_(std::move(root)), store_(store) {}
   std::shared_ptr<detail::NodeBox> root_;

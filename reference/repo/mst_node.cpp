@@ -266,6 +266,9 @@ Status decode_node_into(std::span<const std::uint8_t> bytes, NodeData& node, dat
     }
     NodeEntry& entry = node.entries[n];
     const auto suffix = k.as_bytes();
+    // The whole key at once: a string moved out by a caller (Reader::load)
+    // is allocated once, not once for the prefix and again for the rest.
+    entry.key.reserve(static_cast<std::size_t>(shared) + suffix.size());
     if (shared == 0) {
       entry.key.clear();
     } else {

@@ -566,6 +566,38 @@ TEST_CASE("mst properties [repo.mst.deterministic]", "[mst][properties]") {
     RC_ASSERT(mst.verify().ok());
   });
 
+  rc::prop("a consumed tree's remove (edited in place) agrees, and other trees keep theirs", [] {
+    auto keys = *atproto::repo::generators::distinct_paths(80);
+    RC_PRE(!keys.empty());
+    auto model = to_map(keys);
+    MemoryBlockStore store;
+    Mst stored = from_map(model);
+    (void)stored.store_new_nodes(store).value();
+    // A tree read lazily from a store, or one built in memory: no other
+    // tree shares their nodes, so the removals edit them in place.
+    Mst mst =
+        *rc::gen::arbitrary<bool>() ? Mst::load(store, stored.root_cid().value()) : from_map(model);
+    std::shuffle(keys.begin(), keys.end(), std::mt19937(*rc::gen::arbitrary<std::uint32_t>()));
+    keys.resize(*rc::gen::inRange<std::size_t>(1, keys.size() + 1));
+    // Copies taken on the way share nodes with `mst`: those must not change.
+    std::vector<std::pair<Mst, std::map<std::string, Cid>>> kept;
+    for (const auto& key : keys) {
+      if (*rc::gen::inRange(0, 3) == 0) kept.emplace_back(mst, model);
+      if (*rc::gen::arbitrary<bool>()) RC_ASSERT(mst.get(key).value().has_value());
+      model.erase(key);
+      mst = std::move(mst).remove(key).value();
+      RC_ASSERT(mst.root_cid().value() == from_map(model).root_cid().value());
+    }
+    RC_ASSERT(mst.verify().ok());
+    for (const auto& [copy, then] : kept) {
+      std::vector<MstEntry> expect;
+      for (const auto& [k, v] : then) expect.push_back({k, v});
+      RC_ASSERT(copy.list().value() == expect);
+      RC_ASSERT(copy.root_cid().value() == from_map(then).root_cid().value());
+      RC_ASSERT(copy.verify().ok());
+    }
+  });
+
   rc::prop("diff lists exactly the changed records and nodes", [] {
     auto a_keys = *atproto::repo::generators::distinct_paths(60);
     auto b_keys = *atproto::repo::generators::distinct_paths(60);

@@ -28,25 +28,72 @@ namespace detail {
 struct Entry;
 using NodePtr = std::shared_ptr<NodeBox>;
 
+inline NodePtr stored_box(const Cid& cid);
+
+// A node's link to a subtree: a box, or for a node read from a block, at
+// first only the subtree's CID, boxed (one allocation) the first time the
+// tree goes down that link. A loaded node links to up to kMaxNodeEntries + 1
+// subtrees, and a lookup or an edit goes down one of them. Like a box's
+// lazily loaded node, the box is filled in on a const path: a tree is not
+// to be read from several threads at once.
+class Link {
+ public:
+  Link() = default;
+  Link(std::nullptr_t) {}                      // NOLINT: no subtree
+  Link(NodePtr box) : box_(std::move(box)) {}  // NOLINT: a subtree in memory
+  static Link stored(const Cid& cid) {
+    Link link;
+    link.cid_ = cid;
+    return link;
+  }
+
+  explicit operator bool() const { return box_ != nullptr || cid_.has_value(); }
+  friend bool operator==(const Link& link, std::nullptr_t) { return !link; }
+
+  // The subtree's box (made now for a link known only by its CID).
+  const NodePtr& box() const {
+    if (!box_ && cid_) box_ = stored_box(*cid_);
+    return box_;
+  }
+  operator const NodePtr&() const { return box(); }  // NOLINT: where a box is wanted
+  NodeBox* operator->() const { return box().get(); }
+
+  // The subtree's CID when known without hashing: a link not yet boxed, or
+  // a box whose CID is computed or read. nullopt for no subtree too.
+  std::optional<Cid> known_cid() const;
+  // True when the subtree is in memory and may lack a CID (a box).
+  bool boxed() const { return box_ != nullptr; }
+
+ private:
+  mutable NodePtr box_;
+  std::optional<Cid> cid_;  // only read while box_ is null
+};
+
 struct Entry {
   std::string key;
   Cid value;
-  NodePtr right;
+  Link right;
 };
 
 struct Node {
-  NodePtr left;
+  Link left;
   std::vector<Entry> entries;
 };
 
 // One node of a tree: its contents (once known) and its CID and bytes (once
 // computed or read). Contents never change after creation, so the caches
-// are safe to share between tree versions.
+// are safe to share between tree versions. The contents live in the box
+// (one allocation for both).
 struct NodeBox {
   std::optional<Cid> cid;
-  std::shared_ptr<const Node> node;
-  std::shared_ptr<const Bytes> bytes;
+  std::optional<Node> node;
+  std::optional<Bytes> bytes;
 };
+
+inline std::optional<Cid> Link::known_cid() const {
+  if (box_) return box_->cid;
+  return cid_;
+}
 
 }  // namespace detail
 
@@ -81,7 +128,7 @@ inline Status check_layer(int layer, int max) {
 
 inline NodePtr make_box(Node node) {
   auto box = std::make_shared<NodeBox>();
-  box->node = std::make_shared<const Node>(std::move(node));
+  box->node.emplace(std::move(node));
   return box;
 }
 
@@ -104,10 +151,10 @@ inline NodePtr leaf(std::string key, const Cid& value) {
 }
 
 // The link in gap `i`: before entry i (0: the left link).
-inline const NodePtr& slot(const Node& node, std::size_t i) {
+inline const Link& slot(const Node& node, std::size_t i) {
   return i == 0 ? node.left : node.entries[i - 1].right;
 }
-inline NodePtr& slot(Node& node, std::size_t i) {
+inline Link& slot(Node& node, std::size_t i) {
   return i == 0 ? node.left : node.entries[i - 1].right;
 }
 
@@ -133,7 +180,7 @@ inline NodePtr wrap(NodePtr node, int from, int to) {
   return node;
 }
 
-inline bool links_at(const Node& node, std::size_t i) { return slot(node, i) != nullptr; }
+inline bool links_at(const Node& node, std::size_t i) { return static_cast<bool>(slot(node, i)); }
 inline bool links_at(const NodeData& node, std::size_t i) {
   return (i == 0 ? node.left : node.entries[i - 1].right).has_value();
 }
@@ -187,7 +234,7 @@ class Reader {
   explicit Reader(const BlockStore* store) : store_(store) {}
 
   Result<const Node*> load(const NodePtr& box) const {
-    if (box->node) return box->node.get();
+    if (box->node) return &*box->node;
     if (!box->cid) return make_error("repo.mst.complete", "MST node with neither content nor CID");
     if (store_ == nullptr) {
       return make_error("repo.mst.complete",
@@ -208,18 +255,20 @@ class Reader {
       view = std::span<const std::uint8_t>(*owned);
     }
     // Decoded into the thread's scratch node and tape (their storage is
-    // reused from node to node), then copied into the tree's node.
+    // reused from node to node), then moved into the tree's node: the keys
+    // are the scratch node's strings (the next decode allocates its own).
     thread_local data::CborTape tape;
     thread_local NodeData decoded;
     if (auto st = decode_node_into(*view, decoded, tape); !st.ok()) return st.error();
-    auto node = std::make_shared<Node>();
-    if (decoded.left) node->left = stored_box(*decoded.left);
-    node->entries.reserve(decoded.entries.size());
-    for (const auto& e : decoded.entries) {
-      node->entries.push_back(Entry{e.key, e.value, e.right ? stored_box(*e.right) : nullptr});
+    // Links stay CIDs until the tree goes down them (Link).
+    Node& node = box->node.emplace();
+    if (decoded.left) node.left = Link::stored(*decoded.left);
+    node.entries.reserve(decoded.entries.size());
+    for (auto& e : decoded.entries) {
+      node.entries.push_back(
+          Entry{std::move(e.key), e.value, e.right ? Link::stored(*e.right) : Link()});
     }
-    box->node = std::move(node);
-    return box->node.get();
+    return &node;
   }
 
   Result<Cid> cid(const NodePtr& box, int nesting = 0) const {
@@ -232,15 +281,17 @@ class Reader {
     }
     // The subtrees first (each keeps its CID in its box), so that the
     // thread's scratch node below is this node's alone while it is filled.
+    // (Only boxes can lack a CID: a link not yet boxed is one.)
     for (std::size_t i = 0; i <= node.entries.size(); ++i) {
-      if (const NodePtr& child = slot(node, i)) {
-        if (auto c = cid(child, nesting + 1); !c.ok()) return c;
+      const Link& child = slot(node, i);
+      if (child.boxed() && !child->cid) {
+        if (auto c = cid(child.box(), nesting + 1); !c.ok()) return c;
       }
     }
     // Its entries (and their key strings) are overwritten in place, so
     // their storage is reused from node to node.
     thread_local NodeData data;
-    data.left = node.left ? node.left->cid : std::nullopt;
+    data.left = node.left.known_cid();
     if (data.entries.size() > node.entries.size()) {
       data.entries.erase(data.entries.begin() + static_cast<std::ptrdiff_t>(node.entries.size()),
                          data.entries.end());
@@ -251,11 +302,10 @@ class Reader {
       NodeEntry& out = data.entries[i];
       out.key.assign(e.key);
       out.value = e.value;
-      out.right = e.right ? e.right->cid : std::nullopt;
+      out.right = e.right.known_cid();
     }
-    auto bytes = std::make_shared<const Bytes>(encode_node(data));
-    box->cid = Cid::compute(data::Codec::kDagCbor, *bytes);
-    box->bytes = std::move(bytes);
+    const Bytes& bytes = box->bytes.emplace(encode_node(data));
+    box->cid = Cid::compute(data::Codec::kDagCbor, bytes);
     return *box->cid;
   }
 
@@ -366,13 +416,23 @@ class Reader {
     return make_box(std::move(node));
   }
 
-  // Removes `key` from the subtree `box`; null when nothing is left.
-  Result<NodePtr> remove(const NodePtr& box, int layer, std::string_view key) const {
+  // Removes `key` from the subtree `box`; null when nothing is left. With
+  // `in_place` (Mst::remove of a tree being consumed), a box no one else
+  // holds (use_count 1: only the consumed tree's root or its parent's link,
+  // itself edited in place) is edited where it is, and its CID and bytes
+  // forgotten, instead of copied into a new box: no other tree can see it.
+  // Below a copied node every box is shared with the original, so the
+  // copying goes on down from there.
+  Result<NodePtr> remove(const NodePtr& box, int layer, std::string_view key,
+                         bool in_place = false) const {
     if (!box) return make_error("usage.key-absent", "key not in the tree");
     if (layer < 0) return too_deep();
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
-    Node node = **loaded;
+    const bool edit_here = in_place && box.use_count() == 1;
+    std::optional<Node> copy;
+    if (!edit_here) copy.emplace(**loaded);
+    Node& node = edit_here ? *box->node : *copy;
     std::size_t i = lower_bound(node, key);
     if (found_at(node, i, key)) {
       auto merged = merge(slot(node, i), node.entries[i].right, layer - 1);
@@ -380,11 +440,15 @@ class Reader {
       node.entries.erase(node.entries.begin() + static_cast<std::ptrdiff_t>(i));
       slot(node, i) = *merged;
     } else {
-      auto child = remove(slot(node, i), layer - 1, key);
+      auto child = remove(slot(node, i), layer - 1, key, edit_here);
       if (!child.ok()) return child;
       slot(node, i) = *child;
     }
-    return box_or_null(std::move(node));
+    if (!edit_here) return box_or_null(std::move(node));
+    box->cid.reset();
+    box->bytes.reset();
+    if (node.entries.empty() && !node.left) return NodePtr();
+    return box;
   }
 
   // Result<bool>: false when the visitor asked to stop.
@@ -394,7 +458,8 @@ class Reader {
     if (nesting > kMaxNesting) return too_deep();
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
-    auto node = box->node;  // keep alive while visiting
+    const NodePtr keep = box;  // alive while visiting
+    const Node* node = &*box->node;
     const auto& entries = node->entries;
     for (std::size_t i = 0; i <= entries.size(); ++i) {
       // Gap i holds keys between entries[i-1] and entries[i]; skip it when
@@ -423,7 +488,8 @@ class Reader {
     if (auto st = on_node(*blk); !st.ok()) return st;
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
-    auto node = box->node;
+    const NodePtr keep = box;
+    const Node* node = &*box->node;
     if (auto st = for_each(node->left, on_node, on_record, nesting + 1); !st.ok()) return st;
     for (const auto& e : node->entries) {
       if (on_record) {
@@ -438,7 +504,8 @@ class Reader {
                 bool is_root, RepoPathValidator& paths, const MstLimits& limits) const {
     auto loaded = load(box);
     if (!loaded.ok()) return loaded.error();
-    auto node = box->node;
+    const NodePtr keep = box;
+    const Node* node = &*box->node;
     if (auto st = check_node(*node, layer, lo, hi, is_root, paths, limits); !st.ok()) return st;
     for (std::size_t i = 0; i <= node->entries.size(); ++i) {
       const NodePtr& child = slot(*node, i);

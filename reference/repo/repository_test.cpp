@@ -17,6 +17,7 @@
 #include "atproto/data/cbor.hpp"
 #include "atproto/repo/sqlite_block_store.hpp"
 #include "atproto/repo/test_generators.hpp"
+#include "atproto/syntax/test_generators.hpp"
 #include "atproto/syntax/tid.hpp"
 
 namespace {
@@ -109,6 +110,69 @@ TEST_CASE(
   CHECK(next_rev("3jzfcijpj2z2a", "3jzfcijpj2z2b").value() == "3jzfcijpj2z2b");
   CHECK(next_rev("3jzfcijpj2z2b", "3jzfcijpj2z2a").value() > "3jzfcijpj2z2b");
   CHECK(next_rev("3jzfcijpj2z2b", "3jzfcijpj2z2b").value() > "3jzfcijpj2z2b");
+}
+
+// The digest decode_signed_commit takes from the block must be the one of
+// encoding the unsigned commit again: for generated commits (any DID, rev,
+// prev, and signatures of any length, so the byte string's head is 1 to 3
+// bytes) and for every one-byte change of their blocks that still decodes.
+TEST_CASE(
+    "commit: the signed bytes cut from the block are the unsigned encoding "
+    "[repo.commit.signature]",
+    "[commit]") {
+  auto encoded_digest = [](const Commit& c) {
+    return data::sha256(data::encode_cbor(unsigned_commit_value(c)).value());
+  };
+  rc::prop("decode_signed_commit's digest is the re-encoded unsigned commit's", [&] {
+    namespace sg = atproto::syntax::generators;
+    Commit c{*rc::gen::oneOf(sg::gen_did_plc(), sg::gen_did()),
+             generators::record_cid(*rc::gen::arbitrary<std::uint64_t>()),
+             *sg::gen_tid(),
+             std::nullopt,
+             {},
+             kRepoVersion};
+    if (*rc::gen::arbitrary<bool>()) {
+      c.prev = generators::record_cid(*rc::gen::arbitrary<std::uint64_t>());
+    }
+    const auto sig_size = *rc::gen::oneOf(rc::gen::element<std::size_t>(0, 23, 24, 64, 255, 256),
+                                          rc::gen::inRange<std::size_t>(0, 300));
+    c.sig = *rc::gen::container<std::vector<std::uint8_t>>(sig_size,
+                                                           rc::gen::arbitrary<std::uint8_t>());
+    const auto block = encode_commit(c);
+    auto decoded = decode_signed_commit(block);
+    RC_ASSERT(decoded.ok());
+    RC_ASSERT(decoded->commit == c);
+    RC_ASSERT(decoded->unsigned_digest == encoded_digest(c));
+    // Any one byte changed: the same verdict as decode_commit and, when
+    // accepted, the same digest as encoding the decoded commit again.
+    auto mutated = block;
+    const auto at = *rc::gen::inRange<std::size_t>(0, mutated.size());
+    mutated[at] ^= *rc::gen::inRange<std::uint8_t>(1, 255);
+    auto plain = decode_commit(mutated);
+    auto cut = decode_signed_commit(mutated);
+    RC_ASSERT(plain.ok() == cut.ok());
+    if (!cut.ok()) {
+      RC_ASSERT(cut.error().code == plain.error().code);
+    } else {
+      RC_ASSERT(cut->commit == *plain);
+      RC_ASSERT(cut->unsigned_digest == encoded_digest(*plain));
+    }
+  });
+
+  // The digest form verifies exactly when the commit form does.
+  auto key = test_key();
+  Commit c{kDid,        generators::record_cid(7), "3jzfcijpj2z2a", generators::record_cid(6), {},
+           kRepoVersion};
+  sign_commit(c, key);
+  auto decoded = decode_signed_commit(encode_commit(c)).value();
+  CHECK(verify_commit_signature(decoded.commit, decoded.unsigned_digest, key.public_key()).ok());
+  CHECK(verify_commit_signature(decoded.commit, decoded.unsigned_digest, test_key(2).public_key())
+            .error()
+            .code == "repo.commit.signature");
+  decoded.commit.sig[5] ^= 1;
+  CHECK(verify_commit_signature(decoded.commit, decoded.unsigned_digest, key.public_key())
+            .error()
+            .code == "repo.commit.signature");
 }
 
 TEST_CASE(

@@ -212,9 +212,10 @@ Result<CarriedCommit> read_carried_commit(std::span<const std::uint8_t> blocks) 
   const data::Cid root = car->roots.front();
   for (const car::CarBlockView& block : car->blocks) {
     if (block.cid != root) continue;
-    auto commit = repo::decode_commit(block.bytes);
+    auto commit = repo::decode_signed_commit(block.bytes);
     if (!commit) return lower_error("sync.check.structure", commit.error());
-    return CarriedCommit{std::move(car).value(), root, std::move(commit).value()};
+    return CarriedCommit{std::move(car).value(), root, std::move(commit->commit),
+                         commit->unsigned_digest};
   }
   return make_error("sync.check.structure", "commit block missing");  // unreachable
 }
@@ -263,21 +264,38 @@ Status check_sync_fields(const SyncEvent& event, const CarriedCommit& carried) {
   return {};
 }
 
-SignatureCheck check_signature(const repo::Commit& commit, const AccountState& state) {
-  // [sync.check.signature] With the current key; a failure with a cached
-  // key asks for one refresh of the identity, a failure with a fresh one
-  // is conclusive.
+namespace {
+
+// [sync.check.signature] With the current key; a failure with a cached key
+// asks for one refresh of the identity, a failure with a fresh one is
+// conclusive. `verify` runs the repo layer's check with the key.
+template <class Verify>
+SignatureCheck signature_check(const AccountState& state, Verify verify) {
   SignatureCheck out;
   if (!state.signing_key) {
     out.status = make_error("sync.check.signature", state.did + " has no signing key");
     out.refresh_identity = !state.identity_fresh;
     return out;
   }
-  if (auto st = repo::verify_commit_signature(commit, *state.signing_key); !st) {
+  if (auto st = verify(*state.signing_key); !st) {
     out.status = lower_error("sync.check.signature", st.error());
     out.refresh_identity = !state.identity_fresh;
   }
   return out;
+}
+
+}  // namespace
+
+SignatureCheck check_signature(const repo::Commit& commit, const AccountState& state) {
+  return signature_check(state, [&](const crypto::PublicKey& key) {
+    return repo::verify_commit_signature(commit, key);
+  });
+}
+
+SignatureCheck check_signature(const CarriedCommit& carried, const AccountState& state) {
+  return signature_check(state, [&](const crypto::PublicKey& key) {
+    return repo::verify_commit_signature(carried.commit, carried.unsigned_digest, key);
+  });
 }
 
 Status check_rev_order(std::string_view rev, const AccountState& state) {
@@ -350,7 +368,7 @@ Status check_inversion(const CommitEvent& event, const CarriedCommit& carried) {
 Status check_since(const CommitEvent& event, const AccountState& state) {
   // [sync.check.since] A first commit (since null) fits only an account
   // with no history; any other since must be the last processed rev.
-  const std::string since = event.since.value_or("");
+  const std::string_view since = event.since ? std::string_view(*event.since) : "";
   if (since != state.last_rev) {
     return make_error("sync.check.since",
                       "since " + event.since.value_or("null") + " but the last processed rev is " +
@@ -409,7 +427,7 @@ Verdict check_commit(const CommitEvent& event, const AccountState& state,
   if (!carried) return drop(carried.error());
   if (auto st = check_record_sizes(carried->car); !st) return drop(st.error());
   if (auto st = check_commit_fields(event, *carried); !st) return drop(st.error());
-  if (auto sig = check_signature(carried->commit, state); !sig.status) {
+  if (auto sig = check_signature(*carried, state); !sig.status) {
     return verdict(sig.refresh_identity ? VerdictAction::kRefreshIdentity : VerdictAction::kDrop,
                    sig.status.error());
   }
@@ -437,7 +455,7 @@ Verdict check_sync(const SyncEvent& event, const AccountState& state, const Chec
   auto carried = read_carried_commit(event.blocks);
   if (!carried) return drop(carried.error());
   if (auto st = check_sync_fields(event, *carried); !st) return drop(st.error());
-  if (auto sig = check_signature(carried->commit, state); !sig.status) {
+  if (auto sig = check_signature(*carried, state); !sig.status) {
     return verdict(sig.refresh_identity ? VerdictAction::kRefreshIdentity : VerdictAction::kDrop,
                    sig.status.error());
   }

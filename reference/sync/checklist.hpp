@@ -110,10 +110,13 @@ void apply_verdict(AccountState& state, const Verdict& verdict);
 // root, decoded. The CAR's blocks are views into the event's `blocks`
 // bytes (read once, every block's hash checked, nothing copied): the event
 // must outlive its CarriedCommit.
+// `unsigned_digest` is the SHA-256 of the bytes the commit's signature
+// covers, taken from its block (repo::decode_signed_commit).
 struct CarriedCommit {
   car::CarView car;
   data::Cid cid;
   repo::Commit commit;
+  data::Digest unsigned_digest{};
 };
 
 // ---- One function per rule. ----
@@ -154,6 +157,9 @@ struct SignatureCheck {
   bool refresh_identity = false;
 };
 SignatureCheck check_signature(const repo::Commit& commit, const AccountState& state);
+// The same for a carried commit: its digest is already taken, so only the
+// verify is left.
+SignatureCheck check_signature(const CarriedCommit& carried, const AccountState& state);
 
 // [sync.check.rev-order] rev is greater than the last processed rev.
 Status check_rev_order(std::string_view rev, const AccountState& state);

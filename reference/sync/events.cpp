@@ -132,7 +132,7 @@ Result<repo::RecordOp> decode_op(ValueView item, std::size_t index) {
   if (!cid->is_null() && !cid->is_link())
     return fields_error(where, "field cid is not a link or null");
   SYNC_TRY(prev, f.optional("prev", data::Kind::kLink));
-  repo::RecordOp op{repo::Action::kCreate, path, std::nullopt, std::nullopt};
+  repo::RecordOp op{repo::Action::kCreate, std::move(path), std::nullopt, std::nullopt};
   if (cid->is_link()) op.cid = cid->as_link();
   if (prev) op.prev = prev->as_link();
   if (action == "create") {
@@ -296,22 +296,25 @@ Result<FrameHeader> decode_header(std::span<const std::uint8_t> bytes, std::size
                                   std::size_t* entries = nullptr) {
   // [sync.frame.encoding] Both parts are strict DRISL-CBOR; any encoding
   // error is a hard error (the data.* code says which rule).
-  auto header = data::decode_cbor_prefix(bytes, header_size);
-  if (!header) return header.error();
+  // Onto a tape of the thread's (a header is a map of two or three short
+  // entries): no Value map built per frame.
+  thread_local data::CborTape tape;
+  if (auto st = data::decode_cbor_view_prefix(bytes, tape, header_size); !st) return st.error();
+  const ValueView header = tape.root();
   // [sync.frame.header] A map with an integer op; op 1 names its type in a
   // string t, op -1 (an error) has no t.
-  if (!header->is_map()) return make_error("sync.frame.header", "frame header is not a map");
-  const Value* op = header->find("op");
-  if (op == nullptr || !op->is_integer()) {
+  if (!header.is_map()) return make_error("sync.frame.header", "frame header is not a map");
+  const auto op = header.find("op");
+  if (!op || !op->is_integer()) {
     return make_error("sync.frame.header", "frame header has no integer op");
   }
   FrameHeader out;
   out.op = op->as_integer();
-  const Value* t = header->find("t");
-  if (t != nullptr && !t->is_string()) {
+  const auto t = header.find("t");
+  if (t && !t->is_string()) {
     return make_error("sync.frame.header", "frame header t is not a string");
   }
-  if (t != nullptr) out.t = t->as_string();
+  if (t) out.t = std::string(t->as_string());
   if (out.op == 1 && !out.t) {
     return make_error("sync.frame.header", "message frame (op 1) without t");
   }
@@ -321,7 +324,7 @@ Result<FrameHeader> decode_header(std::span<const std::uint8_t> bytes, std::size
   if (header_size == bytes.size()) {
     return make_error("sync.frame.body", "frame has no body after its header");
   }
-  if (entries != nullptr) *entries = header->as_map().size();
+  if (entries != nullptr) *entries = header.as_map().size();
   return out;
 }
 
