@@ -61,6 +61,8 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 * 1024;
   int threads = 2;
+  // A read or write that takes longer closes the connection (checked every
+  // quarter of it, at most every second, so it closes up to that much later).
   int read_timeout_ms = 30000;
   // Per WebSocket connection: bytes queued for a consumer before it is
   // dropped as too slow (see WebSocketConnection::send_binary).
