@@ -30,6 +30,10 @@ struct HttpRequest {
   HeaderList headers;                                      // names lowercased
   std::string body;
   std::string remote_address;
+  // Set by the service once it has verified the request's access token:
+  // the token's subject, so that a later step answering the same request
+  // (the PDS's atproto-repo-rev header) need not verify it again.
+  mutable std::string authenticated_did;
 
   std::optional<std::string> header(std::string_view name) const;       // first match
   std::optional<std::string> query_param(std::string_view name) const;  // first match
