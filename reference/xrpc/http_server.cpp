@@ -507,6 +507,10 @@ class Session : public std::enable_shared_from_this<Session> {
     io_pending_ = true;
     deadline_ = std::chrono::steady_clock::now() +
                 std::chrono::milliseconds(server_.options.read_timeout_ms);
+    // stop() sets `stopping` before it visits the sessions under their
+    // mutex: a read that starts after that visit ends at once instead of
+    // waiting for a request (or the timeout) with the server stopping.
+    if (reading && server_.stopping) shutdown_locked();
   }
 
   // Whether the operation just completed ran past its deadline.
