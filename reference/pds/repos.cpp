@@ -30,16 +30,34 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
+// Inserts blocks written by the commit with this rev.
+Status insert_blocks(StatementCache& statements, const std::string& did,
+                     const std::vector<car::CarBlock>& blocks, const std::string& rev) {
+  auto& q =
+      statements.get("INSERT OR IGNORE INTO repo_block (did, cid, bytes, rev) VALUES (?, ?, ?, ?)");
+  if (!q.ok()) return q.error("block");
+  for (const auto& block : blocks) {
+    q.reset();
+    q.bind(1, did).bind_blob(2, block.cid.to_bytes()).bind_blob(3, block.bytes).bind(4, rev);
+    if (auto st = q.run(); !st.ok()) return st;
+  }
+  q.reset();
+  return {};
+}
+
 // The repository blocks of one account, over the shared database. Puts are
-// staged in memory until flush(rev): the repo layer writes a commit's blocks
-// before it knows the commit's rev, and one batch of inserts is cheaper.
+// staged in memory until the commit's batch stores them: the repo layer
+// writes a commit's blocks before it knows the commit's rev, and a write
+// prepares its commit outside the database lock. Reads take db_mutex
+// themselves (recursive: the read paths hold it already).
 class DidBlockStore final : public repo::BlockStore {
  public:
-  DidBlockStore(StatementCache& statements, std::string did)
-      : statements_(&statements), did_(std::move(did)) {}
+  DidBlockStore(StatementCache& statements, std::recursive_mutex& db_mutex, std::string did)
+      : statements_(&statements), db_mutex_(&db_mutex), did_(std::move(did)) {}
 
   Result<std::optional<Bytes>> get(const Cid& cid) const override {
     if (auto it = staged_.find(cid); it != staged_.end()) return std::optional<Bytes>(it->second);
+    std::lock_guard lock(*db_mutex_);
     auto& q = statements_->get("SELECT bytes FROM repo_block WHERE did = ? AND cid = ?");
     if (!q.ok()) return q.error("block");
     q.bind(1, did_).bind_blob(2, cid.to_bytes());
@@ -52,9 +70,10 @@ class DidBlockStore final : public repo::BlockStore {
     return out;
   }
   // Asked for every node next to a write's path (Mst::store_new_nodes):
-  // answered from memory for the blocks this store read or wrote.
+  // answered from memory for the blocks this store read or stored.
   Result<bool> has(const Cid& cid) const override {
     if (staged_.contains(cid) || known_.contains(cid)) return true;
+    std::lock_guard lock(*db_mutex_);
     auto& q = statements_->get("SELECT 1 FROM repo_block WHERE did = ? AND cid = ?");
     if (!q.ok()) return q.error("block");
     q.bind(1, did_).bind_blob(2, cid.to_bytes());
@@ -71,6 +90,7 @@ class DidBlockStore final : public repo::BlockStore {
   Status remove(const Cid& cid) override {
     staged_.erase(cid);
     known_.erase(cid);
+    std::lock_guard lock(*db_mutex_);
     auto& q = statements_->get("DELETE FROM repo_block WHERE did = ? AND cid = ?");
     q.bind(1, did_).bind_blob(2, cid.to_bytes());
     auto st = q.run();
@@ -78,29 +98,34 @@ class DidBlockStore final : public repo::BlockStore {
     return st;
   }
 
-  // Writes the staged blocks with the rev of the commit they belong to.
-  Status flush(const std::string& rev) {
-    auto& q = statements_->get(
-        "INSERT OR IGNORE INTO repo_block (did, cid, bytes, rev) VALUES (?, ?, ?, ?)");
-    if (!q.ok()) return q.error("block");
-    for (const auto& [cid, bytes] : staged_) {
-      q.reset();
-      q.bind(1, did_).bind_blob(2, cid.to_bytes()).bind_blob(3, bytes).bind(4, rev);
-      if (auto st = q.run(); !st.ok()) return st;
-      remember(cid);
-    }
-    q.reset();
+  // The staged blocks, handed to whoever stores them; the store forgets them.
+  std::vector<car::CarBlock> take_staged() {
+    std::vector<car::CarBlock> out;
+    out.reserve(staged_.size());
+    for (auto& [cid, bytes] : staged_) out.push_back({cid, std::move(bytes)});
     staged_.clear();
+    return out;
+  }
+  // Writes the staged blocks with the rev of the commit they belong to, in
+  // the caller's transaction (db_mutex held).
+  Status flush(const std::string& rev) {
+    auto blocks = take_staged();
+    if (auto st = insert_blocks(*statements_, did_, blocks, rev); !st.ok()) return st;
+    stored(blocks);
     return {};
   }
   void discard() { staged_.clear(); }
+  // Blocks whose transaction committed.
+  void stored(const std::vector<car::CarBlock>& blocks) {
+    for (const auto& block : blocks) remember(block.cid);
+  }
   // A block deleted behind the store's back (an old record's).
   void forget_block(const Cid& cid) { known_.erase(cid); }
 
  private:
-  // What `known_` holds is in the database, as far as this store's
-  // transaction can tell: a rolled-back write drops the whole store
-  // (Repos::State::forget), so it never outlives a rollback.
+  // What `known_` holds is in the database: a write's blocks are added
+  // only once its batch committed, and a write that failed drops the
+  // whole store (AccountWriter::reset), so it never outlives a rollback.
   void remember(const Cid& cid) const {
     if (known_.size() >= kMaxKnown) known_.clear();
     known_.insert(cid);
@@ -108,21 +133,11 @@ class DidBlockStore final : public repo::BlockStore {
   static constexpr std::size_t kMaxKnown = 1 << 18;
 
   StatementCache* statements_;
+  std::recursive_mutex* db_mutex_;
   std::string did_;
   std::unordered_map<Cid, Bytes, repo::CidHash> staged_;
   mutable std::unordered_set<Cid, repo::CidHash> known_;
 };
-
-struct LoadedRepo {
-  std::unique_ptr<DidBlockStore> store;
-  std::optional<repo::Repository> repository;
-  // The account's signing key, read on the first write: an account's key
-  // never changes, and reading it (the public point is recomputed) costs
-  // tens of microseconds per commit.
-  std::optional<crypto::PrivateKey> key;
-};
-
-constexpr std::size_t kMaxLoaded = 1024;
 
 std::pair<std::string, std::string> split_path(const std::string& path) {
   auto slash = path.find('/');
@@ -170,13 +185,82 @@ std::string fresh_tid() {
   return generator.next();
 }
 
+// A repository as the database holds it: its commit and a lazily read tree
+// over the account's blocks.
+struct LoadedRepo {
+  std::unique_ptr<DidBlockStore> store;
+  std::optional<repo::Repository> repository;
+};
+
+// The repository whose commit repo_root names (read under db_mutex, taken
+// here), its tree read lazily later (the store takes db_mutex per read).
+Result<LoadedRepo> load_repo(StatementCache& statements, std::recursive_mutex& db_mutex,
+                             const std::string& did) {
+  std::lock_guard lock(db_mutex);
+  auto& q = statements.get("SELECT commit_cid FROM repo_root WHERE did = ?");
+  if (!q.ok()) return q.error("repo_root");
+  q.bind(1, did);
+  if (q.step() != SQLITE_ROW) {
+    q.reset();
+    return make_error("RepoNotFound", "could not find repo for DID: " + did);
+  }
+  auto commit_cid = Cid::from_bytes(q.blob(0));
+  q.reset();
+  if (!commit_cid.ok()) return commit_cid.error();
+  LoadedRepo out;
+  out.store = std::make_unique<DidBlockStore>(statements, db_mutex, did);
+  auto repository = repo::Repository::load(*out.store, *commit_cid);
+  if (!repository.ok()) return repository.error();
+  out.repository.emplace(std::move(repository).value());
+  return out;
+}
+
+constexpr std::size_t kMaxLoaded = 1024;
+
+// The code a batch gives a write whose preparation started from a commit
+// that is no longer the account's (an importRepo, a deleted and recreated
+// account, a write whose batch failed): the write is prepared again. Never
+// returned to a caller.
+constexpr const char* kRootMoved = "pds.repo.root-moved";
+constexpr int kMaxPrepareAttempts = 4;
+
 }  // namespace
+
+// One account's write side, kept between its writes: the repository as of
+// its last committed write (tree nodes read or written stay in memory, so a
+// write usually reads nothing from the database) and its signing key.
+// `mutex` is held by one write of the account from its preparation until
+// its batch has ended, so the writes of one account are strictly ordered
+// and each builds on the commit of the one before, while writes to
+// different accounts prepare in parallel.
+struct Repos::AccountWriter {
+  std::mutex mutex;
+  LoadedRepo loaded;
+  // Read on the first write: an account's key never changes, and reading
+  // it (the public point is recomputed) costs tens of microseconds.
+  std::optional<crypto::PrivateKey> key;
+  // After any failure: the next write loads what the database holds.
+  void reset() {
+    loaded.repository.reset();  // before the store it reads from
+    loaded.store.reset();
+    key.reset();
+  }
+};
+
+// A write's commit, prepared (tree updated, commit signed) in the
+// request's thread without the database lock; the batch only stores it.
+struct Repos::PreparedCommit {
+  Cid base;  // the commit it builds on; the batch checks it is still current
+  repo::CommitResult result;
+  std::vector<car::CarBlock> blocks;  // records, new MST nodes, the commit
+  // Per op, the blobs its record references (empty for deletes).
+  std::vector<std::vector<data::BlobRef>> blob_refs;
+};
 
 struct Repos::WriteJob {
   const std::string& did;
-  const std::vector<RecordWrite>& writes;
-  const std::optional<Cid>& swap_commit;
-  Result<repo::CommitResult> result = make_error(sqlite::kIoError, "the write was not run");
+  const PreparedCommit& prepared;
+  Status result = make_error(sqlite::kIoError, "the write was not run");
   bool done = false;  // guarded by State::queue_mutex
 };
 
@@ -211,34 +295,48 @@ struct Repos::State {
     q.reset();
     return st;
   }
-  // Loaded repositories by DID (a lazily read tree each), so a write touches
-  // only the nodes on its paths. Dropped on any failed write.
-  std::unordered_map<std::string, std::unique_ptr<LoadedRepo>> loaded;
 
-  Result<LoadedRepo*> load(const std::string& did, PdsContext& context);
+  // The write side of each account that wrote recently. A writer in use is
+  // held by its shared_ptr, so trimming the map never pulls one away.
+  std::mutex writers_mutex;
+  std::unordered_map<std::string, std::shared_ptr<AccountWriter>> writers;
+  std::shared_ptr<AccountWriter> writer(const std::string& did) {
+    std::lock_guard lock(writers_mutex);
+    if (auto it = writers.find(did); it != writers.end()) return it->second;
+    if (writers.size() >= kMaxLoaded) {
+      std::erase_if(writers, [](const auto& entry) { return entry.second.use_count() == 1; });
+    }
+    return writers.emplace(did, std::make_shared<AccountWriter>()).first->second;
+  }
+
+  // The read side (export, proofs), with db_mutex held: repositories by DID
+  // (a lazily read tree each), so repeated reads find their nodes in
+  // memory. An entry is used only while repo_root still names its commit.
+  std::unordered_map<std::string, LoadedRepo> loaded;
+  Result<LoadedRepo*> load(const std::string& did, std::recursive_mutex& db_mutex);
   void forget(const std::string& did) { loaded.erase(did); }
 };
 
-Result<LoadedRepo*> Repos::State::load(const std::string& did, PdsContext& context) {
-  if (auto it = loaded.find(did); it != loaded.end()) return it->second.get();
-  (void)context;
-  auto& q = statements.get("SELECT commit_cid FROM repo_root WHERE did = ?");
-  if (!q.ok()) return q.error("repo_root");
-  q.bind(1, did);
-  if (q.step() != SQLITE_ROW) {
+Result<LoadedRepo*> Repos::State::load(const std::string& did, std::recursive_mutex& db_mutex) {
+  std::optional<Cid> current;
+  {
+    auto& q = statements.get("SELECT commit_cid FROM repo_root WHERE did = ?");
+    if (!q.ok()) return q.error("repo_root");
+    q.bind(1, did);
+    if (q.step() == SQLITE_ROW) {
+      auto cid = Cid::from_bytes(q.blob(0));
+      if (cid.ok()) current = *cid;
+    }
     q.reset();
-    return make_error("RepoNotFound", "could not find repo for DID: " + did);
   }
-  auto commit_cid = Cid::from_bytes(q.blob(0));
-  q.reset();
-  if (!commit_cid.ok()) return commit_cid.error();
+  if (auto it = loaded.find(did); it != loaded.end()) {
+    if (current && it->second.repository->commit_cid() == *current) return &it->second;
+    loaded.erase(it);
+  }
+  auto fresh = load_repo(statements, db_mutex, did);
+  if (!fresh.ok()) return fresh.error();
   if (loaded.size() >= kMaxLoaded) loaded.clear();
-  auto entry = std::make_unique<LoadedRepo>();
-  entry->store = std::make_unique<DidBlockStore>(statements, did);
-  auto repository = repo::Repository::load(*entry->store, *commit_cid);
-  if (!repository.ok()) return repository.error();
-  entry->repository.emplace(std::move(repository).value());
-  return loaded.emplace(did, std::move(entry)).first->second.get();
+  return &loaded.emplace(did, std::move(fresh).value()).first->second;
 }
 
 Repos::Repos(PdsContext& context)
@@ -311,7 +409,7 @@ Result<repo::CommitResult> Repos::create_repo_in_tx(const std::string& did,
     if (!r.ok()) return r.error();
     return make_error("InvalidRequest", "a repository exists for " + did);
   }
-  DidBlockStore store(state_->statements, did);
+  DidBlockStore store(state_->statements, context_.db_mutex, did);
   auto repository = repo::Repository::create(store, did, key);
   if (!repository.ok()) return invalid_request(repository.error());
   repo::CommitResult result{
@@ -374,44 +472,68 @@ Result<std::optional<RepoRoot>> Repos::root(const std::string& did) const {
 Result<repo::CommitResult> Repos::apply_writes(const std::string& did,
                                                const std::vector<RecordWrite>& writes,
                                                const std::optional<Cid>& swap_commit) {
-  WriteJob job{did, writes, swap_commit};
-  {
-    std::unique_lock queue_lock(state_->queue_mutex);
-    state_->queue.push_back(&job);
-    while (!job.done) {
-      if (state_->leader_active) {
-        state_->batch_done.wait(queue_lock);
-        continue;
-      }
-      // No batch running: this writer commits everything queued so far,
-      // its own write included.
-      state_->leader_active = true;
-      std::vector<WriteJob*> batch;
-      batch.swap(state_->queue);
-      queue_lock.unlock();
-      try {
-        commit_batch(batch);
-      } catch (...) {
-        // A bug or out of memory: nothing of the batch is acknowledged,
-        // and the transaction does not stay open.
-        std::lock_guard lock(context_.db_mutex);
-        if (sqlite3_get_autocommit(context_.db.handle()) == 0) (void)state_->run("ROLLBACK");
-        for (auto* j : batch) {
-          state_->forget(j->did);
-          j->result = make_error(sqlite::kIoError, "the write failed");
-        }
-      }
-      queue_lock.lock();
-      for (auto* j : batch) j->done = true;
-      state_->leader_active = false;
-      state_->batch_done.notify_all();
+  auto writer = state_->writer(did);
+  std::lock_guard account(writer->mutex);
+  for (int attempt = 1;; ++attempt) {
+    auto prepared = prepare_commit(*writer, did, writes, swap_commit);
+    if (!prepared.ok()) {
+      // The in-memory repository may be ahead of the database (a commit
+      // made, then refused for its size): the next write reloads.
+      writer->reset();
+      return prepared.error();
     }
+    if (prepared->result.ops.empty()) return std::move(prepared->result);
+    WriteJob job{did, *prepared};
+    run_in_batch(job);
+    if (!job.result.ok()) {
+      // Nothing of this commit is in the database: the in-memory state is
+      // dropped with it, so it never runs ahead of what is stored.
+      writer->reset();
+      if (job.result.error().code == kRootMoved && attempt < kMaxPrepareAttempts) continue;
+      if (job.result.error().code == kRootMoved)
+        return make_error(sqlite::kIoError, "the repository kept changing during the write");
+      return job.result.error();
+    }
+    // Committed: the blocks are in the database from now on.
+    writer->loaded.store->stored(prepared->blocks);
+    bool removed = false;
+    for (const auto& op : prepared->result.ops) {
+      if (op.prev) writer->loaded.store->forget_block(*op.prev);
+      removed = removed || op.action != repo::Action::kCreate;
+    }
+    if (removed && context_.blobs) context_.blobs->collect();
+    return std::move(prepared->result);
   }
-  if (!job.result.ok()) return job.result;
-  bool removed = false;
-  for (const auto& op : job.result->ops) removed = removed || op.action != repo::Action::kCreate;
-  if (removed && context_.blobs) context_.blobs->collect();
-  return std::move(job.result);
+}
+
+void Repos::run_in_batch(WriteJob& job) {
+  std::unique_lock queue_lock(state_->queue_mutex);
+  state_->queue.push_back(&job);
+  while (!job.done) {
+    if (state_->leader_active) {
+      state_->batch_done.wait(queue_lock);
+      continue;
+    }
+    // No batch running: this writer commits everything queued so far, its
+    // own write included.
+    state_->leader_active = true;
+    std::vector<WriteJob*> batch;
+    batch.swap(state_->queue);
+    queue_lock.unlock();
+    try {
+      commit_batch(batch);
+    } catch (...) {
+      // A bug or out of memory: nothing of the batch is acknowledged, and
+      // the transaction does not stay open.
+      std::lock_guard lock(context_.db_mutex);
+      if (sqlite3_get_autocommit(context_.db.handle()) == 0) (void)state_->run("ROLLBACK");
+      for (auto* j : batch) j->result = make_error(sqlite::kIoError, "the write failed");
+    }
+    queue_lock.lock();
+    for (auto* j : batch) j->done = true;
+    state_->leader_active = false;
+    state_->batch_done.notify_all();
+  }
 }
 
 void Repos::commit_batch(const std::vector<WriteJob*>& batch) {
@@ -423,7 +545,7 @@ void Repos::commit_batch(const std::vector<WriteJob*>& batch) {
     return;
   }
   // With more than one write, each runs in a savepoint so that a failing
-  // one (InvalidSwap, a bad record, ...) is undone alone.
+  // one (a moved root, a missing blob, ...) is undone alone.
   const bool savepoints = batch.size() > 1;
   std::vector<WriteJob*> written;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -434,22 +556,19 @@ void Repos::commit_batch(const std::vector<WriteJob*>& batch) {
         continue;
       }
     }
-    job.result = apply_writes_in_tx(job.did, job.writes, job.swap_commit);
+    job.result = store_prepared_in_tx(job.did, job.prepared);
     if (job.result.ok()) {
       if (savepoints) (void)st.run("RELEASE pds_write");
       written.push_back(&job);
       continue;
     }
-    st.forget(job.did);
     if (!savepoints) continue;
     // An I/O error may have ended the whole transaction already: then the
     // writes before this one are gone too, and the rest are not tried.
     if (sqlite3_get_autocommit(context_.db.handle()) != 0 ||
         !st.run("ROLLBACK TO pds_write").ok() || !st.run("RELEASE pds_write").ok()) {
-      for (auto* lost : written) {
-        st.forget(lost->did);
+      for (auto* lost : written)
         lost->result = make_error(sqlite::kIoError, "the transaction was rolled back");
-      }
       for (std::size_t k = i + 1; k < batch.size(); ++k)
         batch[k]->result = make_error(sqlite::kIoError, "the transaction was rolled back");
       if (sqlite3_get_autocommit(context_.db.handle()) == 0) (void)st.run("ROLLBACK");
@@ -462,26 +581,39 @@ void Repos::commit_batch(const std::vector<WriteJob*>& batch) {
   }
   if (auto committed = st.run("COMMIT"); !committed.ok()) {
     if (sqlite3_get_autocommit(context_.db.handle()) == 0) (void)st.run("ROLLBACK");
-    for (auto* job : written) {
-      st.forget(job->did);
-      job->result = committed.error();
-    }
+    for (auto* job : written) job->result = committed.error();
     return;
   }
   lock.unlock();
   context_.sequencer->notify();
 }
 
-Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
-                                                     const std::vector<RecordWrite>& writes,
-                                                     const std::optional<Cid>& swap_commit) {
-  auto loaded = state_->load(did, context_);
-  if (!loaded.ok()) return loaded.error();
-  auto& repository = *(*loaded)->repository;
-  auto& store = *(*loaded)->store;
+// In the request's thread, with the account's lock and without the
+// database's: the swap conditions checked against the account's current
+// commit, the new tree, the record blocks and the signed commit. Reads the
+// database (under db_mutex) only for what is not in memory yet: the
+// repository's root on the account's first write, tree nodes never read.
+Result<Repos::PreparedCommit> Repos::prepare_commit(AccountWriter& writer, const std::string& did,
+                                                    const std::vector<RecordWrite>& writes,
+                                                    const std::optional<Cid>& swap_commit) {
+  if (!writer.loaded.repository) {
+    auto loaded = load_repo(state_->statements, context_.db_mutex, did);
+    if (!loaded.ok()) return loaded.error();
+    writer.loaded = std::move(loaded).value();
+  }
+  auto& repository = *writer.loaded.repository;
+  auto& store = *writer.loaded.store;
+  // Until a commit is made: the current one, with no ops.
+  PreparedCommit prepared{
+      repository.commit_cid(),
+      {repository.commit_cid(), repository.commit(), std::nullopt, std::nullopt, {}, {}},
+      {},
+      {}};
   // https://atproto.com/specs/xrpc (com.atproto.repo.applyWrites):
   // swapCommit and swapRecord are compare-and-swap conditions.
-  // [pds.service.swap] InvalidSwap, and nothing written.
+  // [pds.service.swap] InvalidSwap, and nothing written. The batch stores
+  // the commit only if the account is still at `base`, so a condition
+  // checked here still holds when the write lands.
   if (swap_commit && *swap_commit != repository.commit_cid()) {
     return make_error("InvalidSwap", "commit was at " + repository.commit_cid().to_string());
   }
@@ -505,16 +637,13 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
     ops.push_back(w.op);
     if (w.upsert && !current->has_value()) ops.back().action = repo::Action::kCreate;
   }
-  if (ops.empty() && !writes.empty()) {
-    return repo::CommitResult{
-        repository.commit_cid(), repository.commit(), std::nullopt, std::nullopt, {}, {}};
-  }
-  if (!(*loaded)->key) {
+  if (ops.empty() && !writes.empty()) return prepared;
+  if (!writer.key) {
     auto key = context_.accounts->signing_key(did);
     if (!key.ok()) return key.error();
-    (*loaded)->key.emplace(std::move(key).value());
+    writer.key.emplace(std::move(key).value());
   }
-  auto result = repository.apply_writes(ops, *(*loaded)->key);
+  auto result = repository.apply_writes(ops, *writer.key);
   if (!result.ok()) {
     store.discard();
     return invalid_request(result.error());
@@ -526,6 +655,7 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
   std::size_t block_bytes = 0;
   for (const auto& block : result->blocks) {
     if (block.bytes.size() > sync::kMaxRecordBytes) {
+      store.discard();
       return make_error("InvalidRequest", "a record of " + std::to_string(block.bytes.size()) +
                                               " bytes is over the limit of " +
                                               std::to_string(sync::kMaxRecordBytes));
@@ -533,18 +663,56 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
     block_bytes += block.bytes.size();
   }
   if (result->ops.size() > sync::kMaxCommitOps || block_bytes > sync::kMaxCommitBlocksBytes) {
+    store.discard();
     return make_error("InvalidRequest", "the commit is too large for the firehose (" +
                                             std::to_string(result->ops.size()) + " ops, " +
                                             std::to_string(block_bytes) + " bytes)");
   }
-  const std::string& rev = result->commit.rev;
-  if (auto st = store.flush(rev); !st.ok()) return st.error();
-  if (auto st = state_->list_commit(did, rev, result->cid); !st.ok()) return st.error();
-  if (auto st = set_root(state_->statements, did, result->cid, result->commit); !st.ok())
-    return st.error();
+  prepared.blocks = store.take_staged();
+  prepared.blob_refs.resize(ops.size());
+  if (context_.blobs) {
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].record) prepared.blob_refs[i] = blob_refs(*ops[i].record);
+    }
+  }
+  prepared.result = std::move(result).value();
+  return prepared;
+}
+
+// In the batch's transaction: the prepared commit stored (blocks, root,
+// record index, blob references) and sequenced, if the account is still at
+// the commit it was prepared on; kRootMoved if not.
+Status Repos::store_prepared_in_tx(const std::string& did, const PreparedCommit& prepared) {
+  const auto& result = prepared.result;
+  const std::string& rev = result.commit.rev;
+  {
+    // [pds.service.swap] Compare and swap in one statement: the root moves
+    // to the new commit only if it is still the one the preparation, which
+    // ran without the database lock, started from.
+    auto& q = state_->statements.get(
+        "UPDATE repo_root SET commit_cid = ?, rev = ?, data_cid = ?"
+        " WHERE did = ? AND commit_cid = ?");
+    q.bind_blob(1, result.cid.to_bytes()).bind(2, rev).bind_blob(3, result.commit.data.to_bytes());
+    q.bind(4, did).bind_blob(5, prepared.base.to_bytes());
+    auto st = q.run();
+    q.reset();
+    if (!st.ok()) return st;
+    if (context_.db.changes() == 0) {
+      auto& exists = state_->statements.get("SELECT 1 FROM repo_root WHERE did = ?");
+      exists.bind(1, did);
+      const int rc = exists.step();
+      exists.reset();
+      if (rc == SQLITE_DONE)
+        return make_error("RepoNotFound", "could not find repo for DID: " + did);
+      if (rc != SQLITE_ROW) return exists.error("repo_root");
+      return make_error(kRootMoved, "the repository moved past the prepared commit's base");
+    }
+  }
+  if (auto st = insert_blocks(state_->statements, did, prepared.blocks, rev); !st.ok()) return st;
+  if (auto st = state_->list_commit(did, rev, result.cid); !st.ok()) return st;
   // The record index and the blob references.
-  for (std::size_t i = 0; i < result->ops.size(); ++i) {
-    const auto& op = result->ops[i];
+  for (std::size_t i = 0; i < result.ops.size(); ++i) {
+    const auto& op = result.ops[i];
     auto [collection, rkey] = split_path(op.path);
     if (op.action == repo::Action::kDelete) {
       auto& q = state_->statements.get(
@@ -552,7 +720,7 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
       q.bind(1, did).bind(2, collection).bind(3, rkey);
       auto st = q.run();
       q.reset();
-      if (!st.ok()) return st.error();
+      if (!st.ok()) return st;
     } else {
       auto& q = state_->statements.get(
           "INSERT INTO record (did, collection, rkey, cid, rev) VALUES (?, ?, ?, ?, ?)"
@@ -561,7 +729,7 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
       q.bind(1, did).bind(2, collection).bind(3, rkey).bind(4, op.cid->to_string()).bind(5, rev);
       auto st = q.run();
       q.reset();
-      if (!st.ok()) return st.error();
+      if (!st.ok()) return st;
     }
     if (op.prev) {
       // The old record's block goes once no record of the account uses
@@ -573,22 +741,20 @@ Result<repo::CommitResult> Repos::apply_writes_in_tx(const std::string& did,
       q.bind(1, did).bind_blob(2, op.prev->to_bytes()).bind(3, did).bind(4, prev);
       auto st = q.run();
       q.reset();
-      if (!st.ok()) return st.error();
-      store.forget_block(*op.prev);
+      if (!st.ok()) return st;
     }
     if (context_.blobs) {
-      std::vector<data::BlobRef> refs;
-      if (ops[i].record) refs = blob_refs(*ops[i].record);
+      const auto& refs = prepared.blob_refs.at(i);
       // A new record with no blobs has no references to replace.
       if (!(op.action == repo::Action::kCreate && refs.empty())) {
         auto st = context_.blobs->set_record_blobs_in_tx(did, op.path, refs, rev, true);
-        if (!st.ok()) return st.error();
+        if (!st.ok()) return st;
       }
     }
   }
-  sync::Event event = commit_event(did, *result);
+  sync::Event event = commit_event(did, result);
   if (auto seq = context_.sequencer->append_in_tx(std::move(event)); !seq.ok()) return seq.error();
-  return result;
+  return {};
 }
 
 Result<std::optional<RecordEntry>> Repos::get_record(const std::string& did,
@@ -606,7 +772,7 @@ Result<std::optional<RecordEntry>> Repos::get_record(const std::string& did,
   auto cid = Cid::parse(find.text(0));
   find.reset();
   if (!cid.ok()) return cid.error();
-  DidBlockStore store(state_->statements, did);
+  DidBlockStore store(state_->statements, context_.db_mutex, did);
   auto bytes = store.get(*cid);
   if (!bytes.ok()) return bytes.error();
   if (!bytes->has_value()) return make_error(sqlite::kIoError, "record block missing");
@@ -640,7 +806,7 @@ Result<std::vector<RecordEntry>> Repos::list_records(const std::string& did,
     q.reset();
   }
   std::vector<RecordEntry> out;
-  DidBlockStore store(state_->statements, did);
+  DidBlockStore store(state_->statements, context_.db_mutex, did);
   for (auto& [rkey, cid_text] : rows) {
     auto cid = Cid::parse(cid_text);
     if (!cid.ok()) return cid.error();
@@ -686,7 +852,7 @@ Result<Bytes> Repos::export_car(const std::string& did,
                                 const std::optional<std::string>& since) const {
   std::lock_guard lock(context_.db_mutex);
   ReadTransaction read(state_->statements);
-  auto loaded = state_->load(did, context_);
+  auto loaded = state_->load(did, context_.db_mutex);
   if (!loaded.ok()) return loaded.error();
   const auto& repository = *(*loaded)->repository;
   if (!since) return repository.export_car();
@@ -717,7 +883,7 @@ Result<Bytes> Repos::record_proof_car(const std::string& did, const std::string&
                                       const std::string& rkey) const {
   std::lock_guard lock(context_.db_mutex);
   ReadTransaction read(state_->statements);
-  auto loaded = state_->load(did, context_);
+  auto loaded = state_->load(did, context_.db_mutex);
   if (!loaded.ok()) return loaded.error();
   const auto& repository = *(*loaded)->repository;
   std::string path = path_of(collection, rkey);
@@ -743,7 +909,7 @@ Result<Repos::Blocks> Repos::get_blocks(const std::string& did,
                                         const std::vector<Cid>& cids) const {
   std::lock_guard lock(context_.db_mutex);
   ReadTransaction read(state_->statements);
-  DidBlockStore store(state_->statements, did);
+  DidBlockStore store(state_->statements, context_.db_mutex, did);
   Blocks out;
   for (const auto& cid : cids) {
     auto bytes = store.get(cid);
@@ -795,7 +961,7 @@ Result<RepoRoot> Repos::import_car(const std::string& did,
     q.bind(1, did);
     if (auto st = q.run(); !st.ok()) return st.error();
   }
-  DidBlockStore store(state_->statements, did);
+  DidBlockStore store(state_->statements, context_.db_mutex, did);
   if (auto st = store.put(commit_cid, commit_bytes); !st.ok()) return st.error();
   // [car.import.unlinked-blocks] Only what the tree reaches is kept.
   repo::Mst tree = repo::Mst::load(blocks, commit.data);

@@ -62,9 +62,14 @@ class Repos {
 
   // The write path: `writes` as one signed commit of `did`'s repository,
   // stored (blocks, root, record index, blob references) and sequenced as a
-  // #commit in one transaction, then the firehose is notified. Writes that
-  // arrive while another is being committed are committed together, each
-  // in its own savepoint (a failing one takes only itself back); every
+  // #commit in one transaction, then the firehose is notified. The commit
+  // (tree, records, signature) is prepared in the caller's thread, on top
+  // of the account's previous commit: the writes of one account are
+  // strictly ordered, those of different accounts prepare in parallel.
+  // Prepared writes that arrive while another batch is being committed are
+  // committed together, each in its own savepoint (a failing one takes
+  // only itself back), after checking that the commit each builds on is
+  // still the account's current one (if not, it is prepared again); every
   // caller returns only once its batch's COMMIT returned, so with
   // synchronous=FULL nothing is acknowledged before it is on disk. With
   // `swap_commit`, the current commit must be that CID. Error codes:
@@ -119,12 +124,20 @@ class Repos {
   Result<std::optional<RepoRoot>> root(const std::string& did) const;
 
  private:
-  Result<repo::CommitResult> apply_writes_in_tx(const std::string& did,
-                                                const std::vector<RecordWrite>& writes,
-                                                const std::optional<data::Cid>& swap_commit);
-  // Group commit: a write waiting for the database joins the next batch,
-  // which one of the waiting writers runs as one transaction (one sync).
+  // The write path in two steps (docs/pds.md, "The write path"): a write's
+  // commit is prepared in the caller's thread under its account's lock,
+  // without the database lock; a batch then stores the prepared commits.
+  struct AccountWriter;
+  struct PreparedCommit;
+  Result<PreparedCommit> prepare_commit(AccountWriter& writer, const std::string& did,
+                                        const std::vector<RecordWrite>& writes,
+                                        const std::optional<data::Cid>& swap_commit);
+  Status store_prepared_in_tx(const std::string& did, const PreparedCommit& prepared);
+  // Group commit: a prepared write waiting for the database joins the next
+  // batch, which one of the waiting writers runs as one transaction (one
+  // sync).
   struct WriteJob;
+  void run_in_batch(WriteJob& job);
   void commit_batch(const std::vector<WriteJob*>& batch);
   struct State;
   PdsContext& context_;

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "atproto/car/car.hpp"
@@ -36,6 +38,15 @@ RecordWrite remove(const std::string& collection, const std::string& rkey) {
   RecordWrite w;
   w.op = repo::WriteOp{repo::Action::kDelete, collection, rkey, std::nullopt};
   return w;
+}
+
+// Alice, Bob and two more accounts, added to `f`.
+std::vector<std::string> four_accounts(RepoFixture& f) {
+  const std::vector<std::string> dids = {kAlice, kBob, "did:plc:carolaaaaaaaaaaaaaaaaaaa",
+                                         "did:plc:danaaaaaaaaaaaaaaaaaaaaa"};
+  for (std::size_t i = 0; i < dids.size(); ++i)
+    f.add_account(dids[i], "u" + std::to_string(i) + ".test");
+  return dids;
 }
 
 // Every stored event, decoded, in order.
@@ -192,16 +203,17 @@ TEST_CASE(
     "takes only itself back",
     "[pds][repos]") {
   RepoFixture f;
-  const std::vector<std::string> dids = {kAlice, kBob, "did:plc:carolaaaaaaaaaaaaaaaaaaa",
-                                         "did:plc:danaaaaaaaaaaaaaaaaaaaaa"};
-  for (std::size_t i = 0; i < dids.size(); ++i)
-    f.add_account(dids[i], "u" + std::to_string(i) + ".test");
+  const auto dids = four_accounts(f);
   auto stale = f.repos->root(kAlice);
   REQUIRE(stale.ok());
-  REQUIRE(f.repos
-              ->apply_writes(kAlice, {create("app.bsky.feed.post", "3kaaaaaaa0000", post("x"))},
-                             std::nullopt)
-              .ok());
+  // A first write per account, so that each account's repository is in
+  // memory and its next writes are prepared without the database.
+  for (const auto& did : dids) {
+    REQUIRE(f.repos
+                ->apply_writes(did, {create("app.bsky.feed.post", "3kaaaaaaa0000", post("x"))},
+                               std::nullopt)
+                .ok());
+  }
   const auto events_before = stored_events(f).size();
   int commits = 0;
   sqlite3_commit_hook(
@@ -212,7 +224,9 @@ TEST_CASE(
       },
       &commits);
   // Two writes per account, and Alice's third one swaps on a commit that is
-  // no longer current: InvalidSwap, whatever batch it lands in.
+  // no longer current: InvalidSwap, whatever batch it lands in. Writes to
+  // different accounts share batches; those of one account come one after
+  // the other.
   struct Outcome {
     std::string did;
     bool should_fail = false;
@@ -267,7 +281,7 @@ TEST_CASE(
     REQUIRE(car.ok());
     auto verified = repo::verify_repo_car(*car, did, f.accounts.public_key(did));
     REQUIRE(verified.ok());
-    CHECK(verified->records.size() == (did == kAlice ? 3u : 2u));
+    CHECK(verified->records.size() == 3u);
   }
 }
 
@@ -523,4 +537,234 @@ TEST_CASE(
     }
     CHECK(count("SELECT count(*) FROM repo_block WHERE did = ?", kAlice) > 0);
   }
+}
+
+namespace {
+
+// Each account's #commit events in order, checked to form one chain: each
+// `since` is the rev before it and each prevData the tree before it.
+// Returns the commit CIDs per account.
+std::map<std::string, std::vector<data::Cid>> commit_chains(RepoFixture& f) {
+  auto events = stored_events(f);
+  for (std::size_t i = 1; i < events.size(); ++i)
+    CHECK(sync::event_seq(events[i]) == sync::event_seq(events[i - 1]) + 1);
+  std::map<std::string, std::vector<data::Cid>> chains;
+  std::map<std::string, std::pair<std::string, data::Cid>> last;  // rev, data
+  for (const auto& event : events) {
+    const auto* commit = std::get_if<sync::CommitEvent>(&event);
+    if (commit == nullptr) continue;
+    auto decoded = car::read_car(commit->blocks);
+    REQUIRE(decoded.ok());
+    std::optional<repo::Commit> signed_commit;
+    for (const auto& block : decoded->blocks) {
+      if (block.cid == commit->commit) signed_commit = repo::decode_commit(block.bytes).value();
+    }
+    REQUIRE(signed_commit.has_value());
+    if (auto it = last.find(commit->repo); it != last.end()) {
+      CHECK(commit->since == it->second.first);
+      CHECK(commit->prev_data == it->second.second);
+      CHECK(commit->rev > it->second.first);
+    }
+    last.insert_or_assign(commit->repo, std::make_pair(commit->rev, signed_commit->data));
+    chains[commit->repo].push_back(commit->commit);
+  }
+  return chains;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "pds repos: writes prepared in parallel, to several accounts and to one account, are all "
+    "stored, each account's commits form one chain and the firehose has no gap "
+    "[pds.service.record-write]",
+    "[pds][repos]") {
+  RepoFixture f;
+  const auto dids = four_accounts(f);
+  // Three threads per account, each writing its own records one after the
+  // other: the writes of one account race for its lock, those of different
+  // accounts prepare side by side.
+  constexpr int kThreads = 12;
+  constexpr int kWrites = 10;
+  struct Written {
+    std::string did;
+    std::string rkey;
+    Result<repo::CommitResult> result;
+  };
+  std::vector<std::vector<Written>> written(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string& did = dids[static_cast<std::size_t>(t) % dids.size()];
+      for (int i = 0; i < kWrites; ++i) {
+        char rkey[16];
+        std::snprintf(rkey, sizeof rkey, "t%02dn%03d", t, i);
+        written[static_cast<std::size_t>(t)].push_back(
+            {did, rkey,
+             f.repos->apply_writes(did, {create("app.bsky.feed.post", rkey, post(rkey))},
+                                   std::nullopt)});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::map<std::string, std::set<data::Cid>> acknowledged;
+  for (const auto& list : written) {
+    for (const auto& w : list) {
+      REQUIRE(w.result.ok());
+      acknowledged[w.did].insert(w.result->cid);
+      // Every acknowledged record is there, with the CID the write gave.
+      auto record = f.repos->get_record(w.did, "app.bsky.feed.post", w.rkey);
+      REQUIRE(record.ok());
+      REQUIRE(record->has_value());
+      CHECK((*record)->cid == w.result->ops.at(0).cid);
+    }
+  }
+  // One #commit per acknowledged write (plus the account's first), in one
+  // chain per account, numbered without gaps.
+  auto chains = commit_chains(f);
+  for (const auto& did : dids) {
+    const auto& chain = chains[did];
+    REQUIRE(chain.size() == acknowledged[did].size() + 1);
+    CHECK(std::set<data::Cid>(chain.begin() + 1, chain.end()) == acknowledged[did]);
+    auto root = f.repos->root(did);
+    REQUIRE(root.ok());
+    CHECK((*root)->commit == chain.back());
+    auto car = f.repos->export_car(did, std::nullopt);
+    REQUIRE(car.ok());
+    auto verified = repo::verify_repo_car(*car, did, f.accounts.public_key(did));
+    REQUIRE(verified.ok());
+    CHECK(verified->records.size() == acknowledged[did].size());
+  }
+}
+
+TEST_CASE(
+    "pds repos: a write whose batch fails leaves nothing, and the account's next write builds on "
+    "the stored commit [pds.robust.durable-writes]",
+    "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  f.add_account(kBob, "bob.test");
+  // The database refuses one record (as a full disk would refuse a batch):
+  // its commit was prepared and signed, then its batch fails.
+  {
+    std::lock_guard lock(f.context->db_mutex);
+    REQUIRE(f.context->db
+                .exec("CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON main.record"
+                      " WHEN NEW.rkey = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END;")
+                .ok());
+  }
+  auto write = [&](const std::string& did, const std::string& rkey) {
+    return f.repos->apply_writes(did, {create("app.bsky.feed.post", rkey, post(rkey))},
+                                 std::nullopt);
+  };
+  auto first = write(kAlice, "3kaaaaaaa0001");
+  REQUIRE(first.ok());
+  REQUIRE(write(kBob, "3kaaaaaaa0001").ok());
+  const auto events_before = stored_events(f).size();
+  auto check_next_write = [&](const repo::CommitResult& before, const std::string& rkey) {
+    // Nothing of the failed write is stored or sequenced ...
+    CHECK((*f.repos->root(kAlice))->commit == before.cid);
+    CHECK_FALSE(f.repos->get_record(kAlice, "app.bsky.feed.post", "boom")->has_value());
+    // ... and the next write follows the stored commit, not the failed one.
+    auto next = write(kAlice, rkey);
+    REQUIRE(next.ok());
+    CHECK(next->since == before.commit.rev);
+    CHECK(next->prev_data == before.commit.data);
+    return std::move(next).value();
+  };
+  SECTION("alone in its batch") {
+    auto failed = write(kAlice, "boom");
+    REQUIRE_FALSE(failed.ok());
+    CHECK(stored_events(f).size() == events_before);
+    check_next_write(*first, "3kaaaaaaa0002");
+  }
+  SECTION("in a batch with another account's write, which is stored") {
+    const std::string carol = "did:plc:carolaaaaaaaaaaaaaaaaaaa";
+    f.add_account(carol, "carol.test");
+    REQUIRE(write(carol, "3kaaaaaaa0001").ok());
+    const auto events_then = stored_events(f).size();
+    std::optional<Result<repo::CommitResult>> failed, bobs, carols;
+    {
+      // Carol's write leads a batch that waits for the database; Alice's
+      // and Bob's, prepared meanwhile (their accounts are loaded), queue
+      // for the next batch together.
+      std::unique_lock busy(f.context->db_mutex);
+      std::thread c([&] { carols = write(carol, "3kaaaaaaa0002"); });
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      std::thread a([&] { failed = write(kAlice, "boom"); });
+      std::thread b([&] { bobs = write(kBob, "3kaaaaaaa0002"); });
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      busy.unlock();
+      c.join();
+      a.join();
+      b.join();
+    }
+    REQUIRE_FALSE(failed->ok());
+    REQUIRE(bobs->ok());
+    REQUIRE(carols->ok());
+    CHECK(stored_events(f).size() == events_then + 2);
+    check_next_write(*first, "3kaaaaaaa0002");
+  }
+  auto chains = commit_chains(f);
+  CHECK(chains[kAlice].size() == 3);
+  for (const auto& did : {kAlice, kBob}) {
+    auto car = f.repos->export_car(did, std::nullopt);
+    REQUIRE(car.ok());
+    CHECK(repo::verify_repo_car(*car, did, f.accounts.public_key(did)).ok());
+  }
+}
+
+TEST_CASE(
+    "pds repos: a write prepared on a commit that an import replaced is prepared again on the "
+    "new one, and one whose account went is RepoNotFound [pds.service.swap]",
+    "[pds][repos]") {
+  RepoFixture f;
+  f.add_account(kAlice, "alice.test");
+  auto write = [&](const std::string& rkey) {
+    return f.repos->apply_writes(kAlice, {create("app.bsky.feed.post", rkey, post(rkey))},
+                                 std::nullopt);
+  };
+  REQUIRE(write("3kaaaaaaa0001").ok());
+  auto snapshot = f.repos->export_car(kAlice, std::nullopt);
+  REQUIRE(snapshot.ok());
+  REQUIRE(write("3kaaaaaaa0002").ok());
+  std::optional<Result<repo::CommitResult>> raced;
+  std::optional<Result<RepoRoot>> imported;
+  {
+    // The write is prepared on the commit holding 0001 and 0002 and waits
+    // for the database; meanwhile an import puts back the snapshot.
+    std::unique_lock busy(f.context->db_mutex);
+    std::thread writer([&] { raced = write("3kaaaaaaa0003"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    imported = f.repos->import_car(kAlice, *snapshot);
+    busy.unlock();
+    writer.join();
+  }
+  REQUIRE(imported->ok());
+  REQUIRE(raced->ok());
+  CHECK((*raced)->since == (*imported)->rev);
+  CHECK((*raced)->prev_data == (*imported)->data);
+  auto car = f.repos->export_car(kAlice, std::nullopt);
+  REQUIRE(car.ok());
+  auto verified = repo::verify_repo_car(*car, kAlice, f.accounts.public_key(kAlice));
+  REQUIRE(verified.ok());
+  std::vector<std::string> keys;
+  for (const auto& entry : verified->records) keys.push_back(entry.key);
+  CHECK(keys == std::vector<std::string>{"app.bsky.feed.post/3kaaaaaaa0001",
+                                         "app.bsky.feed.post/3kaaaaaaa0003"});
+  CHECK_FALSE(f.repos->get_record(kAlice, "app.bsky.feed.post", "3kaaaaaaa0002")->has_value());
+  {
+    std::unique_lock busy(f.context->db_mutex);
+    std::thread writer([&] { raced = write("3kaaaaaaa0004"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    {
+      sqlite::Transaction tx(f.context->db);
+      REQUIRE(f.repos->delete_repo_in_tx(kAlice).ok());
+      REQUIRE(tx.commit().ok());
+    }
+    busy.unlock();
+    writer.join();
+  }
+  REQUIRE_FALSE(raced->ok());
+  CHECK(raced->error().code == "RepoNotFound");
+  CHECK_FALSE(f.repos->root(kAlice)->has_value());
 }
