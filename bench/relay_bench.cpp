@@ -20,8 +20,10 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,6 +53,76 @@ double thread_cpu_seconds() {
   timespec t{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// Each thread's CPU time so far, by thread id: its name (comm), the
+// nanoseconds it ran (schedstat) and its user and system ticks (stat). The
+// relay names its threads (relay-host, relay-fanout, relay-resync, http-io),
+// so the run's CPU can be split by what each thread does.
+struct ThreadCpu {
+  std::string name;
+  double run_ns = 0;
+  double user_ticks = 0;
+  double system_ticks = 0;
+};
+std::map<std::string, ThreadCpu> threads_cpu() {
+  std::map<std::string, ThreadCpu> out;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", error)) {
+    ThreadCpu t;
+    std::ifstream comm(entry.path() / "comm");
+    std::getline(comm, t.name);
+    std::ifstream schedstat(entry.path() / "schedstat");
+    schedstat >> t.run_ns;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after the ")" that ends the name: state is field 3, utime 14, stime 15.
+    auto close = line.rfind(')');
+    if (close != std::string::npos) {
+      std::istringstream fields(line.substr(close + 2));
+      std::string field;
+      for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14) t.user_ticks = std::atof(field.c_str());
+        if (i == 15) t.system_ticks = std::atof(field.c_str());
+      }
+    }
+    out[entry.path().filename().string()] = t;
+  }
+  return out;
+}
+
+// Microseconds of CPU per event by thread name between two snapshots, with
+// the share of system time: {"name": [us per event, system share, threads]}.
+nlohmann::json threads_per_event(const std::map<std::string, ThreadCpu>& before,
+                                 const std::map<std::string, ThreadCpu>& after,
+                                 std::int64_t events) {
+  struct Sum {
+    double ns = 0, user = 0, system = 0;
+    int threads = 0;
+  };
+  std::map<std::string, Sum> sums;
+  for (const auto& [tid, t] : after) {
+    auto it = before.find(tid);
+    Sum& sum = sums[t.name];
+    sum.ns += t.run_ns - (it == before.end() ? 0 : it->second.run_ns);
+    sum.user += t.user_ticks - (it == before.end() ? 0 : it->second.user_ticks);
+    sum.system += t.system_ticks - (it == before.end() ? 0 : it->second.system_ticks);
+    ++sum.threads;
+  }
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, sum] : sums) {
+    double ticks = sum.user + sum.system;
+    out[name] = {std::round(sum.ns / 1000.0 / static_cast<double>(events) * 10) / 10,
+                 ticks > 0 ? std::round(sum.system / ticks * 100) / 100 : 0.0, sum.threads};
+  }
+  return out;
+}
+
+// Names a thread of this process (one the bench did not start).
+void name_thread(const std::string& tid, const std::string& name) {
+  std::ofstream comm("/proc/self/task/" + tid + "/comm");
+  comm << name;
 }
 
 double rss_mb() {
@@ -267,6 +339,21 @@ int main(int argc, char** argv) {
   close(ready[0]);
   const std::string pds_url = "http://127.0.0.1:" + std::to_string(pds_port);
   FakePlc plc;
+  // The directory's server threads are the bench's, not the relay's: named
+  // apart from the relay's own io threads (once they have named themselves).
+  // The consumer is this thread.
+  pthread_setname_np(pthread_self(), "consumer");
+  for (int tries = 0; tries < 200; ++tries) {
+    int named = 0;
+    for (const auto& [tid, t] : threads_cpu()) {
+      if (t.name == "http-io") {
+        name_thread(tid, "plc-io");
+        ++named;
+      }
+    }
+    if (named == xrpc::ServerOptions{}.threads) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   for (int i = 0; i < accounts; ++i) {
     plc.put(test_did(i), account_key(i).public_key(), pds_url);
   }
@@ -288,6 +375,7 @@ int main(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   double cpu_start = process_cpu_seconds();
   double consumer_cpu_start = thread_cpu_seconds();
+  const auto threads_start = threads_cpu();
   double rss_quarter = 0;
   nlohmann::json rss_series = nlohmann::json::array();  // [events seen, MB]
   const std::int64_t rss_every = std::max<std::int64_t>(events / 20, 1000);
@@ -317,6 +405,7 @@ int main(int argc, char** argv) {
   double consumer_cpu = thread_cpu_seconds() - consumer_cpu_start;
   double cpu_seconds = process_cpu_seconds() - cpu_start - consumer_cpu;
   double rss_end = rss_mb();
+  const auto threads_end = threads_cpu();
   auto stats = relay->stats();
   relay->stop();
   kill(pds_pid, SIGTERM);
@@ -333,23 +422,26 @@ int main(int argc, char** argv) {
   // Per CPU-second of the relay: the whole process (the relay's threads and
   // the consumer) less the consumer's thread; the fake PDS is another process.
   double cpu_rate = static_cast<double>(seen) / cpu_seconds;
-  nlohmann::json line{{"id", "relay.commit.verified"},
-                      {"what", "#commit events verified and re-sequenced through the relay"},
-                      {"ops", seen},
-                      {"seconds", seconds},
-                      {"bytes", 0},
-                      {"check", std::to_string(seen) + " forwarded"},
-                      {"target_ratio", 0},
-                      {"of_raw_verify_wall", std::round(rate / raw_rate * 100) / 100},
-                      {"events_per_cpu_second", std::round(cpu_rate)},
-                      {"raw_verifies_per_cpu_second", std::round(raw_cpu_rate)},
-                      {"of_raw_verify_per_core", std::round(cpu_rate / raw_cpu_rate * 100) / 100},
-                      {"target_of_raw_verify", 0.5},
-                      {"consumer_cpu_seconds", std::round(consumer_cpu * 100) / 100},
-                      {"accounts", accounts},
-                      {"rss_mb_quarter", std::round(rss_quarter)},
-                      {"rss_mb_end", std::round(rss_end)},
-                      {"rss_mb_series", rss_series}};
+  nlohmann::json line{
+      {"id", "relay.commit.verified"},
+      {"what", "#commit events verified and re-sequenced through the relay"},
+      {"ops", seen},
+      {"seconds", seconds},
+      {"bytes", 0},
+      {"check", std::to_string(seen) + " forwarded"},
+      {"target_ratio", 0},
+      {"of_raw_verify_wall", std::round(rate / raw_rate * 100) / 100},
+      {"events_per_cpu_second", std::round(cpu_rate)},
+      {"raw_verifies_per_cpu_second", std::round(raw_cpu_rate)},
+      {"of_raw_verify_per_core", std::round(cpu_rate / raw_cpu_rate * 100) / 100},
+      {"target_of_raw_verify", 0.5},
+      {"consumer_cpu_seconds", std::round(consumer_cpu * 100) / 100},
+      {"accounts", accounts},
+      {"rss_mb_quarter", std::round(rss_quarter)},
+      {"rss_mb_end", std::round(rss_end)},
+      {"rss_mb_series", rss_series},
+      // [us of CPU per event, system share, threads] by thread name
+      {"threads_us_per_event", threads_per_event(threads_start, threads_end, seen)}};
   std::cout << line.dump() << std::endl;
   return 0;
 }

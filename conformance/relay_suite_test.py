@@ -67,6 +67,7 @@ FAULTS = {
     "drop-during-resync": {"firehose.queued-during-resync"},
     "skip-bad-frames": {"firehose.malformed-frame"},
     "unknown-types-hard": {"firehose.unknown-type"},
+    "keep-after-error": {"firehose.error-frame"},
     "upstream-seq": {"output.seq", "output.replay"},
     "drop-ops": {"firehose.first-commit", "firehose.chain"},
     "ignore-cursor": {"output.replay", "output.future-cursor"},

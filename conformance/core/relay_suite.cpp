@@ -546,6 +546,39 @@ void dropped_case(Builder& b, const std::string& id, std::vector<std::string> re
   });
 }
 
+// [relay.host.cursor] The host sends the frame `make` gives on its live
+// connection only (never replayed to a cursor), then a commit: a relay that
+// must leave the connection for that frame forwards nothing for it,
+// resubscribes with a cursor at or before its last processed event, and
+// forwards the commit (replayed to that cursor) once. `what` names the frame
+// in the wait's message, `forwarded` in the check that nothing came out for
+// it, `kept_reading` is the failure when the relay did not resubscribe.
+void resubscribes_after(Session& s, const std::function<Bytes(Account&)>& make,
+                        const std::string& what, const std::string& forwarded,
+                        const std::string& kept_reading) {
+  Account* x = known_account(s);
+  if (!x) return;
+  FakePds& pds = *x->host->pds;
+  std::size_t subscriptions = pds.cursors().size();
+  std::int64_t last_good = x->host->last_upstream_seq;
+  pds.send_live(make(*x));
+  auto second = emit_commit(*x);
+  if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), second.rev); },
+                    "the commit " + second.rev + " sent after " + what)) {
+    return;
+  }
+  int copies = 0;
+  for (const auto* e : s.events_of(x->did())) copies += is_commit(e->event, x->did(), second.rev);
+  auto cursors = pds.cursors();
+  (void)(s.check(s.unexpected() == 0, "the relay forwarded " + forwarded) &&
+         s.check(copies == 1, "the commit after " + what + " was forwarded " +
+                                  std::to_string(copies) + " times") &&
+         s.check(cursors.size() > subscriptions, kept_reading, "a new subscribeRepos") &&
+         s.check(cursors.back() <= last_good,
+                 "the relay resubscribed with cursor " + std::to_string(cursors.back()) +
+                     ", past the last event it processed (" + std::to_string(last_good) + ")"));
+}
+
 void add_forwarding_cases(Builder& b) {
   // [sync.check.since] [sync.check.inversion] [relay.verify.checklist]
   b.add("firehose.first-commit",
@@ -707,43 +740,36 @@ void add_forwarding_cases(Builder& b) {
           forwarded_commit(s, x->did(), second.rev, "the commit signed with the rotated key");
         });
   // [sync.frame.encoding] [relay.host.cursor]
-  b.add(
-      "firehose.malformed-frame", {"sync.frame.encoding", "relay.host.cursor"},
-      "a frame cut short (not DRISL-CBOR) is a hard error: nothing is forwarded for it, the "
-      "relay drops the connection and resubscribes, and the host's next commit, asked for "
-      "again by cursor, is forwarded once",
-      [](Session& s) {
-        Account* x = known_account(s);
-        if (!x) return;
-        FakePds& pds = *x->host->pds;
-        std::size_t subscriptions = pds.cursors().size();
-        std::int64_t last_good = x->host->last_upstream_seq;
-        // Damaged on the way: sent on the live connection only, never
-        // replayed to a cursor.
-        Bytes damaged = sync::encode_event(x->repo.fork(x->repo.key));
-        damaged.resize(damaged.size() / 2);
-        pds.send_live(damaged);
-        auto second = emit_commit(*x);
-        if (!s.read_until([&](const sync::Event& e) { return is_commit(e, x->did(), second.rev); },
-                          "the commit " + second.rev + " sent after the damaged frame")) {
-          return;
-        }
-        int copies = 0;
-        for (const auto* e : s.events_of(x->did()))
-          copies += is_commit(e->event, x->did(), second.rev);
-        auto cursors = pds.cursors();
-        (void)(s.check(s.unexpected() == 0, "the relay forwarded a frame that does not decode") &&
-               s.check(copies == 1, "the commit after the damaged frame was forwarded " +
-                                        std::to_string(copies) + " times") &&
-               s.check(cursors.size() > subscriptions,
-                       "the relay kept reading the connection that carried a frame that is not "
-                       "DRISL-CBOR (a hard error for the connection)",
-                       "a new subscribeRepos") &&
-               s.check(cursors.back() <= last_good, "the relay resubscribed with cursor " +
-                                                        std::to_string(cursors.back()) +
-                                                        ", past the last event it processed (" +
-                                                        std::to_string(last_good) + ")"));
-      });
+  b.add("firehose.malformed-frame", {"sync.frame.encoding", "relay.host.cursor"},
+        "a frame cut short (not DRISL-CBOR) is a hard error: nothing is forwarded for it, the "
+        "relay drops the connection and resubscribes, and the host's next commit, asked for "
+        "again by cursor, is forwarded once",
+        [](Session& s) {
+          resubscribes_after(
+              s,
+              [](Account& x) {
+                Bytes damaged = sync::encode_event(x.repo.fork(x.repo.key));
+                damaged.resize(damaged.size() / 2);
+                return damaged;
+              },
+              "the damaged frame", "a frame that does not decode",
+              "the relay kept reading the connection that carried a frame that is not "
+              "DRISL-CBOR (a hard error for the connection)");
+        });
+  // [sync.stream.close-after-error] [relay.host.cursor]
+  b.add("firehose.error-frame", {"sync.stream.close-after-error", "relay.host.cursor"},
+        "an error frame from the host ends the stream: the relay closes that connection and "
+        "resubscribes, and the host's next commit, asked for again by cursor, is forwarded once",
+        [](Session& s) {
+          resubscribes_after(
+              s,
+              [](Account&) {
+                return sync::encode_error_frame({"HostTrouble", "the host is having trouble"});
+              },
+              "the error frame", "the error frame",
+              "the relay kept reading the connection after the host's error frame (streams are "
+              "closed after an error frame)");
+        });
 }
 
 // A #sync of the account's current commit (a CAR of the commit block only).

@@ -56,6 +56,7 @@ inline constexpr FaultInfo kRelayFaults[] = {
     {"drop-during-resync", "events that arrive while a resync is in progress are dropped"},
     {"skip-bad-frames", "a frame that is not valid DRISL-CBOR is skipped, the connection kept"},
     {"unknown-types-hard", "a frame of an unknown op or t ends the connection"},
+    {"keep-after-error", "an error frame from a host is skipped, the connection kept"},
     {"upstream-seq", "forwarded events keep the upstream host's seq"},
     {"drop-ops", "forwarded #commit events lose their ops"},
     {"ignore-cursor", "subscribeRepos ignores the cursor (always live)"},
@@ -122,6 +123,7 @@ inline bool skip_resync() { return is("no-resync"); }
 inline bool drop_during_resync() { return is("drop-during-resync"); }
 inline bool skips_bad_frames() { return is("skip-bad-frames"); }
 inline bool unknown_types_end_connection() { return is("unknown-types-hard"); }
+inline bool keeps_reading_after_error() { return is("keep-after-error"); }
 
 // Faults that change a forwarded event: its frame must be encoded again
 // rather than re-sequenced in place.
@@ -189,6 +191,7 @@ inline constexpr bool skip_resync() { return false; }
 inline constexpr bool drop_during_resync() { return false; }
 inline constexpr bool skips_bad_frames() { return false; }
 inline constexpr bool unknown_types_end_connection() { return false; }
+inline constexpr bool keeps_reading_after_error() { return false; }
 inline constexpr bool rewrites_events() { return false; }
 template <typename E>
 void sequence(E& event, std::int64_t relay_seq) {

@@ -1,6 +1,8 @@
 // Fan-out of the relay's output log; see firehose.hpp.
 #include "atproto/relay/firehose.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -48,6 +50,7 @@ struct Firehose::State {
   // `from` becomes the seq of the first frame returned.
   std::vector<std::shared_ptr<const Bytes>> frames_from(std::int64_t& from, std::size_t limit) {
     std::vector<std::shared_ptr<const Bytes>> out;
+    out.reserve(limit);
     {
       std::lock_guard lock(mutex);
       if (!recent.empty() && from >= recent.front().first) {
@@ -70,7 +73,8 @@ struct Firehose::State {
   }
 
   void drop_slow(Consumer& c) {
-    // [relay.consumer.slow] Never wait for a consumer: tell it why and close.
+    // [relay.consumer.slow] Never wait for a consumer: tell it why and close
+    // ([sync.stream.close-after-error]: nothing follows the error frame).
     (void)c.connection->send_binary(sync::encode_error_frame(
         {"ConsumerTooSlow", "the consumer did not keep up; reconnect with a cursor"}));
     c.connection->close(1008, "ConsumerTooSlow");
@@ -94,11 +98,19 @@ struct Firehose::State {
       auto frames = frames_from(start, 256);
       if (frames.empty()) return true;  // storage error: try again next round
       c.next = start;                   // later than asked when events were pruned meanwhile
-      for (const auto& f : frames) {
-        if (!c.connection->send_binary(*f)) return false;
-        ++c.next;
-        if (c.connection->queued_bytes() >= options.consumer_queue_bytes) break;
+      // As many as fit below the consumer's bound (at least one), queued at
+      // once: one lock of the connection and one wake-up of its writer.
+      const std::size_t queued_now = c.connection->queued_bytes();
+      const std::size_t room =
+          queued_now < options.consumer_queue_bytes ? options.consumer_queue_bytes - queued_now : 0;
+      std::size_t count = 0;
+      for (std::size_t bytes = 0; count < frames.size(); ++count) {
+        bytes += frames[count]->size();
+        if (bytes > room && count > 0) break;
       }
+      std::size_t queued = c.connection->send_shared({frames.data(), count});
+      c.next += static_cast<std::int64_t>(queued);
+      if (queued < count) return false;
     }
     return c.connection->is_open();
   }
@@ -137,7 +149,10 @@ Firehose::~Firehose() { stop(); }
 void Firehose::start() {
   std::lock_guard lock(state_->mutex);
   if (state_->thread.joinable() || state_->stopping) return;
-  state_->thread = std::thread([s = state_.get()] { s->run(); });
+  state_->thread = std::thread([s = state_.get()] {
+    pthread_setname_np(pthread_self(), "relay-fanout");  // per-thread CPU figures name it
+    s->run();
+  });
 }
 
 void Firehose::stop() {
@@ -166,7 +181,8 @@ void Firehose::subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
   if (!cursor) {
     consumer->next = state_->head + 1;
   } else if (*cursor > state_->head) {
-    // [relay.output.cursor] A cursor in the future: an error, then close.
+    // [relay.output.cursor] [sync.stream.close-after-error] A cursor in the
+    // future: an error, then close.
     (void)consumer->connection->send_binary(sync::encode_error_frame(
         {"FutureCursor", "cursor " + std::to_string(*cursor) + " is beyond the last seq " +
                              std::to_string(state_->head)}));
@@ -188,16 +204,27 @@ void Firehose::subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
   state_->wake.notify_all();
 }
 
-void Firehose::published(std::int64_t seq, Bytes frame) {
+void Firehose::published(std::vector<AccountStore::Appended> events) {
+  if (events.empty()) return;
+  // The frames are shared with the consumers' queues, not copied; the
+  // allocations happen outside the lock.
+  std::vector<std::shared_ptr<const Bytes>> frames;
+  frames.reserve(events.size());
+  for (auto& e : events) frames.push_back(std::make_shared<const Bytes>(std::move(e.frame)));
   {
     std::lock_guard lock(state_->mutex);
-    state_->head = std::max(state_->head, seq);
-    if (!state_->recent.empty() && state_->recent.back().first + 1 != seq) state_->recent.clear();
-    state_->recent.emplace_back(seq, std::make_shared<const Bytes>(std::move(frame)));
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const std::int64_t seq = events[i].seq;
+      state_->head = std::max(state_->head, seq);
+      if (!state_->recent.empty() && state_->recent.back().first + 1 != seq) {
+        state_->recent.clear();
+      }
+      state_->recent.emplace_back(seq, std::move(frames[i]));
+    }
     while (state_->recent.size() > state_->options.recent_events) state_->recent.pop_front();
     state_->woken = true;
   }
-  state_->wake.notify_all();
+  state_->wake.notify_all();  // once per batch
 }
 
 std::size_t Firehose::consumer_count() const {

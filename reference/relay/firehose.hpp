@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "atproto/relay/account_store.hpp"
 #include "atproto/xrpc/websocket.hpp"
@@ -41,8 +42,9 @@ class Firehose {
   // beyond the last seq gets a FutureCursor error and the connection closes.
   void subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
                  std::optional<std::int64_t> cursor);
-  // After an event was stored (its transaction committed): wakes the fan-out.
-  void published(std::int64_t seq, Bytes frame);
+  // After a batch of events was stored (its transaction committed), in seq
+  // order: wakes the fan-out once.
+  void published(std::vector<AccountStore::Appended> events);
   std::size_t consumer_count() const;
 
  private:

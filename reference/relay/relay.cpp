@@ -3,6 +3,7 @@
 #include "atproto/relay/relay.hpp"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -242,10 +243,9 @@ struct Relay::State {
   // empty, is the frame the event was decoded from: its seq is replaced in
   // place instead of encoding the event again (sync::resequence_frame, which
   // declines frames that carry fields beyond the lexicon's).
-  void stage(Upstream& up, const AccountState& next, std::optional<sync::Event> event,
+  void stage(Upstream& up, AccountState next, std::optional<sync::Event> event,
              Bytes received = {}) {
     AccountStore::Append change;
-    change.account = next;
     change.time_ms = now_ms();
     std::optional<sync::SeqSlot> slot;
     if (event && !received.empty() && !fault::rewrites_events()) slot = sync::seq_slot(*event);
@@ -276,6 +276,7 @@ struct Relay::State {
       };
     }
     up.staged[next.did] = next;
+    change.account = std::move(next);
     up.pending.push_back(std::move(change));
     if (up.pending.size() >= kBatchEvents) flush(up);
   }
@@ -291,9 +292,10 @@ struct Relay::State {
                 << appended.error().message << "\n";
       for (std::size_t i = 0; i < up.pending.size(); ++i) dropped(appended.error());
     } else {
-      for (auto& a : appended.value()) firehose->published(a.seq, std::move(a.frame));
+      const auto count = static_cast<std::int64_t>(appended.value().size());
+      firehose->published(std::move(appended).value());
       std::lock_guard stats_lock(stats_mutex);
-      stats.forwarded += static_cast<std::int64_t>(appended.value().size());
+      stats.forwarded += count;
     }
     up.pending.clear();
     up.staged.clear();
@@ -517,13 +519,14 @@ struct Relay::State {
       return desynchronize(up, account.value(), event.repo, verdict);
     }
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
-    AccountState next = account.value().value_or(AccountState{});
+    // The account's state is moved along, not copied (the hot path).
+    AccountState next = std::move(account).value().value_or(AccountState{});
     next.did = event.repo;
     next.host = host;
-    next.rev = verdict.next_rev;
+    next.rev = std::move(verdict.next_rev);
     next.head = event.commit.to_string();
     if (verdict.next_data) next.data = verdict.next_data->to_string();
-    stage(up, next, sync::Event(std::move(event)), std::move(received));
+    stage(up, std::move(next), sync::Event(std::move(event)), std::move(received));
     return {};
   }
 
@@ -654,7 +657,9 @@ struct Relay::State {
             break;
           }
           handle_frame(up, *message.value());
-          if (up.broken) break;  // [sync.frame.encoding] reconnect after the backoff
+          // [sync.frame.encoding] [sync.stream.close-after-error] Reconnect
+          // after the backoff.
+          if (up.broken) break;
           failures = 0;
         }
         up.broken = false;
@@ -713,9 +718,18 @@ struct Relay::State {
       return;
     }
     auto* event = std::get_if<sync::Event>(&message.value());
-    if (!event) {  // error frames end the stream; unknown types are skipped
-      up.broken = fault::unknown_types_end_connection() &&
-                  std::holds_alternative<sync::UnknownMessage>(message.value());
+    if (auto* error = std::get_if<sync::ErrorFrame>(&message.value())) {
+      // [sync.stream.close-after-error] An error frame ends the stream: the
+      // relay closes the connection at once (whatever follows it is not
+      // read) and reconnects after the backoff, asking for the events after
+      // its cursor.
+      std::cerr << "atproto-relay: " << up.host << " sent the error " << error->error
+                << (error->message ? ": " + *error->message : std::string()) << "\n";
+      up.broken = !fault::keeps_reading_after_error();
+      return;
+    }
+    if (!event) {  // unknown types are skipped
+      up.broken = fault::unknown_types_end_connection();
       return;
     }
     std::int64_t seq = sync::event_seq(*event);
@@ -754,7 +768,11 @@ struct Relay::State {
   void subscribe_host(const std::string& host) {
     std::lock_guard lock(hosts_mutex);
     if (stopping || host_threads.count(host)) return;
-    host_threads.emplace(host, std::thread([this, host] { run_host(host); }));
+    host_threads.emplace(host, std::thread([this, host] {
+                           pthread_setname_np(pthread_self(),
+                                              "relay-host");  // per-thread CPU figures name it
+                           run_host(host);
+                         }));
   }
 
   // ---- resync ----
@@ -1042,7 +1060,10 @@ Result<std::uint16_t> Relay::start() {
   auto port = s.server->start();
   if (!port) return port.error();
   s.firehose->start();
-  s.resync_thread = std::thread([&s] { s.run_resync(); });
+  s.resync_thread = std::thread([&s] {
+    pthread_setname_np(pthread_self(), "relay-resync");
+    s.run_resync();
+  });
   std::int64_t after = 0;
   while (true) {
     auto hosts = s.store->list_hosts(after, 500);

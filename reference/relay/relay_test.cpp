@@ -565,6 +565,30 @@ TEST_CASE("relay: per-host limits on accounts and on events per second",
   CHECK(host["accountCount"] == 1);
 }
 
+namespace {
+
+// After c1 is forwarded the host sends `frame` on its live connection and
+// then c2 on the same connection, which the relay must have left by then:
+// c2 reaches it by the cursor of a new subscription (c1's upstream seq) and
+// is forwarded once, as the relay's seq 2 (nothing for the frame).
+void resubscribes_after(OneHost& h, Reader& reader, const std::vector<std::uint8_t>& frame) {
+  auto c1 = h.alice.commit();
+  std::int64_t c1_seq = h.a.emit(c1);
+  CHECK(as_commit(reader.next_event()).rev == c1.rev);
+  REQUIRE(h.a.cursors().size() == 1);
+  h.a.send_live(frame);
+  auto c2 = h.alice.commit();
+  h.a.emit(c2);
+  const auto& forwarded = as_commit(reader.next_event());
+  CHECK(forwarded.rev == c2.rev);
+  CHECK(forwarded.seq == 2);
+  REQUIRE(h.a.cursors().size() == 2);
+  CHECK(h.a.cursors().back() == c1_seq);  // resumed after the last good event
+  CHECK_FALSE(reader.next_event(300));    // c2 once only
+}
+
+}  // namespace
+
 TEST_CASE(
     "relay: a frame that is not DRISL-CBOR ends the connection; the host is read again "
     "from the cursor",
@@ -575,23 +599,9 @@ TEST_CASE(
   auto r = start(h.config());
   auto reader = Reader::connect(r.port, 0);
   REQUIRE(reader);
-  auto c1 = alice.commit();
-  std::int64_t c1_seq = a.emit(c1);
-  CHECK(as_commit(reader->next_event()).rev == c1.rev);
-  REQUIRE(a.cursors().size() == 1);
-
-  // A map of one entry whose value never comes: not a frame. c2 follows it
-  // on the same connection, which the relay must have left by then.
-  a.send_live({0xa1, 0x01});
-  auto c2 = alice.commit();
-  a.emit(c2);
-  const auto& forwarded = as_commit(reader->next_event());
-  CHECK(forwarded.rev == c2.rev);
-  CHECK(forwarded.seq == 2);  // nothing was forwarded for the damaged frame
-  REQUIRE(a.cursors().size() == 2);
-  CHECK(a.cursors().back() == c1_seq);  // resumed after the last good event
+  // A map of one entry whose value never comes: not a frame.
+  resubscribes_after(h, *reader, {0xa1, 0x01});
   CHECK(r.drops_with_prefix("data.") == 1);
-  CHECK_FALSE(reader->next_event(300));  // c2 once only
 
   // An unknown message type is skipped without leaving the connection.
   sync::FrameHeader header;
@@ -601,6 +611,20 @@ TEST_CASE(
   a.emit(c3);
   CHECK(as_commit(reader->next_event()).rev == c3.rev);
   CHECK(a.cursors().size() == 2);
+}
+
+TEST_CASE(
+    "relay: an error frame from the host ends the connection; the host is read again from the "
+    "cursor",
+    "[relay][sync.stream.close-after-error][relay.host.cursor][relay.host.reconnect]") {
+  OneHost h;
+  auto r = start(h.config());
+  auto reader = Reader::connect(r.port, 0);
+  REQUIRE(reader);
+  // Closing after the error frame is the only way c2 can come out once.
+  resubscribes_after(h, *reader,
+                     sync::encode_error_frame({"HostTrouble", "the host is having trouble"}));
+  CHECK(r.relay->stats().dropped == 0);  // an error frame is no dropped event
 }
 
 namespace {

@@ -4,9 +4,12 @@
 // https://atproto.com/specs/xrpc#summary-of-http-status-codes
 #include "atproto/xrpc/http_server.hpp"
 
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,13 +22,16 @@
 #include <boost/beast/websocket.hpp>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
 #include "atproto/xrpc/url.hpp"
+#include "atproto/xrpc/websocket_frame.hpp"
 
 namespace atproto::xrpc {
 
@@ -134,7 +140,13 @@ namespace {
 
 // One accepted WebSocket connection (the server side of a subscription).
 //
-// Every operation on the stream runs on the connection's strand. The send
+// Beast does the opening handshake; after it the connection reads and
+// writes its frames itself (websocket_frame.hpp): every message queued when
+// the writer wakes goes out in one gathered write (Beast writes one message
+// per call, one system call per message of a firehose), and client frames
+// are read from one buffer.
+//
+// Every operation on the socket runs on the connection's strand. The send
 // queue is guarded by a mutex so that any thread may call send_binary; it
 // posts the first write and returns, never waiting for the network.
 //
@@ -147,23 +159,32 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   using Stream = websocket::stream<beast::tcp_stream>;
   using Executor = Stream::executor_type;
 
+  // Subscribers send nothing of substance; a bigger message from one is refused.
+  static constexpr std::size_t kMaxClientMessage = 64 * 1024;
+  // At most this many messages (and about this many bytes) per gathered write.
+  static constexpr std::size_t kBatchMessages = 256;
+  static constexpr std::size_t kBatchBytes = 1 << 20;
+  // A client silent for half of kIdle is pinged; for all of it, dropped.
+  static constexpr std::chrono::seconds kIdle{300};
+
   WsConnection(beast::tcp_stream stream, ServerCore& server, std::string remote)
       : server_(&server), max_queued_(server.options.max_queued_bytes), remote_(std::move(remote)) {
     stream_.emplace(std::move(stream));
     executor_.emplace(stream_->get_executor());
     timer_.emplace(*executor_);
+    idle_timer_.emplace(*executor_);
   }
 
   // Completes the opening handshake on `request`, then hands the connection
   // to `callback`.
   void accept(http::request<http::string_body> request, UpgradeCallback callback) {
     beast::get_lowest_layer(*stream_).expires_never();
-    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
-    timeouts.handshake_timeout = std::chrono::seconds(10);
+    // Only the handshake is timed by Beast: after it Beast does no I/O on
+    // this stream (its keep-alive pings would interleave with our writes);
+    // the idle check is ours (check_idle).
+    websocket::stream_base::timeout timeouts{std::chrono::seconds(10),
+                                             websocket::stream_base::none(), false};
     stream_->set_option(timeouts);
-    // Subscribers send nothing of substance; a big message from one is refused.
-    stream_->read_message_max(64 * 1024);
-    stream_->binary(true);
     auto req = std::make_shared<http::request<http::string_body>>(std::move(request));
     reading_ = true;  // the handshake holds the stream like a read
     stream_->async_accept(*req, [self = shared_from_this(), req,
@@ -175,22 +196,32 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   }
 
   bool send_binary(std::vector<std::uint8_t> message) override {
+    auto shared = std::make_shared<const std::vector<std::uint8_t>>(std::move(message));
+    return send_shared({&shared, 1}) == 1;
+  }
+
+  std::size_t send_shared(
+      std::span<const std::shared_ptr<const std::vector<std::uint8_t>>> messages) override {
     std::unique_lock lock(mu_);
-    if (!open_) return false;
-    if (queued_bytes_ + message.size() > max_queued_) {
-      // [xrpc.ws.slow-consumer] Too far behind: dropped, never waited for.
-      open_ = false;
-      queue_.clear();
-      asio::post(*executor_, [self = shared_from_this()] { self->drop(); });
-      return false;
+    std::size_t queued = 0;
+    for (const auto& message : messages) {
+      if (!open_) break;
+      if (queued_bytes_ + message->size() > max_queued_) {
+        // [xrpc.ws.slow-consumer] Too far behind: dropped, never waited for.
+        open_ = false;
+        queue_.clear();
+        asio::post(*executor_, [self = shared_from_this()] { self->drop(); });
+        return queued;
+      }
+      queued_bytes_ += message->size();
+      queue_.push_back(message);
+      ++queued;
     }
-    queued_bytes_ += message.size();
-    queue_.push_back(std::move(message));
-    if (accepted_ && !writing_) {
+    if (queued > 0 && accepted_ && !writing_) {
       writing_ = true;
       asio::post(*executor_, [self = shared_from_this()] { self->write_next(); });
     }
-    return true;
+    return queued;
   }
 
   void close(std::uint16_t code, std::string reason) override {
@@ -228,6 +259,8 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   std::string remote_address() const override { return remote_; }
 
  private:
+  beast::tcp_stream& socket_stream() { return beast::get_lowest_layer(*stream_); }
+
   void on_accepted(const UpgradeCallback& callback) {
     {
       std::lock_guard lock(server_->mu);
@@ -251,49 +284,207 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
       }
     }
     if (server_->stopping) shutdown();
+    in_.resize(4096);
+    check_idle();
     read_next();
   }
 
-  // [sync.stream.ignore-client-frames] Incoming messages are read and dropped:
-  // reading keeps control frames (ping, pong, close) flowing.
+  // [sync.stream.ignore-client-frames] Incoming messages are read and dropped;
+  // control frames are answered (a ping with a pong, a close with a close).
   void read_next() {
-    if (finished_flag_) return release_if_idle();
+    if (finished_flag_ || read_stopped_) return release_if_idle();
+    if (in_.size() - end_ < 512) in_.resize(std::max(in_.size() * 2, end_ + 4096));
     reading_ = true;
-    stream_->async_read(read_buffer_,
-                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                          self->reading_ = false;
-                          self->read_buffer_.clear();
-                          if (ec) return self->finish();
-                          self->read_next();
-                        });
+    socket_stream().async_read_some(
+        asio::buffer(in_.data() + end_, in_.size() - end_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->reading_ = false;
+          if (ec) return self->finish();
+          self->end_ += n;
+          self->heard_ = true;
+          self->on_bytes();
+          self->read_next();
+        });
   }
 
-  void write_next() {
-    enum class Next { write, close, idle } next;
+  // The whole frames in in_[0, end_): answered or skipped.
+  void on_bytes() {
+    if (discarding_) {
+      end_ = 0;
+      return;
+    }
+    std::size_t at = 0;
+    while (!read_stopped_) {
+      std::size_t need = 0;
+      auto header = ws_frame::parse_header({in_.data() + at, end_ - at}, need);
+      if (!header) break;
+      const auto& h = *header;
+      // RFC 6455 section 5.1: a client's frames are masked.
+      if (!h.masked || !h.well_formed() ||
+          (!h.control() && (h.opcode == ws_frame::kContinuation) != in_message_)) {
+        return fail(websocket::close_code::protocol_error);
+      }
+      // The message so far, this frame included, within the limit.
+      const std::uint64_t message_bytes =
+          (h.opcode == ws_frame::kContinuation ? message_bytes_ : 0) + h.length;
+      if (!h.control() && message_bytes > kMaxClientMessage) {
+        return fail(websocket::close_code::too_big);
+      }
+      const std::size_t length = static_cast<std::size_t>(h.length);
+      if (end_ - at < h.size + length) {
+        if (in_.size() < h.size + length) in_.resize(h.size + length);
+        break;
+      }
+      if (!h.control()) {
+        message_bytes_ = message_bytes;
+        in_message_ = !h.fin;
+      }
+      std::uint8_t* payload = in_.data() + at + h.size;
+      for (std::size_t i = 0; i < length; ++i) payload[i] ^= h.mask[i % 4];
+      at += h.size + length;
+      if (h.opcode == ws_frame::kPing) {
+        send_control(ws_frame::kPong, {payload, length});
+      } else if (h.opcode == ws_frame::kClose) {
+        on_peer_close({payload, length});
+      }
+    }
+    std::memmove(in_.data(), in_.data() + at, end_ - at);
+    end_ -= at;
+  }
+
+  // The peer's close frame: answered (when we did not start the close) and
+  // the connection ends once our close frame is out.
+  void on_peer_close(std::span<const std::uint8_t> payload) {
+    read_stopped_ = true;
+    peer_closed_ = true;
+    if (close_started_) {
+      if (close_written_) finish_closed();
+      return;
+    }
     {
       std::lock_guard lock(mu_);
-      if (!finished_ && !queue_.empty()) {
-        current_ = std::move(queue_.front());
-        queue_.pop_front();
-        next = Next::write;
-      } else {
+      open_ = false;
+      for (const auto& m : queue_) queued_bytes_ -= std::min(queued_bytes_, m->size());
+      queue_.clear();
+    }
+    close_started_ = true;
+    std::vector<std::uint8_t> echo;
+    if (payload.size() >= 2) echo.assign(payload.begin(), payload.begin() + 2);
+    send_control(ws_frame::kClose, echo);
+  }
+
+  // A protocol error of the peer's: a close frame with `code`, then the end.
+  // What the peer sends after it is read and dropped unparsed (so that
+  // closing the socket does not reset it with unread data).
+  void fail(std::uint16_t code) {
+    discarding_ = true;
+    end_ = 0;
+    request_close(code, "", /*flush=*/false, std::chrono::milliseconds(1000));
+  }
+
+  // Queues a control frame ahead of the messages and wakes the writer.
+  void send_control(std::uint8_t opcode, std::span<const std::uint8_t> payload) {
+    std::vector<std::uint8_t> frame(ws_frame::kMaxHeaderBytes + payload.size());
+    std::size_t n = ws_frame::write_header(frame.data(), opcode, payload.size());
+    std::copy(payload.begin(), payload.end(), frame.begin() + static_cast<std::ptrdiff_t>(n));
+    frame.resize(n + payload.size());
+    control_.push_back({opcode == ws_frame::kClose, std::move(frame)});
+    bool start;
+    {
+      std::lock_guard lock(mu_);
+      start = !writing_;
+      writing_ = true;
+    }
+    if (start) write_next();
+  }
+
+  // Writes the control frames waiting, then every message queued (up to a
+  // batch), in one gathered write.
+  void write_next() {
+    enum class Next { write, close, idle } next = Next::idle;
+    std::size_t data_bytes = 0;
+    batch_.clear();
+    buffers_.clear();
+    batch_has_close_ = false;
+    batch_controls_ = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (finished_) {
         writing_ = false;
-        next = close_requested_ && !finished_ ? Next::close : Next::idle;
+      } else {
+        std::size_t bytes = 0;
+        if (!close_sent_) {
+          for (auto& c : control_) {
+            bytes += c.frame.size();
+            batch_.push_back(std::make_shared<const std::vector<std::uint8_t>>(std::move(c.frame)));
+            ++batch_controls_;
+            if (c.close) {
+              batch_has_close_ = true;
+              break;  // nothing follows a close frame
+            }
+          }
+          control_.clear();
+        } else {
+          control_.clear();
+        }
+        while (!batch_has_close_ && !queue_.empty() && batch_.size() < kBatchMessages &&
+               bytes < kBatchBytes) {
+          bytes += queue_.front()->size();
+          data_bytes += queue_.front()->size();
+          batch_.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        if (!batch_.empty()) {
+          next = Next::write;
+        } else {
+          writing_ = false;
+          next = close_requested_ && !close_started_ ? Next::close : Next::idle;
+        }
       }
     }
     if (next == Next::close) return start_close();
     if (next == Next::idle) return release_if_idle();
-    stream_->async_write(
-        asio::buffer(current_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-          {
-            std::lock_guard lock(self->mu_);
-            self->queued_bytes_ -= std::min(self->queued_bytes_, self->current_.size());
-            if (ec) self->writing_ = false;
-          }
-          self->current_ = {};
-          if (ec) return self->finish();
-          self->write_next();
-        });
+    // Headers for the messages (control frames carry theirs), then one
+    // buffer list: header, payload, header, payload...
+    headers_.resize(batch_.size());
+    for (std::size_t i = 0; i < batch_.size(); ++i) {
+      if (i < batch_controls_) {
+        buffers_.push_back(asio::buffer(*batch_[i]));
+        continue;
+      }
+      auto& h = headers_[i];
+      h.size = ws_frame::write_header(h.bytes.data(), ws_frame::kBinary, batch_[i]->size());
+      buffers_.push_back(asio::buffer(h.bytes.data(), h.size));
+      buffers_.push_back(asio::buffer(*batch_[i]));
+    }
+    asio::async_write(socket_stream(), buffers_,
+                      [self = shared_from_this(), data_bytes](beast::error_code ec, std::size_t) {
+                        self->on_written(ec, data_bytes);
+                      });
+  }
+
+  void on_written(beast::error_code ec, std::size_t data_bytes) {
+    {
+      std::lock_guard lock(mu_);
+      queued_bytes_ -= std::min(queued_bytes_, data_bytes);
+      if (ec) writing_ = false;
+    }
+    batch_.clear();
+    buffers_.clear();
+    if (ec) return finish();
+    if (batch_has_close_) {
+      close_sent_ = true;
+      close_written_ = true;
+      {
+        std::lock_guard lock(mu_);
+        writing_ = false;
+      }
+      // Our close frame is out: the connection ends when the peer's close
+      // arrives (at once if it came first), or when the timer runs out.
+      if (peer_closed_) return finish_closed();
+      return release_if_idle();
+    }
+    write_next();
   }
 
   void request_close(std::uint16_t code, std::string reason, bool flush,
@@ -308,12 +499,14 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
     auto text = std::string_view(reason).substr(0, close_reason.reason.max_size());
     close_reason.reason.assign(text.data(), text.size());
     if (!flush) {
-      for (const auto& m : queue_) queued_bytes_ -= std::min(queued_bytes_, m.size());
+      for (const auto& m : queue_) queued_bytes_ -= std::min(queued_bytes_, m->size());
       queue_.clear();
     }
-    asio::post(*executor_, [self = shared_from_this(), grace, close_reason] {
+    // Set here, under the lock: a write completing meanwhile may start the
+    // close before the lambda below runs.
+    close_reason_ = close_reason;
+    asio::post(*executor_, [self = shared_from_this(), grace] {
       if (self->finished_flag_) return;
-      self->close_reason_ = close_reason;
       self->timer_->expires_after(grace);
       self->timer_pending_ = true;
       self->timer_->async_wait([self](beast::error_code ec) {
@@ -331,13 +524,52 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
     });
   }
 
+  // Our close frame, after the queue (the writer calls this once it is
+  // empty); the peer's answer ends the connection (on_peer_close).
   void start_close() {
     if (close_started_ || finished_flag_) return;
     close_started_ = true;
-    closing_ = true;
-    stream_->async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
-      self->closing_ = false;
-      self->finish();
+    websocket::close_reason reason;
+    {
+      std::lock_guard lock(mu_);
+      reason = close_reason_;
+    }
+    std::vector<std::uint8_t> payload;
+    if (reason.code != websocket::close_code::none) {
+      payload.push_back(static_cast<std::uint8_t>(reason.code >> 8));
+      payload.push_back(static_cast<std::uint8_t>(reason.code & 0xFF));
+      payload.insert(payload.end(), reason.reason.begin(), reason.reason.end());
+    }
+    send_control(ws_frame::kClose, payload);
+  }
+
+  // The close handshake is over: the server closes the TCP connection first
+  // (RFC 6455 section 7.1.1).
+  void finish_closed() {
+    beast::error_code ec;
+    socket_stream().socket().shutdown(tcp::socket::shutdown_both, ec);
+    finish();
+  }
+
+  // [xrpc.ws.upgrade] Keep-alive: a client silent for half of kIdle gets a
+  // ping; one silent for all of it (no pong either) is dropped.
+  void check_idle() {
+    if (finished_flag_) return;
+    idle_timer_->expires_after(kIdle / 2);
+    idle_pending_ = true;
+    idle_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      self->idle_pending_ = false;
+      if (ec || self->finished_flag_) return self->release_if_idle();
+      if (self->heard_) {
+        self->heard_ = false;
+        self->pinged_ = false;
+      } else if (self->pinged_) {
+        return self->drop();
+      } else if (!self->close_started_) {
+        self->pinged_ = true;
+        self->send_control(ws_frame::kPing, {});
+      }
+      self->check_idle();
     });
   }
 
@@ -345,7 +577,7 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   void drop() {
     if (finished_flag_) return;
     beast::error_code ec;
-    auto& socket = beast::get_lowest_layer(*stream_).socket();
+    auto& socket = socket_stream().socket();
     socket.shutdown(tcp::socket::shutdown_both, ec);
     socket.close(ec);
     finish();
@@ -368,8 +600,9 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
     if (!finished_flag_) {
       finished_flag_ = true;
       beast::error_code ec;
-      beast::get_lowest_layer(*stream_).socket().close(ec);
+      socket_stream().socket().close(ec);
       timer_->cancel();
+      idle_timer_->cancel();
       {
         std::lock_guard lock(server_->mu);
         server_->websockets.erase(this);
@@ -388,10 +621,11 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   // Once ended and with no operation pending, the Asio objects go, on the
   // strand, while the io_context is still alive.
   void release_if_idle() {
-    if (!finished_flag_ || reading_ || closing_ || timer_pending_) return;
+    if (!finished_flag_ || reading_ || timer_pending_ || idle_pending_) return;
     std::lock_guard lock(mu_);
     if (writing_ || !stream_) return;
     timer_.reset();
+    idle_timer_.reset();
     stream_.reset();
     executor_.reset();
   }
@@ -402,7 +636,7 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
 
   // Guarded by mu_ (touched by any thread).
   mutable std::mutex mu_;
-  std::deque<std::vector<std::uint8_t>> queue_;
+  std::deque<std::shared_ptr<const std::vector<std::uint8_t>>> queue_;
   std::size_t queued_bytes_ = 0;
   bool open_ = true;
   bool accepted_ = false;
@@ -410,17 +644,41 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   bool close_requested_ = false;
   bool finished_ = false;
   std::function<void()> on_close_;
+  websocket::close_reason close_reason_;  // for the close frame we send
   std::optional<Executor> executor_;
   std::optional<Stream> stream_;
 
   // Strand only.
+  struct Control {
+    bool close = false;
+    std::vector<std::uint8_t> frame;  // header included
+  };
+  struct FrameHeader {
+    std::array<std::uint8_t, ws_frame::kMaxHeaderBytes> bytes{};
+    std::size_t size = 0;
+  };
   std::optional<asio::steady_timer> timer_;
-  std::vector<std::uint8_t> current_;
-  beast::flat_buffer read_buffer_;
-  websocket::close_reason close_reason_;
+  std::optional<asio::steady_timer> idle_timer_;
+  std::vector<Control> control_;
+  std::vector<std::shared_ptr<const std::vector<std::uint8_t>>> batch_;  // being written
+  std::vector<FrameHeader> headers_;
+  std::vector<asio::const_buffer> buffers_;
+  bool batch_has_close_ = false;
+  std::size_t batch_controls_ = 0;  // the control frames at the batch's start
+  std::vector<std::uint8_t> in_;    // client bytes not yet taken: in_[0, end_)
+  std::size_t end_ = 0;
+  std::uint64_t message_bytes_ = 0;
+  bool in_message_ = false;
   bool reading_ = false;
-  bool closing_ = false;
+  bool read_stopped_ = false;
+  bool discarding_ = false;  // after a protocol error of the peer's
+  bool heard_ = false;
+  bool pinged_ = false;
+  bool idle_pending_ = false;
   bool close_started_ = false;
+  bool close_sent_ = false;
+  bool close_written_ = false;
+  bool peer_closed_ = false;
   bool timer_pending_ = false;
   bool finished_flag_ = false;
 };
@@ -745,7 +1003,12 @@ Result<std::uint16_t> HttpServer::start() {
   s.sweep_timer.emplace(s.ioc);
   s.sweep();
   int n = std::max(1, s.options.threads);
-  for (int i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  for (int i = 0; i < n; ++i) {
+    s.threads.emplace_back([&s] {
+      pthread_setname_np(pthread_self(), "http-io");  // so per-thread CPU figures name it
+      s.ioc.run();
+    });
+  }
   s.running = true;
   return s.port.load();
 }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,21 @@ class WebSocketConnection {
   // connection is closed (a consumer too slow to keep up is dropped, never
   // allowed to stall the producer; it may reconnect with a cursor).
   virtual bool send_binary(std::vector<std::uint8_t> message) = 0;
+  // Queues binary messages that may be shared with other connections (a
+  // fan-out sends one frame to many consumers without copying it), in
+  // order, under the same rule as send_binary; returns how many were
+  // queued (fewer than given once the connection is closed or dropped).
+  // One wake-up of the writer for all of them. This default copies each
+  // into send_binary.
+  virtual std::size_t send_shared(
+      std::span<const std::shared_ptr<const std::vector<std::uint8_t>>> messages) {
+    std::size_t queued = 0;
+    for (const auto& m : messages) {
+      if (!send_binary(*m)) break;
+      ++queued;
+    }
+    return queued;
+  }
   // Sends the queued messages, then a close frame with `code` and `reason`.
   virtual void close(std::uint16_t code = 1000, std::string reason = "") = 0;
   virtual bool is_open() const = 0;

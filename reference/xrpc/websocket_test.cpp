@@ -562,6 +562,110 @@ TEST_CASE("websocket client: size limit and a dropped slow consumer",
   CHECK(code_of(r.error()) == "xrpc.ws.connection");
 }
 
+TEST_CASE(
+    "websocket: the server answers a client's ping, batches shared messages, and refuses an "
+    "unmasked frame with a protocol-error close",
+    "[xrpc][websocket]") {
+  SubscriptionServer s;
+  RawClient a(s.port, "/xrpc/com.example.subscribe");
+  auto conn_a = s.accepted.wait(0);
+  RawClient b(s.port, "/xrpc/com.example.subscribe");
+  auto conn_b = s.accepted.wait(1);
+  REQUIRE(conn_a);
+  REQUIRE(conn_b);
+  std::string pong;
+  a.ws.control_callback([&](websocket::frame_type kind, beast::string_view payload) {
+    if (kind == websocket::frame_type::pong) pong.assign(payload.data(), payload.size());
+  });
+  a.ws.ping("are you there");
+  // The same frames to both connections, queued at once.
+  std::vector<std::shared_ptr<const std::vector<std::uint8_t>>> frames;
+  for (std::uint32_t i = 0; i < 300; ++i) {
+    frames.push_back(std::make_shared<const std::vector<std::uint8_t>>(message(i, 100 + i * 7)));
+  }
+  CHECK(conn_a->send_shared(frames) == frames.size());
+  CHECK(conn_b->send_shared(frames) == frames.size());
+  for (std::uint32_t i = 0; i < 300; ++i) {
+    beast::error_code ec;
+    REQUIRE(a.read(ec));
+    CHECK(number_of(a.buffer) == i);
+    CHECK(a.buffer.size() == 100 + i * 7);
+    REQUIRE(b.read(ec));
+    CHECK(number_of(b.buffer) == i);
+  }
+  // One more message, queued well after the ping was read: the pong went
+  // out before it (control frames go ahead of queued messages).
+  REQUIRE(conn_a->send_binary(message(999)));
+  beast::error_code last;
+  REQUIRE(a.read(last));
+  CHECK(number_of(a.buffer) == 999);
+  CHECK(pong == "are you there");
+  CHECK(eventually([&] { return conn_a->queued_bytes() == 0; }));  // once the write completed
+
+  // RFC 6455 section 5.1: a client's frames are masked. An unmasked one
+  // (binary, "A") ends the connection with 1002.
+  const std::uint8_t unmasked[] = {0x82, 0x01, 'A'};
+  asio::write(a.ws.next_layer(), asio::buffer(unmasked));
+  beast::error_code ec;
+  CHECK_FALSE(a.read(ec));
+  CHECK(ec == websocket::error::closed);
+  CHECK(a.ws.reason().code == websocket::close_code::protocol_error);
+  CHECK(eventually([&] { return s.accepted.closes == 1; }));
+  CHECK_FALSE(conn_a->is_open());
+  CHECK(conn_b->is_open());  // the other connection goes on
+}
+
+TEST_CASE(
+    "websocket client: a message in fragments with a ping between them (answered), a text "
+    "message, then the client's close, with a Beast server",
+    "[xrpc][websocket][ws-client]") {
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto port = acceptor.local_endpoint().port();
+  std::string pong;
+  bool server_ok = false;
+  std::uint16_t close_code = 0;
+  std::thread server([&] {
+    try {
+      websocket::stream<tcp::socket> ws(acceptor.accept());
+      ws.accept();
+      ws.control_callback([&](websocket::frame_type kind, beast::string_view payload) {
+        if (kind == websocket::frame_type::pong) pong.assign(payload.data(), payload.size());
+      });
+      ws.binary(true);
+      ws.write_some(false, asio::buffer(std::string("first half, ")));
+      ws.ping("between");
+      ws.write_some(true, asio::buffer(std::string("second half")));
+      ws.text(true);
+      ws.write(asio::buffer(std::string("h\xc3\xa9llo")));
+      // Reads until the client's close: the pong comes first.
+      beast::flat_buffer buffer;
+      beast::error_code ec;
+      ws.read(buffer, ec);
+      close_code = ws.reason().code;
+      server_ok = true;
+    } catch (const std::exception&) {
+    }
+  });
+  auto client = WebSocketClient::connect("ws://127.0.0.1:" + std::to_string(port) + "/stream",
+                                         loopback_options());
+  REQUIRE(client.ok());
+  auto& c = *client.value();
+  auto whole = c.read(5000);
+  REQUIRE(whole.ok());
+  REQUIRE(whole->has_value());
+  CHECK(std::string((*whole)->begin(), (*whole)->end()) == "first half, second half");
+  auto text = c.read(5000);
+  REQUIRE(text.ok());
+  REQUIRE(text->has_value());
+  CHECK(std::string((*text)->begin(), (*text)->end()) == "h\xc3\xa9llo");
+  c.close();
+  server.join();
+  CHECK(server_ok);
+  CHECK(close_code == 1000);  // the client's close, after its pong
+  CHECK(pong == "between");
+}
+
 namespace {
 
 void remove_dir(const std::string& dir) {
