@@ -469,10 +469,13 @@ Result<Caller> Accounts::authenticate(const xrpc::HttpRequest& request, AuthOpti
   if ((*found)->status != AccountStatus::kActive && !options.allow_deactivated) {
     return make_error("AccountDeactivated", "Account is deactivated");
   }
+  request.authenticated_did = caller.did;
   return caller;
 }
 
 std::optional<std::string> Accounts::access_token_subject(const xrpc::HttpRequest& request) const {
+  // authenticate() accepted this request's token already.
+  if (!request.authenticated_did.empty()) return request.authenticated_did;
   auto payload = verify_token(request, kTypAccess, kScopeAccess);
   if (!payload) return std::nullopt;
   return (*payload)["sub"].get<std::string>();

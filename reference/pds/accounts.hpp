@@ -124,7 +124,9 @@ class Accounts final : public AccountAccess {
   Status authenticate_admin(const xrpc::HttpRequest& request) const;
   // The DID of the valid access token the request carries (signature,
   // audience, expiry and scope checked; the account itself is not looked
-  // up), or nullopt. For Atproto-Repo-Rev [sync.pds.repo-rev-header].
+  // up), or nullopt. For Atproto-Repo-Rev [sync.pds.repo-rev-header]. A
+  // request authenticate() accepted answers from what it recorded there
+  // (HttpRequest::authenticated_did), without a second verification.
   std::optional<std::string> access_token_subject(const xrpc::HttpRequest& request) const;
 
   // A handle a new account (or updateHandle) may take on this server:

@@ -36,6 +36,10 @@ Checked<std::string> writer(const PdsContext& context, const xrpc::HttpRequest& 
   if (repo == nullptr || !repo->is_string()) {
     return xrpc::xrpc_error(400, "InvalidRequest", "repo is required");
   }
+  // The caller's own DID: authenticate() has just found the account and
+  // refused it unless active, so looking it up again (a query under the
+  // database lock, which a running group commit holds) would change nothing.
+  if (repo->as_string() == caller->did) return caller->did;
   auto account = routes::find_account(context, repo->as_string());
   if (auto* answer = std::get_if<xrpc::HttpResponse>(&account)) return std::move(*answer);
   const auto& info = std::get<AccountInfo>(account);

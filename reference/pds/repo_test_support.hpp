@@ -58,7 +58,13 @@ class FakeAccounts final : public AccountAccess {
       return make_error("AuthenticationRequired", "no bearer token");
     std::string did = header->substr(7);
     std::lock_guard lock(mutex_);
-    if (!infos_.contains(did)) return make_error("InvalidToken", "unknown token");
+    auto it = infos_.find(did);
+    if (it == infos_.end()) return make_error("InvalidToken", "unknown token");
+    // As Accounts does: only an active account acts on its repository.
+    if (it->second.status == AccountStatus::kTakendown)
+      return make_error("AccountTakedown", "Account has been taken down");
+    if (it->second.status != AccountStatus::kActive)
+      return make_error("AccountDeactivated", "Account is deactivated");
     return Caller{did, AuthScope::kAccess};
   }
   Result<std::optional<AccountInfo>> find(std::string_view did_or_handle) const override {

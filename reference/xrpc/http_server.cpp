@@ -1,9 +1,12 @@
 // HttpServer on Boost.Beast: one asynchronous session per connection, a pool
-// of io threads, request limits answered with XRPC error bodies.
+// of io threads sharing one io_context, request limits answered with XRPC
+// error bodies.
 // https://atproto.com/specs/xrpc#summary-of-http-status-codes
 #include "atproto/xrpc/http_server.hpp"
 
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -115,8 +118,18 @@ struct ServerCore {
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
   std::unordered_map<WsConnection*, std::weak_ptr<WsConnection>> websockets;
   bool running = false;
+  // Idle and stalled connections are closed by a periodic sweep over the
+  // sessions instead of a timer per read and write (with Beast's timed
+  // stream that was two timer system calls and a cancelled wait, handed to
+  // another thread, per request).
+  std::optional<asio::steady_timer> sweep_timer;
 
   void do_accept();
+  void sweep();
+  std::chrono::milliseconds sweep_period() const {
+    // A connection is closed between read_timeout_ms and a quarter more.
+    return std::chrono::milliseconds(std::clamp(options.read_timeout_ms / 4, 5, 1000));
+  }
 };
 
 }  // namespace
@@ -670,11 +683,34 @@ class WsConnection : public WebSocketConnection, public std::enable_shared_from_
   bool finished_flag_ = false;
 };
 
-// One connection. All its handlers run on its strand; the user handler runs
-// synchronously on that strand (so it occupies one io thread while it works).
+// One connection. Its steps (read, handler, write) run one after the other
+// on whichever io thread is free; the user handler runs synchronously (so it
+// occupies that thread while it works).
+//
+// No strand: a session has one operation in flight at a time, and the
+// only calls from other threads (stop() and the sweep) go through mu_ and
+// shut the socket down at the system level, which makes the pending
+// operation complete; the session then closes itself. A strand cost a post
+// (and a wake-up of another io thread) for every completion.
+// A session's completion handler marked as a continuation: the next step of
+// the connection, not new work. Asio then queues an operation that
+// completes at once (a response written in one send, a request already
+// read) on the running thread instead of waking another io thread for it.
+template <typename F>
+struct Continuation {
+  F f;
+  template <typename... Args>
+  void operator()(Args&&... args) {
+    f(std::forward<Args>(args)...);
+  }
+  friend bool asio_handler_is_continuation(Continuation*) { return true; }
+};
+template <typename F>
+Continuation(F) -> Continuation<F>;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerCore& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, ServerCore& server) : socket_(std::move(socket)), server_(server) {
     // Room for a whole small request: the first read takes the head and the
     // body at once (an empty buffer reads 512 bytes, so a request took two
     // reads and two trips through the io loop).
@@ -687,9 +723,9 @@ class Session : public std::enable_shared_from_this<Session> {
       server_.sessions.emplace(this, weak_from_this());
     }
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
   }
 
   ~Session() {
@@ -697,36 +733,69 @@ class Session : public std::enable_shared_from_this<Session> {
     server_.sessions.erase(this);
   }
 
-  // Called by stop(): an idle connection (waiting for a request) is closed
-  // now; a busy one closes after its response is written.
+  // Called by stop(), from any thread: an idle connection (waiting for a
+  // request) is shut down now; a busy one closes after its response.
   void shutdown_if_idle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->reading_) {
-        beast::error_code ec;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-        self->stream_.socket().close(ec);
-      }
-    });
+    std::lock_guard lock(mu_);
+    if (reading_) shutdown_locked();
+  }
+
+  // Called by the sweep, from any thread: a read or write that has run past
+  // read_timeout_ms ends the connection.
+  void shutdown_if_expired(std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mu_);
+    if (io_pending_ && now >= deadline_) {
+      expired_ = true;
+      shutdown_locked();
+    }
   }
 
  private:
+  // The socket is shut down, not closed: its pending operation completes
+  // (end of stream or an error) on an io thread, which closes it. Holding
+  // mu_ keeps the descriptor from being closed (and reused) meanwhile.
+  void shutdown_locked() {
+    if (closed_) return;
+    ::shutdown(socket_.native_handle(), SHUT_RDWR);
+  }
+
+  void start_io(bool reading) {
+    std::lock_guard lock(mu_);
+    reading_ = reading;
+    io_pending_ = true;
+    deadline_ = std::chrono::steady_clock::now() +
+                std::chrono::milliseconds(server_.options.read_timeout_ms);
+    // stop() sets `stopping` before it visits the sessions under their
+    // mutex: a read that starts after that visit ends at once instead of
+    // waiting for a request (or the timeout) with the server stopping.
+    if (reading && server_.stopping) shutdown_locked();
+  }
+
+  // Whether the operation just completed ran past its deadline.
+  bool end_io() {
+    std::lock_guard lock(mu_);
+    reading_ = false;
+    io_pending_ = false;
+    return expired_;
+  }
+
   void do_read() {
     if (server_.stopping) return close();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(server_.options.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(server_.options.max_body_bytes);
-    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    reading_ = true;
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    start_io(true);
+    http::async_read(socket_, buffer_, *parser_,
+                     Continuation{[self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     }});
   }
 
   void on_read(beast::error_code ec) {
-    reading_ = false;
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == beast::error::timeout || server_.stopping) {
+    const bool expired = end_io();
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || expired ||
+        server_.stopping) {
       return close();
     }
     // [xrpc.status.payload-too-large]
@@ -783,13 +852,34 @@ class Session : public std::enable_shared_from_this<Session> {
       // [sync.stream.http-errors] Without the upgrade: 426 (the router
       // answers other methods with 405).
       if (websocket::is_upgrade(req) && !server_.stopping) {
-        auto connection = std::make_shared<WsConnection>(std::move(stream_), server_, remote_);
-        connection->accept(std::move(req), std::move(response.upgrade));
+        if (auto stream = websocket_stream()) {
+          auto connection = std::make_shared<WsConnection>(std::move(*stream), server_, remote_);
+          connection->accept(std::move(req), std::move(response.upgrade));
+        }
         return;
       }
       response = xrpc_error(426, "InvalidRequest", "this endpoint needs a WebSocket upgrade");
     }
     send(std::move(response), keep_alive_ && !server_.stopping);
+  }
+
+  // The connection moved to a stream on a strand of its own: a WebSocket
+  // has a read, a write, a close and a timer in flight at once.
+  std::optional<beast::tcp_stream> websocket_stream() {
+    std::lock_guard lock(mu_);
+    beast::error_code ec;
+    auto protocol = socket_.local_endpoint(ec).protocol();
+    if (ec) return std::nullopt;
+    auto fd = socket_.release(ec);
+    closed_ = true;  // this session's socket no longer holds the descriptor
+    if (ec) return std::nullopt;
+    tcp::socket moved(asio::make_strand(server_.ioc));
+    moved.assign(protocol, fd, ec);
+    if (ec) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    return beast::tcp_stream(std::move(moved));
   }
 
   void send_error(HttpResponse response) {
@@ -812,35 +902,63 @@ class Session : public std::enable_shared_from_this<Session> {
       res->content_length(length);
       head_ = false;
     }
-    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    http::async_write(
-        stream_, *res,
-        [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-          if (ec || !keep_alive) return self->close();
-          self->do_read();
-        });
+    start_io(false);
+    http::async_write(socket_, *res,
+                      Continuation{[self = shared_from_this(), res, keep_alive](
+                                       beast::error_code ec, std::size_t) {
+                        const bool expired = self->end_io();
+                        if (ec || !keep_alive || expired) return self->close();
+                        self->do_read();
+                      }});
   }
 
   void close() {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
   ServerCore& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
-  bool reading_ = false;
   bool keep_alive_ = false;
   bool head_ = false;
+  // Shared with stop() and the sweep.
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool reading_ = false;
+  bool io_pending_ = false;  // a read or write the deadline applies to
+  bool expired_ = false;
+  bool closed_ = false;
 };
 
 }  // namespace
 
+void ServerCore::sweep() {
+  sweep_timer->expires_after(sweep_period());
+  sweep_timer->async_wait([this](beast::error_code ec) {
+    if (ec || stopping) return;
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(mu);
+      live.reserve(sessions.size());
+      for (auto& [_, weak] : sessions)
+        if (auto p = weak.lock()) live.push_back(std::move(p));
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& session : live) session->shutdown_if_expired(now);
+    live.clear();
+    sweep();
+  });
+}
+
 void ServerCore::do_accept() {
-  acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(ioc, [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || stopping) return;
     if (!ec) {
       // Answers go out as soon as they are written: Nagle's algorithm would
@@ -882,6 +1000,8 @@ Result<std::uint16_t> HttpServer::start() {
   s.stopping = false;
   s.ioc.restart();
   s.do_accept();
+  s.sweep_timer.emplace(s.ioc);
+  s.sweep();
   int n = std::max(1, s.options.threads);
   for (int i = 0; i < n; ++i) {
     s.threads.emplace_back([&s] {
@@ -900,6 +1020,7 @@ void HttpServer::stop() {
   asio::post(s.ioc, [&s] {
     beast::error_code ec;
     s.acceptor->close(ec);
+    s.sweep_timer->cancel();
   });
   std::vector<std::shared_ptr<Session>> live;
   {
@@ -924,6 +1045,7 @@ void HttpServer::stop() {
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   s.acceptor.reset();
+  s.sweep_timer.reset();
   s.running = false;
 }
 

@@ -30,6 +30,10 @@ struct HttpRequest {
   HeaderList headers;                                      // names lowercased
   std::string body;
   std::string remote_address;
+  // Set by the service once it has verified the request's access token:
+  // the token's subject, so that a later step answering the same request
+  // (the PDS's atproto-repo-rev header) need not verify it again.
+  mutable std::string authenticated_did;
 
   std::optional<std::string> header(std::string_view name) const;       // first match
   std::optional<std::string> query_param(std::string_view name) const;  // first match
@@ -61,6 +65,8 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 * 1024;
   int threads = 2;
+  // A read or write that takes longer closes the connection (checked every
+  // quarter of it, at most every second, so it closes up to that much later).
   int read_timeout_ms = 30000;
   // Per WebSocket connection: bytes queued for a consumer before it is
   // dropped as too slow (see WebSocketConnection::send_binary).
