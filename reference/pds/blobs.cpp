@@ -1,5 +1,6 @@
 // Blobs on the PDS. https://atproto.com/specs/blob
 #include "atproto/pds/blobs.hpp"
+#include "atproto/common/files.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -14,11 +15,6 @@ namespace atproto::pds {
 namespace {
 
 constexpr std::int64_t kTemporaryMs = 60 * 60 * 1000;  // an hour
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // Writes `bytes` to `path` so that the file is either absent or complete:
 // a temporary file in the same folder, fsync, rename over, fsync the folder.
@@ -44,11 +40,7 @@ Status write_file_atomically(const std::string& path, std::span<const std::uint8
     return make_error(sqlite::kIoError, "cannot store " + path);
   }
   auto dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
+  (void)sync_directory(dir);
   return {};
 }
 
@@ -136,7 +128,7 @@ Result<data::BlobRef> Blobs::upload(const std::string& did, std::span<const std:
       " ON CONFLICT (did, cid) DO UPDATE SET created_at = excluded.created_at"
       " WHERE temporary = 1");
   insert.bind(1, did).bind(2, cid_text).bind(3, mime_type);
-  insert.bind(4, static_cast<std::int64_t>(bytes.size())).bind(5, now_ms());
+  insert.bind(4, static_cast<std::int64_t>(bytes.size())).bind(5, unix_time_ms());
   if (auto st = insert.run(); !st.ok()) return st.error();
   return data::BlobRef{cid, mime_type, static_cast<std::int64_t>(bytes.size()), false};
 }
@@ -226,7 +218,7 @@ void Blobs::collect() {
   {
     // Temporary blobs nobody referenced within the hour.
     auto q = context_.db.prepare("SELECT cid FROM blob WHERE temporary = 1 AND created_at < ?");
-    std::int64_t cutoff = now_ms() - kTemporaryMs;
+    std::int64_t cutoff = unix_time_ms() - kTemporaryMs;
     q.bind(1, cutoff);
     while (q.step() == SQLITE_ROW) candidates.push_back(q.text(0));
     auto del = context_.db.prepare("DELETE FROM blob WHERE temporary = 1 AND created_at < ?");

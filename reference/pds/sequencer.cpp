@@ -8,6 +8,7 @@
 // until it drains, so a slow consumer costs only its own cursor position and
 // never delays the others; it catches up from the database.
 #include "atproto/pds/sequencer.hpp"
+#include "atproto/common/files.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -29,11 +30,6 @@ constexpr std::size_t kBatch = 256;               // events per read
 constexpr std::size_t kRecentEvents = 4096;       // frames kept in memory
 constexpr auto kIdleWake = std::chrono::milliseconds(50);
 constexpr auto kPruneEvery = std::chrono::seconds(60);
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 struct StoredEvent {
   std::int64_t seq;
@@ -89,7 +85,7 @@ Sequencer::Sequencer(PdsContext& context)
         state_->last_prune = std::chrono::steady_clock::now();
         // https://atproto.com/specs/event-stream#sequence-numbers Events
         // are kept for a limited window; older cursors get OutdatedCursor.
-        prune(now_ms() -
+        prune(unix_time_ms() -
               static_cast<std::int64_t>(context_.config.event_retention_hours) * 3'600'000);
       }
       if (!subscribers.empty()) state_->fan_out(context_, subscribers);
@@ -184,7 +180,7 @@ Result<std::int64_t> Sequencer::append_in_tx(sync::Event event) {
   auto frame = sync::encode_event(event);
   auto& insert = state_->statements.get(
       "INSERT INTO repo_seq (seq, did, type, time, frame) VALUES (?, ?, ?, ?, ?)");
-  insert.bind(1, seq).bind(2, did).bind(3, sync::event_type(event)).bind(4, now_ms());
+  insert.bind(1, seq).bind(2, did).bind(3, sync::event_type(event)).bind(4, unix_time_ms());
   insert.bind_blob(5, frame);
   if (auto st = insert.run(); !st.ok()) return st.error();
   return seq;

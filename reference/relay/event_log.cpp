@@ -1,5 +1,6 @@
 // The relay's output event log on segment files; see event_log.hpp.
 #include "atproto/relay/event_log.hpp"
+#include "atproto/common/files.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -138,14 +139,6 @@ bool writev_exact(int fd, std::vector<iovec> iov, std::uint64_t offset) {
 std::string segment_name(std::int64_t first) {
   std::string digits = std::to_string(first);
   return std::string(20 - std::min<std::size_t>(digits.size(), 20), '0') + digits;
-}
-
-bool sync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
 }
 
 }  // namespace
@@ -312,7 +305,7 @@ Result<std::shared_ptr<EventLog::Segment>> EventLog::create_segment(std::int64_t
     return io_error("create " + segment->data_path);
   }
   if (!write_exact(segment->data_fd, kMagic.data(), kMagic.size(), 0) ||
-      (options_.sync && (::fdatasync(segment->data_fd) != 0 || !sync_dir(dir_)))) {
+      (options_.sync && (::fdatasync(segment->data_fd) != 0 || !sync_directory(dir_)))) {
     segment->removed = true;
     return io_error("create " + segment->data_path);
   }

@@ -1,6 +1,7 @@
 // atproto-relay: host subscriptions, verification, re-sequencing, resync
 // and the XRPC routes; see relay.hpp.
 #include "atproto/relay/relay.hpp"
+#include "atproto/common/files.hpp"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -37,12 +38,6 @@ namespace atproto::relay {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool is_ip_literal(const std::string& host) {
   unsigned char buffer[16];
@@ -246,7 +241,7 @@ struct Relay::State {
   void stage(Upstream& up, AccountState next, std::optional<sync::Event> event,
              Bytes received = {}) {
     AccountStore::Append change;
-    change.time_ms = now_ms();
+    change.time_ms = unix_time_ms();
     std::optional<sync::SeqSlot> slot;
     if (event && !received.empty() && !fault::rewrites_events()) slot = sync::seq_slot(*event);
     if (slot) {
@@ -456,7 +451,7 @@ struct Relay::State {
                               const std::optional<AccountState>& account, Check check) {
     sync::CheckContext context;
     context.host = host;
-    context.now_micros = now_ms() * 1000;
+    context.now_micros = unix_time_ms() * 1000;
     context.clock_skew_micros = std::int64_t{config.rev_clock_skew_seconds} * 1'000'000;
     auto id = identity_of(did, false);
     bool fresh = false;
@@ -682,7 +677,7 @@ struct Relay::State {
   // the next window. False when the relay stops meanwhile.
   bool within_rate(Upstream& up, std::int64_t& window_start, int& window_count) {
     const std::string& host = up.host;
-    std::int64_t now = now_ms();
+    std::int64_t now = unix_time_ms();
     if (now - window_start >= 1000) {
       window_start = now;
       window_count = 0;
@@ -692,7 +687,7 @@ struct Relay::State {
     (void)store->set_host_status(host, kHostThrottled);
     if (!pause(static_cast<int>(window_start + 1000 - now))) return false;
     (void)store->set_host_status(host, kHostActive);
-    window_start = now_ms();
+    window_start = unix_time_ms();
     window_count = 1;
     return true;
   }
@@ -848,7 +843,7 @@ struct Relay::State {
       }
       if (Clock::now() - last_prune > std::chrono::minutes(1)) {
         // [relay.output.retention]
-        (void)store->prune_events(now_ms() -
+        (void)store->prune_events(unix_time_ms() -
                                   std::int64_t{config.event_retention_hours} * 3600 * 1000);
         last_prune = Clock::now();
       }
