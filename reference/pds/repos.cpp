@@ -286,6 +286,7 @@ struct Repos::State {
   std::condition_variable batch_done;
   std::vector<WriteJob*> queue;
   bool leader_active = false;
+  std::function<void()> before_batch;  // tests only
 
   // One statement of the cached ones run to completion (BEGIN, COMMIT,
   // SAVEPOINT, ...): prepared once instead of parsed on every write.
@@ -506,6 +507,16 @@ Result<repo::CommitResult> Repos::apply_writes(const std::string& did,
   }
 }
 
+std::size_t Repos::writes_waiting() const {
+  std::lock_guard lock(state_->queue_mutex);
+  return state_->queue.size();
+}
+
+void Repos::set_before_batch_hook(std::function<void()> hook) {
+  std::lock_guard lock(state_->queue_mutex);
+  state_->before_batch = std::move(hook);
+}
+
 void Repos::run_in_batch(WriteJob& job) {
   std::unique_lock queue_lock(state_->queue_mutex);
   state_->queue.push_back(&job);
@@ -519,7 +530,9 @@ void Repos::run_in_batch(WriteJob& job) {
     state_->leader_active = true;
     std::vector<WriteJob*> batch;
     batch.swap(state_->queue);
+    auto hook = state_->before_batch;
     queue_lock.unlock();
+    if (hook) hook();
     try {
       commit_batch(batch);
     } catch (...) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -122,6 +123,12 @@ class Repos {
   // `did` (deleteAccount).
   Status delete_repo_in_tx(const std::string& did);
   Result<std::optional<RepoRoot>> root(const std::string& did) const;
+
+  // For tests of the group commit: writes queued for the next batch, and a
+  // hook a batch's leader calls before it takes the database (the writes
+  // still preparing are not held back by it).
+  std::size_t writes_waiting() const;
+  void set_before_batch_hook(std::function<void()> hook);
 
  private:
   // The write path in two steps (docs/pds.md, "The write path"): a write's

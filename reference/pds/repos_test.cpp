@@ -3,6 +3,7 @@
 // diffs verify, proofs verify, and each write is one sequenced #commit.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
@@ -238,23 +239,28 @@ TEST_CASE(
     outcomes.push_back({did, false, std::nullopt});
   }
   outcomes.push_back({kAlice, true, std::nullopt});
+  // The first batch's leader waits (outside the database: the others
+  // still prepare their commits) until the other accounts' first writes
+  // are queued behind it, so they go in together whatever the scheduling.
+  std::atomic<bool> first_batch{true};
+  const std::size_t others = dids.size() - 1;
+  f.repos->set_before_batch_hook([&] {
+    if (!first_batch.exchange(false)) return;
+    for (int i = 0; i < 1000 && f.repos->writes_waiting() < others; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  });
   std::vector<std::thread> writers;
-  {
-    // While the database is busy, every writer queues up behind the first.
-    std::unique_lock busy(f.context->db_mutex);
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      writers.emplace_back([&, i] {
-        auto& o = outcomes[i];
-        char key[16];
-        std::snprintf(key, sizeof key, "3kaaaaaaa%04zu", i + 1);
-        auto swap = o.should_fail ? std::optional<data::Cid>((*stale)->commit) : std::nullopt;
-        o.result =
-            f.repos->apply_writes(o.did, {create("app.bsky.feed.post", key, post(key))}, swap);
-      });
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    writers.emplace_back([&, i] {
+      auto& o = outcomes[i];
+      char key[16];
+      std::snprintf(key, sizeof key, "3kaaaaaaa%04zu", i + 1);
+      auto swap = o.should_fail ? std::optional<data::Cid>((*stale)->commit) : std::nullopt;
+      o.result = f.repos->apply_writes(o.did, {create("app.bsky.feed.post", key, post(key))}, swap);
+    });
   }
   for (auto& t : writers) t.join();
+  f.repos->set_before_batch_hook(nullptr);
   sqlite3_commit_hook(f.context->db.handle(), nullptr, nullptr);
   std::size_t written = 0;
   for (const auto& o : outcomes) {
