@@ -273,21 +273,32 @@ int main(int argc, char** argv) {
   digest[0] = 1;
   auto signature = key.sign_digest(digest);
   auto public_key = key.public_key();
-  double raw_rate = 0;
-  double raw_cpu_rate = 0;  // per CPU-second: what one core does, whatever the machine's load
-  {
+  // The raw rate moves by up to a quarter between runs on a shared machine,
+  // so it is measured before and again after the relay's run, and the
+  // ratios use the faster of the two: the conservative figure.
+  struct RawRate {
+    double wall = 0;
+    double cpu = 0;  // per CPU-second: what one core does, whatever the machine's load
+  };
+  auto measure_raw = [&](std::uint64_t& ops, double& elapsed) {
     using clock = std::chrono::steady_clock;
-    std::uint64_t ops = 0;
+    ops = 0;
+    elapsed = 0;
     auto start = clock::now();
     double cpu_start = thread_cpu_seconds();
-    double elapsed = 0;
     while (elapsed < bench::min_seconds()) {
       for (int i = 0; i < 256; ++i) bench::keep(public_key.verify_digest(digest, signature).ok());
       ops += 256;
       elapsed = std::chrono::duration<double>(clock::now() - start).count();
     }
-    raw_rate = static_cast<double>(ops) / elapsed;
-    raw_cpu_rate = static_cast<double>(ops) / (thread_cpu_seconds() - cpu_start);
+    return RawRate{static_cast<double>(ops) / elapsed,
+                   static_cast<double>(ops) / (thread_cpu_seconds() - cpu_start)};
+  };
+  RawRate raw_before;
+  {
+    std::uint64_t ops = 0;
+    double elapsed = 0;
+    raw_before = measure_raw(ops, elapsed);
     nlohmann::json raw{{"id", "relay.k256-verify-raw"},
                        {"what", "raw K-256 signature verify, one core"},
                        {"ops", ops},
@@ -297,6 +308,7 @@ int main(int argc, char** argv) {
                        {"target_ratio", 0}};
     std::cout << raw.dump() << std::endl;
   }
+  const double raw_rate = raw_before.wall;
 
   // The events: about 2 s of the raw verify rate per second of --seconds,
   // or ATPROTO_BENCH_RELAY_EVENTS of them (the one-million-event memory run).
@@ -419,6 +431,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   double rate = static_cast<double>(seen) / seconds;
+  RawRate raw_after;
+  {
+    std::uint64_t ops = 0;
+    double elapsed = 0;
+    raw_after = measure_raw(ops, elapsed);
+  }
+  const double raw_wall_best = std::max(raw_before.wall, raw_after.wall);
+  const double raw_cpu_best = std::max(raw_before.cpu, raw_after.cpu);
   // Per CPU-second of the relay: the whole process (the relay's threads and
   // the consumer) less the consumer's thread; the fake PDS is another process.
   double cpu_rate = static_cast<double>(seen) / cpu_seconds;
@@ -430,10 +450,13 @@ int main(int argc, char** argv) {
       {"bytes", 0},
       {"check", std::to_string(seen) + " forwarded"},
       {"target_ratio", 0},
-      {"of_raw_verify_wall", std::round(rate / raw_rate * 100) / 100},
+      {"of_raw_verify_wall", std::round(rate / raw_wall_best * 100) / 100},
       {"events_per_cpu_second", std::round(cpu_rate)},
-      {"raw_verifies_per_cpu_second", std::round(raw_cpu_rate)},
-      {"of_raw_verify_per_core", std::round(cpu_rate / raw_cpu_rate * 100) / 100},
+      // the faster of the two raw measurements, and each of them
+      {"raw_verifies_per_cpu_second", std::round(raw_cpu_best)},
+      {"raw_verifies_per_cpu_second_before_after",
+       {std::round(raw_before.cpu), std::round(raw_after.cpu)}},
+      {"of_raw_verify_per_core", std::round(cpu_rate / raw_cpu_best * 100) / 100},
       {"target_of_raw_verify", 0.5},
       {"consumer_cpu_seconds", std::round(consumer_cpu * 100) / 100},
       {"accounts", accounts},
