@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "atproto/common/result.hpp"
+#include "atproto/data/cid.hpp"
 
 namespace atproto::relay {
 
@@ -26,13 +27,19 @@ using Bytes = std::vector<std::uint8_t>;
 // and whether the chain broke and a resync from getRepo is due.
 struct AccountState {
   std::string did;
-  std::string host;                 // hostname of the PDS whose stream it came from
-  std::optional<std::string> rev;   // last verified rev
-  std::optional<std::string> head;  // last verified commit CID (string form)
-  std::optional<std::string> data;  // that commit's MST root (string form)
+  std::string host;                // hostname of the PDS whose stream it came from
+  std::optional<std::string> rev;  // last verified rev
+  // The last verified commit's CID and its MST root, kept as CIDs (not
+  // their string form): the checklist compares the next commit's prevData
+  // with `data` on every event, and a store that keeps them as text converts
+  // them when it writes or reads a row.
+  std::optional<atproto::data::Cid> head;
+  std::optional<atproto::data::Cid> data;  // (qualified: `data` names the member here)
   bool active = true;
   std::optional<std::string> status;  // upstream status when inactive
   bool desynchronized = false;        // [relay.resync] chain broken, resync due
+
+  friend bool operator==(const AccountState&, const AccountState&) = default;
 };
 
 // Host status names of com.atproto.sync.defs#hostStatus.

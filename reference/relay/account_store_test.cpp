@@ -26,6 +26,22 @@ std::unique_ptr<AccountStore> open(const TempDir& dir) {
 
 Bytes frame_for(std::int64_t seq) { return Bytes{static_cast<std::uint8_t>(seq), 0xAA}; }
 
+atproto::data::Cid cid_of(std::string_view text) {
+  return atproto::data::Cid::compute(
+      atproto::data::Codec::kDagCbor,
+      std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+// The account as a freshly opened store reads it from the database (no
+// cache in between).
+AccountState stored(const TempDir& dir, const std::string& did) {
+  auto store = open(dir);
+  auto got = store->account(did);
+  REQUIRE(got.ok());
+  REQUIRE(got.value());
+  return *got.value();
+}
+
 }  // namespace
 
 TEST_CASE("relay store: accounts round-trip and page in DID order",
@@ -42,8 +58,8 @@ TEST_CASE("relay store: accounts round-trip and page in DID order",
   full.did = "did:plc:bbb";
   full.host = "other.example";
   full.rev = "3kabcdefghijk";
-  full.head = "bafyhead";
-  full.data = "bafydata";
+  full.head = cid_of("head");
+  full.data = cid_of("data");
   full.active = false;
   full.status = "takendown";
   full.desynchronized = true;
@@ -181,4 +197,85 @@ TEST_CASE(
   CHECK(store->last_seq().value() == atproto::sync::kMaxEmittedSeq);
   CHECK(store->append_event(nullptr, "", 0, 1000, frame_for).error().code ==
         "sync.stream.seq-safe-range");
+}
+
+TEST_CASE(
+    "relay store: every way an append writes an account row (a new row, only the commit "
+    "moved, unchanged, other fields changed, several changes in one batch) is what a "
+    "reopened store reads",
+    "[relay][relay.account.state]") {
+  TempDir dir;
+  AccountState a;
+  a.did = "did:plc:one";
+  a.host = "pds.example";
+  a.rev = "3kaaaaaaaaaaa";
+  a.head = cid_of("c1");
+  a.data = cid_of("d1");
+  auto append = [&](std::vector<AccountState> states) {
+    auto store = open(dir);
+    REQUIRE(store->account(a.did).ok());  // known to the store's cache when it exists
+    std::vector<AccountStore::Append> batch(states.size());
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      batch[i].account = states[i];
+      batch[i].encode = frame_for;
+    }
+    REQUIRE(store->append(batch, "", 0).ok());
+    // The same store answers what it committed.
+    CHECK(*store->account(a.did).value() == states.back());
+  };
+  append({a});  // a new row
+  CHECK(stored(dir, a.did) == a);
+
+  AccountState moved = a;  // a verified commit: rev, head and data only
+  moved.rev = "3kbbbbbbbbbbb";
+  moved.head = cid_of("c2");
+  moved.data = cid_of("d2");
+  append({moved});
+  CHECK(stored(dir, a.did) == moved);
+
+  append({moved});  // unchanged
+  CHECK(stored(dir, a.did) == moved);
+
+  AccountState other = moved;  // hosting status and host change with the commit
+  other.host = "other.example";
+  other.active = false;
+  other.status = "suspended";
+  other.rev = "3kccccccccccc";
+  other.head = cid_of("c3");
+  append({other});
+  CHECK(stored(dir, a.did) == other);
+
+  // Several changes in one batch: the last one is the row; the head back to
+  // none and the data cleared are written as NULL.
+  AccountState first = other;
+  first.rev = "3kddddddddddd";
+  AccountState last = first;
+  last.active = true;
+  last.status.reset();
+  last.desynchronized = true;
+  last.head.reset();
+  last.data.reset();
+  append({first, last});
+  CHECK(stored(dir, a.did) == last);
+}
+
+TEST_CASE("relay store: a row whose CID is not a CID is an error, not a wrong state",
+          "[relay][relay.account.state]") {
+  TempDir dir;
+  AccountState a;
+  a.did = "did:plc:one";
+  a.host = "pds.example";
+  a.head = cid_of("c1");
+  REQUIRE(open(dir)->put_account(a).ok());
+  {
+    auto opened = atproto::sqlite::Database::open(dir.db());
+    REQUIRE(opened.ok());
+    atproto::sqlite::Database db = std::move(opened).value();
+    REQUIRE(db.exec("UPDATE account SET data = 'not-a-cid'").ok());
+  }
+  auto store = open(dir);
+  auto got = store->account(a.did);
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.error().code == atproto::sqlite::kIoError);
+  CHECK_FALSE(store->list_accounts("", 10).ok());
 }

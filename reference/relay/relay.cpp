@@ -93,7 +93,9 @@ struct Upstream {
   std::int64_t cursor = 0;
   bool cursor_dirty = false;
   std::vector<AccountStore::Append> pending;
-  std::unordered_map<std::string, AccountState> staged;  // accounts in `pending`
+  // The accounts in `pending`: the index of each one's latest change there
+  // (its state is kept once, in the change the store writes).
+  std::unordered_map<std::string, std::size_t> staged;
   bool broken = false;  // a frame that is not valid framing: the connection ends
   // [sync.check.desynchronized] The accounts whose resync this host's
   // thread scheduled, until it applies the outcome, with the events held
@@ -229,7 +231,7 @@ struct Relay::State {
   // The account as the host thread sees it: staged changes first.
   Result<std::optional<AccountState>> account_of(Upstream& up, const std::string& did) {
     auto it = up.staged.find(did);
-    if (it != up.staged.end()) return std::optional<AccountState>(it->second);
+    if (it != up.staged.end()) return up.pending[it->second].account;
     return store->account(did);
   }
 
@@ -270,7 +272,7 @@ struct Relay::State {
         return sync::encode_event(*shared);
       };
     }
-    up.staged[next.did] = next;
+    up.staged.insert_or_assign(next.did, up.pending.size());
     change.account = std::move(next);
     up.pending.push_back(std::move(change));
     if (up.pending.size() >= kBatchEvents) flush(up);
@@ -387,7 +389,7 @@ struct Relay::State {
       return;
     }
     const AccountState& fetched = r.fetched.value();
-    AccountState next = account.value().value_or(AccountState{});
+    AccountState next = std::move(account).value().value_or(AccountState{});
     next.did = r.did;
     next.host = fetched.host;
     next.rev = fetched.rev;
@@ -395,7 +397,7 @@ struct Relay::State {
     next.data = fetched.data;
     // Events dropped over the bound may be newer than the fetch.
     next.desynchronized = held.overflowed;
-    stage(up, next, sync::Event(std::move(r.event)));
+    stage(up, std::move(next), sync::Event(std::move(r.event)));
     if (held.overflowed) {
       flush(up);
       schedule_resync(up, r.did);
@@ -434,9 +436,7 @@ struct Relay::State {
       s.active = account->active;
       s.status = account->status;
       s.last_rev = account->rev.value_or("");
-      if (account->data) {
-        if (auto cid = data::Cid::parse(*account->data)) s.last_data = cid.value();
-      }
+      s.last_data = account->data;
     }
     return s;
   }
@@ -494,11 +494,11 @@ struct Relay::State {
   // [relay.resync] Marks the account out of sync and queues the fetch.
   Status desynchronize(Upstream& up, std::optional<AccountState> account, const std::string& did,
                        const sync::Verdict& verdict) {
-    AccountState next = account.value_or(AccountState{});
+    AccountState next = std::move(account).value_or(AccountState{});
     next.did = did;
     next.host = up.host;
     next.desynchronized = true;
-    stage(up, next, std::nullopt);
+    stage(up, std::move(next), std::nullopt);
     flush(up);  // stored before the fetch: after a restart its next event resyncs it
     schedule_resync(up, did);
     return verdict_error(verdict);
@@ -519,8 +519,8 @@ struct Relay::State {
     next.did = event.repo;
     next.host = host;
     next.rev = std::move(verdict.next_rev);
-    next.head = event.commit.to_string();
-    if (verdict.next_data) next.data = verdict.next_data->to_string();
+    next.head = event.commit;
+    if (verdict.next_data) next.data = verdict.next_data;
     stage(up, std::move(next), sync::Event(std::move(event)), std::move(received));
     return {};
   }
@@ -537,13 +537,13 @@ struct Relay::State {
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
     auto carried = sync::read_carried_commit(event.blocks);  // accepted: it reads
     if (!carried) return carried.error();
-    AccountState next = account.value().value_or(AccountState{});
+    AccountState next = std::move(account).value().value_or(AccountState{});
     next.did = event.did;
     next.host = host;
     next.rev = verdict.next_rev;
-    next.head = carried.value().cid.to_string();
-    if (verdict.next_data) next.data = verdict.next_data->to_string();
-    stage(up, next, sync::Event(std::move(event)), std::move(received));
+    next.head = carried.value().cid;
+    if (verdict.next_data) next.data = verdict.next_data;
+    stage(up, std::move(next), sync::Event(std::move(event)), std::move(received));
     return {};
   }
 
@@ -561,10 +561,10 @@ struct Relay::State {
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
     if (auto s = fault::status(sync::check_host(state, host)); !s) return s.error();
     if (auto s = check_host_room(up, account.value()); !s) return s.error();
-    AccountState next = account.value().value_or(AccountState{});
+    AccountState next = std::move(account).value().value_or(AccountState{});
     next.did = event.did;
     next.host = host;
-    stage(up, next, sync::Event(std::move(event)));
+    stage(up, std::move(next), sync::Event(std::move(event)));
     return {};
   }
 
@@ -587,12 +587,12 @@ struct Relay::State {
     auto verdict = fault::verdict(event, sync::check_account_event(event, state));
     if (verdict.action != sync::VerdictAction::kAccept) return verdict_error(verdict);
     if (auto s = check_host_room(up, account.value()); !s) return s.error();
-    AccountState next = account.value().value_or(AccountState{});
+    AccountState next = std::move(account).value().value_or(AccountState{});
     next.did = event.did;
     next.host = host;
     if (verdict.next_active) next.active = *verdict.next_active;
     if (verdict.next_status) next.status = *verdict.next_status;
-    stage(up, next, sync::Event(std::move(event)));
+    stage(up, std::move(next), sync::Event(std::move(event)));
     return {};
   }
 
@@ -799,8 +799,8 @@ struct Relay::State {
     fetched.did = did;
     fetched.host = id.value().pds_host;
     fetched.rev = commit.rev;
-    fetched.head = verified.value().commit_cid.to_string();
-    fetched.data = commit.data.to_string();
+    fetched.head = verified.value().commit_cid;
+    fetched.data = commit.data;
     car::CarFile slice;
     slice.roots = {verified.value().commit_cid};
     slice.blocks = {{verified.value().commit_cid, repo::encode_commit(commit)}};
@@ -887,28 +887,26 @@ void Relay::State::add_routes() {
   using xrpc::ParamSpec;
   using Kind = ParamSpec::Kind;
   // [relay.api.list-repos] Accounts with a verified commit, in DID order.
-  (void)router.query("com.atproto.sync.listRepos",
-                     {{"limit", Kind::integer}, {"cursor", Kind::string}},
-                     [this](const xrpc::HttpRequest& request) {
-                       int limit = limit_param(request, 500);
-                       std::string after = request.query_param("cursor").value_or("");
-                       auto rows = store->list_accounts(after, limit);
-                       if (!rows)
-                         return xrpc::xrpc_error(500, "InternalServerError", rows.error().message);
-                       nlohmann::json repos = nlohmann::json::array();
-                       for (const auto& a : rows.value()) {
-                         if (!a.head || !a.rev) continue;
-                         nlohmann::json r = {{"did", a.did}, {"head", *a.head}, {"rev", *a.rev}};
-                         r["active"] = a.active && !a.desynchronized;
-                         if (!a.active && a.status) r["status"] = *a.status;
-                         if (a.active && a.desynchronized) r["status"] = "desynchronized";
-                         repos.push_back(std::move(r));
-                       }
-                       nlohmann::json out = {{"repos", repos}};
-                       if (static_cast<int>(rows.value().size()) == limit)
-                         out["cursor"] = rows.value().back().did;
-                       return xrpc::HttpResponse::json(200, out);
-                     });
+  (void)router.query(
+      "com.atproto.sync.listRepos", {{"limit", Kind::integer}, {"cursor", Kind::string}},
+      [this](const xrpc::HttpRequest& request) {
+        int limit = limit_param(request, 500);
+        std::string after = request.query_param("cursor").value_or("");
+        auto rows = store->list_accounts(after, limit);
+        if (!rows) return xrpc::xrpc_error(500, "InternalServerError", rows.error().message);
+        nlohmann::json repos = nlohmann::json::array();
+        for (const auto& a : rows.value()) {
+          if (!a.head || !a.rev) continue;
+          nlohmann::json r = {{"did", a.did}, {"head", a.head->to_string()}, {"rev", *a.rev}};
+          r["active"] = a.active && !a.desynchronized;
+          if (!a.active && a.status) r["status"] = *a.status;
+          if (a.active && a.desynchronized) r["status"] = "desynchronized";
+          repos.push_back(std::move(r));
+        }
+        nlohmann::json out = {{"repos", repos}};
+        if (static_cast<int>(rows.value().size()) == limit) out["cursor"] = rows.value().back().did;
+        return xrpc::HttpResponse::json(200, out);
+      });
 
   // [relay.api.repo-status]
   (void)router.query(
@@ -945,7 +943,7 @@ void Relay::State::add_routes() {
           if (status == "suspended") return xrpc::xrpc_error(400, "RepoSuspended", "suspended");
           return xrpc::xrpc_error(400, "RepoDeactivated", "not active");
         }
-        return xrpc::HttpResponse::json(200, {{"cid", *a.head}, {"rev", *a.rev}});
+        return xrpc::HttpResponse::json(200, {{"cid", a.head->to_string()}, {"rev", *a.rev}});
       });
 
   // [relay.api.hosts] Hosts in order of first sight.

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "atproto/common/sqlite.hpp"
+#include "atproto/data/cid.hpp"
 #include "atproto/relay/account_store.hpp"
 #include "atproto/relay/event_log.hpp"
 #include "atproto/sync/events.hpp"
@@ -39,17 +40,45 @@ CREATE TABLE IF NOT EXISTS sequence (
 INSERT OR IGNORE INTO sequence (id, last_seq) VALUES (1, 0);
 )sql";
 
-AccountState read_account(const sqlite::Statement& s) {
+// The commit and MST root CIDs are stored in their string form (what
+// listRepos and getLatestCommit answer, and readable with the sqlite3 shell).
+Result<std::optional<data::Cid>> read_cid(const sqlite::Statement& s, int column) {
+  if (s.is_null(column)) return std::optional<data::Cid>();
+  auto cid = data::Cid::parse(s.text(column));
+  if (!cid) return make_error(sqlite::kIoError, "damaged account row: " + cid.error().message);
+  return std::optional<data::Cid>(cid.value());
+}
+
+Result<AccountState> read_account(const sqlite::Statement& s) {
   AccountState a;
   a.did = s.text(0);
   a.host = s.text(1);
   a.rev = s.optional_text(2);
-  a.head = s.optional_text(3);
-  a.data = s.optional_text(4);
+  auto head = read_cid(s, 3);
+  if (!head) return head.error();
+  a.head = head.value();
+  auto data = read_cid(s, 4);
+  if (!data) return data.error();
+  a.data = data.value();
   a.active = s.integer(5) != 0;
   a.status = s.optional_text(6);
   a.desynchronized = s.integer(7) != 0;
   return a;
+}
+
+void bind_cid(sqlite::Statement& s, int index, const std::optional<data::Cid>& cid) {
+  if (cid) {
+    s.bind(index, cid->to_string());
+  } else {
+    s.bind_null(index);
+  }
+}
+
+// Whether `next` differs from `stored` in the fields a verified commit moves
+// (rev, head, data) only: the common case, written by a narrower UPDATE.
+bool only_commit_moved(const AccountState& stored, const AccountState& next) {
+  return stored.did == next.did && stored.host == next.host && stored.active == next.active &&
+         stored.status == next.status && stored.desynchronized == next.desynchronized;
 }
 
 constexpr const char* kAccountColumns =
@@ -95,9 +124,10 @@ class SqliteAccountStore final : public AccountStore {
     int rc = s.step();
     if (rc == SQLITE_DONE) return std::optional<AccountState>();
     if (rc != SQLITE_ROW) return s.error("account");
-    AccountState found = read_account(s);
-    remember(found);
-    return std::optional<AccountState>(std::move(found));
+    auto found = read_account(s);
+    if (!found) return found.error();
+    remember(found.value());
+    return std::optional<AccountState>(std::move(found).value());
   }
 
   Result<std::vector<AccountState>> list_accounts(std::string_view after_did, int limit) override {
@@ -108,7 +138,11 @@ class SqliteAccountStore final : public AccountStore {
     s.bind(1, after_did).bind(2, limit);
     std::vector<AccountState> out;
     int rc;
-    while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_account(s));
+    while ((rc = s.step()) == SQLITE_ROW) {
+      auto a = read_account(s);
+      if (!a) return a.error();
+      out.push_back(std::move(a).value());
+    }
     if (rc != SQLITE_DONE) return s.error("list accounts");
     return out;
   }
@@ -269,10 +303,30 @@ class SqliteAccountStore final : public AccountStore {
     return h;
   }
 
+  // Writes the account's row unless it is already as committed: the cache
+  // holds exactly the committed rows, so an account found there with only
+  // its commit moved (the hot path: a verified #commit) has just those three
+  // columns updated, and one found unchanged is not written at all.
   Status write_account(const AccountState& a) {
+    if (auto it = cache_.find(a.did); it != cache_.end()) {
+      if (it->second == a) return {};
+      if (only_commit_moved(it->second, a)) {
+        auto& s = update_commit_.take();
+        Returned done{s};
+        s.bind(1, a.rev);
+        bind_cid(s, 2, a.head);
+        bind_cid(s, 3, a.data);
+        s.bind(4, a.did);
+        if (auto r = s.run(); !r) return r;
+        if (db_.changes() == 1) return {};
+        // Not there after all (no path leads here): written in full below.
+      }
+    }
     auto& s = upsert_account_.take();
     Returned done{s};
-    s.bind(1, a.did).bind(2, a.host).bind(3, a.rev).bind(4, a.head).bind(5, a.data);
+    s.bind(1, a.did).bind(2, a.host).bind(3, a.rev);
+    bind_cid(s, 4, a.head);
+    bind_cid(s, 5, a.data);
     s.bind(6, a.active ? 1 : 0).bind(7, a.status).bind(8, a.desynchronized ? 1 : 0);
     return s.run();
   }
@@ -374,6 +428,7 @@ class SqliteAccountStore final : public AccountStore {
                              "data = excluded.data, active = excluded.active, "
                              "status = excluded.status, "
                              "desynchronized = excluded.desynchronized"};
+  Cached update_commit_{db_, "UPDATE account SET rev = ?, head = ?, data = ? WHERE did = ?"};
   Cached update_cursor_{db_, "UPDATE host SET cursor = ? WHERE hostname = ?"};
   Cached update_last_seq_{db_, "UPDATE sequence SET last_seq = ? WHERE id = 1"};
 };
