@@ -84,27 +84,36 @@ bool only_commit_moved(const AccountState& stored, const AccountState& next) {
 constexpr const char* kAccountColumns =
     "did, host, rev, head, data, active, status, desynchronized";
 
-// A statement prepared once and reused: reset when taken and when given
-// back, so that no read stays open (an open read would hold back WAL
-// checkpoints).
+// A statement prepared once and reused. take() lends it until the returned
+// guard goes out of scope, which resets it (and its bindings): no read stays
+// open (an open read would hold back WAL checkpoints), and the next use finds
+// it ready without a second reset.
 class Cached {
  public:
   Cached(sqlite::Database& db, std::string sql) : db_(db), sql_(std::move(sql)) {}
-  sqlite::Statement& take() {
+
+  class Lent {
+   public:
+    explicit Lent(sqlite::Statement& s) : statement_(s) {}
+    ~Lent() { statement_.reset(); }
+    Lent(const Lent&) = delete;
+    Lent& operator=(const Lent&) = delete;
+    sqlite::Statement& operator*() const { return statement_; }
+    sqlite::Statement* operator->() const { return &statement_; }
+
+   private:
+    sqlite::Statement& statement_;
+  };
+
+  Lent take() {
     if (!statement_) statement_ = std::make_unique<sqlite::Statement>(db_.handle(), sql_);
-    statement_->reset();
-    return *statement_;
+    return Lent(*statement_);
   }
 
  private:
   sqlite::Database& db_;
   std::string sql_;
   std::unique_ptr<sqlite::Statement> statement_;
-};
-
-struct Returned {
-  sqlite::Statement& statement;
-  ~Returned() { statement.reset(); }
 };
 
 class SqliteAccountStore final : public AccountStore {
@@ -117,8 +126,8 @@ class SqliteAccountStore final : public AccountStore {
     if (auto it = cache_.find(did); it != cache_.end()) {
       return std::optional<AccountState>(it->second);
     }
-    auto& s = select_account_.take();
-    Returned done{s};
+    auto lent = select_account_.take();
+    auto& s = *lent;
     if (!s.ok()) return s.error("prepare");
     s.bind(1, did);
     int rc = s.step();
@@ -311,8 +320,8 @@ class SqliteAccountStore final : public AccountStore {
     if (auto it = cache_.find(a.did); it != cache_.end()) {
       if (it->second == a) return {};
       if (only_commit_moved(it->second, a)) {
-        auto& s = update_commit_.take();
-        Returned done{s};
+        auto lent = update_commit_.take();
+        auto& s = *lent;
         s.bind(1, a.rev);
         bind_cid(s, 2, a.head);
         bind_cid(s, 3, a.data);
@@ -322,8 +331,8 @@ class SqliteAccountStore final : public AccountStore {
         // Not there after all (no path leads here): written in full below.
       }
     }
-    auto& s = upsert_account_.take();
-    Returned done{s};
+    auto lent = upsert_account_.take();
+    auto& s = *lent;
     s.bind(1, a.did).bind(2, a.host).bind(3, a.rev);
     bind_cid(s, 4, a.head);
     bind_cid(s, 5, a.data);
@@ -345,8 +354,8 @@ class SqliteAccountStore final : public AccountStore {
   }
 
   Status write_last_seq(std::int64_t seq) {
-    auto& s = update_last_seq_.take();
-    Returned done{s};
+    auto lent = update_last_seq_.take();
+    auto& s = *lent;
     s.bind(1, seq);
     return s.run();
   }
@@ -399,8 +408,8 @@ class SqliteAccountStore final : public AccountStore {
   }
 
   Status write_cursor(std::string_view hostname, std::int64_t cursor) {
-    auto& s = update_cursor_.take();
-    Returned done{s};
+    auto lent = update_cursor_.take();
+    auto& s = *lent;
     s.bind(1, cursor).bind(2, hostname);
     return s.run();
   }
