@@ -206,20 +206,20 @@ void Firehose::subscribe(std::shared_ptr<xrpc::WebSocketConnection> connection,
 
 void Firehose::published(std::vector<AccountStore::Appended> events) {
   if (events.empty()) return;
-  // The frames are shared with the consumers' queues, not copied; the
-  // allocations happen outside the lock.
-  std::vector<std::shared_ptr<const Bytes>> frames;
-  frames.reserve(events.size());
-  for (auto& e : events) frames.push_back(std::make_shared<const Bytes>(std::move(e.frame)));
+  // The frames are shared with the consumers' queues, not copied. The batch
+  // is one shared allocation and each frame an aliasing pointer into it,
+  // not an allocation per frame: a batch is freed once the last consumer
+  // and the recent window are done with all of its frames (they are sent
+  // in order, so that is soon after its last one). Made outside the lock.
+  auto batch = std::make_shared<std::vector<AccountStore::Appended>>(std::move(events));
   {
     std::lock_guard lock(state_->mutex);
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      const std::int64_t seq = events[i].seq;
-      state_->head = std::max(state_->head, seq);
-      if (!state_->recent.empty() && state_->recent.back().first + 1 != seq) {
+    for (const auto& e : *batch) {
+      state_->head = std::max(state_->head, e.seq);
+      if (!state_->recent.empty() && state_->recent.back().first + 1 != e.seq) {
         state_->recent.clear();
       }
-      state_->recent.emplace_back(seq, std::move(frames[i]));
+      state_->recent.emplace_back(e.seq, std::shared_ptr<const Bytes>(batch, &e.frame));
     }
     while (state_->recent.size() > state_->options.recent_events) state_->recent.pop_front();
     state_->woken = true;
