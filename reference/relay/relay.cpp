@@ -144,8 +144,11 @@ struct Relay::State {
   std::mutex sequence_mutex;
 
   std::mutex identity_mutex;
+  // Identities are shared, not copied, with the threads that use them (one
+  // look-up per event).
+  using SharedIdentity = std::shared_ptr<const Identity>;
   struct CachedIdentity {
-    Result<Identity> identity;
+    Result<SharedIdentity> identity;
     Clock::time_point expires;
   };
   std::unordered_map<std::string, CachedIdentity> identities;
@@ -197,13 +200,13 @@ struct Relay::State {
   // The account's identity, resolved by the relay itself: its DID document
   // must name a signing key and a PDS ([sync.check.identity]). Cached for identity_ttl_seconds;
   // `fresh` resolves again.
-  Result<Identity> identity_of(const std::string& did, bool fresh) {
+  Result<SharedIdentity> identity_of(const std::string& did, bool fresh) {
     if (!fresh) {
       std::lock_guard lock(identity_mutex);
       auto it = identities.find(did);
       if (it != identities.end() && it->second.expires > Clock::now()) return it->second.identity;
     }
-    Result<Identity> out = resolve(did);
+    Result<SharedIdentity> out = resolve(did);
     // A failure is kept for a short while only: an account created just
     // after a failed lookup must not wait a whole TTL.
     int ttl = out ? config.identity_ttl_seconds : std::min(config.identity_ttl_seconds, 30);
@@ -213,7 +216,7 @@ struct Relay::State {
     return out;
   }
 
-  Result<Identity> resolve(const std::string& did) {
+  Result<SharedIdentity> resolve(const std::string& did) {
     auto doc = identity::resolve_did(did, resolver);
     if (!doc) return doc.error();
     auto key = identity::atproto_signing_key(doc.value());
@@ -225,7 +228,8 @@ struct Relay::State {
     if (!endpoint) return make_error("sync.check.identity", did + " names no PDS");
     auto host = hostname_of_url(*endpoint);
     if (!host) return make_error("sync.check.identity", did + ": bad PDS endpoint");
-    return Identity{host.value(), key.value(), identity::claimed_handle(doc.value())};
+    return std::make_shared<const Identity>(
+        Identity{host.value(), key.value(), identity::claimed_handle(doc.value())});
   }
 
   // The account as the host thread sees it: staged changes first.
@@ -424,12 +428,12 @@ struct Relay::State {
   // identity resolved for it.
   static sync::AccountState checklist_state(const std::string& did,
                                             const std::optional<AccountState>& account,
-                                            const Result<Identity>& id, bool fresh) {
+                                            const Result<SharedIdentity>& id, bool fresh) {
     sync::AccountState s;
     s.did = did;
     if (id) {
-      s.host = id.value().pds_host;
-      s.signing_key = id.value().key;
+      s.host = id.value()->pds_host;
+      s.signing_key = id.value()->key;
     }
     s.identity_fresh = fresh;
     if (account) {
@@ -455,7 +459,7 @@ struct Relay::State {
     context.clock_skew_micros = std::int64_t{config.rev_clock_skew_seconds} * 1'000'000;
     auto id = identity_of(did, false);
     bool fresh = false;
-    if (id && id.value().pds_host != host) {
+    if (id && id.value()->pds_host != host) {
       id = identity_of(did, true);
       fresh = true;
     }
@@ -576,7 +580,7 @@ struct Relay::State {
     // whether it hosts the account ([sync.check.host]).
     auto id = identity_of(event.did, false);
     bool fresh = false;
-    if (!id || id.value().pds_host != host) {
+    if (!id || id.value()->pds_host != host) {
       id = identity_of(event.did, true);
       fresh = true;
     }
@@ -782,7 +786,7 @@ struct Relay::State {
     identity::FetchPolicy policy = fetch;
     policy.max_response_bytes = config.max_repo_bytes;
     policy.timeout_ms = 60000;
-    xrpc::XrpcClient client(base_url(id.value().pds_host, false), policy);
+    xrpc::XrpcClient client(base_url(id.value()->pds_host, false), policy);
     auto response = client.query("com.atproto.sync.getRepo", {{"did", did}});
     if (!response) return response.error();
     if (!response.value().ok()) {
@@ -792,12 +796,12 @@ struct Relay::State {
     const std::string& body = response.value().body;
     auto verified = repo::verify_repo_car(
         std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), did,
-        id.value().key);
+        id.value()->key);
     if (!verified) return verified.error();
     const auto& commit = verified.value().commit;
     AccountState fetched;
     fetched.did = did;
-    fetched.host = id.value().pds_host;
+    fetched.host = id.value()->pds_host;
     fetched.rev = commit.rev;
     fetched.head = verified.value().commit_cid;
     fetched.data = commit.data;
