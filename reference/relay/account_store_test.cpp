@@ -32,6 +32,18 @@ atproto::data::Cid cid_of(std::string_view text) {
       std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
+// An account with a verified commit (its CID and MST root made from the texts).
+AccountState with_commit(const std::string& did, const std::string& host, const std::string& rev,
+                         std::string_view head, std::string_view data) {
+  AccountState a;
+  a.did = did;
+  a.host = host;
+  a.rev = rev;
+  a.head = cid_of(head);
+  a.data = cid_of(data);
+  return a;
+}
+
 // The account as a freshly opened store reads it from the database (no
 // cache in between).
 AccountState stored(const TempDir& dir, const std::string& did) {
@@ -54,12 +66,7 @@ TEST_CASE("relay store: accounts round-trip and page in DID order",
     a.host = "pds.example";
     REQUIRE(store->put_account(a).ok());
   }
-  AccountState full;
-  full.did = "did:plc:bbb";
-  full.host = "other.example";
-  full.rev = "3kabcdefghijk";
-  full.head = cid_of("head");
-  full.data = cid_of("data");
+  AccountState full = with_commit("did:plc:bbb", "other.example", "3kabcdefghijk", "head", "data");
   full.active = false;
   full.status = "takendown";
   full.desynchronized = true;
@@ -205,12 +212,7 @@ TEST_CASE(
     "reopened store reads",
     "[relay][relay.account.state]") {
   TempDir dir;
-  AccountState a;
-  a.did = "did:plc:one";
-  a.host = "pds.example";
-  a.rev = "3kaaaaaaaaaaa";
-  a.head = cid_of("c1");
-  a.data = cid_of("d1");
+  const AccountState a = with_commit("did:plc:one", "pds.example", "3kaaaaaaaaaaa", "c1", "d1");
   auto append = [&](std::vector<AccountState> states) {
     auto store = open(dir);
     REQUIRE(store->account(a.did).ok());  // known to the store's cache when it exists
