@@ -244,9 +244,10 @@ struct Relay::State {
   // empty, is the frame the event was decoded from: its seq is replaced in
   // place instead of encoding the event again (sync::resequence_frame, which
   // declines frames that carry fields beyond the lexicon's).
-  void stage(Upstream& up, AccountState next, std::optional<sync::Event> event,
+  void stage(Upstream& up, AccountState&& next, std::optional<sync::Event> event,
              Bytes received = {}) {
-    AccountStore::Append change;
+    // Built in place at the end of the batch (an Append is large to move).
+    AccountStore::Append& change = up.pending.emplace_back();
     change.time_ms = unix_time_ms();
     std::optional<sync::SeqSlot> slot;
     if (event && !received.empty() && !fault::rewrites_events()) slot = sync::seq_slot(*event);
@@ -276,9 +277,8 @@ struct Relay::State {
         return sync::encode_event(*shared);
       };
     }
-    up.staged.insert_or_assign(next.did, up.pending.size());
+    up.staged.insert_or_assign(next.did, up.pending.size() - 1);
     change.account = std::move(next);
-    up.pending.push_back(std::move(change));
     if (up.pending.size() >= kBatchEvents) flush(up);
   }
 
@@ -631,6 +631,7 @@ struct Relay::State {
     int window_count = 0;
     Upstream up;
     up.host = host;
+    up.pending.reserve(kBatchEvents);  // a batch never moves its changes
     while (!stopping) {
       auto state = store->host(host);
       if (!state || !state.value()) return;
