@@ -31,8 +31,8 @@ struct AccountState {
   std::optional<std::string> rev;  // last verified rev
   // The last verified commit's CID and its MST root, kept as CIDs (not
   // their string form): the checklist compares the next commit's prevData
-  // with `data` on every event, and a store that keeps them as text converts
-  // them when it writes or reads a row.
+  // with `data` on every event, and the SQLite store keeps their bytes; only
+  // the API's answers spell them as strings.
   std::optional<atproto::data::Cid> head;
   std::optional<atproto::data::Cid> data;  // (qualified: `data` names the member here)
   bool active = true;

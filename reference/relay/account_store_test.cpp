@@ -281,3 +281,45 @@ TEST_CASE("relay store: a row whose CID is not a CID is an error, not a wrong st
   CHECK(got.error().code == atproto::sqlite::kIoError);
   CHECK_FALSE(store->list_accounts("", 10).ok());
 }
+
+TEST_CASE(
+    "relay store: CIDs are stored as their bytes; rows an older version wrote as strings read "
+    "the same and take bytes when next written",
+    "[relay][relay.account.state]") {
+  TempDir dir;
+  const AccountState a = with_commit("did:plc:one", "pds.example", "3kaaaaaaaaaaa", "c1", "d1");
+  REQUIRE(open(dir)->put_account(a).ok());
+  auto typeof_cids = [&] {
+    auto opened = atproto::sqlite::Database::open(dir.db());
+    REQUIRE(opened.ok());
+    atproto::sqlite::Database db = std::move(opened).value();
+    auto s = db.prepare("SELECT typeof(head) || ' ' || typeof(data) FROM account");
+    REQUIRE(s.step() == SQLITE_ROW);
+    return s.text(0);
+  };
+  CHECK(typeof_cids() == "blob blob");
+  {
+    // As an older version wrote the row: the CIDs' strings.
+    auto opened = atproto::sqlite::Database::open(dir.db());
+    REQUIRE(opened.ok());
+    atproto::sqlite::Database db = std::move(opened).value();
+    auto s = db.prepare("UPDATE account SET head = ?, data = ?");
+    s.bind(1, a.head->to_string()).bind(2, a.data->to_string());
+    REQUIRE(s.run().ok());
+  }
+  CHECK(typeof_cids() == "text text");
+  CHECK(stored(dir, a.did) == a);
+  AccountState moved = a;
+  moved.rev = "3kbbbbbbbbbbb";
+  moved.head = cid_of("c2");
+  moved.data = cid_of("d2");
+  {
+    auto store = open(dir);
+    REQUIRE(store->account(a.did).ok());
+    std::vector<AccountStore::Append> batch(1);
+    batch[0].account = moved;
+    REQUIRE(store->append(batch, "", 0).ok());
+  }
+  CHECK(typeof_cids() == "blob blob");
+  CHECK(stored(dir, a.did) == moved);
+}

@@ -20,8 +20,8 @@ CREATE TABLE IF NOT EXISTS account (
   did TEXT PRIMARY KEY,
   host TEXT NOT NULL,
   rev TEXT,
-  head TEXT,
-  data TEXT,
+  head BLOB,
+  data BLOB,
   active INTEGER NOT NULL,
   status TEXT,
   desynchronized INTEGER NOT NULL
@@ -40,11 +40,19 @@ CREATE TABLE IF NOT EXISTS sequence (
 INSERT OR IGNORE INTO sequence (id, last_seq) VALUES (1, 0);
 )sql";
 
-// The commit and MST root CIDs are stored in their string form (what
-// listRepos and getLatestCommit answer, and readable with the sqlite3 shell).
+// The commit and MST root CIDs are stored in their binary form (36 bytes,
+// as in DAG-CBOR links; `hex(head)` in the sqlite3 shell): written on every
+// event, they are never turned into text on the way (only listRepos and
+// getLatestCommit answer them as strings). A database written by an older
+// version holds them as strings; those rows read as well: a binary CIDv1
+// begins with the byte 0x01, a base32 string with 'b'.
 Result<std::optional<data::Cid>> read_cid(const sqlite::Statement& s, int column) {
   if (s.is_null(column)) return std::optional<data::Cid>();
-  auto cid = data::Cid::parse(s.text(column));
+  const Bytes stored = s.blob(column);
+  auto cid = !stored.empty() && stored.front() == 'b'
+                 ? data::Cid::parse(std::string_view(reinterpret_cast<const char*>(stored.data()),
+                                                     stored.size()))
+                 : data::Cid::from_bytes(stored);
   if (!cid) return make_error(sqlite::kIoError, "damaged account row: " + cid.error().message);
   return std::optional<data::Cid>(cid.value());
 }
@@ -66,12 +74,16 @@ Result<AccountState> read_account(const sqlite::Statement& s) {
   return a;
 }
 
-void bind_cid(sqlite::Statement& s, int index, const std::optional<data::Cid>& cid) {
-  if (cid) {
-    s.bind(index, cid->to_string());
-  } else {
+// `scratch` is reused: the binding copies the bytes.
+void bind_cid(sqlite::Statement& s, int index, const std::optional<data::Cid>& cid,
+              Bytes& scratch) {
+  if (!cid) {
     s.bind_null(index);
+    return;
   }
+  scratch.clear();
+  cid->append_bytes(scratch);
+  s.bind_blob(index, scratch);
 }
 
 // Whether `next` differs from `stored` in the fields a verified commit moves
@@ -323,8 +335,8 @@ class SqliteAccountStore final : public AccountStore {
         auto lent = update_commit_.take();
         auto& s = *lent;
         s.bind(1, a.rev);
-        bind_cid(s, 2, a.head);
-        bind_cid(s, 3, a.data);
+        bind_cid(s, 2, a.head, scratch_);
+        bind_cid(s, 3, a.data, scratch_);
         s.bind(4, a.did);
         if (auto r = s.run(); !r) return r;
         if (db_.changes() == 1) return {};
@@ -334,8 +346,8 @@ class SqliteAccountStore final : public AccountStore {
     auto lent = upsert_account_.take();
     auto& s = *lent;
     s.bind(1, a.did).bind(2, a.host).bind(3, a.rev);
-    bind_cid(s, 4, a.head);
-    bind_cid(s, 5, a.data);
+    bind_cid(s, 4, a.head, scratch_);
+    bind_cid(s, 5, a.data, scratch_);
     s.bind(6, a.active ? 1 : 0).bind(7, a.status).bind(8, a.desynchronized ? 1 : 0);
     return s.run();
   }
@@ -418,6 +430,7 @@ class SqliteAccountStore final : public AccountStore {
   sqlite::Database db_;
   std::unique_ptr<EventLog> log_;
   std::int64_t next_seq_ = 1;  // set by init()
+  Bytes scratch_;              // a CID's bytes while they are bound
   static constexpr std::size_t kCachedAccounts = 10000;
   struct DidHash {
     using is_transparent = void;  // finds by string_view, no copy
