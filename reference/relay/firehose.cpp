@@ -42,15 +42,19 @@ struct Firehose::State {
   std::deque<std::pair<std::int64_t, std::shared_ptr<const Bytes>>> recent;
   std::int64_t head = 0;  // last seq published
   std::thread thread;
+  // The fan-out thread's frames of one send (reused: no allocation per send).
+  std::vector<std::shared_ptr<const Bytes>> frames_buffer;
 
   State(AccountStore& s, FirehoseOptions o) : store(s), options(o) {}
 
   // The frames from `from` on, at most `limit`: from memory when they are
   // still there, else from the log on disk.
   // `from` becomes the seq of the first frame returned.
-  std::vector<std::shared_ptr<const Bytes>> frames_from(std::int64_t& from, std::size_t limit) {
-    std::vector<std::shared_ptr<const Bytes>> out;
-    out.reserve(limit);
+  // `out` is the fan-out thread's one buffer (emptied here; it keeps its
+  // capacity from round to round).
+  void frames_from(std::int64_t& from, std::size_t limit,
+                   std::vector<std::shared_ptr<const Bytes>>& out) {
+    out.clear();
     {
       std::lock_guard lock(mutex);
       if (!recent.empty() && from >= recent.front().first) {
@@ -58,18 +62,17 @@ struct Firehose::State {
         for (; index < recent.size() && out.size() < limit; ++index) {
           out.push_back(recent[index].second);
         }
-        return out;
+        return;
       }
     }
     auto stored = store.events_after(from - 1, static_cast<int>(limit));
-    if (!stored) return out;
+    if (!stored) return;
     for (auto& e : stored.value()) {
       // A gap (pruned events): the consumer continues at the first one kept.
       if (out.empty()) from = e.seq;
       if (e.seq != from + static_cast<std::int64_t>(out.size())) break;
       out.push_back(std::make_shared<const Bytes>(std::move(e.frame)));
     }
-    return out;
   }
 
   void drop_slow(Consumer& c) {
@@ -95,7 +98,8 @@ struct Firehose::State {
       }
       c.full_since.reset();
       std::int64_t start = c.next;
-      auto frames = frames_from(start, 256);
+      auto& frames = frames_buffer;
+      frames_from(start, 256, frames);
       if (frames.empty()) return true;  // storage error: try again next round
       c.next = start;                   // later than asked when events were pruned meanwhile
       // As many as fit below the consumer's bound (at least one), queued at
@@ -109,6 +113,7 @@ struct Firehose::State {
         if (bytes > room && count > 0) break;
       }
       std::size_t queued = c.connection->send_shared({frames.data(), count});
+      frames.clear();  // holds no frame past its use
       c.next += static_cast<std::int64_t>(queued);
       if (queued < count) return false;
     }
