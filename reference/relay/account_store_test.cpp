@@ -1,6 +1,10 @@
 // The SQLite AccountStore: accounts, hosts, and the output log's sequence
 // numbers (never reused, also across reopening and pruning).
 #include <catch2/catch.hpp>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "atproto/common/sqlite.hpp"
 #include "atproto/common/testing.hpp"
@@ -322,4 +326,67 @@ TEST_CASE(
   }
   CHECK(typeof_cids() == "blob blob");
   CHECK(stored(dir, a.did) == moved);
+}
+
+TEST_CASE(
+    "relay store property: after random batches of account changes (commits, host and status "
+    "changes, repeats, unchanged states), the store and a reopened one read the model's states",
+    "[relay][relay.account.state]") {
+  TempDir dir;
+  std::mt19937 random(20261206);  // fixed: a failure replays
+  std::map<std::string, AccountState> model;
+  const std::vector<std::string> dids = {"did:plc:a", "did:plc:b", "did:plc:c", "did:plc:d"};
+  auto store = open(dir);
+  int commits = 0;
+  for (int round = 0; round < 60; ++round) {
+    std::vector<AccountStore::Append> batch(1 + random() % 6);
+    for (auto& change : batch) {
+      const std::string& did = dids[random() % dids.size()];
+      auto it = model.find(did);
+      AccountState next = it != model.end() ? it->second : AccountState{};
+      next.did = did;
+      if (next.host.empty()) next.host = "pds.example";
+      switch (random() % 5) {
+        case 0:
+        case 1: {  // a verified commit (the narrow UPDATE when the row is known)
+          const std::string n = std::to_string(++commits);
+          next.rev = "3k" + std::string(11 - n.size(), 'a') + n;
+          next.head = cid_of("head " + n);
+          next.data = cid_of("data " + n);
+          break;
+        }
+        case 2:  // a move to another host
+          next.host = next.host == "pds.example" ? "other.example" : "pds.example";
+          break;
+        case 3:  // a status change, or out of sync and back
+          if (random() % 2) {
+            next.active = !next.active;
+            next.status = next.active ? std::nullopt : std::optional<std::string>("suspended");
+          } else {
+            next.desynchronized = !next.desynchronized;
+          }
+          break;
+        default:  // unchanged
+          break;
+      }
+      model[did] = next;
+      change.account = std::move(next);
+      if (random() % 2) change.encode = frame_for;
+    }
+    REQUIRE(store->append(batch, "", 0).ok());
+    for (const auto& [did, expected] : model) {
+      auto got = store->account(did);
+      REQUIRE(got.ok());
+      REQUIRE(got.value());
+      CHECK(*got.value() == expected);
+    }
+    if (round % 10 == 9) {
+      store.reset();  // the database alone, no cache
+      store = open(dir);
+      auto rows = store->list_accounts("", 10);
+      REQUIRE(rows.ok());
+      REQUIRE(rows.value().size() == model.size());
+      for (const auto& row : rows.value()) CHECK(row == model.at(row.did));
+    }
+  }
 }
