@@ -13,6 +13,7 @@
 #include "atproto/repo/block_store.hpp"
 #include "atproto/repo/inversion.hpp"
 #include "atproto/repo/mst.hpp"
+#include "atproto/sync/tape_lease.hpp"
 #include "atproto/syntax/tid.hpp"
 
 namespace atproto::sync {
@@ -48,6 +49,9 @@ Verdict verdict(VerdictAction action, const Error& error) {
   return v;
 }
 Verdict drop(const Error& error) { return verdict(VerdictAction::kDrop, error); }
+
+// The tape carried records are decoded onto (check_records).
+using RecordTapeLease = detail::TapeLease<struct RecordUse>;
 
 // The inversion's read-only store over a carried CAR: no block is copied
 // into a map up front, and the tree reads its nodes through view(), which
@@ -327,11 +331,10 @@ Status check_rev_future(std::string_view rev, const CheckContext& context) {
 Status check_records(const CommitEvent& event, const car::CarView& car) {
   // [sync.check.records] Records are looked up by the ops' cids; a record
   // the diff does not carry is not checked here. A view decode: the same
-  // strict rules, no Value built; one tape for all the event's records (a
-  // record is small, and a thread keeps nothing between events), with room
-  // for a typical record from the start instead of growing by doubling.
-  data::CborTape tape;
-  tape.entries().reserve(64);
+  // strict rules, no Value built, onto a tape the thread keeps between
+  // events (no allocation per event once it has grown to a typical record).
+  RecordTapeLease lease;
+  data::CborTape& tape = lease.tape();
   for (const repo::RecordOp& op : event.ops) {
     if (!op.cid) continue;
     for (const car::CarBlockView& block : car.blocks) {
