@@ -29,6 +29,15 @@ Error wrap(const char* code, const std::string& what, const Error& cause) {
 // (https://atproto.com/specs/repository#cid-formats); CIDv0 and other codecs
 // or hashes are refused by data::Cid::from_bytes.
 Result<std::pair<data::Cid, std::size_t>> read_block_cid(std::span<const std::uint8_t> frame) {
+  // The usual frame starts with a blessed CID whose varints are one byte
+  // each, kCidBinarySize bytes in all; from_bytes recognises those 36 bytes
+  // without parsing varints. When they are not one, the parse below finds
+  // the CID's length and names the rule it breaks.
+  if (frame.size() >= data::kCidBinarySize) {
+    if (auto cid = data::Cid::from_bytes(frame.first(data::kCidBinarySize))) {
+      return std::pair<data::Cid, std::size_t>{*cid, data::kCidBinarySize};
+    }
+  }
   if (frame.size() >= 2 && frame[0] == 0x12 && frame[1] == 0x20) {
     return make_error("car.block.cid", "block CID is a CIDv0 (bare sha-256 multihash)");
   }

@@ -36,6 +36,18 @@ Cid Cid::compute(Codec codec, std::span<const std::uint8_t> block) {
 }
 
 Result<Cid> Cid::from_bytes(std::span<const std::uint8_t> bytes) {
+  // The usual input first: a blessed CID whose four varints are one byte
+  // each (0x01, 0x71 or 0x55, 0x12, 0x20), then the digest. One-byte
+  // varints are always minimal, so this is exactly what the checks below
+  // accept in these 36 bytes; any other input goes through them.
+  if (bytes.size() == kCidBinarySize && bytes[0] == 0x01 &&
+      (bytes[1] == static_cast<std::uint8_t>(Codec::kDagCbor) ||
+       bytes[1] == static_cast<std::uint8_t>(Codec::kRaw)) &&
+      bytes[2] == kHashSha256 && bytes[3] == kSha256Size) {
+    Digest digest;
+    std::copy(bytes.begin() + 4, bytes.end(), digest.begin());
+    return Cid(static_cast<Codec>(bytes[1]), digest);
+  }
   std::size_t pos = 0;
   auto binary_error = [](const Error& e) {
     return make_error("data.cid.binary", "malformed CID: " + e.message);
