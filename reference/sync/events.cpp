@@ -608,7 +608,7 @@ template <typename T>
 Result<Message> decode_repo_event(data::MapView body, std::span<const std::uint8_t> frame,
                                   const data::CborTape& tape, std::size_t header_entries,
                                   Status (*decode)(data::MapView, T&)) {
-  Result<Message> out = Message(Event(T{}));
+  Result<Message> out = Message(std::in_place_type<Event>, std::in_place_type<T>);
   T& event = std::get<T>(std::get<Event>(out.value()));
   if (auto st = decode(body, event); !st) return st.error();
   set_seq_slot(event, frame, tape, header_entries);
