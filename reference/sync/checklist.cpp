@@ -24,13 +24,16 @@ Error lower_error(const char* rule, const Error& cause) {
   return make_error(rule, cause.code + ": " + cause.message);
 }
 
+// Hostnames compared case-insensitively. They are ASCII (internationalized
+// names travel in punycode), so only A-Z fold: what std::tolower does in the
+// C locale, without a library call per character.
 bool same_host(std::string_view a, std::string_view b) {
+  const auto lower = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
+    if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
 }
@@ -216,10 +219,12 @@ Result<CarriedCommit> read_carried_commit(std::span<const std::uint8_t> blocks) 
   const data::Cid root = car->roots.front();
   for (const car::CarBlockView& block : car->blocks) {
     if (block.cid != root) continue;
-    auto commit = repo::decode_signed_commit(block.bytes);
-    if (!commit) return lower_error("sync.check.structure", commit.error());
-    return CarriedCommit{std::move(car).value(), root, std::move(commit->commit),
-                         commit->unsigned_digest};
+    auto decoded = repo::decode_signed_commit(block.bytes);
+    if (!decoded) return lower_error("sync.check.structure", decoded.error());
+    // Moved out of the Result, not copied (operator-> gives a const view).
+    repo::SignedCommit commit = std::move(decoded).value();
+    return CarriedCommit{std::move(car).value(), root, std::move(commit.commit),
+                         commit.unsigned_digest};
   }
   return make_error("sync.check.structure", "commit block missing");  // unreachable
 }
