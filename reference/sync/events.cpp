@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <stdexcept>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
+#include "atproto/common/utf8.hpp"
 #include "atproto/data/cbor.hpp"
 #include "atproto/data/cbor_view.hpp"
 #include "atproto/sync/tape_lease.hpp"
@@ -357,10 +359,53 @@ Bytes encode_frame(const FrameHeader& header, const data::Value& body) {
 
 namespace {
 
+// The type of a message frame whose header is exactly what encode_frame
+// writes for one, {"t": <type>, "op": 1}, read from its bytes: canonical
+// DRISL-CBOR gives that map one encoding ("t" sorts first, being shorter),
+// so nearly every frame of a stream is recognised without decoding its
+// header. nullopt for any other header, which is then decoded in full; for
+// this one that decode finds the same: a map of two keys in canonical
+// order, t a UTF-8 string, op the integer 1. `header_size` receives the
+// header's length.
+std::optional<std::string_view> message_header_type(std::span<const std::uint8_t> bytes,
+                                                    std::size_t& header_size) {
+  // Map of 2; text "t"; a text whose length (under 24) is in its head.
+  static constexpr std::uint8_t kMapT[] = {0xa2, 0x61, 't'};
+  // Text "op"; the integer 1.
+  static constexpr std::uint8_t kOp1[] = {0x62, 'o', 'p', 0x01};
+  constexpr std::size_t kTypeAt = sizeof kMapT + 1;
+  if (bytes.size() < kTypeAt || !std::equal(std::begin(kMapT), std::end(kMapT), bytes.begin()) ||
+      (bytes[sizeof kMapT] >> 5) != 3 || (bytes[sizeof kMapT] & 0x1f) >= 24) {
+    return std::nullopt;
+  }
+  const std::size_t length = bytes[sizeof kMapT] & 0x1f;
+  if (bytes.size() - kTypeAt < length + sizeof kOp1 ||
+      !std::equal(std::begin(kOp1), std::end(kOp1),
+                  bytes.begin() + static_cast<std::ptrdiff_t>(kTypeAt + length))) {
+    return std::nullopt;
+  }
+  const std::string_view type(reinterpret_cast<const char*>(bytes.data() + kTypeAt), length);
+  if (!utf8::is_valid(type)) return std::nullopt;
+  header_size = kTypeAt + length + sizeof kOp1;
+  return type;
+}
+
 // The frame header, and where the body starts.
 // `entries`, when given, receives the number of the header's fields.
+// `recognise`: whether a message header may be read from its bytes
+// (message_header_type); decode_frame decodes every header in full, and the
+// tests compare the two.
 Result<FrameHeader> decode_header(std::span<const std::uint8_t> bytes, std::size_t& header_size,
-                                  std::size_t* entries = nullptr) {
+                                  std::size_t* entries = nullptr, bool recognise = true) {
+  if (recognise) {
+    if (auto type = message_header_type(bytes, header_size)) {
+      if (header_size == bytes.size()) {
+        return make_error("sync.frame.body", "frame has no body after its header");
+      }
+      if (entries != nullptr) *entries = 2;
+      return FrameHeader{1, std::string(*type)};
+    }
+  }
   // [sync.frame.encoding] Both parts are strict DRISL-CBOR; any encoding
   // error is a hard error (the data.* code says which rule).
   // Onto a tape of the thread's (a header is a map of two or three short
@@ -419,7 +464,7 @@ Status decode_body_view(std::span<const std::uint8_t> body, data::CborTape& tape
 
 Result<Frame> decode_frame(std::span<const std::uint8_t> bytes) {
   std::size_t header_size = 0;
-  auto header = decode_header(bytes, header_size);
+  auto header = decode_header(bytes, header_size, nullptr, false);
   if (!header) return header.error();
   auto body = data::decode_cbor(bytes.subspan(header_size));
   if (!body) return body_error(body.error());
