@@ -107,6 +107,11 @@ class Fields {
     if (!*v) return std::optional<std::string>();
     return std::optional<std::string>(std::string((*v)->as_string()));
   }
+  Result<std::span<const std::uint8_t>> bytes(std::size_t field) const {
+    auto v = get(field, data::Kind::kBytes);
+    if (!v) return v.error();
+    return v->as_bytes();
+  }
   Result<bool> boolean(std::size_t field) const {
     auto v = get(field, data::Kind::kBool);
     if (!v) return v.error();
@@ -214,7 +219,7 @@ Status decode_commit(data::MapView body, CommitEvent& e) {
   if (since->is_string()) {
     if (auto ok = f.tid(kCommitSince, since->as_string()); !ok) return ok.error();
   }
-  SYNC_TRY(blocks, f.get(kCommitBlocks, data::Kind::kBytes));
+  SYNC_TRY(blocks, f.bytes(kCommitBlocks));
   SYNC_TRY(ops, f.get(kCommitOps, data::Kind::kArray));
   SYNC_TRY(blobs, f.get(kCommitBlobs, data::Kind::kArray));
   SYNC_TRY(prev_data, f.optional(kCommitPrevData, data::Kind::kLink));
@@ -226,7 +231,7 @@ Status decode_commit(data::MapView body, CommitEvent& e) {
   e.commit = commit.as_link();
   e.rev = rev;
   if (since->is_string()) e.since = std::string(since->as_string());
-  e.blocks.assign(blocks.as_bytes().begin(), blocks.as_bytes().end());
+  e.blocks.assign(blocks.begin(), blocks.end());
   e.ops.resize(ops.as_array().size(),
                repo::RecordOp{repo::Action::kCreate, {}, std::nullopt, std::nullopt});
   std::size_t index = 0;
@@ -254,13 +259,13 @@ Status decode_sync(data::MapView body, SyncEvent& e) {
   const Fields<5> f("#sync", body, kSyncFields);
   SYNC_TRY(seq, f.integer(kSyncSeq));
   SYNC_TRY(did, f.did(kSyncDid));
-  SYNC_TRY(blocks, f.get(kSyncBlocks, data::Kind::kBytes));
+  SYNC_TRY(blocks, f.bytes(kSyncBlocks));
   SYNC_TRY(rev, f.string(kSyncRev));
   if (auto ok = f.tid(kSyncRev, rev); !ok) return ok.error();
   SYNC_TRY(time, f.string(kSyncTime));
   e.seq = seq;
   e.did = did;
-  e.blocks.assign(blocks.as_bytes().begin(), blocks.as_bytes().end());
+  e.blocks.assign(blocks.begin(), blocks.end());
   e.rev = rev;
   e.time = time;
   return {};
