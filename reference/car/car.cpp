@@ -2,6 +2,9 @@
 // Spec: https://atproto.com/specs/repository#car-file-serialization
 #include "atproto/car/car.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -29,6 +32,15 @@ Error wrap(const char* code, const std::string& what, const Error& cause) {
 // (https://atproto.com/specs/repository#cid-formats); CIDv0 and other codecs
 // or hashes are refused by data::Cid::from_bytes.
 Result<std::pair<data::Cid, std::size_t>> read_block_cid(std::span<const std::uint8_t> frame) {
+  // The usual frame starts with a blessed CID whose varints are one byte
+  // each, kCidBinarySize bytes in all; from_bytes recognises those 36 bytes
+  // without parsing varints. When they are not one, the parse below finds
+  // the CID's length and names the rule it breaks.
+  if (frame.size() >= data::kCidBinarySize) {
+    if (auto cid = data::Cid::from_bytes(frame.first(data::kCidBinarySize))) {
+      return std::pair<data::Cid, std::size_t>{*cid, data::kCidBinarySize};
+    }
+  }
   if (frame.size() >= 2 && frame[0] == 0x12 && frame[1] == 0x20) {
     return make_error("car.block.cid", "block CID is a CIDv0 (bare sha-256 multihash)");
   }
@@ -87,7 +99,45 @@ Result<std::vector<data::Cid>> read_header_value(data::ValueView header) {
   return out;
 }
 
+// The header of a CAR with one root as atproto writers emit it (write_car
+// of a commit's blocks): canonical DRISL-CBOR gives {"roots": [root],
+// "version": 1} exactly one encoding, these bytes around the root's binary
+// CID, so the header of nearly every CAR read on the firehose's hot path is
+// recognised without decoding it. nullopt for any other header (then
+// decoded and checked in full); for this one that check gives the same
+// roots: a map of the two keys in canonical order, version the integer 1,
+// roots an array of one cid-link whose CID from_bytes accepts.
+std::optional<data::Cid> single_root_header(std::span<const std::uint8_t> header) {
+  // Map of 2; text "roots"; array of 1; tag 42; bytes of 37; 0x00 (the
+  // identity multibase prefix of a CID in DRISL-CBOR); then the CID.
+  static constexpr std::uint8_t kBefore[] = {0xa2, 0x65, 'r',  'o',  'o',  't', 's',
+                                             0x81, 0xd8, 0x2a, 0x58, 0x25, 0x00};
+  // Text "version"; the integer 1.
+  static constexpr std::uint8_t kAfter[] = {0x67, 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x01};
+  if (header.size() != sizeof kBefore + data::kCidBinarySize + sizeof kAfter ||
+      !std::equal(std::begin(kBefore), std::end(kBefore), header.begin()) ||
+      !std::equal(std::begin(kAfter), std::end(kAfter),
+                  header.end() - static_cast<std::ptrdiff_t>(sizeof kAfter))) {
+    return std::nullopt;
+  }
+  auto cid = data::Cid::from_bytes(header.subspan(sizeof kBefore, data::kCidBinarySize));
+  if (!cid) return std::nullopt;
+  return *cid;
+}
+
 }  // namespace
+
+Result<std::vector<data::Cid>> read_car_header(std::span<const std::uint8_t> header_bytes) {
+  // The header is strict DRISL-CBOR; a data-layer failure keeps its own code.
+  // Room for the usual header ({roots: [one root], version}) from the
+  // start, so the tape does not grow by doubling.
+  data::CborTape header;
+  header.entries().reserve(8);
+  if (auto st = data::decode_cbor_view(header_bytes, header); !st) {
+    return make_error(st.error().code, "CAR header: " + st.error().message);
+  }
+  return read_header_value(header.root());
+}
 
 Result<CarView> read_car_view(std::span<const std::uint8_t> bytes, CarLimits limits) {
   // [car.limits.car-size]
@@ -114,19 +164,19 @@ Result<CarView> read_car_view(std::span<const std::uint8_t> bytes, CarLimits lim
   }
   const auto header_bytes = bytes.subspan(pos, static_cast<std::size_t>(*header_len));
   pos += header_bytes.size();
-  // The header is strict DRISL-CBOR; a data-layer failure keeps its own code.
-  // Room for the usual header ({roots: [one root], version}) from the
-  // start, so the tape does not grow by doubling.
-  data::CborTape header;
-  header.entries().reserve(8);
-  if (auto st = data::decode_cbor_view(header_bytes, header); !st) {
-    return make_error(st.error().code, "CAR header: " + st.error().message);
+  // The usual header is recognised from its bytes; any other is decoded
+  // and checked (read_car_header), with the same verdict for this one.
+  std::vector<data::Cid> roots;
+  if (auto root = single_root_header(header_bytes)) {
+    roots.push_back(*root);
+  } else {
+    auto read = read_car_header(header_bytes);
+    if (!read) return read.error();
+    roots = std::move(read).value();
   }
-  auto roots = read_header_value(header.root());
-  if (!roots) return roots.error();
 
   CarView car;
-  car.roots = std::move(*roots);
+  car.roots = std::move(roots);
   // Count the frames first (their lengths only; the loop below checks
   // everything), so the block list is allocated once: growing it by
   // doubling for a repository of 200,000 blocks zeroed and copied it

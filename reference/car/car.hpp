@@ -108,6 +108,12 @@ Result<CarFile> read_car(std::span<const std::uint8_t> bytes, CarLimits limits =
 // for readers that use them while the input is at hand (a verified import).
 Result<CarView> read_car_view(std::span<const std::uint8_t> bytes, CarLimits limits = {});
 
+// The roots of a CAR header: `header_bytes` are the header's DRISL-CBOR
+// (after its length varint), checked in full by the header rules above
+// (data.*, car.header.*). read_car_view gives the same verdict; it
+// recognises the usual one-root header from its bytes without decoding it.
+Result<std::vector<data::Cid>> read_car_header(std::span<const std::uint8_t> header_bytes);
+
 // [car.roots.commit-included] The block of the first root (the commit) is
 // among the blocks. Further roots have no defined meaning yet and are not
 // checked. Error codes: car.header.roots-nonempty (no roots at all),

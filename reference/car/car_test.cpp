@@ -35,11 +35,14 @@ void showValue(const CarFile& car, std::ostream& os) {
 
 namespace {
 
+using atproto::car::append_block;
 using atproto::car::CarBlock;
 using atproto::car::CarFile;
 using atproto::car::CarLimits;
 using atproto::car::check_roots_present;
 using atproto::car::read_car;
+using atproto::car::read_car_header;
+using atproto::car::read_car_view;
 using atproto::car::write_car;
 using atproto::data::Array;
 using atproto::data::Cid;
@@ -399,5 +402,74 @@ TEST_CASE("car properties: a one-byte change is rejected or changes the content"
       RC_ASSERT(!(*back == car));
       RC_ASSERT(write_car(*back) == bytes);
     }
+  });
+}
+
+namespace {
+
+// A CAR of `header_bytes` (the header's DRISL-CBOR) and the frames of
+// `blocks`, for comparing read_car_view with read_car_header.
+Bytes car_with_header(const Bytes& header_bytes, const std::vector<CarBlock>& blocks) {
+  Bytes out;
+  atproto::data::append_varint(out, header_bytes.size());
+  out.insert(out.end(), header_bytes.begin(), header_bytes.end());
+  for (const CarBlock& block : blocks) append_block(out, block.cid, block.bytes);
+  return out;
+}
+
+// The header bytes write_car writes for `roots`.
+Bytes header_of(const std::vector<Cid>& roots) {
+  const Bytes file = write_car(CarFile{roots, {}});
+  std::size_t pos = 0;
+  REQUIRE(atproto::data::read_varint(file, pos).ok());
+  return Bytes(file.begin() + static_cast<std::ptrdiff_t>(pos), file.end());
+}
+
+// read_car_view of a CAR with `header_bytes` and valid `blocks` decides as
+// read_car_header does on the header alone: same roots, or the same error.
+bool same_verdict(const Bytes& header_bytes, const std::vector<CarBlock>& blocks) {
+  const auto plain = read_car_header(header_bytes);
+  const auto view = read_car_view(car_with_header(header_bytes, blocks));
+  if (!plain.ok()) return !view.ok() && view.error() == plain.error();
+  return view.ok() && view->roots == *plain;
+}
+
+}  // namespace
+
+// [car.header.roots] [car.header.version] [car.header.keys] read_car_view
+// recognises the one-root header atproto writers emit from its bytes; every
+// one-byte change of it (each position, each other value) must get the
+// verdict of the full header check.
+TEST_CASE("car: the recognised one-root header decides as the full header check",
+          "[car][properties]") {
+  const std::vector<CarBlock> blocks{
+      CarBlock{Cid::compute(Codec::kRaw, Bytes{1, 2, 3}), Bytes{1, 2, 3}}};
+  for (const Codec codec : {Codec::kDagCbor, Codec::kRaw}) {
+    const Bytes header = header_of({Cid::compute(codec, Bytes{7})});
+    REQUIRE(header.size() == 58);
+    CHECK(same_verdict(header, blocks));
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      for (int delta = 1; delta < 256; ++delta) {
+        Bytes changed = header;
+        changed[i] = static_cast<std::uint8_t>((changed[i] + delta) & 0xff);
+        INFO("byte " << i << " + " << delta);
+        CHECK(same_verdict(changed, blocks));
+      }
+    }
+  }
+}
+
+TEST_CASE("car properties: read_car_view's headers decide as read_car_header",
+          "[car][properties]") {
+  rc::prop("with one root or several, changed or not", [] {
+    CarFile car = *arbitrary_car();
+    if (*gen::arbitrary<bool>()) car.roots.erase(car.roots.begin() + 1, car.roots.end());
+    Bytes header = header_of(car.roots);
+    if (*gen::arbitrary<bool>()) {
+      const auto index = *gen::inRange<std::size_t>(0, header.size());
+      header[index] =
+          static_cast<std::uint8_t>((header[index] + *gen::inRange<int>(1, 256)) & 0xff);
+    }
+    RC_ASSERT(same_verdict(header, car.blocks));
   });
 }

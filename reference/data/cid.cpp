@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 
 #include "atproto/data/multibase.hpp"
@@ -36,6 +37,18 @@ Cid Cid::compute(Codec codec, std::span<const std::uint8_t> block) {
 }
 
 Result<Cid> Cid::from_bytes(std::span<const std::uint8_t> bytes) {
+  // The usual input first: a blessed CID whose four varints are one byte
+  // each (0x01, 0x71 or 0x55, 0x12, 0x20), then the digest. One-byte
+  // varints are always minimal, so this is exactly what the checks below
+  // accept in these 36 bytes; any other input goes through them.
+  if (bytes.size() == kCidBinarySize && bytes[0] == 0x01 &&
+      (bytes[1] == static_cast<std::uint8_t>(Codec::kDagCbor) ||
+       bytes[1] == static_cast<std::uint8_t>(Codec::kRaw)) &&
+      bytes[2] == kHashSha256 && bytes[3] == kSha256Size) {
+    Digest digest;
+    std::copy(bytes.begin() + 4, bytes.end(), digest.begin());
+    return Cid(static_cast<Codec>(bytes[1]), digest);
+  }
   std::size_t pos = 0;
   auto binary_error = [](const Error& e) {
     return make_error("data.cid.binary", "malformed CID: " + e.message);
@@ -94,21 +107,37 @@ Result<Cid> Cid::parse(std::string_view text) {
   return from_bytes(*bytes);
 }
 
-std::vector<std::uint8_t> Cid::to_bytes() const {
-  std::vector<std::uint8_t> out;
-  out.reserve(kCidBinarySize);
-  append_bytes(out);
+namespace {
+
+// The binary form of a blessed CID. Each of its four varints is a single
+// byte (every value is below 0x80), so they are written as bytes, without
+// the general varint encoder: CIDs are written for every MST node encoded
+// and every CID string formatted, on the relay's path among others.
+using Binary = std::array<std::uint8_t, kCidBinarySize>;
+static_assert(static_cast<std::uint8_t>(Codec::kDagCbor) < 0x80 &&
+              static_cast<std::uint8_t>(Codec::kRaw) < 0x80 && kHashSha256 < 0x80 &&
+              kSha256Size < 0x80 && kCidBinarySize == 4 + kSha256Size);
+Binary binary_form(Codec codec, const Digest& digest) {
+  Binary out{0x01, static_cast<std::uint8_t>(codec), kHashSha256, kSha256Size};
+  std::copy(digest.begin(), digest.end(), out.begin() + 4);
   return out;
 }
 
-void Cid::append_bytes(std::vector<std::uint8_t>& out) const {
-  append_varint(out, 1);
-  append_varint(out, static_cast<std::uint64_t>(codec_));
-  append_varint(out, kHashSha256);
-  append_varint(out, kSha256Size);
-  out.insert(out.end(), digest_.begin(), digest_.end());
+}  // namespace
+
+std::vector<std::uint8_t> Cid::to_bytes() const {
+  const Binary binary = binary_form(codec_, digest_);
+  return std::vector<std::uint8_t>(binary.begin(), binary.end());
 }
 
-std::string Cid::to_string() const { return multibase_encode(Multibase::kBase32, to_bytes()); }
+void Cid::append_bytes(std::vector<std::uint8_t>& out) const {
+  const Binary binary = binary_form(codec_, digest_);
+  out.insert(out.end(), binary.begin(), binary.end());
+}
+
+// The binary form stays on the stack: no vector of its own per string.
+std::string Cid::to_string() const {
+  return multibase_encode(Multibase::kBase32, binary_form(codec_, digest_));
+}
 
 }  // namespace atproto::data

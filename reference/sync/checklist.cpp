@@ -13,6 +13,7 @@
 #include "atproto/repo/block_store.hpp"
 #include "atproto/repo/inversion.hpp"
 #include "atproto/repo/mst.hpp"
+#include "atproto/sync/tape_lease.hpp"
 #include "atproto/syntax/tid.hpp"
 
 namespace atproto::sync {
@@ -23,13 +24,16 @@ Error lower_error(const char* rule, const Error& cause) {
   return make_error(rule, cause.code + ": " + cause.message);
 }
 
+// Hostnames compared case-insensitively. They are ASCII (internationalized
+// names travel in punycode), so only A-Z fold: what std::tolower does in the
+// C locale, without a library call per character.
 bool same_host(std::string_view a, std::string_view b) {
+  const auto lower = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
+    if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
 }
@@ -48,6 +52,9 @@ Verdict verdict(VerdictAction action, const Error& error) {
   return v;
 }
 Verdict drop(const Error& error) { return verdict(VerdictAction::kDrop, error); }
+
+// The tape carried records are decoded onto (check_records).
+using RecordTapeLease = detail::TapeLease<struct RecordUse>;
 
 // The inversion's read-only store over a carried CAR: no block is copied
 // into a map up front, and the tree reads its nodes through view(), which
@@ -212,10 +219,12 @@ Result<CarriedCommit> read_carried_commit(std::span<const std::uint8_t> blocks) 
   const data::Cid root = car->roots.front();
   for (const car::CarBlockView& block : car->blocks) {
     if (block.cid != root) continue;
-    auto commit = repo::decode_signed_commit(block.bytes);
-    if (!commit) return lower_error("sync.check.structure", commit.error());
-    return CarriedCommit{std::move(car).value(), root, std::move(commit->commit),
-                         commit->unsigned_digest};
+    auto decoded = repo::decode_signed_commit(block.bytes);
+    if (!decoded) return lower_error("sync.check.structure", decoded.error());
+    // Moved out of the Result, not copied (operator-> gives a const view).
+    repo::SignedCommit commit = std::move(decoded).value();
+    return CarriedCommit{std::move(car).value(), root, std::move(commit.commit),
+                         commit.unsigned_digest};
   }
   return make_error("sync.check.structure", "commit block missing");  // unreachable
 }
@@ -327,11 +336,10 @@ Status check_rev_future(std::string_view rev, const CheckContext& context) {
 Status check_records(const CommitEvent& event, const car::CarView& car) {
   // [sync.check.records] Records are looked up by the ops' cids; a record
   // the diff does not carry is not checked here. A view decode: the same
-  // strict rules, no Value built; one tape for all the event's records (a
-  // record is small, and a thread keeps nothing between events), with room
-  // for a typical record from the start instead of growing by doubling.
-  data::CborTape tape;
-  tape.entries().reserve(64);
+  // strict rules, no Value built, onto a tape the thread keeps between
+  // events (no allocation per event once it has grown to a typical record).
+  RecordTapeLease lease;
+  data::CborTape& tape = lease.tape();
   for (const repo::RecordOp& op : event.ops) {
     if (!op.cid) continue;
     for (const car::CarBlockView& block : car.blocks) {

@@ -4,12 +4,17 @@
 #include "atproto/sync/events.hpp"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
+#include "atproto/common/utf8.hpp"
 #include "atproto/data/cbor.hpp"
 #include "atproto/data/cbor_view.hpp"
+#include "atproto/sync/tape_lease.hpp"
 #include "atproto/syntax/did.hpp"
 #include "atproto/syntax/tid.hpp"
 
@@ -27,232 +32,301 @@ Bytes must_encode(const Value& value) {
   return data::encode_cbor(value).value();
 }
 
-Error fields_error(const std::string& type, const std::string& what) {
-  return make_error("sync.event.fields", type + ": " + what);
+Error fields_error(std::string_view type, const std::string& what) {
+  return make_error("sync.event.fields", std::string(type) + ": " + what);
 }
 
 // Reads the fields of one message body (a view into the frame: the
 // firehose's hot path decodes onto a tape, not into Values), naming the
-// message in every error. Fields the lexicon does not define are ignored
-// [sync.stream.unknown-fields].
+// message in every error. The body's map is walked once: each key of the
+// message's lexicon (`names`, in the order of the decoder's field enum)
+// gets its value in a slot, so a field costs one array read instead of a
+// search of the map, and fields the lexicon does not define are ignored
+// [sync.stream.unknown-fields]. A strict DRISL-CBOR map holds each key
+// once, so no slot is written twice. Values stay views: only what the
+// event keeps is copied, once, into the event.
+template <std::size_t N>
 class Fields {
  public:
-  Fields(std::string type, data::MapView body) : type_(std::move(type)), body_(body) {}
+  using Names = std::array<std::string_view, N>;
 
-  std::optional<ValueView> find(const char* name) const { return body_.find(name); }
+  // `type` names the message in errors ("#commit"); `op`, for the fields
+  // of a #commit's op, its index (the name becomes "#commit op <op>", and
+  // is only built for an error).
+  Fields(std::string_view type, data::MapView body, const Names& names,
+         std::optional<std::size_t> op = std::nullopt)
+      : type_(type), op_(op), names_(names) {
+    for (const auto [key, value] : body) {
+      for (std::size_t i = 0; i < N; ++i) {
+        if (key == names_[i]) {
+          slots_[i] = value;
+          break;
+        }
+      }
+    }
+  }
 
-  Result<ValueView> get(const char* name, data::Kind kind) const {
-    auto v = find(name);
-    if (!v) return fields_error(type_, std::string("missing field ") + name);
+  std::string type() const {
+    return op_ ? std::string(type_) + " op " + std::to_string(*op_) : std::string(type_);
+  }
+  Error error(const std::string& what) const { return fields_error(type(), what); }
+
+  const std::optional<ValueView>& find(std::size_t field) const { return slots_[field]; }
+
+  Result<ValueView> get(std::size_t field, data::Kind kind) const {
+    const auto& v = slots_[field];
+    if (!v) return error("missing field " + std::string(names_[field]));
     if (v->kind() != kind) {
-      return fields_error(type_, std::string("field ") + name + " is " +
-                                     data::kind_name(v->kind()) + ", not " + data::kind_name(kind));
+      return error("field " + std::string(names_[field]) + " is " + data::kind_name(v->kind()) +
+                   ", not " + data::kind_name(kind));
     }
     return *v;
   }
 
   // An optional field: absent gives nullopt; present must have `kind`.
-  Result<std::optional<ValueView>> optional(const char* name, data::Kind kind) const {
-    auto v = find(name);
-    if (!v) return std::optional<ValueView>();
-    auto checked = get(name, kind);
+  Result<std::optional<ValueView>> optional(std::size_t field, data::Kind kind) const {
+    if (!slots_[field]) return std::optional<ValueView>();
+    auto checked = get(field, kind);
     if (!checked) return checked.error();
     return std::optional<ValueView>(*checked);
   }
 
-  Result<std::int64_t> integer(const char* name) const {
-    auto v = get(name, data::Kind::kInteger);
+  Result<std::int64_t> integer(std::size_t field) const {
+    auto v = get(field, data::Kind::kInteger);
     if (!v) return v.error();
     return v->as_integer();
   }
-  Result<std::string> string(const char* name) const {
-    auto v = get(name, data::Kind::kString);
+  Result<std::string_view> string(std::size_t field) const {
+    auto v = get(field, data::Kind::kString);
     if (!v) return v.error();
-    return std::string(v->as_string());
+    return v->as_string();
   }
-  Result<std::optional<std::string>> optional_string(const char* name) const {
-    auto v = optional(name, data::Kind::kString);
+  Result<std::optional<std::string>> optional_string(std::size_t field) const {
+    auto v = optional(field, data::Kind::kString);
     if (!v) return v.error();
     if (!*v) return std::optional<std::string>();
     return std::optional<std::string>(std::string((*v)->as_string()));
   }
-  Result<bool> boolean(const char* name) const {
-    auto v = get(name, data::Kind::kBool);
+  Result<std::span<const std::uint8_t>> bytes(std::size_t field) const {
+    auto v = get(field, data::Kind::kBytes);
+    if (!v) return v.error();
+    return v->as_bytes();
+  }
+  Result<bool> boolean(std::size_t field) const {
+    auto v = get(field, data::Kind::kBool);
     if (!v) return v.error();
     return v->as_bool();
   }
-  Result<Bytes> bytes(const char* name) const {
-    auto v = get(name, data::Kind::kBytes);
-    if (!v) return v.error();
-    auto b = v->as_bytes();
-    return Bytes(b.begin(), b.end());
-  }
-  Result<std::string> did(const char* name) const {
-    auto s = string(name);
+  Result<std::string_view> did(std::size_t field) const {
+    auto s = string(field);
     if (!s) return s;
     if (auto ok = syntax::validate_did(*s); !ok) {
-      return fields_error(type_,
-                          std::string("field ") + name + " is not a DID: " + ok.error().message);
+      return error("field " + std::string(names_[field]) + " is not a DID: " + ok.error().message);
     }
     return s;
   }
-  Status tid(const char* name, const std::string& value) const {
+  Status tid(std::size_t field, std::string_view value) const {
     if (auto ok = syntax::validate_tid(value); !ok) {
-      return fields_error(type_,
-                          std::string("field ") + name + " is not a TID: " + ok.error().message);
+      return error("field " + std::string(names_[field]) + " is not a TID: " + ok.error().message);
     }
     return {};
   }
 
-  const std::string& type() const { return type_; }
-
  private:
-  std::string type_;
-  data::MapView body_;
+  std::string_view type_;
+  std::optional<std::size_t> op_;
+  const Names& names_;
+  std::array<std::optional<ValueView>, N> slots_{};
 };
 
-// Early return of a failed Result from a function returning Result<U>.
+// Early return of a failed Result from a function returning Result<U> or
+// Status.
 #define SYNC_TRY(var, expr)                       \
   auto var##_result = (expr);                     \
   if (!var##_result) return var##_result.error(); \
   auto var = std::move(var##_result).value()
 
+// The fields of a #commit op (com.atproto.sync.subscribeRepos#repoOp).
+enum OpField : std::size_t { kOpAction, kOpPath, kOpCid, kOpPrev };
+constexpr Fields<4>::Names kOpFields{"action", "path", "cid", "prev"};
+
 // [sync.event.ops] Each op's cid and prev fit its action: create has a new
 // cid and no prev; update a new cid; delete a null cid. prev is optional for
 // update and delete in the lexicon, but inversion needs it
-// ([repo.diff.inversion] reports its absence).
-Result<repo::RecordOp> decode_op(ValueView item, std::size_t index) {
-  const std::string where = "#commit op " + std::to_string(index);
-  if (!item.is_map()) return make_error("sync.event.fields", where + " is not a map");
-  Fields f(where, item.as_map());
-  SYNC_TRY(action, f.string("action"));
-  SYNC_TRY(path, f.string("path"));
-  auto cid = f.find("cid");
-  if (!cid) return fields_error(where, "missing field cid");
-  if (!cid->is_null() && !cid->is_link())
-    return fields_error(where, "field cid is not a link or null");
-  SYNC_TRY(prev, f.optional("prev", data::Kind::kLink));
-  repo::RecordOp op{repo::Action::kCreate, std::move(path), std::nullopt, std::nullopt};
+// ([repo.diff.inversion] reports its absence). Decoded into `op`.
+Status decode_op(ValueView item, std::size_t index, repo::RecordOp& op) {
+  const auto where = [index] { return "#commit op " + std::to_string(index); };
+  if (!item.is_map()) return make_error("sync.event.fields", where() + " is not a map");
+  const Fields<4> f("#commit", item.as_map(), kOpFields, index);
+  SYNC_TRY(action, f.string(kOpAction));
+  SYNC_TRY(path, f.string(kOpPath));
+  const auto& cid = f.find(kOpCid);
+  if (!cid) return f.error("missing field cid");
+  if (!cid->is_null() && !cid->is_link()) return f.error("field cid is not a link or null");
+  SYNC_TRY(prev, f.optional(kOpPrev, data::Kind::kLink));
+  op.path = path;
   if (cid->is_link()) op.cid = cid->as_link();
   if (prev) op.prev = prev->as_link();
   if (action == "create") {
     op.action = repo::Action::kCreate;
-    if (!op.cid) return make_error("sync.event.ops", where + ": a create needs a cid");
-    if (f.find("prev")) {
-      return make_error("sync.event.ops", where + ": a create has no prev");
-    }
+    if (!op.cid) return make_error("sync.event.ops", where() + ": a create needs a cid");
+    if (prev) return make_error("sync.event.ops", where() + ": a create has no prev");
   } else if (action == "update") {
     op.action = repo::Action::kUpdate;
-    if (!op.cid) return make_error("sync.event.ops", where + ": an update needs a cid");
+    if (!op.cid) return make_error("sync.event.ops", where() + ": an update needs a cid");
   } else if (action == "delete") {
     op.action = repo::Action::kDelete;
-    if (op.cid) return make_error("sync.event.ops", where + ": a delete has a null cid");
+    if (op.cid) return make_error("sync.event.ops", where() + ": a delete has a null cid");
   } else {
-    return make_error("sync.event.ops", where + ": unknown action " + action);
+    return make_error("sync.event.ops", where() + ": unknown action " + std::string(action));
   }
-  return op;
+  return {};
 }
 
-Result<CommitEvent> decode_commit(data::MapView body) {
-  Fields f("#commit", body);
-  CommitEvent e;
-  SYNC_TRY(seq, f.integer("seq"));
-  SYNC_TRY(repo, f.did("repo"));
-  SYNC_TRY(commit, f.get("commit", data::Kind::kLink));
-  SYNC_TRY(rev, f.string("rev"));
-  if (auto ok = f.tid("rev", rev); !ok) return ok.error();
-  auto since = f.find("since");
-  if (!since) return fields_error("#commit", "missing field since (null when there is none)");
+// The fields of a #commit (com.atproto.sync.subscribeRepos#commit).
+enum CommitField : std::size_t {
+  kCommitSeq,
+  kCommitRepo,
+  kCommitCommit,
+  kCommitRev,
+  kCommitSince,
+  kCommitBlocks,
+  kCommitOps,
+  kCommitBlobs,
+  kCommitPrevData,
+  kCommitTime,
+  kCommitRebase,
+  kCommitTooBig,
+};
+constexpr Fields<12>::Names kCommitFields{"seq", "repo",  "commit",   "rev",  "since",  "blocks",
+                                          "ops", "blobs", "prevData", "time", "rebase", "tooBig"};
+
+// Decoded into `e` (built in place in the message decode_message returns:
+// a CommitEvent is large, and moving it through a chain of Results cost
+// more than its fields did).
+Status decode_commit(data::MapView body, CommitEvent& e) {
+  const Fields<12> f("#commit", body, kCommitFields);
+  SYNC_TRY(seq, f.integer(kCommitSeq));
+  SYNC_TRY(repo, f.did(kCommitRepo));
+  SYNC_TRY(commit, f.get(kCommitCommit, data::Kind::kLink));
+  SYNC_TRY(rev, f.string(kCommitRev));
+  if (auto ok = f.tid(kCommitRev, rev); !ok) return ok.error();
+  const auto& since = f.find(kCommitSince);
+  if (!since) return f.error("missing field since (null when there is none)");
   if (!since->is_null() && !since->is_string()) {
-    return fields_error("#commit", "field since is not a string or null");
+    return f.error("field since is not a string or null");
   }
   if (since->is_string()) {
-    std::string text(since->as_string());
-    if (auto ok = f.tid("since", text); !ok) return ok.error();
-    e.since = std::move(text);
+    if (auto ok = f.tid(kCommitSince, since->as_string()); !ok) return ok.error();
   }
-  SYNC_TRY(blocks, f.get("blocks", data::Kind::kBytes));
-  SYNC_TRY(ops, f.get("ops", data::Kind::kArray));
-  SYNC_TRY(blobs, f.get("blobs", data::Kind::kArray));
-  SYNC_TRY(prev_data, f.optional("prevData", data::Kind::kLink));
-  SYNC_TRY(time, f.string("time"));
-  SYNC_TRY(rebase, f.boolean("rebase"));
-  SYNC_TRY(too_big, f.boolean("tooBig"));
+  SYNC_TRY(blocks, f.bytes(kCommitBlocks));
+  SYNC_TRY(ops, f.get(kCommitOps, data::Kind::kArray));
+  SYNC_TRY(blobs, f.get(kCommitBlobs, data::Kind::kArray));
+  SYNC_TRY(prev_data, f.optional(kCommitPrevData, data::Kind::kLink));
+  SYNC_TRY(time, f.string(kCommitTime));
+  SYNC_TRY(rebase, f.boolean(kCommitRebase));
+  SYNC_TRY(too_big, f.boolean(kCommitTooBig));
   e.seq = seq;
-  e.repo = std::move(repo);
+  e.repo = repo;
   e.commit = commit.as_link();
-  e.rev = std::move(rev);
-  e.blocks.assign(blocks.as_bytes().begin(), blocks.as_bytes().end());
-  e.ops.reserve(ops.as_array().size());
+  e.rev = rev;
+  if (since->is_string()) e.since = std::string(since->as_string());
+  e.blocks.assign(blocks.begin(), blocks.end());
+  e.ops.resize(ops.as_array().size(),
+               repo::RecordOp{repo::Action::kCreate, {}, std::nullopt, std::nullopt});
   std::size_t index = 0;
   for (ValueView item : ops.as_array()) {
-    SYNC_TRY(op, decode_op(item, index++));
-    e.ops.push_back(std::move(op));
+    if (auto st = decode_op(item, index, e.ops[index]); !st) return st.error();
+    ++index;
   }
   for (ValueView blob : blobs.as_array()) {
-    if (!blob.is_link()) return fields_error("#commit", "a blobs entry is not a link");
+    if (!blob.is_link()) return f.error("a blobs entry is not a link");
     e.blobs.push_back(blob.as_link());
   }
   if (prev_data) e.prev_data = prev_data->as_link();
-  e.time = std::move(time);
+  e.time = time;
   e.rebase = rebase;
   e.too_big = too_big;
-  return e;
+  return {};
 }
 
-Result<SyncEvent> decode_sync(data::MapView body) {
-  Fields f("#sync", body);
-  SyncEvent e;
-  SYNC_TRY(seq, f.integer("seq"));
-  SYNC_TRY(did, f.did("did"));
-  SYNC_TRY(blocks, f.bytes("blocks"));
-  SYNC_TRY(rev, f.string("rev"));
-  if (auto ok = f.tid("rev", rev); !ok) return ok.error();
-  SYNC_TRY(time, f.string("time"));
+// The fields of a #sync (com.atproto.sync.subscribeRepos#sync).
+enum SyncField : std::size_t { kSyncSeq, kSyncDid, kSyncBlocks, kSyncRev, kSyncTime };
+constexpr Fields<5>::Names kSyncFields{"seq", "did", "blocks", "rev", "time"};
+
+// Decoded into `e`, as decode_commit.
+Status decode_sync(data::MapView body, SyncEvent& e) {
+  const Fields<5> f("#sync", body, kSyncFields);
+  SYNC_TRY(seq, f.integer(kSyncSeq));
+  SYNC_TRY(did, f.did(kSyncDid));
+  SYNC_TRY(blocks, f.bytes(kSyncBlocks));
+  SYNC_TRY(rev, f.string(kSyncRev));
+  if (auto ok = f.tid(kSyncRev, rev); !ok) return ok.error();
+  SYNC_TRY(time, f.string(kSyncTime));
   e.seq = seq;
-  e.did = std::move(did);
-  e.blocks = std::move(blocks);
-  e.rev = std::move(rev);
-  e.time = std::move(time);
-  return e;
+  e.did = did;
+  e.blocks.assign(blocks.begin(), blocks.end());
+  e.rev = rev;
+  e.time = time;
+  return {};
 }
+
+// The fields of an #identity (com.atproto.sync.subscribeRepos#identity).
+enum IdentityField : std::size_t { kIdentitySeq, kIdentityDid, kIdentityTime, kIdentityHandle };
+constexpr Fields<4>::Names kIdentityFields{"seq", "did", "time", "handle"};
 
 Result<IdentityEvent> decode_identity(data::MapView body) {
-  Fields f("#identity", body);
+  const Fields<4> f("#identity", body, kIdentityFields);
   IdentityEvent e;
-  SYNC_TRY(seq, f.integer("seq"));
-  SYNC_TRY(did, f.did("did"));
-  SYNC_TRY(time, f.string("time"));
-  SYNC_TRY(handle, f.optional_string("handle"));
+  SYNC_TRY(seq, f.integer(kIdentitySeq));
+  SYNC_TRY(did, f.did(kIdentityDid));
+  SYNC_TRY(time, f.string(kIdentityTime));
+  SYNC_TRY(handle, f.optional_string(kIdentityHandle));
   e.seq = seq;
-  e.did = std::move(did);
-  e.time = std::move(time);
+  e.did = did;
+  e.time = time;
   e.handle = std::move(handle);
   return e;
 }
 
+// The fields of an #account (com.atproto.sync.subscribeRepos#account).
+enum AccountField : std::size_t {
+  kAccountSeq,
+  kAccountDid,
+  kAccountTime,
+  kAccountActive,
+  kAccountStatus
+};
+constexpr Fields<5>::Names kAccountFields{"seq", "did", "time", "active", "status"};
+
 Result<AccountEvent> decode_account(data::MapView body) {
-  Fields f("#account", body);
+  const Fields<5> f("#account", body, kAccountFields);
   AccountEvent e;
-  SYNC_TRY(seq, f.integer("seq"));
-  SYNC_TRY(did, f.did("did"));
-  SYNC_TRY(time, f.string("time"));
-  SYNC_TRY(active, f.boolean("active"));
-  SYNC_TRY(status, f.optional_string("status"));
+  SYNC_TRY(seq, f.integer(kAccountSeq));
+  SYNC_TRY(did, f.did(kAccountDid));
+  SYNC_TRY(time, f.string(kAccountTime));
+  SYNC_TRY(active, f.boolean(kAccountActive));
+  SYNC_TRY(status, f.optional_string(kAccountStatus));
   e.seq = seq;
-  e.did = std::move(did);
-  e.time = std::move(time);
+  e.did = did;
+  e.time = time;
   e.active = active;
   e.status = std::move(status);
   return e;
 }
 
+// The fields of an #info (com.atproto.sync.subscribeRepos#info) and of an
+// error frame's payload.
+enum NamedField : std::size_t { kNamedName, kNamedMessage };
+constexpr Fields<2>::Names kInfoFields{"name", "message"};
+constexpr Fields<2>::Names kErrorFields{"error", "message"};
+
 Result<InfoEvent> decode_info(data::MapView body) {
-  Fields f("#info", body);
+  const Fields<2> f("#info", body, kInfoFields);
   InfoEvent e;
-  SYNC_TRY(name, f.string("name"));
-  SYNC_TRY(message, f.optional_string("message"));
-  e.name = std::move(name);
+  SYNC_TRY(name, f.string(kNamedName));
+  SYNC_TRY(message, f.optional_string(kNamedMessage));
+  e.name = name;
   e.message = std::move(message);
   return e;
 }
@@ -260,11 +334,11 @@ Result<InfoEvent> decode_info(data::MapView body) {
 // [sync.stream.error-frame] An error payload: a string error name and an
 // optional string message.
 Result<ErrorFrame> decode_error(data::MapView body) {
-  Fields f("error frame", body);
+  const Fields<2> f("error frame", body, kErrorFields);
   ErrorFrame e;
-  SYNC_TRY(error, f.string("error"));
-  SYNC_TRY(message, f.optional_string("message"));
-  e.error = std::move(error);
+  SYNC_TRY(error, f.string(kNamedName));
+  SYNC_TRY(message, f.optional_string(kNamedMessage));
+  e.error = error;
   e.message = std::move(message);
   return e;
 }
@@ -290,10 +364,53 @@ Bytes encode_frame(const FrameHeader& header, const data::Value& body) {
 
 namespace {
 
+// The type of a message frame whose header is exactly what encode_frame
+// writes for one, {"t": <type>, "op": 1}, read from its bytes: canonical
+// DRISL-CBOR gives that map one encoding ("t" sorts first, being shorter),
+// so nearly every frame of a stream is recognised without decoding its
+// header. nullopt for any other header, which is then decoded in full; for
+// this one that decode finds the same: a map of two keys in canonical
+// order, t a UTF-8 string, op the integer 1. `header_size` receives the
+// header's length.
+std::optional<std::string_view> message_header_type(std::span<const std::uint8_t> bytes,
+                                                    std::size_t& header_size) {
+  // Map of 2; text "t"; a text whose length (under 24) is in its head.
+  static constexpr std::uint8_t kMapT[] = {0xa2, 0x61, 't'};
+  // Text "op"; the integer 1.
+  static constexpr std::uint8_t kOp1[] = {0x62, 'o', 'p', 0x01};
+  constexpr std::size_t kTypeAt = sizeof kMapT + 1;
+  if (bytes.size() < kTypeAt || !std::equal(std::begin(kMapT), std::end(kMapT), bytes.begin()) ||
+      (bytes[sizeof kMapT] >> 5) != 3 || (bytes[sizeof kMapT] & 0x1f) >= 24) {
+    return std::nullopt;
+  }
+  const std::size_t length = bytes[sizeof kMapT] & 0x1f;
+  if (bytes.size() - kTypeAt < length + sizeof kOp1 ||
+      !std::equal(std::begin(kOp1), std::end(kOp1),
+                  bytes.begin() + static_cast<std::ptrdiff_t>(kTypeAt + length))) {
+    return std::nullopt;
+  }
+  const std::string_view type(reinterpret_cast<const char*>(bytes.data() + kTypeAt), length);
+  if (!utf8::is_valid(type)) return std::nullopt;
+  header_size = kTypeAt + length + sizeof kOp1;
+  return type;
+}
+
 // The frame header, and where the body starts.
 // `entries`, when given, receives the number of the header's fields.
+// `recognise`: whether a message header may be read from its bytes
+// (message_header_type); decode_frame decodes every header in full, and the
+// tests compare the two.
 Result<FrameHeader> decode_header(std::span<const std::uint8_t> bytes, std::size_t& header_size,
-                                  std::size_t* entries = nullptr) {
+                                  std::size_t* entries = nullptr, bool recognise = true) {
+  if (recognise) {
+    if (auto type = message_header_type(bytes, header_size)) {
+      if (header_size == bytes.size()) {
+        return make_error("sync.frame.body", "frame has no body after its header");
+      }
+      if (entries != nullptr) *entries = 2;
+      return FrameHeader{1, std::string(*type)};
+    }
+  }
   // [sync.frame.encoding] Both parts are strict DRISL-CBOR; any encoding
   // error is a hard error (the data.* code says which rule).
   // Onto a tape of the thread's (a header is a map of two or three short
@@ -337,29 +454,8 @@ Error body_error(const Error& error) {
   return error;
 }
 
-// The tape of the calling thread, for frames decoded on the hot path. A
-// tape that grew for an unusually large frame (up to kMaxFrameBytes of tiny
-// items) is let go when the lease ends, so a thread keeps a modest one.
-class TapeLease {
- public:
-  TapeLease() : tape_(thread_tape()) {}
-  ~TapeLease() {
-    if (tape_.entries().capacity() > kKeptTapeEntries) {
-      std::vector<data::TapeEntry>().swap(tape_.entries());
-    }
-  }
-  TapeLease(const TapeLease&) = delete;
-  TapeLease& operator=(const TapeLease&) = delete;
-  data::CborTape& tape() { return tape_; }
-
- private:
-  static constexpr std::size_t kKeptTapeEntries = 1 << 16;
-  static data::CborTape& thread_tape() {
-    thread_local data::CborTape tape;
-    return tape;
-  }
-  data::CborTape& tape_;
-};
+// The tape frame bodies are decoded onto.
+using TapeLease = detail::TapeLease<struct FrameBodyUse>;
 
 // The body of a frame decoded onto `tape` (the same rules as decode_frame's).
 Status decode_body_view(std::span<const std::uint8_t> body, data::CborTape& tape) {
@@ -373,7 +469,7 @@ Status decode_body_view(std::span<const std::uint8_t> body, data::CborTape& tape
 
 Result<Frame> decode_frame(std::span<const std::uint8_t> bytes) {
   std::size_t header_size = 0;
-  auto header = decode_header(bytes, header_size);
+  auto header = decode_header(bytes, header_size, nullptr, false);
   if (!header) return header.error();
   auto body = data::decode_cbor(bytes.subspan(header_size));
   if (!body) return body_error(body.error());
@@ -548,16 +644,25 @@ std::optional<SeqSlot> find_seq_slot(std::span<const std::uint8_t> frame,
   return SeqSlot{offset, size};
 }
 
-// A decoded #commit or #sync with its seq_slot (a header of exactly op
-// and t: `header_entries` 2).
+// The seq_slot of a decoded #commit or #sync (a header of exactly op and
+// t: `header_entries` 2).
 template <typename T>
-Result<T> with_seq_slot(Result<T> event, std::span<const std::uint8_t> frame,
-                        const data::CborTape& tape, std::size_t header_entries) {
-  if (event && header_entries == 2) {
-    T& e = event.value();
-    e.seq_slot = find_seq_slot(frame, tape, body_entries(e));
-  }
-  return event;
+void set_seq_slot(T& event, std::span<const std::uint8_t> frame, const data::CborTape& tape,
+                  std::size_t header_entries) {
+  if (header_entries == 2) event.seq_slot = find_seq_slot(frame, tape, body_entries(event));
+}
+
+// A #commit or #sync decoded in place into the message returned (no moves
+// of the event through intermediate Results), with its seq_slot.
+template <typename T>
+Result<Message> decode_repo_event(data::MapView body, std::span<const std::uint8_t> frame,
+                                  const data::CborTape& tape, std::size_t header_entries,
+                                  Status (*decode)(data::MapView, T&)) {
+  Result<Message> out = Message(std::in_place_type<Event>, std::in_place_type<T>);
+  T& event = std::get<T>(std::get<Event>(out.value()));
+  if (auto st = decode(body, event); !st) return st.error();
+  set_seq_slot(event, frame, tape, header_entries);
+  return out;
 }
 
 }  // namespace
@@ -632,10 +737,10 @@ Result<Message> decode_message(std::span<const std::uint8_t> bytes) {
   }
   const std::string& t = *header->t;
   if (t == "#commit") {
-    return as_message(with_seq_slot(decode_commit(body), bytes, tape, header_entries));
+    return decode_repo_event<CommitEvent>(body, bytes, tape, header_entries, decode_commit);
   }
   if (t == "#sync") {
-    return as_message(with_seq_slot(decode_sync(body), bytes, tape, header_entries));
+    return decode_repo_event<SyncEvent>(body, bytes, tape, header_entries, decode_sync);
   }
   if (t == "#identity") return as_message(decode_identity(body));
   if (t == "#account") return as_message(decode_account(body));

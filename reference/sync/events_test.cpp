@@ -426,3 +426,62 @@ TEST_CASE("each op's cid and prev fit its action [sync.event.ops]", "[sync]") {
   Map no_path{{"action", Value("create")}, {"cid", link}};
   CHECK(op_code(no_path) == "sync.event.fields");
 }
+
+namespace {
+
+// What decode_message made of `frame`, in terms decode_frame's header can
+// be compared with: the error, or the message's type.
+std::string header_verdict(const atproto::Result<Message>& message) {
+  if (!message) return "error " + message.error().code + ": " + message.error().message;
+  if (const auto* event = std::get_if<Event>(&*message)) return event_type(*event);
+  if (std::holds_alternative<ErrorFrame>(*message)) return "error frame";
+  return "unknown " + std::get<UnknownMessage>(*message).type;
+}
+
+}  // namespace
+
+// [sync.frame.header] [sync.frame.encoding] decode_message reads the usual
+// message header ({"t": type, "op": 1}) from its bytes; decode_frame decodes
+// every header in full. On every one-byte change of the header bytes (each
+// position, each other value) and of the byte after them, the two agree:
+// the same error, or the same type (decode_message may still refuse a
+// body's fields, under sync.event.*).
+TEST_CASE("the recognised message header decides as the full header decode [sync.frame.header]",
+          "[sync][properties]") {
+  const std::vector<Bytes> frames{encode_event(Event(sample_commit())),
+                                  encode_event(Event(sample_identity())),
+                                  encode_event(Event(InfoEvent{"OutdatedCursor", std::nullopt})),
+                                  frame_of("", Value(Map{{"name", Value("x")}})),
+                                  frame_of("#a-type-of-23-bytes-long", Value(Map{})),
+                                  encode_error_frame(ErrorFrame{"FutureCursor", "too far"})};
+  std::size_t compared = 0;
+  for (const Bytes& frame : frames) {
+    std::size_t header_size = 0;
+    REQUIRE(atproto::data::decode_cbor_prefix(frame, header_size).ok());
+    for (std::size_t i = 0; i <= header_size && i < frame.size(); ++i) {
+      for (int delta = 0; delta < 256; ++delta) {
+        Bytes changed = frame;
+        changed[i] = static_cast<std::uint8_t>((changed[i] + delta) & 0xff);
+        const auto full = decode_frame(changed);
+        const auto message = decode_message(changed);
+        INFO("byte " << i << " + " << delta);
+        if (!full) {
+          CHECK(header_verdict(message) == header_verdict(atproto::Result<Message>(full.error())));
+          continue;
+        }
+        ++compared;
+        if (!message) {
+          CHECK(message.error().code.rfind("sync.event.", 0) == 0);
+        } else if (full->header.op == 1) {
+          const std::string verdict = header_verdict(message);
+          CHECK((verdict == *full->header.t || verdict == "unknown " + *full->header.t));
+        } else if (full->header.op == -1) {
+          CHECK(header_verdict(message) == "error frame");
+        } else {
+          CHECK(header_verdict(message) == "unknown op " + std::to_string(full->header.op));
+        }
+      }
+    }
+  }
+  CHECK(compared > 0);
+}
