@@ -14,10 +14,20 @@ namespace {
 // [tid.structure.encoding] base32-sortable: digit values follow ASCII order.
 constexpr std::string_view kAlphabet = "234567abcdefghijklmnopqrstuvwxyz";
 
-int digit_value(char c) {
-  std::size_t pos = kAlphabet.find(c);
-  return pos == std::string_view::npos ? -1 : static_cast<int>(pos);
+// The digit's place in kAlphabet, or -1. Computed from the two ASCII runs
+// rather than searched for: a relay parses several revs per event.
+constexpr int digit_value(char c) {
+  if (c >= '2' && c <= '7') return c - '2';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 6;
+  return -1;
 }
+static_assert([] {
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
+    if (digit_value(kAlphabet[i]) != static_cast<int>(i)) return false;
+  }
+  return digit_value('1') < 0 && digit_value('8') < 0 && digit_value('A') < 0 &&
+         digit_value('-') < 0;
+}());
 
 Error tid_error(std::string code, std::string_view input, std::string_view why) {
   return make_error(std::move(code),
