@@ -15,6 +15,7 @@
 #include "atproto/data/cbor_view.hpp"
 #include "atproto/syntax/nsid.hpp"
 #include "atproto/syntax/record_key.hpp"
+#include "mst_tree.hpp"
 
 namespace atproto::repo {
 
@@ -204,7 +205,164 @@ Result<std::optional<Cid>> node_link(data::ValueView v, const char* field) {
   return std::optional<Cid>{v.as_link()};
 }
 
+// The one-pass reader of a node in its canonical layout. DRISL-CBOR has
+// one encoding per value and the schema fixes the fields, so a valid node
+// is always the same byte sequence: map(2) "e" array(n) of map(4) "k" bytes
+// "p" uint "t" null|link "v" link, then "l" null|link
+// [repo.mst.node-schema]; heads in their shortest form; links as tag 42
+// over 0x00 and a 36-byte CIDv1 with a SHA-256 digest [repo.mst.node-cid].
+// Anything else, valid or not, is left to the general decoder (the reader
+// only says "not the canonical layout"), so the errors and their codes
+// stay that decoder's. The values it checks itself are those a decoded
+// node would fail on: the entry count [repo.mst.node-size], full prefix
+// compression [repo.mst.prefix-compression] and increasing keys
+// [repo.mst.key-order]; a node breaking them goes the general way too.
+// Nodes are the relay's and importer's most decoded blocks: this skips the
+// tape, and writes keys and links straight into the node that keeps them.
+class CanonicalNodeReader {
+ public:
+  explicit CanonicalNodeReader(std::span<const std::uint8_t> bytes)
+      : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+
+  bool at_end() const { return p_ == end_; }
+
+  bool byte(std::uint8_t b) {
+    if (p_ == end_ || *p_ != b) return false;
+    ++p_;
+    return true;
+  }
+
+  // A one-letter text key.
+  bool key(char k) { return byte(0x61) && byte(static_cast<std::uint8_t>(k)); }
+
+  // A head of major type `major` in its shortest form.
+  bool head(std::uint8_t major, std::uint64_t& n) {
+    if (p_ == end_ || (*p_ >> 5) != major) return false;
+    const std::uint8_t info = *p_++ & 0x1f;
+    if (info < 24) {
+      n = info;
+      return true;
+    }
+    if (info > 27) return false;
+    const std::size_t size = std::size_t{1} << (info - 24);  // 1, 2, 4 or 8 bytes
+    if (static_cast<std::size_t>(end_ - p_) < size) return false;
+    n = 0;
+    for (std::size_t i = 0; i < size; ++i) n = (n << 8) | *p_++;
+    // The smallest value each size is the shortest form for.
+    const std::uint64_t least = size == 1 ? 24 : std::uint64_t{1} << (4 * size);
+    return n >= least;
+  }
+
+  // A byte string's contents.
+  bool bytes(std::span<const std::uint8_t>& out) {
+    std::uint64_t size = 0;
+    if (!head(2, size) || size > static_cast<std::uint64_t>(end_ - p_)) return false;
+    out = {p_, static_cast<std::size_t>(size)};
+    p_ += size;
+    return true;
+  }
+
+  // A link (null too when `nullable`); only dag-cbor CIDs unless
+  // `any_codec`.
+  bool link(std::optional<Cid>& out, bool nullable, bool any_codec) {
+    if (nullable && byte(0xf6)) {
+      out.reset();
+      return true;
+    }
+    // Tag 42, bytes(37), the 0x00 prefix, CIDv1.
+    static constexpr std::array<std::uint8_t, 6> kLead{0xd8, 42,  0x58, data::kCidBinarySize + 1,
+                                                       0x00, 0x01};
+    constexpr std::size_t kSize = kLead.size() + 3 + data::kSha256Size;
+    if (static_cast<std::size_t>(end_ - p_) < kSize ||
+        !std::equal(kLead.begin(), kLead.end(), p_)) {
+      return false;
+    }
+    const std::uint8_t codec = p_[6];
+    const bool known = codec == static_cast<std::uint8_t>(data::Codec::kDagCbor) ||
+                       (any_codec && codec == static_cast<std::uint8_t>(data::Codec::kRaw));
+    if (!known || p_[7] != data::kHashSha256 || p_[8] != data::kSha256Size) return false;
+    data::Digest digest;
+    std::copy(p_ + 9, p_ + kSize, digest.begin());
+    out.emplace(static_cast<data::Codec>(codec), digest);
+    p_ += kSize;
+    return true;
+  }
+
+ private:
+  const std::uint8_t* p_;
+  const std::uint8_t* end_;
+};
+
+void set_link(std::optional<Cid>& to, const std::optional<Cid>& cid) { to = cid; }
+void set_link(detail::Link& to, const std::optional<Cid>& cid) {
+  to = cid ? detail::Link::stored(*cid) : detail::Link();
+}
+
+// NodeData (entries overwritten in place, so a reused one keeps its keys'
+// storage) or a tree's Node. False: not a canonical valid node; `node` is
+// then partly written.
+template <class N>
+bool read_canonical(std::span<const std::uint8_t> bytes, N& node) {
+  if (bytes.size() > data::DecodeLimits{}.max_input_bytes) return false;
+  CanonicalNodeReader in(bytes);
+  std::uint64_t count = 0;
+  if (!in.byte(0xa2) || !in.key('e') || !in.head(4, count) || count > kMaxNodeEntries) {
+    return false;
+  }
+  // Reserved up front: `prev` below points into the previous entry.
+  node.entries.reserve(static_cast<std::size_t>(count));
+  std::optional<Cid> right;
+  std::optional<Cid> value;
+  std::span<const std::uint8_t> suffix;
+  for (std::size_t n = 0; n < count; ++n) {
+    std::uint64_t shared = 0;
+    if (!in.byte(0xa4) || !in.key('k') || !in.bytes(suffix) || !in.key('p') ||
+        !in.head(0, shared) || !in.key('t') || !in.link(right, true, false) || !in.key('v') ||
+        !in.link(value, false, true)) {
+      return false;
+    }
+    const std::string_view prev = n == 0 ? std::string_view() : node.entries[n - 1].key;
+    if (shared > prev.size()) return false;  // the first key is whole (p = 0)
+    if (n == node.entries.size()) {
+      node.entries.push_back({{}, *value, {}});
+    } else {
+      node.entries[n].value = *value;
+    }
+    auto& entry = node.entries[n];
+    const auto p = static_cast<std::size_t>(shared);
+    entry.key.reserve(p + suffix.size());
+    if (p == 0) {
+      entry.key.clear();
+    } else {
+      entry.key.assign(prev.data(), p);
+    }
+    entry.key.append(reinterpret_cast<const char*>(suffix.data()), suffix.size());
+    // p counts all the bytes shared with the previous key, which sorts
+    // before this one: the next byte of each differs, and this key's is the
+    // greater (or the previous key ends there).
+    if (n > 0 && (suffix.empty() ||
+                  (p < prev.size() && static_cast<std::uint8_t>(prev[p]) >= suffix.front()))) {
+      return false;
+    }
+    set_link(entry.right, right);
+  }
+  std::optional<Cid> left;
+  if (!in.key('l') || !in.link(left, true, false) || !in.at_end()) return false;
+  set_link(node.left, left);
+  node.entries.erase(node.entries.begin() + static_cast<std::ptrdiff_t>(count), node.entries.end());
+  return true;
+}
+
 }  // namespace
+
+namespace detail {
+bool read_canonical_node(std::span<const std::uint8_t> bytes, NodeData& node) {
+  return read_canonical(bytes, node);
+}
+bool read_canonical_node(std::span<const std::uint8_t> bytes, Node& node) {
+  return read_canonical(bytes, node);
+}
+}  // namespace detail
 
 Result<NodeData> decode_node(std::span<const std::uint8_t> bytes) {
   // The tape decoder: no tree of owning values for a node read once.
@@ -215,6 +373,31 @@ Result<NodeData> decode_node(std::span<const std::uint8_t> bytes) {
 }
 
 Status decode_node_into(std::span<const std::uint8_t> bytes, NodeData& node, data::CborTape& tape) {
+  if (detail::read_canonical_node(bytes, node)) return {};
+  return detail::decode_node_general(bytes, node, tape);
+}
+
+namespace detail {
+
+Status decode_node_into(std::span<const std::uint8_t> bytes, Node& node) {
+  if (read_canonical_node(bytes, node)) return {};
+  // Not the canonical layout: the general decoder names the rule broken
+  // (or, should it accept what the reader above did not, decodes it).
+  thread_local data::CborTape tape;
+  thread_local NodeData decoded;
+  if (auto st = decode_node_general(bytes, decoded, tape); !st.ok()) return st;
+  node.left = decoded.left ? Link::stored(*decoded.left) : Link();
+  node.entries.clear();
+  node.entries.reserve(decoded.entries.size());
+  for (auto& e : decoded.entries) {
+    node.entries.push_back(
+        Entry{std::move(e.key), e.value, e.right ? Link::stored(*e.right) : Link()});
+  }
+  return {};
+}
+
+Status decode_node_general(std::span<const std::uint8_t> bytes, NodeData& node,
+                           data::CborTape& tape) {
   if (auto st = data::decode_cbor_view(bytes, tape); !st.ok()) return st.error();
   const data::ValueView value = tape.root();
   // [repo.mst.node-schema] {l, e} with entries {p, k, v, t}; nullable fields
@@ -290,5 +473,7 @@ Status decode_node_into(std::span<const std::uint8_t> bytes, NodeData& node, dat
   node.entries.erase(node.entries.begin() + static_cast<std::ptrdiff_t>(n), node.entries.end());
   return {};
 }
+
+}  // namespace detail
 
 }  // namespace atproto::repo

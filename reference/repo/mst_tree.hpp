@@ -229,6 +229,17 @@ Status check_node(const N& node, int layer, const std::string* lo, const std::st
   return {};
 }
 
+// The node codec's entry points for the tree (mst_node.cpp). A node block
+// decoded straight into a tree's Node, with decode_node's checks and codes.
+Status decode_node_into(std::span<const std::uint8_t> bytes, Node& node);
+// decode_node's two ways, public to the tests that compare them: the
+// one-pass reader of the canonical layout (false: not a valid node in it),
+// and the general decoder over the CBOR tape that names each broken rule.
+bool read_canonical_node(std::span<const std::uint8_t> bytes, NodeData& node);
+bool read_canonical_node(std::span<const std::uint8_t> bytes, Node& node);
+Status decode_node_general(std::span<const std::uint8_t> bytes, NodeData& node,
+                           data::CborTape& tape);
+
 class Reader {
  public:
   explicit Reader(const BlockStore* store) : store_(store) {}
@@ -254,19 +265,12 @@ class Reader {
       owned = std::move(*bytes);
       view = std::span<const std::uint8_t>(*owned);
     }
-    // Decoded into the thread's scratch node and tape (their storage is
-    // reused from node to node), then moved into the tree's node: the keys
-    // are the scratch node's strings (the next decode allocates its own).
-    thread_local data::CborTape tape;
-    thread_local NodeData decoded;
-    if (auto st = decode_node_into(*view, decoded, tape); !st.ok()) return st.error();
-    // Links stay CIDs until the tree goes down them (Link).
+    // Decoded straight into the tree's node. Links stay CIDs until the tree
+    // goes down them (Link).
     Node& node = box->node.emplace();
-    if (decoded.left) node.left = Link::stored(*decoded.left);
-    node.entries.reserve(decoded.entries.size());
-    for (auto& e : decoded.entries) {
-      node.entries.push_back(
-          Entry{std::move(e.key), e.value, e.right ? Link::stored(*e.right) : Link()});
+    if (auto st = decode_node_into(*view, node); !st.ok()) {
+      box->node.reset();
+      return st.error();
     }
     return &node;
   }
