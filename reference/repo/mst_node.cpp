@@ -135,18 +135,47 @@ std::size_t shared_prefix(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+namespace {
+
+// Encoded sizes, so that a node's bytes are allocated once.
+std::size_t head_size(std::uint64_t n) {
+  if (n < 24) return 1;
+  if (n < 0x100) return 2;
+  if (n < 0x10000) return 3;
+  if (n < 0x100000000ULL) return 5;
+  return 9;
+}
+// Tag 42 (two bytes), the byte string head (two), 0x00 and the CID.
+constexpr std::size_t kLinkSize = 2 + 2 + 1 + data::kCidBinarySize;
+std::size_t link_size(const std::optional<Cid>& cid) { return cid ? kLinkSize : 1; }
+
+// A node's links as CIDs: NodeData holds them so; a tree's Node has them
+// once its subtrees' CIDs are computed (Reader::cid sees to that first).
+const std::optional<Cid>& link_cid(const std::optional<Cid>& cid) { return cid; }
+std::optional<Cid> link_cid(const detail::Link& link) { return link.known_cid(); }
+
 // Written directly rather than through data::Value because nodes are the
 // hottest encoding of the repository; mst_test.cpp checks it byte for byte
 // against encode_cbor of the same node as a data model value.
-Bytes encode_node(const NodeData& node) {
+template <class N>
+Bytes encode(const N& node) {
+  std::size_t size = 1 + 2 + head_size(node.entries.size()) + 2 + link_size(link_cid(node.left));
+  std::string_view prev;
+  for (const auto& entry : node.entries) {
+    const std::size_t p = shared_prefix(prev, entry.key);
+    const std::size_t rest = entry.key.size() - p;
+    size += 1 + 2 + head_size(rest) + rest + 2 + head_size(p) + 2 +
+            link_size(link_cid(entry.right)) + 2 + kLinkSize;
+    prev = entry.key;
+  }
   Bytes out;
-  out.reserve(16 + node.entries.size() * 96);
+  out.reserve(size);
   // Canonical map key order is by length then bytes: "e" before "l"; within
   // an entry "k", "p", "t", "v".
   out.push_back(0xa2);
   put_text_key(out, 'e');
   put_head(out, 4, node.entries.size());
-  std::string_view prev;
+  prev = {};
   for (const auto& entry : node.entries) {
     // [repo.mst.prefix-compression] Share as many bytes as possible with the
     // previous key of this node (none for the first).
@@ -158,15 +187,23 @@ Bytes encode_node(const NodeData& node) {
     put_text_key(out, 'p');
     put_head(out, 0, p);
     put_text_key(out, 't');
-    put_link(out, entry.right);
+    put_link(out, link_cid(entry.right));
     put_text_key(out, 'v');
     put_link(out, entry.value);
     prev = entry.key;
   }
   put_text_key(out, 'l');
-  put_link(out, node.left);
+  put_link(out, link_cid(node.left));
   return out;
 }
+
+}  // namespace
+
+Bytes encode_node(const NodeData& node) { return encode(node); }
+
+namespace detail {
+Bytes encode_node(const Node& node) { return encode(node); }
+}  // namespace detail
 
 namespace {
 

@@ -307,6 +307,9 @@ TEST_CASE("mst properties: the one-pass node reader agrees with the general deco
     if (st.ok()) {
       RC_ASSERT(fast == general);
       RC_ASSERT(node_data_of(node) == general);
+      // Both encoders give back the bytes (a valid node has one encoding).
+      RC_ASSERT(encode_node(general) == bytes);
+      RC_ASSERT(detail::encode_node(node) == bytes);
     }
     // decode_node and the tree's decoder: the general decoder's verdict.
     auto decoded = decode_node(bytes);
