@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -91,40 +93,23 @@ int key_depth(std::string_view key) {
 
 namespace {
 
-void put_head(Bytes& out, std::uint8_t major, std::uint64_t n) {
-  auto m = static_cast<std::uint8_t>(major << 5);
-  if (n < 24) {
-    out.push_back(static_cast<std::uint8_t>(m | n));
-  } else if (n < 0x100) {
-    out.push_back(m | 24);
-    out.push_back(static_cast<std::uint8_t>(n));
-  } else if (n < 0x10000) {
-    out.push_back(m | 25);
-    for (int s = 8; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(n >> s));
-  } else if (n < 0x100000000ULL) {
-    out.push_back(m | 26);
-    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(n >> s));
-  } else {
-    out.push_back(m | 27);
-    for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(n >> s));
-  }
-}
+// A link's bytes up to the codec: tag 42, a byte string of 37 bytes, the
+// 0x00 prefix of a CBOR cid-link, CIDv1. Then the codec, the SHA-256
+// multihash code and digest size, and the digest: a CID's binary form is
+// always these kCidBinarySize bytes (cid.hpp), so a node's links have one
+// layout, which the writer and the reader below share.
+constexpr std::array<std::uint8_t, 6> kLinkLead{0xd8, 42,  0x58, data::kCidBinarySize + 1,
+                                                0x00, 0x01};
+constexpr std::size_t kLinkSize = kLinkLead.size() + 3 + data::kSha256Size;
+std::size_t link_size(const std::optional<Cid>& cid) { return cid ? kLinkSize : 1; }
 
-void put_text_key(Bytes& out, char k) {
-  out.push_back(0x61);  // text string of length 1
-  out.push_back(static_cast<std::uint8_t>(k));
-}
-
-void put_link(Bytes& out, const std::optional<Cid>& cid) {
-  if (!cid) {
-    out.push_back(0xf6);  // null
-    return;
-  }
-  out.push_back(0xd8);  // tag 42
-  out.push_back(42);
-  put_head(out, 2, data::kCidBinarySize + 1);
-  out.push_back(0x00);  // the multibase identity prefix of a CBOR cid-link
-  cid->append_bytes(out);
+// Bytes a head takes: its arguments below 24 fit in the first byte.
+std::size_t head_size(std::uint64_t n) {
+  if (n < 24) return 1;
+  if (n < 0x100) return 2;
+  if (n < 0x10000) return 3;
+  if (n < 0x100000000ULL) return 5;
+  return 9;
 }
 
 std::size_t shared_prefix(std::string_view a, std::string_view b) {
@@ -133,21 +118,47 @@ std::size_t shared_prefix(std::string_view a, std::string_view b) {
   return n;
 }
 
-}  // namespace
+// Writes a node's bytes into a buffer sized beforehand (encode computes
+// the exact size), so no write checks for room.
+class NodeWriter {
+ public:
+  explicit NodeWriter(std::uint8_t* out) : p_(out) {}
 
-namespace {
+  void byte(std::uint8_t b) { *p_++ = b; }
+  void bytes(const void* data, std::size_t size) {
+    if (size == 0) return;
+    std::memcpy(p_, data, size);
+    p_ += size;
+  }
 
-// Encoded sizes, so that a node's bytes are allocated once.
-std::size_t head_size(std::uint64_t n) {
-  if (n < 24) return 1;
-  if (n < 0x100) return 2;
-  if (n < 0x10000) return 3;
-  if (n < 0x100000000ULL) return 5;
-  return 9;
-}
-// Tag 42 (two bytes), the byte string head (two), 0x00 and the CID.
-constexpr std::size_t kLinkSize = 2 + 2 + 1 + data::kCidBinarySize;
-std::size_t link_size(const std::optional<Cid>& cid) { return cid ? kLinkSize : 1; }
+  // A head in its shortest form: the argument in the first byte, or in the
+  // 1, 2, 4 or 8 bytes after it (additional information 24 to 27).
+  void head(std::uint8_t major, std::uint64_t n) {
+    const auto m = static_cast<std::uint8_t>(major << 5);
+    const std::size_t size = head_size(n) - 1;
+    if (size == 0) return byte(static_cast<std::uint8_t>(m | n));
+    byte(static_cast<std::uint8_t>(m | (24 + std::countr_zero(size))));
+    for (std::size_t i = size; i-- > 0;) byte(static_cast<std::uint8_t>(n >> (8 * i)));
+  }
+
+  // A one-letter text key.
+  void key(char k) {
+    byte(0x61);
+    byte(static_cast<std::uint8_t>(k));
+  }
+
+  void link(const std::optional<Cid>& cid) {
+    if (!cid) return byte(0xf6);  // null
+    bytes(kLinkLead.data(), kLinkLead.size());
+    byte(static_cast<std::uint8_t>(cid->codec()));
+    byte(static_cast<std::uint8_t>(data::kHashSha256));
+    byte(static_cast<std::uint8_t>(data::kSha256Size));
+    bytes(cid->digest().data(), data::kSha256Size);
+  }
+
+ private:
+  std::uint8_t* p_;
+};
 
 // A node's links as CIDs: NodeData holds them so; a tree's Node has them
 // once its subtrees' CIDs are computed (Reader::cid sees to that first).
@@ -159,6 +170,7 @@ std::optional<Cid> link_cid(const detail::Link& link) { return link.known_cid();
 // against encode_cbor of the same node as a data model value.
 template <class N>
 Bytes encode(const N& node) {
+  // The exact size first: the bytes are allocated once.
   std::size_t size = 1 + 2 + head_size(node.entries.size()) + 2 + link_size(link_cid(node.left));
   std::string_view prev;
   for (const auto& entry : node.entries) {
@@ -168,32 +180,32 @@ Bytes encode(const N& node) {
             link_size(link_cid(entry.right)) + 2 + kLinkSize;
     prev = entry.key;
   }
-  Bytes out;
-  out.reserve(size);
+  Bytes out(size);
+  NodeWriter w(out.data());
   // Canonical map key order is by length then bytes: "e" before "l"; within
   // an entry "k", "p", "t", "v".
-  out.push_back(0xa2);
-  put_text_key(out, 'e');
-  put_head(out, 4, node.entries.size());
+  w.byte(0xa2);
+  w.key('e');
+  w.head(4, node.entries.size());
   prev = {};
   for (const auto& entry : node.entries) {
     // [repo.mst.prefix-compression] Share as many bytes as possible with the
     // previous key of this node (none for the first).
-    std::size_t p = shared_prefix(prev, entry.key);
-    out.push_back(0xa4);
-    put_text_key(out, 'k');
-    put_head(out, 2, entry.key.size() - p);
-    out.insert(out.end(), entry.key.begin() + static_cast<std::ptrdiff_t>(p), entry.key.end());
-    put_text_key(out, 'p');
-    put_head(out, 0, p);
-    put_text_key(out, 't');
-    put_link(out, link_cid(entry.right));
-    put_text_key(out, 'v');
-    put_link(out, entry.value);
+    const std::size_t p = shared_prefix(prev, entry.key);
+    w.byte(0xa4);
+    w.key('k');
+    w.head(2, entry.key.size() - p);
+    w.bytes(entry.key.data() + p, entry.key.size() - p);
+    w.key('p');
+    w.head(0, p);
+    w.key('t');
+    w.link(link_cid(entry.right));
+    w.key('v');
+    w.link(entry.value);
     prev = entry.key;
   }
-  put_text_key(out, 'l');
-  put_link(out, link_cid(node.left));
+  w.key('l');
+  w.link(link_cid(node.left));
   return out;
 }
 
@@ -306,12 +318,8 @@ class CanonicalNodeReader {
       out.reset();
       return true;
     }
-    // Tag 42, bytes(37), the 0x00 prefix, CIDv1.
-    static constexpr std::array<std::uint8_t, 6> kLead{0xd8, 42,  0x58, data::kCidBinarySize + 1,
-                                                       0x00, 0x01};
-    constexpr std::size_t kSize = kLead.size() + 3 + data::kSha256Size;
-    if (static_cast<std::size_t>(end_ - p_) < kSize ||
-        !std::equal(kLead.begin(), kLead.end(), p_)) {
+    if (static_cast<std::size_t>(end_ - p_) < kLinkSize ||
+        !std::equal(kLinkLead.begin(), kLinkLead.end(), p_)) {
       return false;
     }
     const std::uint8_t codec = p_[6];
@@ -319,9 +327,9 @@ class CanonicalNodeReader {
                        (any_codec && codec == static_cast<std::uint8_t>(data::Codec::kRaw));
     if (!known || p_[7] != data::kHashSha256 || p_[8] != data::kSha256Size) return false;
     data::Digest digest;
-    std::copy(p_ + 9, p_ + kSize, digest.begin());
+    std::copy(p_ + 9, p_ + kLinkSize, digest.begin());
     out.emplace(static_cast<data::Codec>(codec), digest);
-    p_ += kSize;
+    p_ += kLinkSize;
     return true;
   }
 
