@@ -118,11 +118,13 @@ std::size_t shared_prefix(std::string_view a, std::string_view b) {
   return n;
 }
 
-// Writes a node's bytes into a buffer sized beforehand (encode computes
-// the exact size), so no write checks for room.
+// Writes a node's bytes into a buffer sized beforehand (encode makes room
+// for at least all of them), so no write checks for room.
 class NodeWriter {
  public:
   explicit NodeWriter(std::uint8_t* out) : p_(out) {}
+  // Bytes written since `start`.
+  std::size_t size(const std::uint8_t* start) const { return static_cast<std::size_t>(p_ - start); }
 
   void byte(std::uint8_t b) { *p_++ = b; }
   void bytes(const void* data, std::size_t size) {
@@ -170,15 +172,14 @@ std::optional<Cid> link_cid(const detail::Link& link) { return link.known_cid();
 // against encode_cbor of the same node as a data model value.
 template <class N>
 Bytes encode(const N& node) {
-  // The exact size first: the bytes are allocated once.
+  // Room for the bytes first, so that they are allocated once. Each key
+  // counts whole, with two heads as long as that of its length (p and the
+  // rest of the key are no longer): no shared prefixes to find twice, and
+  // only a few bytes too many, cut off at the end.
   std::size_t size = 1 + 2 + head_size(node.entries.size()) + 2 + link_size(link_cid(node.left));
-  std::string_view prev;
   for (const auto& entry : node.entries) {
-    const std::size_t p = shared_prefix(prev, entry.key);
-    const std::size_t rest = entry.key.size() - p;
-    size += 1 + 2 + head_size(rest) + rest + 2 + head_size(p) + 2 +
+    size += 1 + 2 + 2 * head_size(entry.key.size()) + entry.key.size() + 2 + 2 +
             link_size(link_cid(entry.right)) + 2 + kLinkSize;
-    prev = entry.key;
   }
   Bytes out(size);
   NodeWriter w(out.data());
@@ -187,7 +188,7 @@ Bytes encode(const N& node) {
   w.byte(0xa2);
   w.key('e');
   w.head(4, node.entries.size());
-  prev = {};
+  std::string_view prev;
   for (const auto& entry : node.entries) {
     // [repo.mst.prefix-compression] Share as many bytes as possible with the
     // previous key of this node (none for the first).
@@ -206,6 +207,7 @@ Bytes encode(const N& node) {
   }
   w.key('l');
   w.link(link_cid(node.left));
+  out.resize(w.size(out.data()));
   return out;
 }
 
