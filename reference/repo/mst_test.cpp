@@ -226,6 +226,20 @@ NodeData node_data_of(const atproto::repo::detail::Node& node) {
   return out;
 }
 
+// A valid node (inside RapidCheck): up to `max` distinct keys in order,
+// links down present or not.
+NodeData generated_node(std::size_t max) {
+  const auto keys = *atproto::repo::generators::distinct_paths(max);
+  NodeData node;
+  if (*rc::gen::arbitrary<bool>()) node.left = record_cid(99);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    node.entries.push_back(
+        {keys[i], record_cid(i),
+         *rc::gen::arbitrary<bool>() ? std::optional<Cid>(record_cid(50 + i)) : std::nullopt});
+  }
+  return node;
+}
+
 TEST_CASE("mst properties: the one-pass node reader agrees with the general decoder",
           "[mst][properties]") {
   namespace detail = atproto::repo::detail;
@@ -245,16 +259,9 @@ TEST_CASE("mst properties: the one-pass node reader agrees with the general deco
     const auto count = *rc::gen::inRange<std::size_t>(0, 6);
     data::Value value;
     if (*rc::gen::arbitrary<bool>()) {
-      const auto keys = *atproto::repo::generators::distinct_paths(8);
-      NodeData valid;
-      if (*rc::gen::arbitrary<bool>()) valid.left = record_cid(99);
-      for (std::size_t i = 0; i < keys.size(); ++i) {
-        valid.entries.push_back(
-            {keys[i], record_cid(i),
-             *rc::gen::arbitrary<bool>() ? std::optional<Cid>(record_cid(50 + i)) : std::nullopt});
-      }
-      if (keys.size() >= 2 && *rc::gen::inRange(0, 4) == 0) {
-        const auto i = *rc::gen::inRange<std::size_t>(1, keys.size());
+      NodeData valid = generated_node(8);
+      if (valid.entries.size() >= 2 && *rc::gen::inRange(0, 4) == 0) {
+        const auto i = *rc::gen::inRange<std::size_t>(1, valid.entries.size());
         std::swap(valid.entries[i - 1].key, valid.entries[i].key);
       }
       value = node_value(valid);
@@ -329,14 +336,7 @@ TEST_CASE("mst properties: the one-pass node reader agrees with the general deco
   rc::prop("a reused NodeData reads node after node like a fresh one", [] {
     NodeData reused;
     for (int round = 0; round < 3; ++round) {
-      const auto keys = *atproto::repo::generators::distinct_paths(12);
-      NodeData node;
-      if (*rc::gen::arbitrary<bool>()) node.left = record_cid(99);
-      for (std::size_t i = 0; i < keys.size(); ++i) {
-        node.entries.push_back(
-            {keys[i], record_cid(i),
-             *rc::gen::arbitrary<bool>() ? std::optional<Cid>(record_cid(50 + i)) : std::nullopt});
-      }
+      const NodeData node = generated_node(12);
       RC_ASSERT(detail::read_canonical_node(encode_node(node), reused));
       RC_ASSERT(reused == node);
     }
