@@ -342,7 +342,7 @@ TEST_CASE("mst properties: the one-pass node reader agrees with the general deco
     }
   });
   // Key suffixes whose length heads take one, two and four bytes.
-  for (std::size_t size : {23, 24, 255, 256, 65535, 65536}) {
+  for (std::size_t size : std::vector<std::size_t>{23, 24, 255, 256, 65535, 65536}) {
     NodeData node;
     node.entries.push_back({std::string(size, 'k'), record_cid(1), std::nullopt});
     node.entries.push_back({std::string(size, 'k') + "z", record_cid(2), record_cid(3)});
