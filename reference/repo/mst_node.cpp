@@ -345,6 +345,13 @@ void set_link(detail::Link& to, const std::optional<Cid>& cid) {
   to = cid ? detail::Link::stored(*cid) : detail::Link();
 }
 
+// An entry of an earlier node, about to take a new key and value.
+void reuse_entry(NodeEntry& entry, const Cid& value) { entry.value = value; }
+void reuse_entry(detail::Entry& entry, const Cid& value) {
+  entry.value = value;
+  entry.depth = -1;  // the cached depth was the old key's
+}
+
 // NodeData (entries overwritten in place, so a reused one keeps its keys'
 // storage) or a tree's Node. False: not a canonical valid node; `node` is
 // then partly written.
@@ -373,7 +380,7 @@ bool read_canonical(std::span<const std::uint8_t> bytes, N& node) {
     if (n == node.entries.size()) {
       node.entries.push_back({{}, *value, {}});
     } else {
-      node.entries[n].value = *value;
+      reuse_entry(node.entries[n], *value);
     }
     auto& entry = node.entries[n];
     const auto p = static_cast<std::size_t>(shared);

@@ -341,6 +341,15 @@ TEST_CASE("mst properties: the one-pass node reader agrees with the general deco
       RC_ASSERT(reused == node);
     }
   });
+  rc::prop("a reused tree Node too, key depths included", [] {
+    detail::Node reused;
+    for (int round = 0; round < 3; ++round) {
+      const NodeData node = generated_node(12);
+      RC_ASSERT(detail::read_canonical_node(encode_node(node), reused));
+      RC_ASSERT(node_data_of(reused) == node);
+      for (const auto& e : reused.entries) RC_ASSERT(e.key_depth() == key_depth(e.key));
+    }
+  });
   // Key suffixes whose length heads take one, two and four bytes.
   for (std::size_t size : std::vector<std::size_t>{23, 24, 255, 256, 65535, 65536}) {
     NodeData node;
