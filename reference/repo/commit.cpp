@@ -1,5 +1,8 @@
 #include "atproto/repo/commit.hpp"
 
+#include <array>
+#include <string_view>
+
 #include "atproto/data/cbor.hpp"
 #include "atproto/data/cbor_view.hpp"
 #include "atproto/syntax/did.hpp"
@@ -44,17 +47,27 @@ Result<Commit> commit_from_tape(const data::CborTape& tape) {
   const data::ValueView value = tape.root();
   if (!value.is_map()) return fields_error("not a map");
   const auto m = value.as_map();
-  // [repo.commit.fields] Exactly the six fields of version 3.
-  for (const char* name : {"did", "version", "data", "rev", "prev", "sig"}) {
-    if (!m.count(name)) return fields_error(std::string("missing field ") + name);
+  // [repo.commit.fields] Exactly the six fields of version 3. The strict
+  // decoder enforced the canonical key order (shorter keys first, then
+  // bytewise), so a commit's fields come in this order, read in one pass;
+  // any other map is looked at field by field to name what is wrong.
+  static constexpr std::array<std::string_view, 6> kCanonicalOrder{"did",  "rev",  "sig",
+                                                                   "data", "prev", "version"};
+  std::array<data::ValueView, 6> fields{value, value, value, value, value, value};
+  std::size_t matched = 0;
+  if (m.size() == kCanonicalOrder.size()) {
+    for (const auto& [key, field] : m) {
+      if (key != kCanonicalOrder[matched]) break;
+      fields[matched++] = field;
+    }
   }
-  if (m.size() != 6) return fields_error("fields besides did, version, data, rev, prev, sig");
-  const auto did = m.at("did");
-  const auto version = m.at("version");
-  const auto data_link = m.at("data");
-  const auto rev = m.at("rev");
-  const auto prev = m.at("prev");
-  const auto sig = m.at("sig");
+  if (matched != kCanonicalOrder.size()) {
+    for (const char* name : {"did", "version", "data", "rev", "prev", "sig"}) {
+      if (!m.count(name)) return fields_error(std::string("missing field ") + name);
+    }
+    return fields_error("fields besides did, version, data, rev, prev, sig");
+  }
+  const auto& [did, rev, sig, data_link, prev, version] = fields;
   if (!did.is_string() || !version.is_integer() || !data_link.is_link() || !rev.is_string() ||
       !(prev.is_null() || prev.is_link()) || !sig.is_bytes()) {
     return fields_error("a field has the wrong type");

@@ -40,7 +40,7 @@ NodePtr build(std::vector<MstEntry>& items, const std::vector<int>& depths, std:
   for (std::size_t i = begin; i < end; ++i) {
     if (depths[i] == layer) {
       slot(node, node.entries.size()) = build(items, depths, run, i, layer - 1);
-      node.entries.push_back(Entry{std::move(items[i].key), items[i].value, nullptr});
+      node.entries.push_back(Entry{std::move(items[i].key), items[i].value, nullptr, depths[i]});
       run = i + 1;
     }
   }
@@ -102,7 +102,7 @@ Result<Mst> Mst::add(std::string_view key_view, const Cid& value, KeyRule rule) 
     if (!parts.ok()) return parts.error();
     Node node;
     node.left = wrap(parts->first, *layer, depth - 1);
-    node.entries.push_back(Entry{key, value, wrap(parts->second, *layer, depth - 1)});
+    node.entries.push_back(Entry{key, value, wrap(parts->second, *layer, depth - 1), depth});
     return Mst(make_box(std::move(node)), store_);
   }
   auto root = reader.insert(root_, *layer, key, depth, value);

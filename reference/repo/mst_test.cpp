@@ -20,6 +20,7 @@
 #include "atproto/data/cbor.hpp"
 #include "atproto/data/value.hpp"
 #include "atproto/repo/test_generators.hpp"
+#include "mst_tree.hpp"
 
 namespace {
 
@@ -214,6 +215,150 @@ TEST_CASE("mst: node decoding rejects what the schema forbids", "[mst]") {
   }
   // Not CBOR at all: the data layer's code.
   CHECK(decode_node(std::vector<std::uint8_t>{0xff}).error().code.rfind("data.", 0) == 0);
+}
+
+// A node as the tree keeps it, back in NodeData form (its links are all
+// still CIDs: nothing has gone down them).
+NodeData node_data_of(const atproto::repo::detail::Node& node) {
+  NodeData out;
+  out.left = node.left.known_cid();
+  for (const auto& e : node.entries) out.entries.push_back({e.key, e.value, e.right.known_cid()});
+  return out;
+}
+
+// A valid node (inside RapidCheck): up to `max` distinct keys in order,
+// links down present or not.
+NodeData generated_node(std::size_t max) {
+  const auto keys = *atproto::repo::generators::distinct_paths(max);
+  NodeData node;
+  if (*rc::gen::arbitrary<bool>()) node.left = record_cid(99);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    node.entries.push_back(
+        {keys[i], record_cid(i),
+         *rc::gen::arbitrary<bool>() ? std::optional<Cid>(record_cid(50 + i)) : std::nullopt});
+  }
+  return node;
+}
+
+TEST_CASE("mst properties: the one-pass node reader agrees with the general decoder",
+          "[mst][properties]") {
+  namespace detail = atproto::repo::detail;
+  // Half the time a valid node (sometimes with two keys swapped), half the
+  // time a node-shaped value: p and the key suffixes arbitrary (so prefix
+  // compression and key order may be broken), links of either codec or
+  // null, sometimes a field too many or too few. Encoded canonically, then
+  // sometimes with a few bytes changed, cut off or added.
+  rc::prop("same verdict, code and node for generated and mutated node bytes", [] {
+    auto link = [](int kind) {
+      if (kind == 0) return data::Value(nullptr);
+      if (kind == 1)
+        return data::Value(Cid::compute(data::Codec::kRaw, std::vector<std::uint8_t>{1}));
+      return data::Value(record_cid(static_cast<std::uint64_t>(kind)));
+    };
+    data::Array entries;
+    const auto count = *rc::gen::inRange<std::size_t>(0, 6);
+    data::Value value;
+    if (*rc::gen::arbitrary<bool>()) {
+      NodeData valid = generated_node(8);
+      if (valid.entries.size() >= 2 && *rc::gen::inRange(0, 4) == 0) {
+        const auto i = *rc::gen::inRange<std::size_t>(1, valid.entries.size());
+        std::swap(valid.entries[i - 1].key, valid.entries[i].key);
+      }
+      value = node_value(valid);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto suffix = *rc::gen::container<std::vector<std::uint8_t>>(
+          *rc::gen::inRange<std::size_t>(0, 40),
+          rc::gen::element<std::uint8_t>('a', 'b', '/', 0xff));
+      data::Map entry{{"p", *rc::gen::inRange<std::int64_t>(-1, 30)},
+                      {"k", data::Bytes(suffix.begin(), suffix.end())},
+                      {"v", link(*rc::gen::inRange(1, 5))},
+                      {"t", link(*rc::gen::inRange(0, 5))}};
+      if (*rc::gen::inRange(0, 20) == 0) entry.erase("t");
+      entries.push_back(std::move(entry));
+    }
+    if (!value.is_map()) {
+      value = data::Map{{"l", link(*rc::gen::inRange(0, 5))}, {"e", std::move(entries)}};
+    }
+    if (*rc::gen::inRange(0, 20) == 0) value.as_map().emplace("x", 1);
+    auto bytes = data::encode_cbor(value).value();
+    const auto mutations = *rc::gen::inRange(0, 4);
+    for (int m = 0; m < mutations && !bytes.empty(); ++m) {
+      const auto at = *rc::gen::inRange<std::size_t>(0, bytes.size());
+      switch (*rc::gen::inRange(0, 4)) {
+        case 0:
+          bytes[at] = *rc::gen::arbitrary<std::uint8_t>();
+          break;
+        case 1:
+          bytes.resize(at);
+          break;
+        case 2:
+          bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                       *rc::gen::arbitrary<std::uint8_t>());
+          break;
+        default:
+          bytes[at] = static_cast<std::uint8_t>(bytes[at] + 1);
+      }
+    }
+    NodeData general;
+    data::CborTape tape;
+    const auto st = detail::decode_node_general(bytes, general, tape);
+    NodeData fast;
+    const bool read = detail::read_canonical_node(bytes, fast);
+    detail::Node node;
+    const bool read_node = detail::read_canonical_node(bytes, node);
+    // Every valid node is in the canonical layout: the reader takes exactly
+    // what the general decoder takes, and reads the same node.
+    RC_ASSERT(read == st.ok());
+    RC_ASSERT(read_node == st.ok());
+    if (st.ok()) {
+      RC_ASSERT(fast == general);
+      RC_ASSERT(node_data_of(node) == general);
+      // Both encoders give back the bytes (a valid node has one encoding).
+      RC_ASSERT(encode_node(general) == bytes);
+      RC_ASSERT(detail::encode_node(node) == bytes);
+    }
+    // decode_node and the tree's decoder: the general decoder's verdict.
+    auto decoded = decode_node(bytes);
+    detail::Node tree_node;
+    const auto tree_st = detail::decode_node_into(bytes, tree_node);
+    RC_ASSERT(decoded.ok() == st.ok());
+    RC_ASSERT(tree_st.ok() == st.ok());
+    if (st.ok()) {
+      RC_ASSERT(*decoded == general);
+      RC_ASSERT(node_data_of(tree_node) == general);
+    } else {
+      RC_ASSERT(decoded.error().code == st.error().code);
+      RC_ASSERT(decoded.error().message == st.error().message);
+      RC_ASSERT(tree_st.error().code == st.error().code);
+    }
+  });
+  rc::prop("a reused NodeData reads node after node like a fresh one", [] {
+    NodeData reused;
+    for (int round = 0; round < 3; ++round) {
+      const NodeData node = generated_node(12);
+      RC_ASSERT(detail::read_canonical_node(encode_node(node), reused));
+      RC_ASSERT(reused == node);
+    }
+  });
+  rc::prop("a reused tree Node too, key depths included", [] {
+    detail::Node reused;
+    for (int round = 0; round < 3; ++round) {
+      const NodeData node = generated_node(12);
+      RC_ASSERT(detail::read_canonical_node(encode_node(node), reused));
+      RC_ASSERT(node_data_of(reused) == node);
+      for (const auto& e : reused.entries) RC_ASSERT(e.key_depth() == key_depth(e.key));
+    }
+  });
+  // Key suffixes whose length heads take one, two and four bytes.
+  for (std::size_t size : std::vector<std::size_t>{23, 24, 255, 256, 65535, 65536}) {
+    NodeData node;
+    node.entries.push_back({std::string(size, 'k'), record_cid(1), std::nullopt});
+    node.entries.push_back({std::string(size, 'k') + "z", record_cid(2), record_cid(3)});
+    NodeData read;
+    CHECK(detail::read_canonical_node(encode_node(node), read));
+    CHECK(read == node);
+  }
 }
 
 // Stores hand-made nodes and returns the CID of the last one.

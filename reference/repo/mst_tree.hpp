@@ -73,6 +73,16 @@ struct Entry {
   std::string key;
   Cid value;
   Link right;
+  // key_depth(key) once asked for (-1: not yet): the tree's layer is the
+  // depth of its root's first key, which every change asks again (a commit's
+  // inversion removes key after key from the same root). The key never
+  // changes, so the cached depth travels with the entry when it is copied.
+  mutable int depth = -1;
+
+  int key_depth() const {
+    if (depth < 0) depth = repo::key_depth(key);
+    return depth;
+  }
 };
 
 struct Node {
@@ -229,6 +239,19 @@ Status check_node(const N& node, int layer, const std::string* lo, const std::st
   return {};
 }
 
+// The node codec's entry points for the tree (mst_node.cpp). A node block
+// decoded straight into a tree's Node, with decode_node's checks and codes.
+Status decode_node_into(std::span<const std::uint8_t> bytes, Node& node);
+// encode_node of a tree's Node, whose subtrees' CIDs are all known.
+Bytes encode_node(const Node& node);
+// decode_node's two ways, public to the tests that compare them: the
+// one-pass reader of the canonical layout (false: not a valid node in it),
+// and the general decoder over the CBOR tape that names each broken rule.
+bool read_canonical_node(std::span<const std::uint8_t> bytes, NodeData& node);
+bool read_canonical_node(std::span<const std::uint8_t> bytes, Node& node);
+Status decode_node_general(std::span<const std::uint8_t> bytes, NodeData& node,
+                           data::CborTape& tape);
+
 class Reader {
  public:
   explicit Reader(const BlockStore* store) : store_(store) {}
@@ -254,19 +277,12 @@ class Reader {
       owned = std::move(*bytes);
       view = std::span<const std::uint8_t>(*owned);
     }
-    // Decoded into the thread's scratch node and tape (their storage is
-    // reused from node to node), then moved into the tree's node: the keys
-    // are the scratch node's strings (the next decode allocates its own).
-    thread_local data::CborTape tape;
-    thread_local NodeData decoded;
-    if (auto st = decode_node_into(*view, decoded, tape); !st.ok()) return st.error();
-    // Links stay CIDs until the tree goes down them (Link).
+    // Decoded straight into the tree's node. Links stay CIDs until the tree
+    // goes down them (Link).
     Node& node = box->node.emplace();
-    if (decoded.left) node.left = Link::stored(*decoded.left);
-    node.entries.reserve(decoded.entries.size());
-    for (auto& e : decoded.entries) {
-      node.entries.push_back(
-          Entry{std::move(e.key), e.value, e.right ? Link::stored(*e.right) : Link()});
+    if (auto st = decode_node_into(*view, node); !st.ok()) {
+      box->node.reset();
+      return st.error();
     }
     return &node;
   }
@@ -279,32 +295,16 @@ class Reader {
     if (auto st = check_node_entries(node.entries.size(), kMaxNodeEntries); !st.ok()) {
       return st.error();
     }
-    // The subtrees first (each keeps its CID in its box), so that the
-    // thread's scratch node below is this node's alone while it is filled.
-    // (Only boxes can lack a CID: a link not yet boxed is one.)
+    // The subtrees first (each keeps its CID in its box): the node's
+    // encoding names them. (Only boxes can lack a CID: a link not yet boxed
+    // is one.)
     for (std::size_t i = 0; i <= node.entries.size(); ++i) {
       const Link& child = slot(node, i);
       if (child.boxed() && !child->cid) {
         if (auto c = cid(child.box(), nesting + 1); !c.ok()) return c;
       }
     }
-    // Its entries (and their key strings) are overwritten in place, so
-    // their storage is reused from node to node.
-    thread_local NodeData data;
-    data.left = node.left.known_cid();
-    if (data.entries.size() > node.entries.size()) {
-      data.entries.erase(data.entries.begin() + static_cast<std::ptrdiff_t>(node.entries.size()),
-                         data.entries.end());
-    }
-    for (std::size_t i = 0; i < node.entries.size(); ++i) {
-      const Entry& e = node.entries[i];
-      if (i == data.entries.size()) data.entries.push_back(NodeEntry{{}, e.value, {}});
-      NodeEntry& out = data.entries[i];
-      out.key.assign(e.key);
-      out.value = e.value;
-      out.right = e.right.known_cid();
-    }
-    const Bytes& bytes = box->bytes.emplace(encode_node(data));
+    const Bytes& bytes = box->bytes.emplace(encode_node(node));
     box->cid = Cid::compute(data::Codec::kDagCbor, bytes);
     return *box->cid;
   }
@@ -331,7 +331,7 @@ class Reader {
       auto node = load(box);
       if (!node.ok()) return node.error();
       if (!(*node)->entries.empty()) {
-        int layer = key_depth((*node)->entries[0].key) + down;
+        int layer = (*node)->entries[0].key_depth() + down;
         // [repo.mst.node-size]
         if (auto st = check_layer(layer, kMaxLayer); !st.ok()) return st.error();
         return layer;
@@ -381,7 +381,7 @@ class Reader {
       if (!parts.ok()) return parts.error();
       slot(node, i) = parts->first;
       node.entries.insert(node.entries.begin() + static_cast<std::ptrdiff_t>(i),
-                          Entry{key, value, parts->second});
+                          Entry{key, value, parts->second, depth});
     } else {
       const NodePtr& gap = slot(node, i);
       NodePtr child;

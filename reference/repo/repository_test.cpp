@@ -92,6 +92,12 @@ TEST_CASE(
   Value extra = good;
   extra.as_map().emplace("extra", 1);
   CHECK(decode_code(extra) == "repo.commit.fields");
+  // Six fields, one of them not a commit's: the missing one is named.
+  Value renamed = no_prev;
+  renamed.as_map().emplace("prew", nullptr);
+  auto renamed_error = decode_commit(data::encode_cbor(renamed).value());
+  REQUIRE(!renamed_error.ok());
+  CHECK(renamed_error.error().message == "commit: missing field prev");
   Value wrong_type = good;
   wrong_type.as_map().at("data") = "not a link";
   CHECK(decode_code(wrong_type) == "repo.commit.fields");
