@@ -138,11 +138,22 @@ double rss_mb() {
 // that neither its commit signing nor its sending counts as the relay's
 // CPU time or memory. Accounts are numbered: event i belongs to slot
 // i % kSlots, and each slot moves on to a new account after
-// kCommitsPerAccount commits (so a long run sees many accounts while the
+// 1,000 commits (so a long run sees many accounts while the
 // generator's in-memory repositories stay small). Account n's key is derived
-// from n, so both processes know it.
+// from n, so both processes know it. ATPROTO_BENCH_RELAY_COMMITS_PER_ACCOUNT
+// changes the 1,000 (the child inherits the environment): with it at least
+// the events / 100, a run keeps the same 100 accounts from start to end, so
+// its memory series shows what the events cost apart from new accounts.
 constexpr int kSlots = 100;
-constexpr int kCommitsPerAccount = 1000;
+
+std::int64_t commits_per_account() {
+  static const std::int64_t n = [] {
+    const char* env = std::getenv("ATPROTO_BENCH_RELAY_COMMITS_PER_ACCOUNT");
+    const std::int64_t value = env ? std::atoll(env) : 0;
+    return value > 0 ? value : std::int64_t{1000};
+  }();
+  return n;
+}
 
 crypto::PrivateKey account_key(int n) {
   std::string seed = "bench-relay account " + std::to_string(n);
@@ -153,7 +164,7 @@ crypto::PrivateKey account_key(int n) {
 
 int account_of_event(std::int64_t i) {
   auto round = i / kSlots;
-  return static_cast<int>((round / kCommitsPerAccount) * kSlots + i % kSlots);
+  return static_cast<int>((round / commits_per_account()) * kSlots + i % kSlots);
 }
 
 // Realistic commits of 1 to 3 created records (the "1-3 operations").
@@ -320,7 +331,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Every account a slot will use (the last round may not reach them all).
-  const int accounts = static_cast<int>((events - 1) / kSlots / kCommitsPerAccount + 1) * kSlots;
+  const int accounts = static_cast<int>((events - 1) / kSlots / commits_per_account() + 1) * kSlots;
   // Up to 100,000 frames are made before the clock starts (all of them in an
   // ordinary run); beyond that the generator keeps pace as it can, which
   // bounds the wall-clock rate but not the per-CPU-second one.
