@@ -324,13 +324,11 @@ class CanonicalNodeReader {
         !std::equal(kLinkLead.begin(), kLinkLead.end(), p_)) {
       return false;
     }
-    const std::uint8_t codec = p_[6];
-    const bool known = codec == static_cast<std::uint8_t>(data::Codec::kDagCbor) ||
-                       (any_codec && codec == static_cast<std::uint8_t>(data::Codec::kRaw));
-    if (!known || p_[7] != data::kHashSha256 || p_[8] != data::kSha256Size) return false;
-    data::Digest digest;
-    std::copy(p_ + 9, p_ + kLinkSize, digest.begin());
-    out.emplace(static_cast<data::Codec>(codec), digest);
+    // The CID itself: from_bytes reads the 36-byte form (and refuses any
+    // codec but dag-cbor and raw, and any hash but SHA-256).
+    auto cid = data::Cid::from_bytes({p_ + kLinkLead.size() - 1, data::kCidBinarySize});
+    if (!cid || (!any_codec && cid->codec() != data::Codec::kDagCbor)) return false;
+    out.emplace(*cid);
     p_ += kLinkSize;
     return true;
   }
